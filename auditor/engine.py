@@ -1,0 +1,163 @@
+"""Runs the audit: coverage per target, then every check; stamps rule id, category and severity."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from auditor import __version__, awsdata
+from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
+from auditor.checks import CHECKS
+from auditor.evaluate import evaluate
+from auditor.model import Location, Policy, SourceMap, Statement
+from auditor.report import (
+    SEVERITY_RANK,
+    CoverageRow,
+    Finding,
+    Report,
+    Settings,
+    Target,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check sees: one target, the settings, and its coverage."""
+
+    target: Target
+    settings: Settings
+    requirements: tuple[Requirement, ...]
+    coverage: tuple[CoverageRow, ...]
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        return tuple(s for p in self.target.policies for s in p.statements)
+
+    def statement(self, ref: str) -> Statement:
+        """The statement a coverage row names (refs always come from this target's statements)."""
+        for stmt in self.statements:
+            if stmt.ref == ref:
+                return stmt
+        raise KeyError(ref)
+
+
+# --- prefix inference ---------------------------------------------------------------------------
+
+_NAMED = re.compile(
+    r"^arn:[^:]*:(?:lambda:[^:]*:[^:]*:function:|cloudformation:[^:]*:[^:]*:stack/|iam::[^:]*:role/"
+    r"|events:[^:]*:[^:]*:rule/|s3:::)([A-Za-z0-9_-]+)"
+)
+
+
+def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
+    """The project name most of the policy's Jets-shaped ARNs start with (function:demo-*,
+    stack/demo-*, role/demo-*, rule/demo-*, arn:aws:s3:::demo-*), or None."""
+    suffixes = {f"-{e}" for e in envs} | {f"-{e}" for e in SHORT_ENVS.values()}
+    counts: Counter[str] = Counter()
+    for policy in policies:
+        for stmt in policy.statements:
+            if stmt.effect != "Allow" or stmt.resources is None:
+                continue
+            for arn in stmt.resources:
+                m = _NAMED.match(arn)
+                if not m:
+                    continue
+                rest = arn[m.end():]
+                name = m.group(1)
+                if not rest or rest[0] not in "*?":
+                    continue  # a concrete name, not a prefix pattern
+                name = name.rstrip("-_")
+                for suffix in suffixes:
+                    if name.endswith(suffix) and len(name) > len(suffix):
+                        name = name[: -len(suffix)]
+                        break
+                if name:
+                    counts[name] += 1
+    if not counts:
+        return None
+    return counts.most_common(1)[0][0]
+
+
+# --- coverage -----------------------------------------------------------------------------------
+
+def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement]) -> tuple[CoverageRow, ...]:
+    statements = [s for p in target.policies for s in p.statements]
+    rows: list[CoverageRow] = []
+    seen: set[tuple[str, str]] = set()
+    for env in settings.envs:
+        naming = Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
+        for req in requirements:
+            resource = naming.render(req.resource)
+            key = (req.action, resource)
+            if key in seen:
+                continue
+            seen.add(key)
+            verdict = evaluate(
+                req.action,
+                resource,
+                statements,
+                match=req.match,
+                free_region=settings.region is None and "{region}" in req.resource,
+                free_account=settings.account is None and "{account}" in req.resource,
+            )
+            rows.append(
+                CoverageRow(
+                    target.name, req.feature, req.action, resource, verdict.status,
+                    tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
+                    verdict.notes, tuple(s.ref for s in verdict.allowing), req.confidence, req.phases, req.reason, req.evidence,
+                )
+            )
+    return tuple(rows)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def _stamp_lines(findings: list[Finding], policies: Sequence[Policy]) -> list[Finding]:
+    maps = {p.source: SourceMap(p.text) for p in policies}
+    out = []
+    for f in findings:
+        loc = f.location
+        smap = maps.get(loc.source)
+        if smap is not None and loc.line is None:
+            loc = replace(loc, line=smap.line(loc.pointer))
+        out.append(replace(f, location=loc))
+    return out
+
+
+def audit_target(target: Target, settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
+    coverage = coverage_for(target, settings, requirements)
+    ctx = Context(target, settings, requirements, coverage)
+    findings: list[Finding] = []
+    seen: set[tuple[str, str, str, str]] = set()
+    for module in CHECKS:
+        for hit in module.check(ctx):
+            key = (module.RULE_ID, hit.location.source, hit.location.pointer, hit.subject + (hit.resource or ""))
+            if key in seen:
+                continue
+            seen.add(key)
+            findings.append(
+                Finding(module.RULE_ID, module.CATEGORY, hit.severity or module.SEVERITY, hit.message,
+                        hit.subject, hit.location, hit.resource, hit.feature, hit.fix)
+            )
+    return _stamp_lines(findings, target.policies), coverage
+
+
+def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue) -> Report:
+    requirements = catalogue.select(settings.jets_version, settings.features)
+    findings: list[Finding] = []
+    coverage: list[CoverageRow] = []
+    for target in targets:
+        f, c = audit_target(target, settings, requirements)
+        findings.extend(f)
+        coverage.extend(c)
+    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
+                                 f.location.line or 0, f.subject))
+    notes = tuple(
+        f"{fid}: {catalogue.feature(fid).remote_note}"
+        for fid in settings.features
+        if settings.jets_version == "6" and catalogue.feature(fid).remote_note
+    )
+    return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
+                  tuple(coverage), notes)

@@ -1,0 +1,335 @@
+"""The IAM evaluator for identity policies (DESIGN §4).
+
+Question answered: may this principal perform `action` on every resource Jets may create under the
+requirement's resource pattern? (`match="some"`: on at least one of them, for resources the app names
+freely, such as a DynamoDB table.)
+
+Semantics:
+- Allowed iff some Allow statement matches and no Deny statement matches; an explicit Deny wins.
+- Actions match case-insensitively with `*` (any run) and `?` (one character); NotAction matches
+  every action except those listed.
+- Resources match case-sensitively. `*` and `?` work inside one colon-separated segment; a `*` that
+  ends a segment (followed by ":" or the end) may also run across the following colons; `"*"` alone
+  is every resource. NotResource matches every resource except those listed.
+- Coverage is language containment, not one sample: the requirement pattern is a glob too (its `*`
+  stands for any name without a colon), and the policy must match every string it describes. This is
+  decided exactly with a product of small automata over an alphabet of the characters that occur,
+  plus ":" and one stand-in for every other character.
+- Region and account: when the user gave none, the requirement's region/account segments are free,
+  and a policy pinned to one region or account still counts as granting (each pinned value the policy
+  uses is tried as a candidate). When given, they are literal and other values do not match.
+- Conditions are not evaluated: an Allow with a Condition grants only `conditional`ly, a Deny with
+  a Condition makes the action `conditional`. Policy variables such as `${aws:username}` are not
+  resolved: a resource that needs one to match grants only `conditional`ly. A shell placeholder such as
+  `${MY_PREFIX}` (no colon, so not an IAM variable) is literal text and matches no Jets resource.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from auditor.model import Statement
+
+GRANTED, MISSING, DENIED, CONDITIONAL = "granted", "missing", "denied", "conditional"
+STATUSES = (GRANTED, CONDITIONAL, MISSING, DENIED)
+
+# Token kinds. A token is a tuple: ("c", char) | ("s", crosses_colons) | ("q",)
+Token = tuple
+
+_OTHER = "\x00"  # stands for every character that occurs in none of the patterns
+_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=8192)
+def _action_regex(pattern: str) -> re.Pattern[str]:
+    body = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """`pattern` from a policy (may hold * and ?) against a concrete `service:Name`."""
+    return _action_regex(pattern).fullmatch(action) is not None
+
+
+def statement_matches_action(stmt: Statement, action: str) -> bool:
+    if stmt.actions is not None:
+        return any(action_matches(p, action) for p in stmt.actions)
+    assert stmt.not_actions is not None
+    return not any(action_matches(p, action) for p in stmt.not_actions)
+
+
+# --- resource patterns ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pattern:
+    tokens: tuple[Token, ...]
+    has_variable: bool
+
+
+def is_iam_variable(name: str) -> bool:
+    """`${aws:username}` and service keys are IAM policy variables; `${MY_PREFIX}` is not."""
+    return ":" in name
+
+
+@lru_cache(maxsize=16384)
+def policy_pattern(text: str) -> Pattern:
+    """Tokenise a Resource/NotResource value from a policy."""
+    raw: list[Token] = []
+    has_variable = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "$" and text.startswith("${", i):
+            m = _VAR.match(text, i)
+            if m:
+                name = m.group(1)
+                if name in ("*", "?", "$"):
+                    raw.append(("c", name))
+                elif is_iam_variable(name):
+                    raw.append(("s", False))
+                    has_variable = True
+                else:
+                    raw.extend(("c", c) for c in m.group(0))
+                i = m.end()
+                continue
+        if ch == "*":
+            raw.append(("s", None))  # decided below: does it end a segment?
+        elif ch == "?":
+            raw.append(("q",))
+        else:
+            raw.append(("c", ch))
+        i += 1
+    tokens: list[Token] = []
+    for k, tok in enumerate(raw):
+        if tok[0] == "s" and tok[1] is None:
+            nxt = raw[k + 1] if k + 1 < len(raw) else None
+            ends_segment = nxt is None or nxt == ("c", ":")
+            tokens.append(("s", ends_segment))
+        else:
+            tokens.append(tok)
+    return Pattern(tuple(tokens), has_variable)
+
+
+@lru_cache(maxsize=4096)
+def requirement_pattern(text: str) -> tuple[Token, ...]:
+    """Tokenise a requirement's resource. Its `*` is any name without a colon. A lone "*" is the
+    literal resource "*" that actions without resource-level permissions are evaluated against."""
+    if text == "*":
+        return (("c", "*"),)
+    out: list[Token] = []
+    for ch in text:
+        if ch == "*":
+            out.append(("s", False))
+        elif ch == "?":
+            out.append(("q",))
+        else:
+            out.append(("c", ch))
+    return tuple(out)
+
+
+def _closure(tokens: tuple[Token, ...], states: Iterable[int]) -> frozenset[int]:
+    out = set()
+    for s in states:
+        while True:
+            out.add(s)
+            if s < len(tokens) and tokens[s][0] == "s":
+                s += 1
+                continue
+            break
+    return frozenset(out)
+
+
+def _step(tokens: tuple[Token, ...], states: frozenset[int], sym: str) -> frozenset[int]:
+    nxt: set[int] = set()
+    n = len(tokens)
+    for s in states:
+        if s >= n:
+            continue
+        tok = tokens[s]
+        kind = tok[0]
+        if kind == "c":
+            if tok[1] == sym:
+                nxt.add(s + 1)
+        elif kind == "q":
+            if sym != ":":
+                nxt.add(s + 1)
+        elif tok[1] or sym != ":":  # a star consumes the symbol and stays
+            nxt.add(s)
+    return _closure(tokens, nxt) if nxt else frozenset()
+
+
+@lru_cache(maxsize=65536)
+def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
+    """For every string the requirement describes, which patterns match it. Returns the set of
+    distinct match vectors (one bool per pattern) over all those strings."""
+    r_tokens = requirement_pattern(requirement)
+    p_tokens = [policy_pattern(p).tokens for p in patterns]
+    alphabet = {":", _OTHER}
+    for toks in (r_tokens, *p_tokens):
+        alphabet.update(t[1] for t in toks if t[0] == "c")
+    symbols = sorted(alphabet)
+    start = (_closure(r_tokens, [0]), tuple(_closure(t, [0]) for t in p_tokens))
+    seen = {start}
+    todo = [start]
+    vectors: set[tuple[bool, ...]] = set()
+    r_end = len(r_tokens)
+    ends = [len(t) for t in p_tokens]
+    while todo:
+        r_states, p_states = todo.pop()
+        if r_end in r_states:
+            vectors.add(tuple(end in ps for end, ps in zip(ends, p_states)))
+        for sym in symbols:
+            r_next = _step(r_tokens, r_states, sym)
+            if not r_next:
+                continue
+            state = (r_next, tuple(_step(t, ps, sym) for t, ps in zip(p_tokens, p_states)))
+            if state not in seen:
+                seen.add(state)
+                todo.append(state)
+    return frozenset(vectors)
+
+
+def covers(requirement: str, pattern: str) -> bool:
+    """True if the policy resource `pattern` matches every resource the requirement describes."""
+    classes = match_classes(requirement, (pattern,))
+    return bool(classes) and all(v[0] for v in classes)
+
+
+def overlaps(requirement: str, pattern: str) -> bool:
+    """True if the policy resource `pattern` matches at least one resource the requirement describes."""
+    return any(v[0] for v in match_classes(requirement, (pattern,)))
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+
+YES, MAYBE, NO = 2, 1, 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    granted_by: tuple[Statement, ...] = ()
+    denied_by: tuple[Statement, ...] = ()
+    notes: tuple[str, ...] = ()  # conditions and policy variables that make it conditional
+    allowing: tuple[Statement, ...] = ()  # every Allow statement that names the action at all
+
+
+def _statement_level(stmt: Statement, vector: tuple[bool, ...], index: dict[str, int],
+                     variable: dict[str, bool]) -> int:
+    if stmt.resources is not None:
+        level = NO
+        for p in stmt.resources:
+            if vector[index[p]]:
+                level = max(level, MAYBE if variable[p] else YES)
+    else:
+        assert stmt.not_resources is not None
+        level = YES
+        for p in stmt.not_resources:
+            if vector[index[p]]:
+                level = min(level, MAYBE if variable[p] else NO)
+    if level == YES and stmt.conditions:
+        level = MAYBE
+    return level
+
+
+def _notes(stmt: Statement) -> list[str]:
+    out = [f"{stmt.label}: condition {c}" for c in stmt.conditions]
+    for p in stmt.resources or stmt.not_resources or ():
+        if policy_pattern(p).has_variable:
+            out.append(f'{stmt.label}: policy variable in "{p}" is not resolved')
+    return out
+
+
+def _evaluate_once(action: str, requirement: str, relevant: Sequence[Statement], match: str) -> Verdict:
+    patterns = tuple(sorted({p for s in relevant for p in (s.resources or s.not_resources or ())}))
+    index = {p: i for i, p in enumerate(patterns)}
+    variable = {p: policy_pattern(p).has_variable for p in patterns}
+    classes = match_classes(requirement, patterns) if patterns else frozenset({()})
+    outcomes: set[str] = set()
+    granting: dict[int, Statement] = {}
+    denying: dict[int, Statement] = {}
+    maybe_from: dict[int, Statement] = {}
+    for vector in classes:
+        allow = deny = NO
+        for stmt in relevant:
+            level = _statement_level(stmt, vector, index, variable)
+            if level == NO:
+                continue
+            key = id(stmt)
+            if stmt.effect == "Allow":
+                allow = max(allow, level)
+                granting[key] = stmt
+            else:
+                deny = max(deny, level)
+                denying[key] = stmt
+            if level == MAYBE:
+                maybe_from[key] = stmt
+        if deny == YES:
+            outcomes.add(DENIED)
+        elif allow == YES and deny == NO:
+            outcomes.add(GRANTED)
+        elif allow != NO:
+            outcomes.add(CONDITIONAL)
+        else:
+            outcomes.add(MISSING)
+    order = (DENIED, MISSING, CONDITIONAL, GRANTED) if match == "every" else (GRANTED, CONDITIONAL, DENIED, MISSING)
+    status = next((s for s in order if s in outcomes), MISSING)
+    notes: list[str] = []
+    if status == CONDITIONAL:
+        for stmt in maybe_from.values():
+            notes.extend(_notes(stmt))
+    allowing = tuple(s for s in relevant if s.effect == "Allow")
+    return Verdict(status, tuple(granting.values()), tuple(denying.values()), tuple(dict.fromkeys(notes)), allowing)
+
+
+_RANK = {GRANTED: 0, CONDITIONAL: 1, MISSING: 2, DENIED: 3}
+
+
+def evaluate(action: str, requirement: str, statements: Sequence[Statement], *, match: str = "every",
+             free_region: bool = False, free_account: bool = False) -> Verdict:
+    """Evaluate one required (action, resource pattern) against a principal's statements.
+
+    `requirement` is an ARN pattern; with `free_region`/`free_account` its region/account segments
+    were not given by the user, so each value the policy pins is tried and the best verdict counts.
+    """
+    relevant = [s for s in statements if statement_matches_action(s, action)]
+    if not relevant:
+        return Verdict(MISSING)
+    best = _evaluate_once(action, requirement, relevant, match)
+    if best.status == GRANTED or not (free_region or free_account) or not requirement.startswith("arn:"):
+        return best
+    parts = requirement.split(":", 5)
+    if len(parts) < 6:
+        return best
+    for candidate in _candidates(parts, relevant, free_region, free_account):
+        verdict = _evaluate_once(action, candidate, relevant, match)
+        if _RANK[verdict.status] < _RANK[best.status]:
+            best = verdict
+            if best.status == GRANTED:
+                break
+    return best
+
+
+def _candidates(parts: list[str], relevant: Sequence[Statement], free_region: bool,
+                free_account: bool) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for stmt in relevant:
+        for p in stmt.resources or ():
+            if "${" in p or not p.startswith("arn:"):
+                continue
+            q = p.split(":", 5)
+            if len(q) < 6:
+                continue
+            region = q[3] if free_region else parts[3]
+            account = q[4] if free_account else parts[4]
+            cand = ":".join([*parts[:3], region, account, parts[5]])
+            if cand not in seen:
+                seen.add(cand)
+                out.append(cand)
+    return out

@@ -1,0 +1,334 @@
+"""Policy documents as frozen data: parse, normalise, keep where every element came from.
+
+A policy that cannot be read as an IAM policy is not an error here: `parse_policy` returns a Policy
+whose `problems` say what is wrong and where (RFC 6901 pointers); the `invalid-policy` check turns
+them into findings. Line numbers are found lazily (`SourceMap`), only for the findings that need one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+VALID_EFFECTS = ("Allow", "Deny")
+VALID_VERSIONS = ("2012-10-17", "2008-10-17")
+STATEMENT_KEYS = frozenset(
+    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal",
+     "NotPrincipal"}
+)
+
+
+def pointer_escape(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    return "".join("/" + pointer_escape(t) for t in tokens)
+
+
+@dataclass(frozen=True)
+class Location:
+    source: str
+    pointer: str = ""
+    sid: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"source": self.source, "pointer": self.pointer, "sid": self.sid, "line": self.line}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that makes the document (or part of it) not a valid IAM policy."""
+
+    pointer: str
+    message: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    operator: str
+    key: str
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        vals = ", ".join(self.values)
+        return f"{self.operator} {self.key}={vals}"
+
+
+@dataclass(frozen=True)
+class Statement:
+    source: str
+    index: int
+    pointer: str
+    sid: str | None
+    effect: str
+    # Exactly one of actions / not_actions is set (a tuple); the other is None.
+    actions: tuple[str, ...] | None
+    not_actions: tuple[str, ...] | None
+    resources: tuple[str, ...] | None
+    not_resources: tuple[str, ...] | None
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How reports name the statement: its Sid, else its index."""
+        return self.sid if self.sid else f"Statement[{self.index}]"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.source}#{self.label}"
+
+    def location(self, element_pointer: str = "") -> Location:
+        return Location(self.source, self.pointer + element_pointer, self.sid)
+
+
+@dataclass(frozen=True)
+class Policy:
+    source: str
+    text: str = field(repr=False)
+    statements: tuple[Statement, ...]
+    problems: tuple[Problem, ...] = ()
+    version: str | None = None
+
+    @property
+    def is_policy(self) -> bool:
+        return bool(self.statements)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _pairs_no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            out.setdefault("__duplicate_keys__", [])  # type: ignore[arg-type]
+            dups = out["__duplicate_keys__"]
+            assert isinstance(dups, list)
+            dups.append(key)
+            continue
+        out[key] = value
+    return out
+
+
+def decode_text(raw: bytes) -> tuple[str | None, str | None]:
+    """Bytes to text. Returns (text, error). Accepts UTF-8 (with or without BOM) and UTF-16 with BOM."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return None, f"not valid UTF-16 text ({exc.reason} at byte {exc.start})"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 text ({exc.reason} at byte {exc.start})"
+
+
+def _as_str_list(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condition, ...]:
+    if not isinstance(value, dict):
+        problems.append(Problem(at, "Condition must be an object of operator: {key: value}", "Condition"))
+        return ()
+    out: list[Condition] = []
+    for op, block in value.items():
+        if op == "__duplicate_keys__":
+            continue
+        if not isinstance(block, dict):
+            problems.append(Problem(at + pointer(op), f'condition operator "{op}" must map keys to values', op))
+            continue
+        for key, vals in block.items():
+            if key == "__duplicate_keys__":
+                continue
+            if isinstance(vals, (str, bool, int, float)) and not isinstance(vals, bool):
+                norm: tuple[str, ...] = (str(vals),)
+            elif isinstance(vals, bool):
+                norm = ("true" if vals else "false",)
+            elif isinstance(vals, list) and all(isinstance(v, (str, int, float, bool)) for v in vals):
+                norm = tuple(("true" if v else "false") if isinstance(v, bool) else str(v) for v in vals)
+            else:
+                problems.append(
+                    Problem(at + pointer(op, key), f'condition "{op}" "{key}" has a value that is not a string or list', key)
+                )
+                continue
+            out.append(Condition(str(op), str(key), norm))
+    return tuple(out)
+
+
+def _statement(source: str, index: int, raw: object, at: str, problems: list[Problem]) -> Statement | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
+        return None
+    for dup in raw.get("__duplicate_keys__", []):  # type: ignore[union-attr]
+        problems.append(Problem(at + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
+    for key in raw:
+        if key not in STATEMENT_KEYS and key != "__duplicate_keys__":
+            problems.append(Problem(at + pointer(key), f'unknown statement element "{key}"', key))
+    sid = raw.get("Sid")
+    if sid is not None and not isinstance(sid, str):
+        problems.append(Problem(at + "/Sid", "Sid must be a string", "Sid"))
+        sid = None
+    effect = raw.get("Effect")
+    if effect not in VALID_EFFECTS:
+        shown = effect if isinstance(effect, str) else json.dumps(effect)
+        problems.append(Problem(at + "/Effect", f'Effect must be "Allow" or "Deny", not {shown!r}', "Effect"))
+        return None
+
+    def str_list(name: str) -> tuple[str, ...] | None:
+        if name not in raw:
+            return None
+        value = _as_str_list(raw[name])
+        if value is None:
+            problems.append(Problem(at + "/" + name, f"{name} must be a string or a list of strings", name))
+        elif not value:
+            problems.append(Problem(at + "/" + name, f"{name} is an empty list", name))
+        return value
+
+    actions, not_actions = str_list("Action"), str_list("NotAction")
+    resources, not_resources = str_list("Resource"), str_list("NotResource")
+    if (actions is None) == (not_actions is None):
+        if "Action" not in raw and "NotAction" not in raw:
+            problems.append(Problem(at, "statement has neither Action nor NotAction", label_of(sid, index)))
+        elif "Action" in raw and "NotAction" in raw:
+            problems.append(Problem(at, "statement has both Action and NotAction", label_of(sid, index)))
+        return None
+    if (resources is None) == (not_resources is None):
+        if "Resource" not in raw and "NotResource" not in raw:
+            problems.append(Problem(at, "statement has neither Resource nor NotResource", label_of(sid, index)))
+        elif "Resource" in raw and "NotResource" in raw:
+            problems.append(Problem(at, "statement has both Resource and NotResource", label_of(sid, index)))
+        return None
+    conditions = _conditions(raw["Condition"], at + "/Condition", problems) if "Condition" in raw else ()
+    return Statement(source, index, at, sid, effect, actions, not_actions, resources, not_resources, conditions)
+
+
+def label_of(sid: str | None, index: int) -> str:
+    return sid if sid else f"Statement[{index}]"
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Parse one policy document. Never raises on bad input: problems are recorded instead."""
+    problems: list[Problem] = []
+    if not text.strip():
+        return Policy(source, text, (), (Problem("", "file is empty", source),))
+    try:
+        doc = json.loads(text, object_pairs_hook=_pairs_no_duplicates)
+    except json.JSONDecodeError as exc:
+        return Policy(source, text, (), (Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source),))
+    except RecursionError:
+        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source),))
+    if not isinstance(doc, dict):
+        kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(type(doc), "a number")
+        return Policy(source, text, (), (Problem("", f"not an IAM policy: the document is {kind}, not an object", source),))
+    for dup in doc.get("__duplicate_keys__", []):
+        problems.append(Problem(pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
+    version = doc.get("Version")
+    if version is None:
+        pass
+    elif version not in VALID_VERSIONS:
+        problems.append(Problem("/Version", f'Version must be "2012-10-17", not {json.dumps(version)}', "Version"))
+    if "Statement" not in doc:
+        problems.append(Problem("", "not an IAM policy: no Statement element", source))
+        return Policy(source, text, (), tuple(problems), version if isinstance(version, str) else None)
+    raw_statements = doc["Statement"]
+    if isinstance(raw_statements, dict):
+        items: list[tuple[object, str]] = [(raw_statements, "/Statement")]
+    elif isinstance(raw_statements, list):
+        items = [(raw, f"/Statement/{i}") for i, raw in enumerate(raw_statements)]
+    else:
+        problems.append(Problem("/Statement", "Statement must be an object or a list of objects", "Statement"))
+        items = []
+    statements = []
+    for index, (raw, at) in enumerate(items):
+        stmt = _statement(source, index, raw, at, problems)
+        if stmt is not None:
+            statements.append(stmt)
+    return Policy(source, text, tuple(statements), tuple(problems), version if isinstance(version, str) else None)
+
+
+# --- line numbers ---------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+class SourceMap:
+    """Maps RFC 6901 pointers to 1-based line numbers, computed once per document on first use."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    @cached_property
+    def _lines(self) -> dict[str, int]:
+        text = self._text
+        out: dict[str, int] = {}
+        # stack of [container kind, current key or index, pointer of container]
+        stack: list[list[object]] = []
+        newline_positions = [m.start() for m in re.finditer("\n", text)]
+        import bisect
+
+        def line_at(pos: int) -> int:
+            return bisect.bisect_left(newline_positions, pos) + 1
+
+        expecting_key = False
+        pending_key: str | None = None
+        for m in _TOKEN.finditer(text):
+            tok = m.group()
+            if tok in (":", ","):
+                if tok == "," and stack:
+                    top = stack[-1]
+                    if top[0] == "a":
+                        top[1] = int(top[1]) + 1  # type: ignore[call-overload]
+                    else:
+                        expecting_key = True
+                continue
+            if tok in ("}", "]"):
+                if stack:
+                    stack.pop()
+                expecting_key = False
+                continue
+            if stack and stack[-1][0] == "o" and expecting_key:
+                try:
+                    pending_key = json.loads(tok)
+                except ValueError:
+                    pending_key = tok
+                stack[-1][1] = pending_key
+                expecting_key = False
+                continue
+            # a value starts here
+            if stack:
+                here = str(stack[-1][2]) + "/" + pointer_escape(stack[-1][1])  # type: ignore[arg-type]
+            else:
+                here = ""
+            out.setdefault(here, line_at(m.start()))
+            if tok == "{":
+                stack.append(["o", "", here])
+                expecting_key = True
+            elif tok == "[":
+                stack.append(["a", 0, here])
+        return out
+
+    def line(self, ptr: str) -> int | None:
+        """The line of the element at `ptr`, or of its nearest ancestor that has one."""
+        try:
+            lines = self._lines
+        except RecursionError:  # pragma: no cover - the scanner is iterative
+            return None
+        while True:
+            if ptr in lines:
+                return lines[ptr]
+            if not ptr:
+                return None
+            ptr = ptr.rsplit("/", 1)[0]

@@ -1,0 +1,170 @@
+"""What an audit produces: frozen data that every reporter renders (DESIGN §3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from auditor.model import Location, Policy
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+CATEGORIES = ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")
+CONFIDENCE_SEVERITY = {"high": "high", "medium": "medium", "low": "low"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    prefix: str  # the Jets project name; "*" when none was given or inferred
+    prefix_inferred: bool
+    prefix_note: str | None
+    envs: tuple[str, ...]
+    jets_version: str
+    features: tuple[str, ...]
+    region: str | None = None
+    account: str | None = None
+    fail_on: str = "low"
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "prefix": self.prefix,
+            "prefix_inferred": self.prefix_inferred,
+            "envs": list(self.envs),
+            "jets_version": self.jets_version,
+            "features": list(self.features),
+            "region": self.region,
+            "account": self.account,
+            "fail_on": self.fail_on,
+        }
+        if self.prefix_note:
+            out["prefix_note"] = self.prefix_note
+        return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """One principal's policy set: a file, several files with --combine, or an IAM group/user/role."""
+
+    kind: str  # file | group | user | role
+    name: str
+    policies: tuple[Policy, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(p.source for p in self.policies)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    target: str
+    feature: str
+    action: str
+    resource: str
+    status: str
+    granted_by: tuple[str, ...]
+    denied_by: tuple[str, ...]
+    notes: tuple[str, ...]
+    allowed_by: tuple[str, ...]  # Allow statements naming the action, whatever their resources
+    confidence: str
+    phases: tuple[str, ...]
+    reason: str
+    evidence: str
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "target": self.target,
+            "action": self.action,
+            "resource": self.resource,
+            "feature": self.feature,
+            "status": self.status,
+            "granted_by": list(self.granted_by),
+        }
+        if self.denied_by:
+            out["denied_by"] = list(self.denied_by)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check yields. The engine stamps rule id, category and severity."""
+
+    message: str
+    subject: str
+    location: Location
+    severity: str | None = None  # None: the check's default severity
+    resource: str | None = None
+    feature: str | None = None
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    category: str
+    severity: str
+    message: str
+    subject: str
+    location: Location
+    resource: str | None = None
+    feature: str | None = None
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "rule_id": self.rule_id,
+            "category": self.category,
+            "severity": self.severity,
+            "message": self.message,
+            "subject": self.subject,
+        }
+        if self.resource is not None:
+            out["resource"] = self.resource
+        if self.feature is not None:
+            out["feature"] = self.feature
+        out["location"] = self.location.as_dict()
+        if self.fix is not None:
+            out["fix"] = self.fix
+        return out
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    iam_data: str
+    settings: Settings
+    targets: tuple[Target, ...]
+    findings: tuple[Finding, ...]
+    coverage: tuple[CoverageRow, ...]
+    requirement_notes: tuple[str, ...] = field(default=())
+
+    def failing(self) -> tuple[Finding, ...]:
+        floor = SEVERITY_RANK[self.settings.fail_on]
+        return tuple(f for f in self.findings if SEVERITY_RANK[f.severity] >= floor)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing() else 0
+
+    def by_severity(self) -> dict[str, int]:
+        counts = {s: 0 for s in reversed(SEVERITIES)}
+        for f in self.findings:
+            counts[f.severity] += 1
+        return counts
+
+    def by_category(self) -> dict[str, int]:
+        counts = {c: 0 for c in CATEGORIES}
+        for f in self.findings:
+            counts[f.category] += 1
+        return counts
+
+    def summary_line(self) -> str:
+        sev = ", ".join(f"{n} {s}" for s, n in self.by_severity().items() if n)
+        total = len(self.findings)
+        word = "finding" if total == 1 else "findings"
+        statuses: dict[str, int] = {}
+        for row in self.coverage:
+            statuses[row.status] = statuses.get(row.status, 0) + 1
+        cov = ", ".join(f"{n} {s}" for s, n in statuses.items())
+        head = f"{total} {word}" + (f" ({sev})" if sev else "")
+        return f"{head}; coverage: {cov or 'no requirements'}; exit {self.exit_code}"

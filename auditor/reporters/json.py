@@ -1,0 +1,30 @@
+"""The v1 JSON document (DESIGN §3): one document, never JSON Lines, never through rich."""
+
+from __future__ import annotations
+
+import json
+
+from auditor.report import Report
+
+SCHEMA_VERSION = 1
+
+
+def to_dict(report: Report) -> dict[str, object]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "jets-iam-audit", "version": report.tool_version, "iam_data": report.iam_data},
+        "settings": report.settings.as_dict(),
+        "targets": [{"kind": t.kind, "name": t.name, "sources": list(t.sources)} for t in report.targets],
+        "findings": [f.as_dict() for f in report.findings],
+        "coverage": [row.as_dict() for row in report.coverage],
+        "notes": list(report.requirement_notes),
+        "summary": {
+            "by_severity": report.by_severity(),
+            "by_category": report.by_category(),
+            "exit_code": report.exit_code,
+        },
+    }
+
+
+def render(report: Report, **_: object) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"

@@ -1,0 +1,157 @@
+"""Rich tables for a terminal: a coverage table per feature, then findings grouped by category.
+
+Policy text is data: every cell is a rich Text (never parsed as markup) and control characters are
+shown as escapes, so a Sid of "[bold red]" or "\\x1b[2J" prints as those characters.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from auditor.checks.missing_action import short_resource
+from auditor.report import CATEGORIES, CoverageRow, Finding, Report
+
+STATUS_STYLE = {"granted": "green", "conditional": "yellow", "missing": "bold red", "denied": "bold magenta"}
+SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+STATUS_ORDER = {"denied": 0, "missing": 1, "conditional": 2, "granted": 3}
+
+
+def safe(value: object) -> str:
+    """Make text inert for a terminal: control characters become visible escapes."""
+    out = []
+    for ch in str(value):
+        code = ord(ch)
+        if ch in "\n\t":
+            out.append(" ")
+        elif code < 0x20 or 0x7F <= code < 0xA0 or ch in "\u2028\u2029\u200e\u200f\u202a\u202b\u202c\u202d\u202e":
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def cell(value: object, style: str = "") -> Text:
+    return Text(safe(value), style=style)
+
+
+def _group_actions(actions: list[str]) -> str:
+    by_service: dict[str, list[str]] = defaultdict(list)
+    for action in actions:
+        service, _, name = action.partition(":")
+        by_service[service].append(name)
+    return "; ".join(f"{svc}: {', '.join(names)}" for svc, names in by_service.items())
+
+
+def _coverage_table(title: str, rows: list[CoverageRow]) -> Table:
+    table = Table(title=Text(safe(title), style="bold"), title_justify="left", expand=False)
+    table.add_column("status")
+    table.add_column("actions", overflow="fold")
+    table.add_column("resource", overflow="fold")
+    table.add_column("granted by / note", overflow="fold")
+    groups: dict[tuple, list[str]] = {}
+    for row in rows:
+        key = (row.status, row.resource, row.granted_by if row.status != "missing" else (), row.denied_by, row.notes)
+        groups.setdefault(key, []).append(row.action)
+    for (status, resource, granted_by, denied_by, notes), actions in sorted(
+        groups.items(), key=lambda kv: (STATUS_ORDER[kv[0][0]], kv[0][1])
+    ):
+        who = denied_by if status == "denied" else granted_by
+        detail = ", ".join(_short_ref(r) for r in who)
+        if notes:
+            detail = (detail + "; " if detail else "") + "; ".join(notes)
+        table.add_row(cell(status, STATUS_STYLE[status]), cell(_group_actions(actions)),
+                      cell(short_resource(resource)), cell(detail))
+    return table
+
+
+def _short_ref(ref: str) -> str:
+    source, _, label = ref.rpartition("#")
+    return label if source else ref
+
+
+def _location(f: Finding) -> str:
+    loc = f.location
+    text = loc.source
+    if loc.line:
+        text += f":{loc.line}"
+    if loc.pointer:
+        text += f" {loc.pointer}"
+    return text
+
+
+def _findings_table(category: str, findings: list[Finding]) -> Table:
+    table = Table(title=Text(f"{category} ({len(findings)})", style="bold"), title_justify="left")
+    table.add_column("severity")
+    table.add_column("rule")
+    table.add_column("message", overflow="fold", ratio=3)
+    table.add_column("location", overflow="fold", ratio=1)
+    for f in findings:
+        table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), cell(f.rule_id), cell(f.message), cell(_location(f)))
+    return table
+
+
+def render(report: Report, *, color: bool = False, width: int = 120, **_: object) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None, highlight=False, emoji=False,
+                      markup=False, soft_wrap=False)
+    s = report.settings
+    prefix = f"prefix {s.prefix}" + (" (inferred from the policy's ARNs)" if s.prefix_inferred else "")
+    if s.prefix_note:
+        prefix = s.prefix_note
+    console.print(cell(f"jets-iam-audit {report.tool_version} · Jets {s.jets_version} · {prefix} · "
+                       f"env {', '.join(s.envs)} · features {', '.join(s.features)} · {report.iam_data}"))
+    for note in report.requirement_notes:
+        console.print(cell(f"note: {note}", "dim"))
+    for target in report.targets:
+        console.print()
+        console.print(cell(f"{target.kind} {target.name}", "bold underline"))
+        rows = [r for r in report.coverage if r.target == target.name]
+        by_feature: dict[str, list[CoverageRow]] = defaultdict(list)
+        for row in rows:
+            by_feature[row.feature].append(row)
+        if not rows:
+            console.print(cell("no requirements for these options", "dim"))
+        for feature in s.features:
+            if by_feature.get(feature):
+                console.print(_coverage_table(f"coverage: {feature}", by_feature[feature]))
+    console.print()
+    if not report.findings:
+        console.print(cell("no findings", "green"))
+    for category in CATEGORIES:
+        found = [f for f in report.findings if f.category == category]
+        if found:
+            console.print(_findings_table(category, found))
+    return buf.getvalue()
+
+
+def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False, width: int = 120) -> str:
+    """The `catalogue` command's table: one table per feature."""
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None, highlight=False, emoji=False,
+                      markup=False, soft_wrap=False)
+    for note in notes:
+        console.print(cell(f"note: {note}", "dim"))
+    by_feature: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_feature[row["feature"]].append(row)
+    for feature, items in by_feature.items():
+        table = Table(title=Text(f"{feature} ({len(items)} requirements)", style="bold"), title_justify="left")
+        table.add_column("action")
+        table.add_column("resource", overflow="fold")
+        table.add_column("phase")
+        table.add_column("conf.")
+        table.add_column("reason / evidence", overflow="fold", ratio=2)
+        for r in items:
+            table.add_row(cell(r["action"]), cell(short_resource(r["resource"])), cell(", ".join(r["phase"])),
+                          cell(r["confidence"]), Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim")))
+        console.print(table)
+    if not rows:
+        console.print(cell("no requirements for these options", "dim"))
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""Where policies come from: files (file.py) and AWS (aws.py)."""

@@ -1,0 +1,62 @@
+"""Policy files and stdin. Reading problems that stop the audit raise SourceError (exit 2); a file
+that is read but is not a valid policy becomes a Policy with problems (an `invalid` finding)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import BinaryIO
+
+from auditor.model import Policy, Problem, decode_text, parse_policy
+
+MAX_BYTES = 2 * 1024 * 1024  # IAM's own limits are far lower (10,240 characters for an inline policy)
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+class SourceError(Exception):
+    """The audit cannot run: a path that cannot be read."""
+
+
+def _from_bytes(raw: bytes, source: str) -> Policy:
+    if len(raw) > MAX_BYTES:
+        problem = Problem("", f"refused: larger than {MAX_BYTES // (1024 * 1024)} MiB; IAM policies are at most a few KB", source)
+        return Policy(source, "", (), (problem,))
+    if b"\x00" in raw and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Policy(source, "", (), (Problem("", "not a policy: binary data (NUL bytes)", source),))
+    text, error = decode_text(raw)
+    if text is None:
+        return Policy(source, "", (), (Problem("", f"not a policy: {error}", source),))
+    return parse_policy(text, source)
+
+
+def _read_limited(stream: BinaryIO) -> bytes:
+    return stream.read(MAX_BYTES + 1)
+
+
+def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:
+    if path == STDIN:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        try:
+            raw = _read_limited(stream)
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"cannot read standard input: {exc}") from exc
+        return _from_bytes(raw, STDIN_NAME)
+    if os.path.isdir(path):
+        raise SourceError(f"{path}: is a directory; pass the policy files in it")
+    try:
+        with open(path, "rb") as fh:
+            raw = _read_limited(fh)
+    except FileNotFoundError as exc:
+        raise SourceError(f"{path}: no such file") from exc
+    except PermissionError as exc:
+        raise SourceError(f"{path}: permission denied") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    return _from_bytes(raw, path)
+
+
+def read_policies(paths: list[str], stdin: BinaryIO | None = None) -> list[Policy]:
+    if paths.count(STDIN) > 1:
+        raise SourceError("'-' (standard input) can be given only once")
+    return [read_policy(p, stdin) for p in paths]
