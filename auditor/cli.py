@@ -49,14 +49,17 @@ def _root(
 
 # --- shared options ---------------------------------------------------------------------------
 
-PrefixOpt = Annotated[str | None, typer.Option("--prefix", help="The Jets project name (the docs' MY_PREFIX). Inferred from the policy's ARNs when absent.")]
+PrefixOpt = Annotated[str | None, typer.Option(
+    "--prefix", help="The Jets project name (the docs' MY_PREFIX). Inferred from the policy's ARNs when absent.")]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", help="Jets env (repeatable): dev, prod, stag or any custom name. Default: dev.")]
 VersionOpt = Annotated[Literal["3", "4", "5", "6"], typer.Option("--jets-version", help="Jets major version.")]
-FeatureOpt = Annotated[list[str] | None, typer.Option("--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
+FeatureOpt = Annotated[list[str] | None, typer.Option(
+    "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
 FormatOpt = Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")]
-FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"], typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")]
+FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"], typer.Option(
+    "--fail-on", help="Exit 1 when a finding is at or above this severity.")]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
 
@@ -128,7 +131,8 @@ def file_command(
     account: AccountOpt = None,
     fmt: FormatOpt = "table",
     fail_on: FailOnOpt = "low",
-    combine: Annotated[bool, typer.Option("--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = False,
+    combine: Annotated[bool, typer.Option(
+        "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = False,
     output: OutputOpt = None,
 ) -> None:
     """Audit policy files against the Jets catalogue."""

@@ -11,7 +11,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.evaluate import evaluate
-from auditor.model import Location, Policy, SourceMap, Statement
+from auditor.model import Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
     CoverageRow,
@@ -84,6 +84,8 @@ def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
 
 def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement]) -> tuple[CoverageRow, ...]:
     statements = [s for p in target.policies for s in p.statements]
+    if not statements and any(p.problems for p in target.policies):
+        return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
     rows: list[CoverageRow] = []
     seen: set[tuple[str, str]] = set()
     for env in settings.envs:
@@ -120,13 +122,15 @@ def _stamp_lines(findings: list[Finding], policies: Sequence[Policy]) -> list[Fi
     for f in findings:
         loc = f.location
         smap = maps.get(loc.source)
-        if smap is not None and loc.line is None:
+        if smap is not None and loc.line is None and loc.pointer:
             loc = replace(loc, line=smap.line(loc.pointer))
         out.append(replace(f, location=loc))
     return out
 
 
-def audit_target(target: Target, settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
+def audit_target(
+    target: Target, settings: Settings, requirements: tuple[Requirement, ...]
+) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
     coverage = coverage_for(target, settings, requirements)
     ctx = Context(target, settings, requirements, coverage)
     findings: list[Finding] = []

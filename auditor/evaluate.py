@@ -182,12 +182,12 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
     while todo:
         r_states, p_states = todo.pop()
         if r_end in r_states:
-            vectors.add(tuple(end in ps for end, ps in zip(ends, p_states)))
+            vectors.add(tuple(end in ps for end, ps in zip(ends, p_states, strict=True)))
         for sym in symbols:
             r_next = _step(r_tokens, r_states, sym)
             if not r_next:
                 continue
-            state = (r_next, tuple(_step(t, ps, sym) for t, ps in zip(p_tokens, p_states)))
+            state = (r_next, tuple(_step(t, ps, sym) for t, ps in zip(p_tokens, p_states, strict=True)))
             if state not in seen:
                 seen.add(state)
                 todo.append(state)

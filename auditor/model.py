@@ -46,6 +46,7 @@ class Problem:
     pointer: str
     message: str
     subject: str
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,8 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         doc = json.loads(text, object_pairs_hook=_pairs_no_duplicates)
     except json.JSONDecodeError as exc:
-        return Policy(source, text, (), (Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source),))
+        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno)
+        return Policy(source, text, (), (problem,))
     except RecursionError:
         return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source),))
     if not isinstance(doc, dict):

@@ -34,4 +34,4 @@ SEVERITY = "high"
 def check(ctx) -> Iterator[Hit]:
     for policy in ctx.target.policies:
         for problem in policy.problems:
-            yield Hit(problem.message, problem.subject, Location(policy.source, problem.pointer))
+            yield Hit(problem.message, problem.subject, Location(policy.source, problem.pointer, line=problem.line))

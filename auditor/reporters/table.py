@@ -74,24 +74,24 @@ def _short_ref(ref: str) -> str:
     return label if source else ref
 
 
-def _location(f: Finding) -> str:
+def _location(f: Finding, target: str) -> str:
     loc = f.location
-    text = loc.source
+    parts = [] if loc.source == target else [loc.source]
     if loc.line:
-        text += f":{loc.line}"
+        parts.append(f"line {loc.line}")
     if loc.pointer:
-        text += f" {loc.pointer}"
-    return text
+        parts.append(loc.pointer)
+    return " ".join(parts) or "-"
 
 
-def _findings_table(category: str, findings: list[Finding]) -> Table:
+def _findings_table(category: str, findings: list[Finding], target: str) -> Table:
     table = Table(title=Text(f"{category} ({len(findings)})", style="bold"), title_justify="left")
     table.add_column("severity")
     table.add_column("rule")
     table.add_column("message", overflow="fold", ratio=3)
     table.add_column("location", overflow="fold", ratio=1)
     for f in findings:
-        table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), cell(f.rule_id), cell(f.message), cell(_location(f)))
+        table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), cell(f.rule_id), cell(f.message), cell(_location(f, target)))
     return table
 
 
@@ -120,13 +120,14 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
         for feature in s.features:
             if by_feature.get(feature):
                 console.print(_coverage_table(f"coverage: {feature}", by_feature[feature]))
-    console.print()
-    if not report.findings:
-        console.print(cell("no findings", "green"))
-    for category in CATEGORIES:
-        found = [f for f in report.findings if f.category == category]
-        if found:
-            console.print(_findings_table(category, found))
+        sources = set(target.sources) | {target.name}
+        findings = [f for f in report.findings if f.location.source in sources]
+        if not findings:
+            console.print(cell("no findings", "green"))
+        for category in CATEGORIES:
+            found = [f for f in findings if f.category == category]
+            if found:
+                console.print(_findings_table(category, found, target.name))
     return buf.getvalue()
 
 

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+DOCS = FIXTURES / "docs"
+CORPUS = ROOT.parent / "shared" / "iam-policy-corpus"
+
+
+def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The CLI as a real subprocess (python -m auditor), as a user or CI runs it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["NO_COLOR"] = "1"
+    return subprocess.run([sys.executable, "-m", "auditor", *args], input=stdin, capture_output=True,
+                          cwd=cwd or ROOT, env=env, timeout=120)
+
+
+def audit_json(*args: str, stdin: bytes | None = None) -> tuple[int, dict]:
+    proc = run_cli("file", *args, "--format", "json", stdin=stdin)
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture
+def write_policy(tmp_path):
+    def write(doc, name="policy.json") -> str:
+        path = tmp_path / name
+        path.write_text(doc if isinstance(doc, str) else json.dumps(doc, indent=2), encoding="utf-8")
+        return str(path)
+
+    return write

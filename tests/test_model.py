@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+
+from auditor.model import SourceMap, decode_text, parse_policy
+
+DOC = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "One",
+      "Effect": "Allow",
+      "Action": "lambda:GetFunction",
+      "Resource": ["arn:aws:lambda:*:*:function:demo-*", "*"]
+    },
+    {
+      "Effect": "Deny",
+      "NotAction": ["iam:*"],
+      "NotResource": "*",
+      "Condition": {"Bool": {"aws:MultiFactorAuthPresent": false}}
+    }
+  ]
+}
+"""
+
+
+def test_parse_normalises_strings_and_lists():
+    policy = parse_policy(DOC, "p.json")
+    assert policy.problems == ()
+    one, two = policy.statements
+    assert one.sid == "One" and one.actions == ("lambda:GetFunction",) and one.not_actions is None
+    assert one.resources == ("arn:aws:lambda:*:*:function:demo-*", "*")
+    assert one.pointer == "/Statement/0"
+    assert two.not_actions == ("iam:*",) and two.not_resources == ("*",)
+    assert [str(c) for c in two.conditions] == ["Bool aws:MultiFactorAuthPresent=false"]
+    assert two.label == "Statement[1]"
+
+
+def test_single_statement_object():
+    policy = parse_policy(json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}), "p")
+    assert policy.statements[0].pointer == "/Statement"
+
+
+def test_lines_by_pointer():
+    smap = SourceMap(DOC)
+    assert smap.line("/Statement/0") == 4
+    assert smap.line("/Statement/0/Resource") == 8
+    assert smap.line("/Statement/0/Resource/1") == 8
+    assert smap.line("/Statement/1/NotAction/0") == 12
+    assert smap.line("/Statement/1/Condition/Bool") == 14
+    assert smap.line("/Statement/9") == 3  # nearest ancestor
+
+
+def test_pointer_escaping_in_lines():
+    text = '{\n "a/b": {\n  "c~d": 1\n }\n}'
+    assert SourceMap(text).line("/a~1b/c~0d") == 3
+
+
+def test_not_json():
+    policy = parse_policy("{nope", "bad.json")
+    assert policy.statements == ()
+    assert policy.problems[0].message.startswith("not JSON: Expecting property name")
+
+
+def test_not_an_object():
+    for text, kind in (("[]", "an array"), ("null", "null"), ('"x"', "a string"), ("3", "a number")):
+        problem = parse_policy(text, "x").problems[0]
+        assert problem.message == f"not an IAM policy: the document is {kind}, not an object"
+
+
+def test_statement_problems():
+    doc = {"Version": "2012-10-18", "Statement": [
+        {"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Allow", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", 3], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Principal": "*", "Bogus": 1},
+        "not an object",
+    ]}
+    policy = parse_policy(json.dumps(doc), "p")
+    assert [(p.pointer, p.message) for p in policy.problems] == [
+        ("/Version", 'Version must be "2012-10-17", not "2012-10-18"'),
+        ("/Statement/0/Effect", "Effect must be \"Allow\" or \"Deny\", not 'allow'"),
+        ("/Statement/1", "statement has neither Action nor NotAction"),
+        ("/Statement/2/Action", "Action must be a string or a list of strings"),
+        ("/Statement/3/Bogus", 'unknown statement element "Bogus"'),
+        ("/Statement/4", "statement is not a JSON object"),
+    ]
+    assert [s.index for s in policy.statements] == [3]
+
+
+def test_duplicate_keys_are_problems():
+    policy = parse_policy('{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Action": "iam:*", "Resource": "*"}]}', "p")
+    assert [p.message for p in policy.problems] == ['key "Action" appears twice; IAM rejects duplicate keys']
+
+
+def test_decode_text():
+    assert decode_text(b"\xef\xbb\xbf{}") == ("{}", None)
+    assert decode_text("{}".encode("utf-16")) == ("{}", None)
+    text, error = decode_text(b"\xff{}")
+    assert text is None and error.startswith("not valid UTF-8")
