@@ -49,3 +49,95 @@ def action_name(action: str) -> str:
     service, _, name = action.partition(":")
     details = service_actions(service).get(name.lower())
     return f"{service.lower()}:{details['name']}" if details else action
+
+
+@cache
+def service_resource_types(service: str) -> dict[str, dict]:
+    """Lower-cased resource-type key → {"key", "arn", ...} for one service (empty if unknown)."""
+    service = service.lower()
+    if service not in service_names():
+        return {}
+    return json.loads(_data_file("resourceTypes", f"{service}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def service_condition_keys(service: str) -> frozenset[str]:
+    """Lower-cased condition keys a service defines (empty if unknown)."""
+    service = service.lower()
+    path = _data_file("conditionKeys", f"{service}.json")
+    if service not in service_names() or not path.is_file():
+        return frozenset()
+    return frozenset(json.loads(path.read_text(encoding="utf-8")))
+
+
+def action_details(action: str) -> dict | None:
+    service, _, name = action.partition(":")
+    return service_actions(service).get(name.lower())
+
+
+def resource_formats(action: str) -> tuple[str, ...] | None:
+    """The ARN formats of the resource types a concrete action takes; () when it takes only "*",
+    None when the action is unknown."""
+    details = action_details(action)
+    if details is None:
+        return None
+    service = action.partition(":")[0]
+    types = service_resource_types(service)
+    out = []
+    for rtype in details.get("resourceTypes", []):
+        info = types.get(rtype["name"].lower())
+        if info and info.get("arn"):
+            out.append(info["arn"])
+    return tuple(out)
+
+
+def access_level(action: str) -> str | None:
+    details = action_details(action)
+    return details.get("accessLevel") if details else None
+
+
+@cache
+def _service_pattern(pattern: str):
+    import re
+
+    body = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(body, re.DOTALL)
+
+
+def expand(pattern: str) -> tuple[str, ...]:
+    """Every current action a policy Action pattern matches, canonically spelled. Service
+    wildcards (`*`, `s3*:Get*`) load every service they can match."""
+    service, sep, name = pattern.partition(":")
+    if not sep:
+        if pattern.strip("*") == "":
+            service, name = "*", "*"
+        else:
+            return ()
+    if any(c in service for c in "*?"):
+        rx = _service_pattern(service)
+        services = sorted(s for s in service_names() if rx.fullmatch(s))
+    else:
+        services = [service.lower()]
+    name_rx = _service_pattern(name)
+    out = []
+    for svc in services:
+        for key, details in service_actions(svc).items():
+            if name_rx.fullmatch(key):
+                out.append(f"{svc}:{details['name']}")
+    return tuple(out)
+
+
+def close_actions(action: str, limit: int = 3) -> list[str]:
+    """"Did you mean" candidates for an unknown action in a known service."""
+    import difflib
+
+    service, _, name = action.partition(":")
+    names = {k: v["name"] for k, v in service_actions(service).items()}
+    hits = difflib.get_close_matches(name.lower(), list(names), n=limit, cutoff=0.75)
+    return [f"{service.lower()}:{names[h]}" for h in hits]
+
+
+def close_services(service: str, limit: int = 3) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75)

@@ -55,9 +55,18 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class EscalationPath:
+    name: str
+    actions: tuple[str, ...]
+    severity: str
+    how: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     features: tuple[Feature, ...]
     requirements: tuple[Requirement, ...]
+    escalations: tuple[EscalationPath, ...] = ()
 
     @property
     def feature_ids(self) -> tuple[str, ...]:
@@ -165,9 +174,28 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
                 raise _fail(rel, f"file name does not match its feature {feature!r}")
             for n, entry in enumerate(data.get("requirement", []), 1):
                 requirements.extend(_entry(f"{rel}#{n}", feature, versions, entry))
+    escalations = _escalations(base)
     if check_actions:
         _check_actions(requirements)
-    return Catalogue(features, tuple(requirements))
+        for path in escalations:
+            for action in path.actions:
+                if not awsdata.action_exists(action):
+                    raise CatalogueError(f"rules/escalation.toml: {path.name!r}: {action!r} is not an action")
+    return Catalogue(features, tuple(requirements), escalations)
+
+
+def _escalations(base: Path) -> tuple[EscalationPath, ...]:
+    try:
+        data = tomllib.loads((base / "escalation.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"rules/escalation.toml: {exc}") from exc
+    out = []
+    for n, entry in enumerate(data.get("path", []), 1):
+        try:
+            out.append(EscalationPath(str(entry["name"]), tuple(entry["actions"]), str(entry["severity"]), str(entry["how"])))
+        except KeyError as exc:
+            raise CatalogueError(f"rules/escalation.toml#{n}: missing {exc}") from exc
+    return tuple(out)
 
 
 def _entry(origin: str, feature: str, dir_versions: Sequence[str], entry: dict) -> list[Requirement]:

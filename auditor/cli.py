@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import typer
@@ -52,13 +53,13 @@ def _root(
 PrefixOpt = Annotated[str | None, typer.Option(
     "--prefix", help="The Jets project name (the docs' MY_PREFIX). Inferred from the policy's ARNs when absent.")]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", help="Jets env (repeatable): dev, prod, stag or any custom name. Default: dev.")]
-VersionOpt = Annotated[Literal["3", "4", "5", "6"], typer.Option("--jets-version", help="Jets major version.")]
+VersionOpt = Annotated[Literal["3", "4", "5", "6"] | None, typer.Option("--jets-version", help="Jets major version.")]
 FeatureOpt = Annotated[list[str] | None, typer.Option(
     "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
-FormatOpt = Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")]
-FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"], typer.Option(
+FormatOpt = Annotated[Literal["table", "json", "sarif", "markdown", "github"] | None, typer.Option("--format", help="Output format.")]
+FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"] | None, typer.Option(
     "--fail-on", help="Exit 1 when a finding is at or above this severity.")]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
@@ -120,90 +121,146 @@ def _width() -> int:
 
 # --- commands ---------------------------------------------------------------------------------
 
-@app.command("file")
-def file_command(
-    paths: Annotated[list[str], typer.Argument(help="Policy JSON files; '-' reads standard input.")],
-    prefix: PrefixOpt = None,
-    env: EnvOpt = None,
-    jets_version: VersionOpt = "5",
-    feature: FeatureOpt = None,
-    region: RegionOpt = None,
-    account: AccountOpt = None,
-    fmt: FormatOpt = "table",
-    fail_on: FailOnOpt = "low",
-    combine: Annotated[bool, typer.Option(
-        "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = False,
-    output: OutputOpt = None,
-) -> None:
-    """Audit policy files against the Jets catalogue."""
-    from auditor import catalogue as catalogue_mod
-    from auditor import engine
-    from auditor.report import Settings, Target
-    from auditor.sources.file import SourceError, read_policies
+ConfigOpt = Annotated[str | None, typer.Option(
+    "--config", help="Config file (.jets-iam-audit.toml or pyproject.toml). Default: the nearest one from the current directory up.")]
+ShowIgnoredOpt = Annotated[bool, typer.Option("--show-ignored", help="Also show findings that config ignores, with their reasons.")]
 
+
+@dataclass(frozen=True)
+class Resolved:
+    """Options after merging: command line, then config file, then built-in defaults."""
+
+    prefix: str | None
+    envs: tuple[str, ...]
+    jets_version: str
+    features: tuple[str, ...]
+    region: str | None
+    account: str | None
+    fmt: str
+    fail_on: str
+    combine: bool
+    catalogue: object
+    config: object
+
+
+def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
+             combine) -> Resolved:
+    """Load config and catalogue, merge options, validate them. Raises AuditError."""
+    from pathlib import Path
+
+    from auditor import catalogue as catalogue_mod
+    from auditor import config as config_mod
+    from auditor.checks import CHECKS
+
+    path = Path(config_path) if config_path else config_mod.find(Path.cwd())
     try:
-        _check_region_account(region, account)
-        envs = _envs(env)
-        if prefix is not None:
-            error = catalogue_mod.validate_prefix(prefix)
-            if error:
-                raise AuditError(error)
-        cat = catalogue_mod.load()
-        features = _features(cat, feature)
-        policies = read_policies(paths)
-    except (AuditError, SourceError) as exc:
-        _fail(str(exc))
-    if combine:
-        targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
-    else:
-        targets = [Target("file", p.source, (p,)) for p in policies]
-    inferred = None if prefix else engine.infer_prefix(policies, envs)
+        cfg = config_mod.load(path, tuple(m.RULE_ID for m in CHECKS))
+    except config_mod.ConfigError as exc:
+        raise AuditError(str(exc)) from exc
+
+    def pick(value, key, default):
+        return value if value is not None else cfg.option(key, default)
+
+    prefix = pick(prefix, "prefix", None)
+    region = pick(region, "region", None)
+    account = pick(account, "account", None)
+    _check_region_account(region, account)
+    if prefix is not None and catalogue_mod.validate_prefix(prefix):
+        raise AuditError(catalogue_mod.validate_prefix(prefix) or "")
+    envs = _envs(list(env) if env else list(cfg.option("env", ()) or ()) or None)
+    cat = catalogue_mod.load()
+    features = _features(cat, list(feature) if feature else list(cfg.option("feature", ()) or ()))
+    return Resolved(prefix, envs, str(pick(jets_version, "jets-version", "5")), features, region, account,
+                    str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
+                    bool(combine or cfg.option("combine", False)), cat, cfg)
+
+
+def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None) -> None:
+    """Run the audit, write the report, print the summary, exit with the report's code."""
+    from auditor import engine
+    from auditor.report import Settings
+
+    inferred = None if opts.prefix else engine.infer_prefix(policies, opts.envs)
     note = None
-    if not prefix and not inferred:
+    if not opts.prefix and not inferred:
         note = "no --prefix given and none could be inferred from the policy: checking for any project name"
     settings = Settings(
-        prefix=prefix or inferred or "*",
-        prefix_inferred=prefix is None and inferred is not None,
+        prefix=opts.prefix or inferred or "*",
+        prefix_inferred=opts.prefix is None and inferred is not None,
         prefix_note=note,
-        envs=envs,
-        jets_version=jets_version,
-        features=features,
-        region=region,
-        account=account,
-        fail_on=fail_on,
+        envs=opts.envs,
+        jets_version=opts.jets_version,
+        features=opts.features,
+        region=opts.region,
+        account=opts.account,
+        fail_on=opts.fail_on,
+        show_ignored=show_ignored,
     )
-    report = engine.run(targets, settings, cat)
+    report = engine.run(targets, settings, opts.catalogue, opts.config)
     try:
-        _emit(reporters.get(fmt)(report, color=_color(output), width=_width()), output)
+        _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
     except AuditError as exc:
         _fail(str(exc))
     typer.echo(report.summary_line(), err=True)
     raise typer.Exit(report.exit_code)
 
 
+@app.command("file")
+def file_command(
+    paths: Annotated[list[str], typer.Argument(help="Policy JSON files; '-' reads standard input.")],
+    prefix: PrefixOpt = None,
+    env: EnvOpt = None,
+    jets_version: VersionOpt = None,
+    feature: FeatureOpt = None,
+    region: RegionOpt = None,
+    account: AccountOpt = None,
+    fmt: FormatOpt = None,
+    fail_on: FailOnOpt = None,
+    combine: Annotated[bool | None, typer.Option(
+        "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = None,
+    config: ConfigOpt = None,
+    show_ignored: ShowIgnoredOpt = False,
+    output: OutputOpt = None,
+) -> None:
+    """Audit policy files against the Jets catalogue."""
+    from auditor.report import Target
+    from auditor.sources.file import SourceError, read_policies
+
+    try:
+        opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
+                        account=account, fmt=fmt, fail_on=fail_on, combine=combine)
+        policies = read_policies(paths)
+    except (AuditError, SourceError) as exc:
+        _fail(str(exc))
+    if opts.combine:
+        targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
+    else:
+        targets = [Target("file", p.source, (p,)) for p in policies]
+    _report(targets, policies, opts, show_ignored, output)
+
+
 @app.command("catalogue")
 def catalogue_command(
     prefix: PrefixOpt = None,
     env: EnvOpt = None,
-    jets_version: VersionOpt = "5",
+    jets_version: VersionOpt = None,
     feature: FeatureOpt = None,
     region: RegionOpt = None,
     account: AccountOpt = None,
     fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
+    config: ConfigOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """What Jets needs for these options, per feature, with the reason and the evidence."""
     from auditor import catalogue as catalogue_mod
 
     try:
-        _check_region_account(region, account)
-        envs = _envs(env)
-        if prefix is not None and catalogue_mod.validate_prefix(prefix):
-            raise AuditError(catalogue_mod.validate_prefix(prefix) or "")
-        cat = catalogue_mod.load()
-        features = _features(cat, feature)
+        opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
+                        account=account, fmt=fmt, fail_on=None, combine=None)
     except AuditError as exc:
         _fail(str(exc))
+    prefix, envs, jets_version, features = opts.prefix, opts.envs, opts.jets_version, opts.features
+    region, account, cat = opts.region, opts.account, opts.catalogue
     rows = []
     seen = set()
     for e in envs:

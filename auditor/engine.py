@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
+from auditor.config import Config
 from auditor.evaluate import evaluate
 from auditor.model import Policy, SourceMap, Statement
 from auditor.report import (
@@ -22,16 +24,30 @@ from auditor.report import (
 )
 
 
+NO_CONFIG = Config()
+
+
 @dataclass(frozen=True)
 class Context:
     """What a check sees: one target, the settings, and its coverage."""
 
     target: Target
     settings: Settings
+    catalogue: Catalogue
     requirements: tuple[Requirement, ...]
     coverage: tuple[CoverageRow, ...]
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-run results shared by checks
 
-    @property
+    def parliament(self, policy: Policy):
+        """parliament's condition analysis of one policy, run at most once per audit."""
+        from auditor import parliament_adapter
+
+        key = ("parliament", policy.source)
+        if key not in self.memo:
+            self.memo[key] = parliament_adapter.analyse(policy)
+        return self.memo[key]
+
+    @cached_property
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for p in self.target.policies for s in p.statements)
 
@@ -129,33 +145,43 @@ def _stamp_lines(findings: list[Finding], policies: Sequence[Policy]) -> list[Fi
 
 
 def audit_target(
-    target: Target, settings: Settings, requirements: tuple[Requirement, ...]
+    target: Target, settings: Settings, catalogue: Catalogue, requirements: tuple[Requirement, ...],
+    config: Config = NO_CONFIG,
 ) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
     coverage = coverage_for(target, settings, requirements)
-    ctx = Context(target, settings, requirements, coverage)
+    ctx = Context(target, settings, catalogue, requirements, coverage)
     findings: list[Finding] = []
     seen: set[tuple[str, str, str, str]] = set()
     for module in CHECKS:
+        rule = config.rule(module.RULE_ID)
+        if not rule.enabled:
+            continue
         for hit in module.check(ctx):
             key = (module.RULE_ID, hit.location.source, hit.location.pointer, hit.subject + (hit.resource or ""))
             if key in seen:
                 continue
             seen.add(key)
             findings.append(
-                Finding(module.RULE_ID, module.CATEGORY, hit.severity or module.SEVERITY, hit.message,
+                Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
                         hit.subject, hit.location, hit.resource, hit.feature, hit.fix)
             )
     return _stamp_lines(findings, target.policies), coverage
 
 
-def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue) -> Report:
+def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Report:
     requirements = catalogue.select(settings.jets_version, settings.features)
     findings: list[Finding] = []
+    ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
     for target in targets:
-        f, c = audit_target(target, settings, requirements)
-        findings.extend(f)
-        coverage.extend(c)
+        found, rows = audit_target(target, settings, catalogue, requirements, config)
+        for finding in found:
+            reason = next((i.reason for i in config.ignores if i.matches(finding)), None)
+            if reason is None:
+                findings.append(finding)
+            else:
+                ignored.append((finding, reason))
+        coverage.extend(rows)
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
                                  f.location.line or 0, f.subject))
     notes = tuple(
@@ -164,4 +190,4 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue) -> 
         if settings.jets_version == "6" and catalogue.feature(fid).remote_note
     )
     return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
-                  tuple(coverage), notes)
+                  tuple(coverage), notes, tuple(ignored))

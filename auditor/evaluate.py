@@ -40,6 +40,12 @@ STATUSES = (GRANTED, CONDITIONAL, MISSING, DENIED)
 Token = tuple
 
 _OTHER = "\x00"  # stands for every character that occurs in none of the patterns
+MAX_JOINT = 10  # partial patterns settled jointly; beyond it, see match_classes
+MAX_STATES = 4000  # product states explored before the joint automaton gives up (see match_classes)
+
+
+class _TooBig(Exception):
+    pass
 _VAR = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -117,18 +123,26 @@ def policy_pattern(text: str) -> Pattern:
 
 @lru_cache(maxsize=4096)
 def requirement_pattern(text: str) -> tuple[Token, ...]:
-    """Tokenise a requirement's resource. Its `*` is any name without a colon. A lone "*" is the
-    literal resource "*" that actions without resource-level permissions are evaluated against."""
+    """Tokenise a requirement's resource. Its `*` is any name without a colon, `**` any string
+    (used for AWS ARN formats whose last part may hold colons). A lone "*" is the literal resource
+    "*" that actions without resource-level permissions are evaluated against."""
     if text == "*":
         return (("c", "*"),)
     out: list[Token] = []
-    for ch in text:
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if text.startswith("**", i):
+            out.append(("s", True))
+            i += 2
+            continue
         if ch == "*":
             out.append(("s", False))
         elif ch == "?":
             out.append(("q",))
         else:
             out.append(("c", ch))
+        i += 1
     return tuple(out)
 
 
@@ -164,34 +178,146 @@ def _step(tokens: tuple[Token, ...], states: frozenset[int], sym: str) -> frozen
 
 
 @lru_cache(maxsize=65536)
-def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
-    """For every string the requirement describes, which patterns match it. Returns the set of
-    distinct match vectors (one bool per pattern) over all those strings."""
+def _literal_ends(tokens: tuple[Token, ...]) -> tuple[str, str]:
+    """The literal text before the first wildcard and after the last one."""
+    kinds = [t[0] for t in tokens]
+    if "s" not in kinds and "q" not in kinds:
+        text = "".join(t[1] for t in tokens)
+        return text, text
+    first = next(i for i, k in enumerate(kinds) if k != "c")
+    last = max(i for i, k in enumerate(kinds) if k != "c")
+    return "".join(t[1] for t in tokens[:first]), "".join(t[1] for t in tokens[last + 1:])
+
+
+def _may_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
+    """A cheap necessary condition for two patterns to share a string: compatible literal ends."""
+    ap, as_ = _literal_ends(a)
+    bp, bs = _literal_ends(b)
+    return (ap.startswith(bp) or bp.startswith(ap)) and (as_.endswith(bs) or bs.endswith(as_))
+
+
+def _step_all(tokens: list[tuple[Token, ...]], states: frozenset[tuple[int, int]], sym: str) -> frozenset[tuple[int, int]]:
+    """One symbol through the union of several pattern automata; states are (pattern, position)."""
+    nxt: set[tuple[int, int]] = set()
+    for k, pos in states:
+        toks = tokens[k]
+        if pos >= len(toks):
+            continue
+        tok = toks[pos]
+        kind = tok[0]
+        if kind == "c":
+            if tok[1] == sym:
+                nxt.add((k, pos + 1))
+        elif kind == "q":
+            if sym != ":":
+                nxt.add((k, pos + 1))
+        elif tok[1] or sym != ":":
+            nxt.add((k, pos))
+    out: set[tuple[int, int]] = set()
+    for k, pos in nxt:
+        toks = tokens[k]
+        while True:
+            out.add((k, pos))
+            if pos < len(toks) and toks[pos][0] == "s":
+                pos += 1
+                continue
+            break
+    return frozenset(out)
+
+
+@lru_cache(maxsize=262144)
+def _pair(requirement: str, pattern: str) -> frozenset[bool]:
+    """Whether `pattern` matches none (False), all (True) or some ({False, True}) of the strings
+    the requirement describes."""
     r_tokens = requirement_pattern(requirement)
-    p_tokens = [policy_pattern(p).tokens for p in patterns]
-    alphabet = {":", _OTHER}
-    for toks in (r_tokens, *p_tokens):
-        alphabet.update(t[1] for t in toks if t[0] == "c")
-    symbols = sorted(alphabet)
-    start = (_closure(r_tokens, [0]), tuple(_closure(t, [0]) for t in p_tokens))
+    p_tokens = policy_pattern(pattern).tokens
+    if not _may_overlap(r_tokens, p_tokens):
+        return frozenset({False})
+    if all(t == ("s", True) for t in p_tokens):
+        return frozenset({True})
+    return frozenset(v[0] for v in _product(r_tokens, [p_tokens]))
+
+
+def _product(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, ...]], budget: int = 1 << 30) -> set[tuple[bool, ...]]:
+    """Breadth-first search of the requirement automaton in product with the union of the pattern
+    automata, over the characters that occur (plus ":" and one stand-in for all others). Returns the
+    match vectors (one bool per pattern) seen at the requirement's accepting states."""
+    start = (_closure(r_tokens, [0]),
+             frozenset((k, pos) for k in range(len(p_tokens)) for pos in _closure(p_tokens[k], [0])))
     seen = {start}
     todo = [start]
     vectors: set[tuple[bool, ...]] = set()
     r_end = len(r_tokens)
-    ends = [len(t) for t in p_tokens]
+    ends = [(k, len(t)) for k, t in enumerate(p_tokens)]
+    r_memo: dict[tuple[frozenset[int], str], frozenset[int]] = {}
+    p_memo: dict[tuple[frozenset[tuple[int, int]], str], frozenset[tuple[int, int]]] = {}
     while todo:
         r_states, p_states = todo.pop()
         if r_end in r_states:
-            vectors.add(tuple(end in ps for end, ps in zip(ends, p_states, strict=True)))
-        for sym in symbols:
-            r_next = _step(r_tokens, r_states, sym)
+            vectors.add(tuple(end in p_states for end in ends))
+        nexts = {r_tokens[i] for i in r_states if i < r_end}
+        if all(t[0] == "c" for t in nexts):
+            todo_symbols: Iterable[str] = {t[1] for t in nexts}  # the requirement can only take these
+        else:
+            # Every character that is neither ":" nor a literal some automaton expects next leads to
+            # the same states as the stand-in: stepping on the stand-in covers them all.
+            todo_symbols = {":", _OTHER} | {t[1] for t in nexts if t[0] == "c"}
+            for k, pos in p_states:
+                toks = p_tokens[k]
+                if pos < len(toks) and toks[pos][0] == "c":
+                    todo_symbols.add(toks[pos][1])
+        for sym in todo_symbols:
+            key = (r_states, sym)
+            r_next = r_memo.get(key)
+            if r_next is None:
+                r_next = r_memo[key] = _step(r_tokens, r_states, sym)
             if not r_next:
                 continue
-            state = (r_next, tuple(_step(t, ps, sym) for t, ps in zip(p_tokens, p_states, strict=True)))
+            pkey = (p_states, sym)
+            p_next = p_memo.get(pkey)
+            if p_next is None:
+                p_next = p_memo[pkey] = _step_all(p_tokens, p_states, sym)
+            state = (r_next, p_next)
             if state not in seen:
+                if len(seen) >= budget:
+                    raise _TooBig
                 seen.add(state)
                 todo.append(state)
-    return frozenset(vectors)
+    return vectors
+
+
+@lru_cache(maxsize=65536)
+def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
+    """For every string the requirement describes, which patterns match it. Returns the set of
+    distinct match vectors (one bool per pattern) over all those strings.
+
+    Each pattern is first settled on its own: it matches none, all or only some of the strings.
+    Only the "some" patterns need the joint automaton (their union may cover what none covers alone)."""
+    kinds = [_pair(requirement, p) for p in patterns]
+    partial = [i for i, k in enumerate(kinds) if len(k) == 2]
+    if not partial:
+        return frozenset({tuple(next(iter(k)) for k in kinds)})
+    joint = None
+    if len(partial) <= MAX_JOINT:
+        try:
+            joint = _product(requirement_pattern(requirement), [policy_pattern(patterns[i]).tokens for i in partial],
+                             MAX_STATES)
+        except _TooBig:
+            joint = None
+    if joint is None:
+        # Too many partial patterns (or states) for the joint automaton: assume each matches strings
+        # the others do not, and that some strings match none. Conservative: a union of partial
+        # grants is then not counted as coverage (never a false "granted"); a Deny that overlaps the
+        # requirement still denies.
+        joint = {tuple(j == i for j in range(len(partial))) for i in range(len(partial))}
+        joint.add(tuple(False for _ in partial))
+    out = set()
+    for vector in joint:
+        full = [next(iter(k)) if len(k) == 1 else False for k in kinds]
+        for i, value in zip(partial, vector, strict=True):
+            full[i] = value
+        out.add(tuple(full))
+    return frozenset(out)
 
 
 def covers(requirement: str, pattern: str) -> bool:

@@ -73,6 +73,30 @@ class Statement:
     resources: tuple[str, ...] | None
     not_resources: tuple[str, ...] | None
     conditions: tuple[Condition, ...] = ()
+    scalars: frozenset[str] = frozenset()  # elements written as one string rather than a list
+
+    def element_pointer(self, name: str, index: int) -> str:
+        """Pointer to entry `index` of element `name` (Action, Resource, ...), string or list."""
+        return f"{self.pointer}/{name}" if name in self.scalars else f"{self.pointer}/{name}/{index}"
+
+    def element_location(self, name: str, index: int) -> Location:
+        return Location(self.source, self.element_pointer(name, index), self.sid)
+
+    @property
+    def action_element(self) -> str:
+        return "Action" if self.actions is not None else "NotAction"
+
+    @property
+    def resource_element(self) -> str:
+        return "Resource" if self.resources is not None else "NotResource"
+
+    @property
+    def action_patterns(self) -> tuple[str, ...]:
+        return self.actions if self.actions is not None else self.not_actions or ()
+
+    @property
+    def resource_patterns(self) -> tuple[str, ...]:
+        return self.resources if self.resources is not None else self.not_resources or ()
 
     @property
     def label(self) -> str:
@@ -213,7 +237,8 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
             problems.append(Problem(at, "statement has both Resource and NotResource", label_of(sid, index)))
         return None
     conditions = _conditions(raw["Condition"], at + "/Condition", problems) if "Condition" in raw else ()
-    return Statement(source, index, at, sid, effect, actions, not_actions, resources, not_resources, conditions)
+    scalars = frozenset(k for k in ("Action", "NotAction", "Resource", "NotResource") if isinstance(raw.get(k), str))
+    return Statement(source, index, at, sid, effect, actions, not_actions, resources, not_resources, conditions, scalars)
 
 
 def label_of(sid: str | None, index: int) -> str:

@@ -23,6 +23,7 @@ class Settings:
     region: str | None = None
     account: str | None = None
     fail_on: str = "low"
+    show_ignored: bool = False
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -137,6 +138,7 @@ class Report:
     findings: tuple[Finding, ...]
     coverage: tuple[CoverageRow, ...]
     requirement_notes: tuple[str, ...] = field(default=())
+    ignored: tuple[tuple[Finding, str], ...] = field(default=())
 
     def failing(self) -> tuple[Finding, ...]:
         floor = SEVERITY_RANK[self.settings.fail_on]
@@ -167,4 +169,6 @@ class Report:
             statuses[row.status] = statuses.get(row.status, 0) + 1
         cov = ", ".join(f"{n} {s}" for s, n in statuses.items())
         head = f"{total} {word}" + (f" ({sev})" if sev else "")
+        if self.ignored:
+            head += f", {len(self.ignored)} ignored"
         return f"{head}; coverage: {cov or 'no requirements'}; exit {self.exit_code}"

@@ -31,21 +31,22 @@ EXPECTED = {
 
 
 def _pinned(doc):
-    return [(f["severity"], f["subject"], f["resource"], f["location"]["pointer"]) for f in doc["findings"]]
+    return [(f["severity"], f["subject"], f["resource"], f["location"]["pointer"]) for f in doc["findings"]
+            if f["rule_id"] == "missing-action"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_docs_policy(name):
     code, doc = audit_json(str(DOCS / name), "--prefix", "demo")
     assert _pinned(doc) == EXPECTED[name]
-    assert code == (1 if EXPECTED[name] else 0)
+    assert code == 1  # every docs version has lint findings, even the broad one that grants everything
     assert doc["summary"]["exit_code"] == code
 
 
 def test_2019_10_does_not_report_what_it_grants():
     _, doc = audit_json(str(DOCS / "least-privilege-2019-10.json"), "--prefix", "demo")
     granted = {row["action"] for row in doc["coverage"] if row["status"] == "granted"}
-    reported = {f["subject"] for f in doc["findings"]}
+    reported = {f["subject"] for f in doc["findings"] if f["rule_id"] == "missing-action"}
     assert not granted & reported
     assert {"lambda:InvokeFunction", "lambda:CreateFunction", "iam:PassRole", "s3:PutObject"} <= granted
     invoke = next(r for r in doc["coverage"] if r["action"] == "lambda:InvokeFunction")
@@ -68,7 +69,7 @@ def test_2019_10_message_names_the_broken_step():
 def test_2021_05_custom_domain_and_dynamodb():
     _, doc = audit_json(str(DOCS / "least-privilege-2021-05.json"), "--prefix", "demo",
                         "--feature", "custom-domain", "--feature", "dynamodb-events")
-    missing = {f["subject"] for f in doc["findings"] if f["feature"] in ("custom-domain", "dynamodb-events")}
+    missing = {f["subject"] for f in doc["findings"] if f.get("feature") in ("custom-domain", "dynamodb-events")}
     assert missing == {
         "route53:ChangeResourceRecordSets", "route53:GetChange", "route53:GetHostedZone",
         "route53:ListHostedZones", "route53:ListResourceRecordSets", "dynamodb:DescribeTable",
@@ -82,7 +83,7 @@ def test_2021_05_custom_domain_and_dynamodb():
 
 def test_2021_05_on_jets_6():
     _, doc = audit_json(str(DOCS / "least-privilege-2021-05.json"), "--prefix", "demo", "--jets-version", "6")
-    missing = {f["subject"] for f in doc["findings"]}
+    missing = {f["subject"] for f in doc["findings"] if f["rule_id"] == "missing-action"}
     assert {"codebuild:StartBuild", "codebuild:BatchGetBuilds", "logs:FilterLogEvents",
             "cloudformation:GetTemplate", "cloudformation:ContinueUpdateRollback",
             "iam:AttachRolePolicy"} <= missing
@@ -92,14 +93,14 @@ def test_2021_05_on_jets_6():
 
 def test_2021_05_staging_env_misses_the_gem_layer():
     _, doc = audit_json(str(DOCS / "least-privilege-2021-05.json"), "--prefix", "demo", "--env", "stag")
-    layer = [(f["subject"], f["resource"]) for f in doc["findings"] if ":layer:" in f["resource"]]
+    layer = [(f["subject"], f["resource"]) for f in doc["findings"] if ":layer:" in f.get("resource", "")]
     assert layer == [
         ("lambda:DeleteLayerVersion", "arn:aws:lambda:*:*:layer:stag-demo-gems:*"),
         ("lambda:GetLayerVersion", "arn:aws:lambda:*:*:layer:stag-demo-gems:*"),
         ("lambda:PublishLayerVersion", "arn:aws:lambda:*:*:layer:stag-demo-gems"),
     ]
     _, dev = audit_json(str(DOCS / "least-privilege-2021-05.json"), "--prefix", "demo", "--env", "dev", "--env", "prod")
-    assert not [f for f in dev["findings"] if ":layer:" in f["resource"]]
+    assert not [f for f in dev["findings"] if ":layer:" in f.get("resource", "")]
 
 
 def test_full_env_names_map_to_short_ones():
@@ -112,5 +113,5 @@ def test_broad_policy_all_features_without_prefix():
     assert code == 1
     assert doc["settings"]["prefix"] == "*" and doc["settings"]["prefix_inferred"] is False
     assert "none could be inferred" in doc["settings"]["prefix_note"]
-    services = {f["subject"].split(":")[0] for f in doc["findings"]}
+    services = {f["subject"].split(":")[0] for f in doc["findings"] if f["rule_id"] == "missing-action"}
     assert services == {"config", "ec2", "iot", "sns", "sqs", "ssm"}

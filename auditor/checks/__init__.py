@@ -8,11 +8,59 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from auditor.checks import invalid_policy, missing_action
+from auditor.checks import (
+    allow_notaction,
+    allow_notresource,
+    duplicate_action,
+    duplicate_resource,
+    duplicate_sid,
+    duplicate_statement,
+    internal_error,
+    invalid_condition,
+    invalid_policy,
+    malformed_arn,
+    missing_action,
+    outside_prefix,
+    passrole_unscoped,
+    pattern_never_matches,
+    privilege_escalation,
+    redundant_action,
+    resource_type_mismatch,
+    shell_placeholder,
+    unknown_action,
+    unused_action,
+    wildcard_action,
+    wildcard_resource,
+)
 
 CHECKS: tuple[ModuleType, ...] = (
+    # missing-action
     missing_action,
+    # over-broad
+    wildcard_action,
+    wildcard_resource,
+    passrole_unscoped,
+    privilege_escalation,
+    allow_notaction,
+    allow_notresource,
+    unused_action,
+    # duplicate
+    duplicate_action,
+    redundant_action,
+    duplicate_resource,
+    duplicate_statement,
+    duplicate_sid,
+    # resource-mismatch
+    resource_type_mismatch,
+    pattern_never_matches,
+    outside_prefix,
+    shell_placeholder,
+    malformed_arn,
+    # invalid
     invalid_policy,
+    unknown_action,
+    invalid_condition,
+    internal_error,
 )
 
 

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from auditor.report import Report
-
 Reporter = Callable[..., str]
+
+FORMATS = ("table", "json", "sarif", "markdown", "github")
 
 
 def get(fmt: str) -> Reporter:
     """The reporter for a --format value, imported only when used (rich only for tables)."""
-    if fmt == "json":
-        from auditor.reporters import json
-
-        return json.render
-    if fmt == "table":
-        from auditor.reporters import table
-
-        return table.render
-    raise KeyError(fmt)
-
-
-FORMATS = ("table", "json")
-
-__all__ = ["FORMATS", "Report", "get"]
+    if fmt not in FORMATS:
+        raise KeyError(fmt)
+    return importlib.import_module(f"auditor.reporters.{fmt}").render

@@ -18,6 +18,8 @@ def to_dict(report: Report) -> dict[str, object]:
         "findings": [f.as_dict() for f in report.findings],
         "coverage": [row.as_dict() for row in report.coverage],
         "notes": list(report.requirement_notes),
+        **({"ignored": [{**f.as_dict(), "reason": reason} for f, reason in report.ignored]}
+           if report.settings.show_ignored else {}),
         "summary": {
             "by_severity": report.by_severity(),
             "by_category": report.by_category(),

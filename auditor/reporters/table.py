@@ -95,6 +95,15 @@ def _findings_table(category: str, findings: list[Finding], target: str) -> Tabl
     return table
 
 
+def _ignored_table(ignored: list[tuple[Finding, str]], target: str) -> Table:
+    table = Table(title=Text(f"ignored ({len(ignored)})", style="bold dim"), title_justify="left")
+    for name in ("severity", "rule", "message", "location", "reason"):
+        table.add_column(name, overflow="fold")
+    for f, why in ignored:
+        table.add_row(cell(f.severity), cell(f.rule_id), cell(f.message), cell(_location(f, target)), cell(why))
+    return table
+
+
 def render(report: Report, *, color: bool = False, width: int = 120, **_: object) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
@@ -128,6 +137,10 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
             found = [f for f in findings if f.category == category]
             if found:
                 console.print(_findings_table(category, found, target.name))
+        if s.show_ignored:
+            ignored = [(f, why) for f, why in report.ignored if f.location.source in sources]
+            if ignored:
+                console.print(_ignored_table(ignored, target.name))
     return buf.getvalue()
 
 

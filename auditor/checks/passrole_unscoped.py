@@ -1,0 +1,54 @@
+"""passrole-unscoped: iam:PassRole on "*" (any role) or without an iam:PassedToService condition.
+
+What it does
+    Finds Allow statements that grant iam:PassRole (directly or through a wildcard or NotAction).
+    High when the grant reaches roles outside the project (Resource "*", role/*, NotResource);
+    medium when it is scoped to the project's roles but has no iam:PassedToService condition.
+
+Why it matters
+    PassRole decides which role a new Lambda function, CodeBuild project or EC2 instance runs as.
+    On "*" the deploy user can hand any role, an admin role included, to code it controls: a
+    privilege escalation. Jets needs to pass only its own function roles, and only to
+    lambda.amazonaws.com (codebuild.amazonaws.com for Jets 6).
+
+Example
+    "iam:PassRole" is granted on any role (Statement[0] on "*")
+
+Fix
+    Scope the Resource to arn:aws:iam::ACCOUNT:role/{project}-{env}-* and add
+    "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.common import granted_beyond_project
+from auditor.evaluate import statement_matches_action
+from auditor.report import Hit
+
+RULE_ID = "passrole-unscoped"
+CATEGORY = "over-broad"
+SEVERITY = "high"
+
+
+def _service(ctx) -> str:
+    return "codebuild.amazonaws.com" if ctx.settings.jets_version == "6" else "lambda.amazonaws.com"
+
+
+def check(ctx) -> Iterator[Hit]:
+    granting = [s for s in ctx.statements if s.effect == "Allow" and statement_matches_action(s, "iam:PassRole")]
+    if not granting:
+        return
+    condition = f'{{"StringEquals": {{"iam:PassedToService": "{_service(ctx)}"}}}}'
+    if granted_beyond_project(ctx, "iam:PassRole"):
+        stmt = granting[0]
+        yield Hit(f'"iam:PassRole" is granted on roles outside the project ({stmt.label}): the deploy user can hand '
+                  "any role, an admin role included, to code it controls", "iam:PassRole", stmt.location(),
+                  fix=f'scope the Resource to the project\'s roles and add "Condition": {condition}')
+        return
+    for stmt in granting:
+        if not any(c.key.lower() == "iam:passedtoservice" for c in stmt.conditions):
+            yield Hit(f'"iam:PassRole" in {stmt.label} has no iam:PassedToService condition: the project\'s roles can be '
+                      "passed to any service, not only to Lambda", "iam:PassRole", stmt.location(), "medium",
+                      fix=f'add "Condition": {condition}')

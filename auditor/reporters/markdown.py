@@ -1,0 +1,48 @@
+"""Markdown for pull-request comments: a summary, what is missing, then findings by category.
+Policy text is escaped: it cannot close a table cell, open a link or inject HTML."""
+
+from __future__ import annotations
+
+from auditor.report import CATEGORIES, Report
+
+_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"})
+
+
+def md(text: object) -> str:
+    out = str(text).translate(_ESCAPE)
+    return "".join(ch if ch >= " " or ch == "\t" else f"\\x{ord(ch):02x}" for ch in out.replace("\n", " "))
+
+
+def code(text: object) -> str:
+    value = "".join(ch if ch >= " " else " " for ch in str(text)).replace("`", "'").replace("|", "\\|")
+    return f"`{value}`"
+
+
+def render(report: Report, **_: object) -> str:
+    s = report.settings
+    lines = [
+        "## jets-iam-audit",
+        "",
+        f"Jets {md(s.jets_version)} · prefix {code(s.prefix)}{' (inferred)' if s.prefix_inferred else ''} · "
+        f"env {', '.join(code(e) for e in s.envs)} · features {', '.join(code(f) for f in s.features)}",
+        "",
+        f"**{md(report.summary_line())}**",
+        "",
+    ]
+    missing = [r for r in report.coverage if r.status in ("missing", "denied")]
+    if missing:
+        lines += ["### Not granted", "", "| status | action | resource | feature |", "|---|---|---|---|"]
+        lines += [f"| {r.status} | {code(r.action)} | {code(r.resource)} | {md(r.feature)} |" for r in missing]
+        lines.append("")
+    for category in CATEGORIES:
+        found = [f for f in report.findings if f.category == category]
+        if not found:
+            continue
+        lines += [f"### {category} ({len(found)})", "", "| severity | rule | message | location |", "|---|---|---|---|"]
+        for f in found:
+            where = f.location.source + (f":{f.location.line}" if f.location.line else "")
+            lines.append(f"| {f.severity} | {code(f.rule_id)} | {md(f.message)} | {code(where)} {code(f.location.pointer or '/')} |")
+        lines.append("")
+    if not report.findings:
+        lines += ["No findings.", ""]
+    return "\n".join(lines)
