@@ -23,7 +23,6 @@ from auditor.report import (
     Target,
 )
 
-
 NO_CONFIG = Config()
 
 
