@@ -67,6 +67,7 @@ class Catalogue:
     features: tuple[Feature, ...]
     requirements: tuple[Requirement, ...]
     escalations: tuple[EscalationPath, ...] = ()
+    retired_services: frozenset[str] = frozenset()
 
     @property
     def feature_ids(self) -> tuple[str, ...]:
@@ -181,7 +182,11 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
             for action in path.actions:
                 if not awsdata.action_exists(action):
                     raise CatalogueError(f"rules/escalation.toml: {path.name!r}: {action!r} is not an action")
-    return Catalogue(features, tuple(requirements), escalations)
+    try:
+        retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
+    return Catalogue(features, tuple(requirements), escalations, retired)
 
 
 def _escalations(base: Path) -> tuple[EscalationPath, ...]:

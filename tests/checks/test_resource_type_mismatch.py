@@ -1,0 +1,28 @@
+from tests.checks.conftest import allow
+
+
+def test_object_action_on_bucket_arn(findings):
+    (hit,) = findings("resource-type-mismatch", allow("s3:GetObject", "arn:aws:s3:::demo-bucket"))
+    assert hit[0] == "medium" and hit[3] == "/Statement/0/Action"
+    assert hit[2].startswith('"s3:GetObject" takes ') and hit[2].endswith("no Resource of Statement[0] is one: it grants nothing here")
+
+
+def test_layer_action_on_function_arn(findings):
+    (hit,) = findings("resource-type-mismatch", allow("lambda:PublishLayerVersion", "arn:aws:lambda:*:*:function:demo-*"))
+    assert "arn:${Partition}:lambda:${Region}:${Account}:layer:${LayerName}" in hit[2]
+
+
+def test_star_only_action_on_an_arn(findings):
+    (hit,) = findings("resource-type-mismatch", allow("logs:DescribeLogGroups", "arn:aws:logs:*:*:log-group:*"))
+    assert hit[2] == '"logs:DescribeLogGroups" takes no resource ARN (only "*"), and no Resource of Statement[0] is one: it grants nothing here'
+
+
+def test_wildcard_reports_only_the_jets_actions_once(findings):
+    hits = findings("resource-type-mismatch", allow("s3:Get*", "arn:aws:s3:::demo-bucket"))
+    assert len(hits) == 1
+    assert hits[0][2].startswith('"s3:Get*": s3:GetObject, s3:GetObjectVersion, which Jets needs, do not fit any Resource')
+
+
+def test_fitting_resources_pass(findings):
+    assert findings("resource-type-mismatch", allow(["s3:GetObject", "s3:ListBucket"], ["arn:aws:s3:::demo-*", "arn:aws:s3:::demo-*/*"]),
+                    allow("logs:DeleteLogGroup", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*")) == []
