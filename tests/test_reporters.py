@@ -1,0 +1,64 @@
+"""Reporters: SARIF validates against the OASIS schema; Markdown and GitHub annotations escape policy
+text; JSON is one document."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from auditor.checks import CHECKS
+from tests.conftest import DOCS, ROOT, run_cli
+
+POLICY = str(DOCS / "least-privilege-2019-10.json")
+SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def test_sarif_validates_and_carries_rules():
+    if not SCHEMA.exists():
+        pytest.skip(f"SARIF schema not at {SCHEMA}")
+    proc = run_cli("file", POLICY, "--format", "sarif")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [m.RULE_ID for m in CHECKS]
+    assert all(r["help"]["text"] for r in rules)
+    assert all(res["ruleId"] == rules[res["ruleIndex"]]["id"] for res in run["results"])
+    logs = next(r for r in run["results"] if r["ruleId"] == "pattern-never-matches")
+    assert logs["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": POLICY}, "region": {"startLine": 87}}
+    assert logs["level"] == "warning"
+
+
+def test_markdown_escapes_policy_text(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "<b>[x](y)|", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]})
+    out = run_cli("file", path, "--prefix", "demo", "--format", "markdown").stdout.decode()
+    assert out.startswith("## jets-iam-audit\n")
+    assert "<b>" not in out and "](y)" not in out
+    assert "| high | `allow-notaction` | \\<b\\>\\[x\\]\\(y\\)\\| uses Allow with NotAction" in out
+
+
+def test_markdown_lists_what_is_not_granted():
+    out = run_cli("file", POLICY, "--format", "markdown").stdout.decode()
+    assert "### Not granted" in out
+    assert "| missing | `lambda:UpdateFunctionCode` | `arn:aws:lambda:*:*:function:demo-dev-*` | core |" in out
+    assert "### duplicate (5)" in out
+
+
+def test_github_annotations():
+    lines = run_cli("file", POLICY, "--format", "github").stdout.decode().splitlines()
+    dup = next(line for line in lines if "duplicate-action" in line)
+    assert dup.startswith(f"::notice file={POLICY},line=42,title=duplicate-action (low)::")
+    logs = next(line for line in lines if "pattern-never-matches" in line)
+    assert logs.startswith(f"::warning file={POLICY},line=87,title=pattern-never-matches (medium)::")
+    assert lines[-1].startswith("21 findings")
+
+
+def test_github_escapes_newlines(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:Get\nFunction%0A", "Resource": "*"}]})
+    out = run_cli("file", path, "--format", "github").stdout.decode()
+    assert "Get%0AFunction%250A" in out
