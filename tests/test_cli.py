@@ -140,3 +140,25 @@ def test_rules_and_explain():
     assert result.exit_code == 0
     for heading in ("What it does", "Why it matters", "Example", "Fix"):
         assert heading in result.stdout
+
+
+def test_broad_docs_policy_fits_one_screen():
+    proc = run_cli("file", str(DOCS / "broad.json"), "--prefix", "demo")
+    out = proc.stdout.decode()
+    assert proc.returncode == 1
+    assert len(out.splitlines()) <= 60
+    assert '"iam:*" grants all' in out and "privilege-escalation" in out and "critical" in out
+    assert proc.stderr.decode() == "12 findings (1 critical, 10 high, 1 medium); coverage: 65 granted; exit 1\n"
+
+
+def test_every_rule_has_docs():
+    from auditor.checks import CHECKS
+
+    ids = [m.RULE_ID for m in CHECKS]
+    assert len(ids) == len(set(ids))
+    for module in CHECKS:
+        proc = runner.invoke(app, ["explain", module.RULE_ID])
+        assert proc.exit_code == 0
+        for heading in ("What it does", "Why it matters", "Example", "Fix"):
+            assert heading in proc.stdout, (module.RULE_ID, heading)
+        assert module.CATEGORY in ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")

@@ -49,6 +49,6 @@ def check(ctx) -> Iterator[Hit]:
         names = [f"{p.name} ({' + '.join(p.actions)})" for p in paths]
         word = "path" if len(paths) == 1 else "paths"
         first = paths[0]
-        yield Hit(f"{stmt.label} opens {len(paths)} privilege-escalation {word}: {summarise(names, 4)}; "
+        yield Hit(f"{stmt.label} opens {len(paths)} privilege-escalation {word}: {summarise(names, 3)}; "
                   f"e.g. the deploy user can {first.how}", stmt.label, stmt.location(), severity,
                   fix="scope IAM, Lambda and iam:PassRole to the project's roles and functions; drop IAM actions Jets never uses")

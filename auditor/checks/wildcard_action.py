@@ -14,7 +14,7 @@ Why it matters
     key can make the bucket public.
 
 Example
-    "s3:Put*" grants 40 s3 actions; Jets needs 6 of them: s3:PutBucketOwnershipControls, ...
+    "s3:Put*" grants 40 actions, 21 of them writes Jets never makes (...); Jets needs 4: PutBucketOwnershipControls, ...
 
 Fix
     Replace the wildcard by the actions listed in the finding's fix (`jets-iam-audit generate`
@@ -65,7 +65,8 @@ def check(ctx) -> Iterator[Hit]:
                 if risky:
                     message += f", {len(risky)} of them writes Jets never makes ({summarise(risky, 3)})"
             if wanted:
-                message += f"; Jets needs {len(wanted)} of them: {summarise(wanted)}"
+                names = [a.partition(":")[2] for a in wanted]
+                message += f"; Jets needs {len(wanted)}: {summarise(names, 3)}"
                 fix = "replace with " + ", ".join(f'"{a}"' for a in wanted)
             else:
                 message += "; no selected Jets feature needs any of them"

@@ -48,13 +48,19 @@ def _group_actions(actions: list[str]) -> str:
 
 
 def _coverage_table(title: str, rows: list[CoverageRow]) -> Table:
+    """Rows that are not granted in full detail; granted rows folded per granting statement set,
+    so a policy that grants everything takes one line, not sixty."""
     table = Table(title=Text(safe(title), style="bold"), title_justify="left", expand=False)
     table.add_column("status")
     table.add_column("actions", overflow="fold")
     table.add_column("resource", overflow="fold")
     table.add_column("granted by / note", overflow="fold")
     groups: dict[tuple, list[str]] = {}
+    granted: dict[tuple[str, ...], list[CoverageRow]] = {}
     for row in rows:
+        if row.status == "granted":
+            granted.setdefault(row.granted_by, []).append(row)
+            continue
         key = (row.status, row.resource, row.granted_by if row.status != "missing" else (), row.denied_by, row.notes)
         groups.setdefault(key, []).append(row.action)
     for (status, resource, granted_by, denied_by, notes), actions in sorted(
@@ -66,6 +72,14 @@ def _coverage_table(title: str, rows: list[CoverageRow]) -> Table:
             detail = (detail + "; " if detail else "") + "; ".join(notes)
         table.add_row(cell(status, STATUS_STYLE[status]), cell(_group_actions(actions)),
                       cell(short_resource(resource)), cell(detail))
+    for who, items in granted.items():
+        services = sorted({r.action.partition(":")[0] for r in items})
+        resources = sorted({short_resource(r.resource) for r in items})
+        what = _group_actions([r.action for r in items]) if len(items) <= 3 else (
+            f"{len(items)} requirements ({', '.join(services)})")
+        where = resources[0] if len(resources) == 1 else f"{len(resources)} resource patterns"
+        table.add_row(cell("granted", STATUS_STYLE["granted"]), cell(what), cell(where),
+                      cell(", ".join(_short_ref(r) for r in who)))
     return table
 
 
@@ -78,7 +92,7 @@ def _location(f: Finding, target: str) -> str:
     loc = f.location
     parts = [] if loc.source == target else [loc.source]
     if loc.line:
-        parts.append(f"line {loc.line}")
+        parts.append(f"L{loc.line}")
     if loc.pointer:
         parts.append(loc.pointer)
     return " ".join(parts) or "-"
@@ -88,7 +102,7 @@ def _findings_table(category: str, findings: list[Finding], target: str) -> Tabl
     table = Table(title=Text(f"{category} ({len(findings)})", style="bold"), title_justify="left")
     table.add_column("severity")
     table.add_column("rule")
-    table.add_column("message", overflow="fold", ratio=3)
+    table.add_column("message", overflow="fold", ratio=4)
     table.add_column("location", overflow="fold", ratio=1)
     for f in findings:
         table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), cell(f.rule_id), cell(f.message), cell(_location(f, target)))

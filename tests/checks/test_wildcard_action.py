@@ -10,13 +10,13 @@ def test_full_wildcard_is_critical(findings):
 def test_service_wildcard_names_the_narrow_replacement(findings):
     (hit,) = findings("wildcard-action", allow(["logs:*"], "*"))
     assert hit[0] == "high" and hit[3] == "/Statement/0/Action/0"
-    assert hit[2].endswith("; Jets needs 2 of them: logs:DeleteLogGroup, logs:DescribeLogGroups")
+    assert hit[2].endswith("; Jets needs 2: DeleteLogGroup, DescribeLogGroups")
 
 
 def test_partial_wildcard_with_writes_is_medium(findings):
     (hit,) = findings("wildcard-action", allow("s3:Put*", "arn:aws:s3:::demo-*/*"))
     assert hit[0] == "medium" and "writes Jets never makes" in hit[2]
-    assert "Jets needs 4 of them: s3:PutBucketOwnershipControls" in hit[2]
+    assert "Jets needs 4: PutBucketOwnershipControls, PutBucketPublicAccessBlock, PutEncryptionConfiguration and 1 more" in hit[2]
 
 
 def test_narrow_partial_wildcard_passes(findings):
