@@ -205,9 +205,24 @@ def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str |
     raise typer.Exit(report.exit_code)
 
 
+GroupOpt = Annotated[str | None, typer.Option("--group", help="IAM group name.")]
+UserOpt = Annotated[str | None, typer.Option("--user", help="IAM user name (its own and its groups' policies).")]
+RoleOpt = Annotated[str | None, typer.Option("--role", help="IAM role name.")]
+
+
+def _principal(group: str | None, user: str | None, role: str | None) -> tuple[str, str]:
+    given = [(k, v) for k, v in (("group", group), ("user", user), ("role", role)) if v is not None]
+    if len(given) != 1:
+        raise AuditError("name exactly one principal: --group NAME, --user NAME or --role NAME")
+    kind, name = given[0]
+    if not name:
+        raise AuditError(f"--{kind} needs a name")
+    return kind, name
+
+
 @app.command("file")
 def file_command(
-    paths: Annotated[list[str], typer.Argument(help="Policy JSON files; '-' reads standard input.")],
+    paths: Annotated[list[str] | None, typer.Argument(help="Policy JSON files; '-' reads standard input.")] = None,
     prefix: PrefixOpt = None,
     env: EnvOpt = None,
     jets_version: VersionOpt = None,
@@ -218,25 +233,102 @@ def file_command(
     fail_on: FailOnOpt = None,
     combine: Annotated[bool | None, typer.Option(
         "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = None,
+    auth_details: Annotated[str | None, typer.Option(
+        "--auth-details", help="Output of `aws iam get-account-authorization-details`; audit --group/--user/--role from it.")] = None,
+    group: GroupOpt = None,
+    user: UserOpt = None,
+    role: RoleOpt = None,
     config: ConfigOpt = None,
     show_ignored: ShowIgnoredOpt = False,
     output: OutputOpt = None,
 ) -> None:
-    """Audit policy files against the Jets catalogue."""
+    """Audit policy files (or a principal in a saved authorization-details file) against the Jets catalogue."""
     from auditor.report import Target
     from auditor.sources.file import SourceError, read_policies
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=fail_on, combine=combine)
-        policies = read_policies(paths)
+        if auth_details is not None:
+            if paths:
+                raise AuditError("give policy files or --auth-details, not both")
+            principal = _from_details(auth_details, *_principal(group, user, role))
+            targets = [Target(principal.kind, principal.name, principal.policies, principal.boundary)]
+            policies = list(principal.policies)
+        else:
+            if group or user or role:
+                raise AuditError("--group/--user/--role need --auth-details FILE here (or use the live command)")
+            if not paths:
+                raise AuditError("give one or more policy files ('-' for standard input)")
+            policies = read_policies(paths)
+            if opts.combine:
+                targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
+            else:
+                targets = [Target("file", p.source, (p,)) for p in policies]
     except (AuditError, SourceError) as exc:
         _fail(str(exc))
-    if opts.combine:
-        targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
-    else:
-        targets = [Target("file", p.source, (p,)) for p in policies]
     _report(targets, policies, opts, show_ignored, output)
+
+
+def _from_details(path: str, kind: str, name: str):
+    from auditor.model import decode_text
+    from auditor.sources.aws import AwsError, from_auth_details
+    from auditor.sources.file import MAX_BYTES, STDIN
+
+    try:
+        if path == STDIN:
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as fh:
+                raw = fh.read(64 * MAX_BYTES + 1)
+    except OSError as exc:
+        raise AuditError(f"{path}: {exc.strerror or exc}") from exc
+    text, error = decode_text(raw)
+    if text is None:
+        raise AuditError(f"{path}: {error}")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise AuditError(f"{path}: not JSON ({exc})") from exc
+    try:
+        return from_auth_details(data, kind, name, path)
+    except AwsError as exc:
+        raise AuditError(str(exc)) from exc
+
+
+@app.command("live")
+def live_command(
+    group: GroupOpt = None,
+    user: UserOpt = None,
+    role: RoleOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE or the default chain).")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(
+        "--endpoint-url", help="IAM endpoint (default: AWS_ENDPOINT_URL or AWS's).")] = None,
+    prefix: PrefixOpt = None,
+    env: EnvOpt = None,
+    jets_version: VersionOpt = None,
+    feature: FeatureOpt = None,
+    region: RegionOpt = None,
+    account: AccountOpt = None,
+    fmt: FormatOpt = None,
+    fail_on: FailOnOpt = None,
+    config: ConfigOpt = None,
+    show_ignored: ShowIgnoredOpt = False,
+    output: OutputOpt = None,
+) -> None:
+    """Audit an IAM group, user or role read live from AWS (read-only IAM calls)."""
+    from auditor.report import Target
+    from auditor.sources.aws import AwsError, fetch_live
+
+    try:
+        kind, name = _principal(group, user, role)
+        opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
+                        account=account, fmt=fmt, fail_on=fail_on, combine=None)
+        principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url)
+    except (AuditError, AwsError) as exc:
+        _fail(str(exc))
+    target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
+    _report([target], list(principal.policies), opts, show_ignored, output)
 
 
 @app.command("catalogue")

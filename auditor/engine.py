@@ -12,7 +12,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.config import Config
-from auditor.evaluate import evaluate
+from auditor.evaluate import evaluate, within_boundary
 from auditor.model import Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
@@ -99,6 +99,8 @@ def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
 
 def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement]) -> tuple[CoverageRow, ...]:
     statements = [s for p in target.policies for s in p.statements]
+    limits = [s for p in target.boundary for s in p.statements]
+    boundary_name = ", ".join(p.source for p in target.boundary)
     if not statements and any(p.problems for p in target.policies):
         return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
     rows: list[CoverageRow] = []
@@ -111,14 +113,11 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
             if key in seen:
                 continue
             seen.add(key)
-            verdict = evaluate(
-                req.action,
-                resource,
-                statements,
-                match=req.match,
-                free_region=settings.region is None and "{region}" in req.resource,
-                free_account=settings.account is None and "{account}" in req.resource,
-            )
+            free = {"match": req.match, "free_region": settings.region is None and "{region}" in req.resource,
+                    "free_account": settings.account is None and "{account}" in req.resource}
+            verdict = evaluate(req.action, resource, statements, **free)
+            if target.boundary:
+                verdict = within_boundary(verdict, evaluate(req.action, resource, limits, **free), boundary_name)
             rows.append(
                 CoverageRow(
                     target.name, req.feature, req.action, resource, verdict.status,

@@ -467,3 +467,21 @@ def _candidates(parts: list[str], relevant: Sequence[Statement], free_region: bo
                 seen.add(cand)
                 out.append(cand)
     return out
+
+
+def within_boundary(verdict: Verdict, boundary: Verdict, boundary_name: str) -> Verdict:
+    """What the identity policies grant, limited by a permissions boundary: an action is granted
+    only if the boundary allows it too; a Deny in either wins."""
+    if verdict.status == DENIED or boundary.status == GRANTED:
+        return verdict
+    if boundary.status == DENIED:
+        return Verdict(DENIED, verdict.granted_by, boundary.denied_by,
+                       (*verdict.notes, f"denied by the permissions boundary {boundary_name}"), verdict.allowing)
+    if verdict.status == MISSING:
+        return verdict
+    if boundary.status == MISSING:
+        return Verdict(MISSING, verdict.granted_by, verdict.denied_by,
+                       (*verdict.notes, f"not allowed by the permissions boundary {boundary_name}"), verdict.allowing)
+    return Verdict(CONDITIONAL, verdict.granted_by, verdict.denied_by,
+                   (*verdict.notes, *boundary.notes, f"the permissions boundary {boundary_name} allows it only conditionally"),
+                   verdict.allowing)

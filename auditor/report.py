@@ -48,6 +48,7 @@ class Target:
     kind: str  # file | group | user | role
     name: str
     policies: tuple[Policy, ...]
+    boundary: tuple[Policy, ...] = ()  # a permissions boundary limits what the policies grant
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -14,10 +14,16 @@ DOCS = FIXTURES / "docs"
 CORPUS = ROOT.parent / "shared" / "iam-policy-corpus"
 
 
-def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The CLI as a real subprocess (python -m auditor), as a user or CI runs it."""
+def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
+            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The CLI as a real subprocess (python -m auditor), as a user or CI runs it. AWS variables of the
+    calling environment never leak in (tests must not reach real AWS); `env_extra` sets some."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["NO_COLOR"] = "1"
+    env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "auditor", *args], input=stdin, capture_output=True,
                           cwd=cwd or ROOT, env=env, timeout=120)
 

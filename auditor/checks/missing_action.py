@@ -50,7 +50,8 @@ def check(ctx) -> Iterator[Hit]:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
         where = short_resource(row.resource)
-        if row.status == MISSING and row.allowed_by:
+        limited = any("permissions boundary" in note for note in row.notes)
+        if row.status == MISSING and row.allowed_by and not limited:
             stmt = ctx.statement(row.allowed_by[0])
             message = (f'"{row.action}" is allowed by {stmt.label} but not on {where}: {row.reason}')
             fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
@@ -58,6 +59,8 @@ def check(ctx) -> Iterator[Hit]:
             severity = CONFIDENCE_SEVERITY[row.confidence]
         elif row.status == MISSING:
             message = f'missing "{row.action}" on {where}: {row.reason}'
+            if row.notes:
+                message += f" ({'; '.join(row.notes)})"
             fix = f'allow "{row.action}" on "{row.resource}"'
             location = Location(first_source, "")
             severity = CONFIDENCE_SEVERITY[row.confidence]

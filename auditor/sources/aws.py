@@ -1,0 +1,257 @@
+"""Policies of an IAM group, user or role: live from AWS (boto3, imported only here) or from a saved
+`aws iam get-account-authorization-details` document.
+
+A principal's policy set is what it deploys with: a group's inline and attached policies; a user's own
+inline and attached policies plus those of every group it is in; a role's inline and attached policies
+(its trust policy grants nothing). A permissions boundary is kept apart: it limits, it never grants.
+
+Every AWS failure becomes an AwsError with one line that says what to do; nothing here prints, and no
+credential ever reaches a message.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from auditor.model import Policy, parse_policy
+
+KINDS = ("group", "user", "role")
+READ_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Sid": "JetsIamAuditLive",
+    "Effect": "Allow",
+    "Action": [
+      "iam:GetGroup", "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:ListAttachedGroupPolicies",
+      "iam:GetUser", "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies",
+      "iam:ListGroupsForUser", "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion"
+    ],
+    "Resource": "*"
+  }]
+}"""
+
+
+class AwsError(Exception):
+    """The live audit cannot run; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str
+    name: str
+    policies: tuple[Policy, ...]
+    boundary: tuple[Policy, ...] = ()
+
+
+def _document(raw: object) -> object:
+    """IAM returns documents URL-encoded JSON; boto3 and the AWS CLI usually decode them already."""
+    if isinstance(raw, str):
+        text = urllib.parse.unquote(raw)
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return raw
+
+
+def _policy(raw: object, source: str) -> Policy:
+    doc = _document(raw)
+    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
+    return parse_policy(text, source)
+
+
+# --- live -------------------------------------------------------------------------------------
+
+def _client(profile: str | None, region: str | None, endpoint_url: str | None):
+    try:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ProfileNotFound
+    except ImportError as exc:  # pragma: no cover - boto3 is a dependency
+        raise AwsError("live mode needs boto3: pip install boto3") from exc
+    try:
+        session = boto3.Session(profile_name=profile)
+        config = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=20)
+        return session.client("iam", region_name=region or session.region_name or "us-east-1",
+                              endpoint_url=endpoint_url, config=config)
+    except ProfileNotFound as exc:
+        raise AwsError(f"AWS profile {profile!r} not found in the AWS config files") from exc
+    except BotoCoreError as exc:
+        raise AwsError(f"cannot set up the AWS client: {exc}") from exc
+
+
+def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None) -> AwsError:
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
+
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return AwsError("no AWS credentials found: set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and "
+                        "AWS_SECRET_ACCESS_KEY")
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
+        return AwsError(f"cannot reach the AWS IAM endpoint{' ' + endpoint_url if endpoint_url else ''}: check the "
+                        "network, --endpoint-url or AWS_ENDPOINT_URL")
+    if isinstance(exc, ReadTimeoutError):
+        return AwsError("the AWS IAM endpoint did not answer in time (after retries)")
+    if isinstance(exc, NoRegionError):
+        return AwsError("no AWS region configured: pass --region")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        operation = f"iam:{exc.operation_name}" if exc.operation_name else "an IAM read"
+        if code == "NoSuchEntity":
+            return AwsError(f"IAM {kind} {name!r} not found ({error.get('Message', 'no such entity')})")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return AwsError(f"access denied to {operation}: the credentials running the audit need read access "
+                            "to IAM (see the README for the read-only policy)")
+        if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"):
+            return AwsError("the AWS credentials have expired: refresh the session (aws sso login, new STS token)")
+        if code in ("InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
+            return AwsError("the AWS credentials were rejected (invalid access key or secret)")
+        if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"):
+            return AwsError(f"AWS kept throttling {operation} after retries: try again later")
+        message = str(error.get("Message", "")).splitlines()[0][:200] if error.get("Message") else ""
+        return AwsError(f"AWS error {code or 'unknown'} in {operation}" + (f": {message}" if message else ""))
+    from botocore.exceptions import BotoCoreError
+
+    if isinstance(exc, BotoCoreError):
+        return AwsError(f"AWS request failed: {str(exc).splitlines()[0][:200]}")
+    return AwsError(f"AWS request failed: {type(exc).__name__}")
+
+
+def _pages(client, operation: str, key: str, **kwargs) -> Iterator[object]:
+    paginator = client.get_paginator(operation)
+    for page in paginator.paginate(**kwargs):
+        yield from page.get(key, [])
+
+
+def _managed(client, arn: str) -> Policy:
+    policy = client.get_policy(PolicyArn=arn)["Policy"]
+    version = client.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
+    return _policy(version["PolicyVersion"]["Document"], arn)
+
+
+def _group_policies(client, group: str) -> list[Policy]:
+    client.get_group(GroupName=group, MaxItems=1)  # NoSuchEntity names a missing group
+    out = [_policy(client.get_group_policy(GroupName=group, PolicyName=name)["PolicyDocument"],
+                   f"group/{group}/inline/{name}")
+           for name in _pages(client, "list_group_policies", "PolicyNames", GroupName=group)]
+    out += [_managed(client, p["PolicyArn"])
+            for p in _pages(client, "list_attached_group_policies", "AttachedPolicies", GroupName=group)]
+    return out
+
+
+def fetch_live(kind: str, name: str, *, profile: str | None = None, region: str | None = None,
+               endpoint_url: str | None = None) -> Principal:
+    client = _client(profile, region, endpoint_url)
+    try:
+        return _fetch(client, kind, name)
+    except AwsError:
+        raise
+    except Exception as exc:  # botocore's exceptions, mapped to one line
+        raise _explain(exc, kind, name, endpoint_url) from exc
+
+
+def _fetch(client, kind: str, name: str) -> Principal:
+    policies: list[Policy] = []
+    boundary: list[Policy] = []
+    if kind == "group":
+        policies = _group_policies(client, name)
+    elif kind == "user":
+        user = client.get_user(UserName=name)["User"]
+        policies = [_policy(client.get_user_policy(UserName=name, PolicyName=p)["PolicyDocument"], f"user/{name}/inline/{p}")
+                    for p in _pages(client, "list_user_policies", "PolicyNames", UserName=name)]
+        policies += [_managed(client, p["PolicyArn"])
+                     for p in _pages(client, "list_attached_user_policies", "AttachedPolicies", UserName=name)]
+        for group in _pages(client, "list_groups_for_user", "Groups", UserName=name):
+            policies += _group_policies(client, group["GroupName"])
+        if user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"):
+            boundary = [_managed(client, user["PermissionsBoundary"]["PermissionsBoundaryArn"])]
+    elif kind == "role":
+        role = client.get_role(RoleName=name)["Role"]
+        policies = [_policy(client.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"], f"role/{name}/inline/{p}")
+                    for p in _pages(client, "list_role_policies", "PolicyNames", RoleName=name)]
+        policies += [_managed(client, p["PolicyArn"])
+                     for p in _pages(client, "list_attached_role_policies", "AttachedPolicies", RoleName=name)]
+        if role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"):
+            boundary = [_managed(client, role["PermissionsBoundary"]["PermissionsBoundaryArn"])]
+    else:
+        raise AwsError(f"unknown principal kind {kind!r}")
+    return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
+
+
+def _dedupe(policies: list[Policy]) -> list[Policy]:
+    """A managed policy attached to the user and to one of its groups counts once."""
+    seen: set[str] = set()
+    out = []
+    for p in policies:
+        if p.source not in seen:
+            seen.add(p.source)
+            out.append(p)
+    return out
+
+
+# --- get-account-authorization-details --------------------------------------------------------
+
+def from_auth_details(data: object, kind: str, name: str, source: str) -> Principal:
+    """The same principal, read from `aws iam get-account-authorization-details` output."""
+    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
+        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
+    managed = {}
+    for p in data.get("Policies", []) or []:
+        versions = p.get("PolicyVersionList", []) or []
+        default = next((v for v in versions if v.get("IsDefaultVersion")), versions[0] if versions else None)
+        if default is not None:
+            managed[p.get("Arn")] = default.get("Document")
+
+    def managed_policy(arn: str) -> Policy:
+        if arn not in managed:
+            raise AwsError(f"{source}: managed policy {arn} is attached but its document is not in the file "
+                           "(run get-account-authorization-details without --filter, or with LocalManagedPolicy and AWSManagedPolicy)")
+        return _policy(managed[arn], arn)
+
+    def find(list_key: str, name_key: str, wanted: str) -> dict:
+        for entry in data.get(list_key, []) or []:
+            if entry.get(name_key) == wanted:
+                return entry
+        raise AwsError(f"IAM {kind_of[list_key]} {wanted!r} not found in {source}")
+
+    kind_of = {"GroupDetailList": "group", "UserDetailList": "user", "RoleDetailList": "role"}
+
+    def group_policies(group_name: str) -> list[Policy]:
+        group = find("GroupDetailList", "GroupName", group_name)
+        out = [_policy(p.get("PolicyDocument"), f"group/{group_name}/inline/{p.get('PolicyName')}")
+               for p in group.get("GroupPolicyList", []) or []]
+        out += [managed_policy(p["PolicyArn"]) for p in group.get("AttachedManagedPolicies", []) or []]
+        return out
+
+    boundary: list[Policy] = []
+    if kind == "group":
+        policies = group_policies(name)
+    elif kind == "user":
+        user = find("UserDetailList", "UserName", name)
+        policies = [_policy(p.get("PolicyDocument"), f"user/{name}/inline/{p.get('PolicyName')}")
+                    for p in user.get("UserPolicyList", []) or []]
+        policies += [managed_policy(p["PolicyArn"]) for p in user.get("AttachedManagedPolicies", []) or []]
+        for group_name in user.get("GroupList", []) or []:
+            policies += group_policies(group_name)
+        if (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"):
+            boundary = [managed_policy(user["PermissionsBoundary"]["PermissionsBoundaryArn"])]
+    else:
+        role = find("RoleDetailList", "RoleName", name)
+        policies = [_policy(p.get("PolicyDocument"), f"role/{name}/inline/{p.get('PolicyName')}")
+                    for p in role.get("RolePolicyList", []) or []]
+        policies += [managed_policy(p["PolicyArn"]) for p in role.get("AttachedManagedPolicies", []) or []]
+        if (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"):
+            boundary = [managed_policy(role["PermissionsBoundary"]["PermissionsBoundaryArn"])]
+    return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
