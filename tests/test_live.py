@@ -188,3 +188,12 @@ def test_auth_details_snapshot_audits_the_same(endpoint, tmp_path):
     assert _missing(snap) == _missing(live_doc) and _dups(snap) == _dups(live_doc)
     proc = run_cli("file", "--auth-details", str(path), "--user", "ghost")
     assert proc.returncode == 2 and "IAM user 'ghost' not found in" in proc.stderr.decode()
+
+
+def test_readme_shows_the_read_only_policy_the_code_uses():
+    from auditor.sources.aws import READ_POLICY
+    from tests.conftest import ROOT
+
+    assert READ_POLICY in (ROOT / "README.md").read_text()
+    actions = json.loads(READ_POLICY)["Statement"][0]["Action"]
+    assert all(a.startswith("iam:") and a.split(":")[1].startswith(("Get", "List")) for a in actions)
