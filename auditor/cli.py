@@ -124,6 +124,7 @@ def _width() -> int:
 ConfigOpt = Annotated[str | None, typer.Option(
     "--config", help="Config file (.jets-iam-audit.toml or pyproject.toml). Default: the nearest one from the current directory up.")]
 ShowIgnoredOpt = Annotated[bool, typer.Option("--show-ignored", help="Also show findings that config ignores, with their reasons.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say on stderr what was read and how long it took.")]
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,20 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
                     bool(combine or cfg.option("combine", False)), cat, cfg)
 
 
-def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None) -> None:
+def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None, verbose: bool = False) -> None:
     """Run the audit, write the report, print the summary, exit with the report's code."""
+    import time
+
     from auditor import engine
     from auditor.report import Settings
+    from auditor.text import safe
+
+    started = time.perf_counter()
+    if verbose:
+        for t in targets:
+            typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
+                            f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
+                                                          if t.boundary else "")), err=True)
 
     inferred = None if opts.prefix else engine.infer_prefix(policies, opts.envs)
     note = None
@@ -201,6 +212,8 @@ def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str |
         _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
     except AuditError as exc:
         _fail(str(exc))
+    if verbose:
+        typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}", err=True)
     typer.echo(report.summary_line(), err=True)
     raise typer.Exit(report.exit_code)
 
@@ -240,6 +253,7 @@ def file_command(
     role: RoleOpt = None,
     config: ConfigOpt = None,
     show_ignored: ShowIgnoredOpt = False,
+    verbose: VerboseOpt = False,
     output: OutputOpt = None,
 ) -> None:
     """Audit policy files (or a principal in a saved authorization-details file) against the Jets catalogue."""
@@ -267,7 +281,7 @@ def file_command(
                 targets = [Target("file", p.source, (p,)) for p in policies]
     except (AuditError, SourceError) as exc:
         _fail(str(exc))
-    _report(targets, policies, opts, show_ignored, output)
+    _report(targets, policies, opts, show_ignored, output, verbose)
 
 
 def _from_details(path: str, kind: str, name: str):
@@ -312,8 +326,10 @@ def live_command(
     account: AccountOpt = None,
     fmt: FormatOpt = None,
     fail_on: FailOnOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each AWS request.")] = 20.0,
     config: ConfigOpt = None,
     show_ignored: ShowIgnoredOpt = False,
+    verbose: VerboseOpt = False,
     output: OutputOpt = None,
 ) -> None:
     """Audit an IAM group, user or role read live from AWS (read-only IAM calls)."""
@@ -324,11 +340,11 @@ def live_command(
         kind, name = _principal(group, user, role)
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=fail_on, combine=None)
-        principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url)
+        principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
     except (AuditError, AwsError) as exc:
         _fail(str(exc))
     target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
-    _report([target], list(principal.policies), opts, show_ignored, output)
+    _report([target], list(principal.policies), opts, show_ignored, output, verbose)
 
 
 @app.command("catalogue")
@@ -403,7 +419,9 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
 
 
 def _fail(message: str) -> None:
-    typer.echo(f"jets-iam-audit: error: {message}", err=True)
+    from auditor.text import safe
+
+    typer.echo(f"jets-iam-audit: error: {safe(message)}", err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -416,5 +434,7 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: one line, exit 2, never a traceback
-        sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {exc}\n")
+        from auditor.text import safe
+
+        sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}\n")
         sys.exit(EXIT_USAGE)

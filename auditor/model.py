@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 VALID_EFFECTS = ("Allow", "Deny")
+MAX_ELEMENT = 2048  # IAM caps ARNs at 2,048 characters and action names far lower
 VALID_VERSIONS = ("2012-10-17", "2008-10-17")
 STATEMENT_KEYS = frozenset(
     {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal",
@@ -206,11 +207,16 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
     if sid is not None and not isinstance(sid, str):
         problems.append(Problem(at + "/Sid", "Sid must be a string", "Sid"))
         sid = None
+    elif sid is not None and len(sid) > MAX_ELEMENT:
+        problems.append(Problem(at + "/Sid", f"Sid of {len(sid):,} characters: {shorten(sid)}", "Sid"))
+        sid = shorten(sid)
     effect = raw.get("Effect")
     if effect not in VALID_EFFECTS:
         shown = effect if isinstance(effect, str) else json.dumps(effect)
         problems.append(Problem(at + "/Effect", f'Effect must be "Allow" or "Deny", not {shown!r}', "Effect"))
         return None
+
+    too_long: list[str] = []
 
     def str_list(name: str) -> tuple[str, ...] | None:
         if name not in raw:
@@ -220,6 +226,13 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
             problems.append(Problem(at + "/" + name, f"{name} must be a string or a list of strings", name))
         elif not value:
             problems.append(Problem(at + "/" + name, f"{name} is an empty list", name))
+        else:
+            for i, item in enumerate(value):
+                if len(item) > MAX_ELEMENT:
+                    where = at + "/" + name + ("" if isinstance(raw[name], str) else f"/{i}")
+                    problems.append(Problem(where, f"{name} entry of {len(item):,} characters (IAM allows at most "
+                                                   f"{MAX_ELEMENT:,}): {shorten(item)}", shorten(item)))
+                    too_long.append(name)
         return value
 
     actions, not_actions = str_list("Action"), str_list("NotAction")
@@ -236,9 +249,16 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
         elif "Resource" in raw and "NotResource" in raw:
             problems.append(Problem(at, "statement has both Resource and NotResource", label_of(sid, index)))
         return None
+    if too_long:
+        return None
     conditions = _conditions(raw["Condition"], at + "/Condition", problems) if "Condition" in raw else ()
     scalars = frozenset(k for k in ("Action", "NotAction", "Resource", "NotResource") if isinstance(raw.get(k), str))
     return Statement(source, index, at, sid, effect, actions, not_actions, resources, not_resources, conditions, scalars)
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """A long policy string cut for a message: its start, an ellipsis and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def label_of(sid: str | None, index: int) -> str:

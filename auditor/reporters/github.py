@@ -4,12 +4,14 @@ Property and message values are escaped as the runner requires (%, CR, LF; also 
 from __future__ import annotations
 
 from auditor.report import Report
+from auditor.text import safe
 
 COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return safe(escaped)  # no terminal escapes in a CI log
 
 
 def _prop(text: str) -> str:

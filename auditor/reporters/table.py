@@ -15,24 +15,11 @@ from rich.text import Text
 
 from auditor.checks.missing_action import short_resource
 from auditor.report import CATEGORIES, CoverageRow, Finding, Report
+from auditor.text import safe
 
 STATUS_STYLE = {"granted": "green", "conditional": "yellow", "missing": "bold red", "denied": "bold magenta"}
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 STATUS_ORDER = {"denied": 0, "missing": 1, "conditional": 2, "granted": 3}
-
-
-def safe(value: object) -> str:
-    """Make text inert for a terminal: control characters become visible escapes."""
-    out = []
-    for ch in str(value):
-        code = ord(ch)
-        if ch in "\n\t":
-            out.append(" ")
-        elif code < 0x20 or 0x7F <= code < 0xA0 or ch in "\u2028\u2029\u200e\u200f\u202a\u202b\u202c\u202d\u202e":
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def cell(value: object, style: str = "") -> Text:

@@ -12,6 +12,7 @@ credential ever reaches a message.
 from __future__ import annotations
 
 import json
+import os
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def _policy(raw: object, source: str) -> Policy:
 
 # --- live -------------------------------------------------------------------------------------
 
-def _client(profile: str | None, region: str | None, endpoint_url: str | None):
+def _client(profile: str | None, region: str | None, endpoint_url: str | None, timeout: float = 20.0):
     try:
         import boto3
         from botocore.config import Config
@@ -75,7 +76,10 @@ def _client(profile: str | None, region: str | None, endpoint_url: str | None):
         raise AwsError("live mode needs boto3: pip install boto3") from exc
     try:
         session = boto3.Session(profile_name=profile)
-        config = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=20)
+        retries: dict[str, object] = {"mode": "standard"}
+        if "AWS_MAX_ATTEMPTS" not in os.environ:  # botocore reads it itself when set
+            retries["max_attempts"] = 6
+        config = Config(retries=retries, connect_timeout=min(5.0, timeout), read_timeout=timeout)
         return session.client("iam", region_name=region or session.region_name or "us-east-1",
                               endpoint_url=endpoint_url, config=config)
     except ProfileNotFound as exc:
@@ -152,8 +156,8 @@ def _group_policies(client, group: str) -> list[Policy]:
 
 
 def fetch_live(kind: str, name: str, *, profile: str | None = None, region: str | None = None,
-               endpoint_url: str | None = None) -> Principal:
-    client = _client(profile, region, endpoint_url)
+               endpoint_url: str | None = None, timeout: float = 20.0) -> Principal:
+    client = _client(profile, region, endpoint_url, timeout)
     try:
         return _fetch(client, kind, name)
     except AwsError:

@@ -36,6 +36,8 @@ def _read_limited(stream: BinaryIO) -> bytes:
 
 def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:
     if path == STDIN:
+        if stdin is None and (sys.stdin is None or not hasattr(sys.stdin, "buffer")):
+            raise SourceError("standard input is closed; pass a file, or pipe the policy in")
         stream = stdin if stdin is not None else sys.stdin.buffer
         try:
             raw = _read_limited(stream)

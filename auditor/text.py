@@ -1,0 +1,20 @@
+"""Policy text is data: helpers that make it inert wherever it is shown."""
+
+from __future__ import annotations
+
+_INVISIBLE = frozenset("\u2028\u2029\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def safe(value: object) -> str:
+    """Control characters (terminal escapes included) and bidi overrides become visible escapes;
+    newlines and tabs become spaces, so one value stays on one line."""
+    out = []
+    for ch in str(value):
+        code = ord(ch)
+        if ch in "\n\t":
+            out.append(" ")
+        elif code < 0x20 or 0x7F <= code < 0xA0 or ch in _INVISIBLE:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
