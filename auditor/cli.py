@@ -347,6 +347,41 @@ def live_command(
     _report([target], list(principal.policies), opts, show_ignored, output, verbose)
 
 
+@app.command("generate")
+def generate_command(
+    prefix: PrefixOpt = None,
+    env: EnvOpt = None,
+    jets_version: VersionOpt = None,
+    feature: FeatureOpt = None,
+    region: RegionOpt = None,
+    account: AccountOpt = None,
+    config: ConfigOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Write the least-privilege policy for these options (JSON; split when it exceeds IAM's quota)."""
+    from auditor import generate
+
+    try:
+        opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
+                        account=account, fmt=None, fail_on=None, combine=None)
+        if not opts.prefix:
+            raise AuditError("generate needs the project name: --prefix NAME (or prefix in the config file)")
+    except AuditError as exc:
+        _fail(str(exc))
+    docs = generate.generate(opts.catalogue, opts.jets_version, opts.features, opts.prefix, opts.envs,
+                             opts.region, opts.account)
+    if len(docs) == 1:
+        text = json.dumps(docs[0], indent=2) + "\n"
+    else:
+        text = json.dumps(docs, indent=2) + "\n"
+        typer.echo(f"the policy exceeds IAM's {generate.POLICY_QUOTA:,}-character quota for a managed policy: "
+                   f"written as a JSON array of {len(docs)} documents; create one policy from each", err=True)
+    try:
+        _emit(text, output)
+    except AuditError as exc:
+        _fail(str(exc))
+
+
 @app.command("catalogue")
 def catalogue_command(
     prefix: PrefixOpt = None,

@@ -85,3 +85,22 @@ def test_missing_evidence_is_rejected(tmp_path):
     path.write_text("\n".join(line for line in text.splitlines() if not line.startswith("evidence")))
     with pytest.raises(CatalogueError, match="missing 'evidence'"):
         load(rules)
+
+
+def test_every_resource_fits_its_action(catalogue):
+    """A requirement's resource must be a resource type the action takes (from current AWS data), and
+    "*" exactly when the action takes no resource: otherwise a generated policy would grant nothing."""
+    from auditor.checks.common import format_globs
+    from auditor.evaluate import strict_overlaps
+
+    bad = []
+    for req in catalogue.requirements:
+        formats = awsdata.resource_formats(req.action)
+        rendered = Naming("shop", "dev", req.versions[0]).render(req.resource)
+        if not formats:
+            ok = req.resource == "*"
+        else:
+            ok = req.resource != "*" and any(strict_overlaps(g, rendered) for f in formats for g in format_globs(f))
+        if not ok:
+            bad.append((req.origin, req.action, req.resource))
+    assert bad == []
