@@ -124,6 +124,8 @@ def _width() -> int:
 ConfigOpt = Annotated[str | None, typer.Option(
     "--config", help="Config file (.jets-iam-audit.toml or pyproject.toml). Default: the nearest one from the current directory up.")]
 ShowIgnoredOpt = Annotated[bool, typer.Option("--show-ignored", help="Also show findings that config ignores, with their reasons.")]
+ProjectOpt = Annotated[str | None, typer.Option(
+    "--project", help="A Jets app directory: take the project name and the features it uses from it.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say on stderr what was read and how long it took.")]
 
 
@@ -142,10 +144,11 @@ class Resolved:
     combine: bool
     catalogue: object
     config: object
+    project: object = None
 
 
 def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
-             combine) -> Resolved:
+             combine, project_path: str | None = None) -> Resolved:
     """Load config and catalogue, merge options, validate them. Raises AuditError."""
     from pathlib import Path
 
@@ -162,7 +165,15 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     def pick(value, key, default):
         return value if value is not None else cfg.option(key, default)
 
-    prefix = pick(prefix, "prefix", None)
+    project = None
+    if project_path:
+        from auditor.project import ProjectError, scan
+
+        try:
+            project = scan(project_path)
+        except ProjectError as exc:
+            raise AuditError(str(exc)) from exc
+    prefix = pick(prefix, "prefix", None) or (project.name if project else None)
     region = pick(region, "region", None)
     account = pick(account, "account", None)
     _check_region_account(region, account)
@@ -170,10 +181,11 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
         raise AuditError(catalogue_mod.validate_prefix(prefix) or "")
     envs = _envs(list(env) if env else list(cfg.option("env", ()) or ()) or None)
     cat = catalogue_mod.load()
-    features = _features(cat, list(feature) if feature else list(cfg.option("feature", ()) or ()))
+    requested = list(feature) if feature else list(cfg.option("feature", ()) or ())
+    features = _features(cat, requested + list(project.feature_ids if project else ()))
     return Resolved(prefix, envs, str(pick(jets_version, "jets-version", "5")), features, region, account,
                     str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
-                    bool(combine or cfg.option("combine", False)), cat, cfg)
+                    bool(combine or cfg.option("combine", False)), cat, cfg, project)
 
 
 def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None, verbose: bool = False) -> None:
@@ -206,6 +218,7 @@ def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str |
         account=opts.account,
         fail_on=opts.fail_on,
         show_ignored=show_ignored,
+        project=opts.project,
     )
     report = engine.run(targets, settings, opts.catalogue, opts.config)
     try:
@@ -252,6 +265,7 @@ def file_command(
     user: UserOpt = None,
     role: RoleOpt = None,
     config: ConfigOpt = None,
+    project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
     verbose: VerboseOpt = False,
     output: OutputOpt = None,
@@ -262,7 +276,7 @@ def file_command(
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=fmt, fail_on=fail_on, combine=combine)
+                        account=account, fmt=fmt, fail_on=fail_on, combine=combine, project_path=project)
         if auth_details is not None:
             if paths:
                 raise AuditError("give policy files or --auth-details, not both")
@@ -328,6 +342,7 @@ def live_command(
     fail_on: FailOnOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each AWS request.")] = 20.0,
     config: ConfigOpt = None,
+    project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
     verbose: VerboseOpt = False,
     output: OutputOpt = None,
@@ -339,7 +354,7 @@ def live_command(
     try:
         kind, name = _principal(group, user, role)
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=fmt, fail_on=fail_on, combine=None)
+                        account=account, fmt=fmt, fail_on=fail_on, combine=None, project_path=project)
         principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
     except (AuditError, AwsError) as exc:
         _fail(str(exc))
@@ -356,6 +371,7 @@ def generate_command(
     region: RegionOpt = None,
     account: AccountOpt = None,
     config: ConfigOpt = None,
+    project: ProjectOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Write the least-privilege policy for these options (JSON; split when it exceeds IAM's quota)."""
@@ -363,9 +379,9 @@ def generate_command(
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=None, fail_on=None, combine=None)
+                        account=account, fmt=None, fail_on=None, combine=None, project_path=project)
         if not opts.prefix:
-            raise AuditError("generate needs the project name: --prefix NAME (or prefix in the config file)")
+            raise AuditError("generate needs the project name: --prefix NAME, --project PATH or prefix in the config file")
     except AuditError as exc:
         _fail(str(exc))
     docs = generate.generate(opts.catalogue, opts.jets_version, opts.features, opts.prefix, opts.envs,
@@ -392,6 +408,7 @@ def catalogue_command(
     account: AccountOpt = None,
     fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
     config: ConfigOpt = None,
+    project: ProjectOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """What Jets needs for these options, per feature, with the reason and the evidence."""
@@ -399,7 +416,7 @@ def catalogue_command(
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=fmt, fail_on=None, combine=None)
+                        account=account, fmt=fmt, fail_on=None, combine=None, project_path=project)
     except AuditError as exc:
         _fail(str(exc))
     prefix, envs, jets_version, features = opts.prefix, opts.envs, opts.jets_version, opts.features

@@ -24,6 +24,7 @@ class Settings:
     account: str | None = None
     fail_on: str = "low"
     show_ignored: bool = False
+    project: object = None  # auditor.project.Project when --project was given
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -38,6 +39,10 @@ class Settings:
         }
         if self.prefix_note:
             out["prefix_note"] = self.prefix_note
+        if self.project is not None:
+            p = self.project
+            out["project"] = {"path": p.path, "name": p.name, "name_from": p.name_from,  # type: ignore[attr-defined]
+                              "features": [{"feature": f, "source": src} for f, src in p.features]}  # type: ignore[attr-defined]
         return out
 
 

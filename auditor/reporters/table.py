@@ -116,6 +116,11 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
         prefix = s.prefix_note
     console.print(cell(f"jets-iam-audit {report.tool_version} · Jets {s.jets_version} · {prefix} · "
                        f"env {', '.join(s.envs)} · features {', '.join(s.features)} · {report.iam_data}"))
+    if s.project is not None:
+        p = s.project
+        used = ", ".join(f"{f} ({src})" for f, src in p.features) or "none beyond core and prewarm"
+        name = f"name {p.name} ({p.name_from})" if p.name else "no project name found"
+        console.print(cell(f"project {p.path}: {name}; features: {used}", "dim"))
     for note in report.requirement_notes:
         console.print(cell(f"note: {note}", "dim"))
     for target in report.targets:
