@@ -259,6 +259,8 @@ def file_command(
     fail_on: FailOnOpt = None,
     combine: Annotated[bool | None, typer.Option(
         "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = None,
+    skip_non_policies: Annotated[bool, typer.Option(
+        "--skip-non-policies", help="Quietly skip JSON files that are not IAM policies (package.json, ...); for hooks.")] = False,
     auth_details: Annotated[str | None, typer.Option(
         "--auth-details", help="Output of `aws iam get-account-authorization-details`; audit --group/--user/--role from it.")] = None,
     group: GroupOpt = None,
@@ -289,6 +291,12 @@ def file_command(
             if not paths:
                 raise AuditError("give one or more policy files ('-' for standard input)")
             policies = read_policies(paths)
+            if skip_non_policies:
+                from auditor.sources.file import looks_like_policy
+
+                policies = [p for p in policies if looks_like_policy(p)]
+                if not policies:
+                    raise typer.Exit(0)
             if opts.combine:
                 targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
             else:

@@ -62,3 +62,17 @@ def read_policies(paths: list[str], stdin: BinaryIO | None = None) -> list[Polic
     if paths.count(STDIN) > 1:
         raise SourceError("'-' (standard input) can be given only once")
     return [read_policy(p, stdin) for p in paths]
+
+
+def looks_like_policy(policy: Policy) -> bool:
+    """For the pre-commit hook: is this JSON file meant to be an IAM policy? package.json,
+    tsconfig.json (JSON with comments) and other JSON files are not; a broken file that mentions
+    "Statement" is, so its problem gets reported."""
+    if policy.statements:
+        return True
+    messages = [p.message for p in policy.problems]
+    if any(m.startswith("not an IAM policy: no Statement element") for m in messages):
+        return False
+    if any(m.startswith(("not JSON", "not a policy", "file is empty", "not an IAM policy: the document is")) for m in messages):
+        return '"Statement"' in policy.text
+    return True

@@ -1,0 +1,74 @@
+"""The published hook, run by real pre-commit in temporary git repositories that point at this one.
+pre-commit installs the hook from this repository into its own environment (pip, from the registry)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DOCS, ROOT
+
+PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
+
+
+def _git(repo: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def hook_env(tmp_path_factory):
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("this checkout is not a git repository")
+    committed = subprocess.run(["git", "cat-file", "-e", "HEAD:.pre-commit-hooks.yaml"], cwd=ROOT)
+    if committed.returncode != 0:
+        pytest.skip(".pre-commit-hooks.yaml is not committed yet")
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "NO_COLOR": "1", "GIT_CONFIG_NOSYSTEM": "1",
+           "HOME": str(home)}
+    env.pop("GIT_DIR", None)
+    return head.stdout.strip(), env
+
+
+def _repo(tmp_path: Path, rev: str, env: dict[str, str]) -> Path:
+    repo = tmp_path / "app"
+    repo.mkdir()
+    _git(repo, "init", "-q", env=env)
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {ROOT}\n  rev: {rev}\n  hooks:\n  - id: jets-iam-audit\n    args: [--prefix, demo]\n")
+    installed = subprocess.run([*PRE_COMMIT, "install"], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    return repo
+
+
+def test_bad_policy_blocks_the_commit(tmp_path, hook_env):
+    rev, env = hook_env
+    repo = _repo(tmp_path, rev, env)
+    (repo / "iam").mkdir()
+    shutil.copy(DOCS / "least-privilege-2019-10.json", repo / "iam" / "deploy.json")
+    (repo / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "add the docs policy", env=env)
+    out = commit.stdout + commit.stderr
+    assert commit.returncode != 0, out
+    assert "jets-iam-audit" in out and "Failed" in out
+    assert '"lambda:GetFunctionConfiguration" is listed twice' in " ".join(out.split())
+    assert "package.json" not in out
+    assert _git(repo, "rev-parse", "HEAD", env=env).returncode != 0  # nothing was committed
+
+
+def test_repository_without_policies_passes(tmp_path, hook_env):
+    rev, env = hook_env
+    repo = _repo(tmp_path, rev, env)
+    (repo / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+    (repo / "tsconfig.json").write_text('{\n  // comments are allowed here\n  "compilerOptions": {}\n}\n')
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "just javascript", env=env)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    assert "jets-iam-audit" in commit.stdout + commit.stderr  # the hook ran (Passed)
