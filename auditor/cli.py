@@ -378,16 +378,25 @@ def generate_command(
     feature: FeatureOpt = None,
     region: RegionOpt = None,
     account: AccountOpt = None,
+    from_file: Annotated[str | None, typer.Option(
+        "--from", help="Repair this policy instead of writing a new one; shows the change as a diff.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="With --from: update that file in place.")] = False,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     output: OutputOpt = None,
 ) -> None:
-    """Write the least-privilege policy for these options (JSON; split when it exceeds IAM's quota)."""
+    """Write the least-privilege policy for these options (JSON; split when it exceeds IAM's quota),
+    or repair an existing one with --from."""
     from auditor import generate
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=None, fail_on=None, combine=None, project_path=project)
+        if write and not from_file:
+            raise AuditError("--write needs --from FILE")
+        if from_file:
+            _repair(from_file, opts, write, output)
+            return
         if not opts.prefix:
             raise AuditError("generate needs the project name: --prefix NAME, --project PATH or prefix in the config file")
     except AuditError as exc:
@@ -404,6 +413,42 @@ def generate_command(
         _emit(text, output)
     except AuditError as exc:
         _fail(str(exc))
+
+
+def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
+    from auditor import engine, repair
+    from auditor.report import Settings
+    from auditor.sources.file import SourceError, read_policy
+
+    try:
+        policy = read_policy(path)
+    except SourceError as exc:
+        raise AuditError(str(exc)) from exc
+    prefix = opts.prefix or engine.infer_prefix([policy], opts.envs)
+    if not prefix:
+        raise AuditError(f"cannot tell the project name from {path}: pass --prefix NAME")
+    settings = Settings(prefix, opts.prefix is None, None, opts.envs, opts.jets_version, opts.features,
+                        opts.region, opts.account)
+    try:
+        fixed = repair.repair(policy.text, path, settings, opts.catalogue)
+    except repair.RepairError as exc:
+        raise AuditError(str(exc)) from exc
+    after = repair.dump_like(fixed, policy.text)
+    change = repair.diff(policy.text, after, path)
+    if output:
+        _emit(after, output)
+    if write and change:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(after)
+        except OSError as exc:
+            raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if change:
+        sys.stdout.write(change)
+        typer.echo(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"),
+                   err=True)
+    else:
+        typer.echo(f"{path}: nothing to change", err=True)
 
 
 @app.command("catalogue")
