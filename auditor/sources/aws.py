@@ -145,14 +145,19 @@ def _managed(client, arn: str) -> Policy:
     return _policy(version["PolicyVersion"]["Document"], arn)
 
 
-def _group_policies(client, group: str) -> list[Policy]:
-    client.get_group(GroupName=group, MaxItems=1)  # NoSuchEntity names a missing group
-    out = [_policy(client.get_group_policy(GroupName=group, PolicyName=name)["PolicyDocument"],
-                   f"group/{group}/inline/{name}")
-           for name in _pages(client, "list_group_policies", "PolicyNames", GroupName=group)]
-    out += [_managed(client, p["PolicyArn"])
-            for p in _pages(client, "list_attached_group_policies", "AttachedPolicies", GroupName=group)]
-    return out
+NAME_KEY = {"group": "GroupName", "user": "UserName", "role": "RoleName"}
+
+
+def _own(client, kind: str, name: str) -> tuple[list[Policy], dict]:
+    """A group's, user's or role's own inline and attached policies, and the entity itself (a missing
+    one raises NoSuchEntity, which names it)."""
+    key = {NAME_KEY[kind]: name}
+    entity = getattr(client, f"get_{kind}")(**key, **({"MaxItems": 1} if kind == "group" else {}))[kind.title()]
+    policies = [_policy(getattr(client, f"get_{kind}_policy")(**key, PolicyName=p)["PolicyDocument"], f"{kind}/{name}/inline/{p}")
+                for p in _pages(client, f"list_{kind}_policies", "PolicyNames", **key)]
+    policies += [_managed(client, p["PolicyArn"])
+                 for p in _pages(client, f"list_attached_{kind}_policies", "AttachedPolicies", **key)]
+    return policies, entity
 
 
 def fetch_live(kind: str, name: str, *, profile: str | None = None, region: str | None = None,
@@ -167,30 +172,14 @@ def fetch_live(kind: str, name: str, *, profile: str | None = None, region: str 
 
 
 def _fetch(client, kind: str, name: str) -> Principal:
-    policies: list[Policy] = []
-    boundary: list[Policy] = []
-    if kind == "group":
-        policies = _group_policies(client, name)
-    elif kind == "user":
-        user = client.get_user(UserName=name)["User"]
-        policies = [_policy(client.get_user_policy(UserName=name, PolicyName=p)["PolicyDocument"], f"user/{name}/inline/{p}")
-                    for p in _pages(client, "list_user_policies", "PolicyNames", UserName=name)]
-        policies += [_managed(client, p["PolicyArn"])
-                     for p in _pages(client, "list_attached_user_policies", "AttachedPolicies", UserName=name)]
-        for group in _pages(client, "list_groups_for_user", "Groups", UserName=name):
-            policies += _group_policies(client, group["GroupName"])
-        if user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"):
-            boundary = [_managed(client, user["PermissionsBoundary"]["PermissionsBoundaryArn"])]
-    elif kind == "role":
-        role = client.get_role(RoleName=name)["Role"]
-        policies = [_policy(client.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"], f"role/{name}/inline/{p}")
-                    for p in _pages(client, "list_role_policies", "PolicyNames", RoleName=name)]
-        policies += [_managed(client, p["PolicyArn"])
-                     for p in _pages(client, "list_attached_role_policies", "AttachedPolicies", RoleName=name)]
-        if role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"):
-            boundary = [_managed(client, role["PermissionsBoundary"]["PermissionsBoundaryArn"])]
-    else:
+    if kind not in NAME_KEY:
         raise AwsError(f"unknown principal kind {kind!r}")
+    policies, entity = _own(client, kind, name)
+    if kind == "user":
+        for group in _pages(client, "list_groups_for_user", "Groups", UserName=name):
+            policies += _own(client, "group", group["GroupName"])[0]
+    arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    boundary = [_managed(client, arn)] if arn else []
     return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
 
 
@@ -224,38 +213,22 @@ def from_auth_details(data: object, kind: str, name: str, source: str) -> Princi
                            "(run get-account-authorization-details without --filter, or with LocalManagedPolicy and AWSManagedPolicy)")
         return _policy(managed[arn], arn)
 
-    def find(list_key: str, name_key: str, wanted: str) -> dict:
-        for entry in data.get(list_key, []) or []:
-            if entry.get(name_key) == wanted:
-                return entry
-        raise AwsError(f"IAM {kind_of[list_key]} {wanted!r} not found in {source}")
+    def own(kind_of: str, wanted: str) -> tuple[list[Policy], dict]:
+        title = kind_of.title()
+        for entry in data.get(f"{title}DetailList", []) or []:
+            if entry.get(NAME_KEY[kind_of]) == wanted:
+                out = [_policy(p.get("PolicyDocument"), f"{kind_of}/{wanted}/inline/{p.get('PolicyName')}")
+                       for p in entry.get(f"{title}PolicyList", []) or []]
+                out += [managed_policy(p["PolicyArn"]) for p in entry.get("AttachedManagedPolicies", []) or []]
+                return out, entry
+        raise AwsError(f"IAM {kind_of} {wanted!r} not found in {source}")
 
-    kind_of = {"GroupDetailList": "group", "UserDetailList": "user", "RoleDetailList": "role"}
-
-    def group_policies(group_name: str) -> list[Policy]:
-        group = find("GroupDetailList", "GroupName", group_name)
-        out = [_policy(p.get("PolicyDocument"), f"group/{group_name}/inline/{p.get('PolicyName')}")
-               for p in group.get("GroupPolicyList", []) or []]
-        out += [managed_policy(p["PolicyArn"]) for p in group.get("AttachedManagedPolicies", []) or []]
-        return out
-
-    boundary: list[Policy] = []
-    if kind == "group":
-        policies = group_policies(name)
-    elif kind == "user":
-        user = find("UserDetailList", "UserName", name)
-        policies = [_policy(p.get("PolicyDocument"), f"user/{name}/inline/{p.get('PolicyName')}")
-                    for p in user.get("UserPolicyList", []) or []]
-        policies += [managed_policy(p["PolicyArn"]) for p in user.get("AttachedManagedPolicies", []) or []]
-        for group_name in user.get("GroupList", []) or []:
-            policies += group_policies(group_name)
-        if (user.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"):
-            boundary = [managed_policy(user["PermissionsBoundary"]["PermissionsBoundaryArn"])]
-    else:
-        role = find("RoleDetailList", "RoleName", name)
-        policies = [_policy(p.get("PolicyDocument"), f"role/{name}/inline/{p.get('PolicyName')}")
-                    for p in role.get("RolePolicyList", []) or []]
-        policies += [managed_policy(p["PolicyArn"]) for p in role.get("AttachedManagedPolicies", []) or []]
-        if (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"):
-            boundary = [managed_policy(role["PermissionsBoundary"]["PermissionsBoundaryArn"])]
+    if kind not in NAME_KEY:
+        raise AwsError(f"unknown principal kind {kind!r}")
+    policies, entity = own(kind, name)
+    if kind == "user":
+        for group_name in entity.get("GroupList", []) or []:
+            policies += own("group", group_name)[0]
+    arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    boundary = [managed_policy(arn)] if arn else []
     return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
