@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.common import rendered, summarise
-from auditor.checks.pattern_never_matches import jets_actions, usable
-from auditor.evaluate import overlaps, policy_pattern
+from auditor.checks.pattern_never_matches import jets_resources
+from auditor.evaluate import overlaps
 from auditor.report import Hit
 
 RULE_ID = "outside-prefix"
@@ -36,20 +36,10 @@ SEVERITY = "low"
 def check(ctx) -> Iterator[Hit]:
     if ctx.settings.prefix == "*":
         return
-    for stmt in ctx.statements:
-        if stmt.effect != "Allow" or stmt.resources is None:
+    for stmt, i, res, actions, anywhere in jets_resources(ctx):
+        if not any(overlaps(p, res) for p in anywhere) or any(overlaps(p, res) for p in rendered(ctx, actions)):
             continue
-        actions = jets_actions(ctx, stmt)
-        if not actions:
-            continue
-        anywhere = rendered(ctx, actions, project="*")
-        ours = rendered(ctx, actions)
-        for i, res in enumerate(stmt.resources):
-            if not usable(res) or policy_pattern(res).has_variable:
-                continue
-            if any(overlaps(p, res) for p in ours) or not any(overlaps(p, res) for p in anywhere):
-                continue
-            fitting = [a for a in actions if any(overlaps(p, res) for p in rendered(ctx, [a], project="*"))]
-            yield Hit(f'"{res}" in {stmt.label} is outside the project\'s naming for {summarise(fitting, 3)} '
-                      f"({summarise(rendered(ctx, fitting), 2)})", res, stmt.element_location("Resource", i),
-                      fix=f'use "{rendered(ctx, fitting)[0]}"')
+        fitting = [a for a in actions if any(overlaps(p, res) for p in rendered(ctx, [a], project="*"))]
+        yield Hit(f'"{res}" in {stmt.label} is outside the project\'s naming for {summarise(fitting, 3)} '
+                  f"({summarise(rendered(ctx, fitting), 2)})", res, stmt.element_location("Resource", i),
+                  fix=f'use "{rendered(ctx, fitting)[0]}"')

@@ -38,7 +38,9 @@ def usable(resource: str) -> bool:
     return resource != "*" and "${" not in resource and "$" not in resource.replace("${", "")
 
 
-def check(ctx) -> Iterator[Hit]:
+def jets_resources(ctx) -> Iterator[tuple]:
+    """(statement, index, resource, Jets actions, their patterns for any project and env) for every
+    plain Resource entry of an Allow statement that names actions Jets needs."""
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None:
             continue
@@ -47,10 +49,13 @@ def check(ctx) -> Iterator[Hit]:
             continue
         anywhere = rendered(ctx, actions, project="*")
         for i, res in enumerate(stmt.resources):
-            if not usable(res) or policy_pattern(res).has_variable:
-                continue
-            if any(overlaps(p, res) for p in anywhere):
-                continue
+            if usable(res) and not policy_pattern(res).has_variable:
+                yield stmt, i, res, actions, anywhere
+
+
+def check(ctx) -> Iterator[Hit]:
+    for stmt, i, res, actions, anywhere in jets_resources(ctx):
+        if not any(overlaps(p, res) for p in anywhere):
             specific = rendered(ctx, actions)
             yield Hit(f'"{res}" in {stmt.label} can never match what Jets creates for {summarise(actions, 3)} '
                       f"({summarise(specific, 2)})", res, stmt.element_location("Resource", i),
