@@ -162,3 +162,17 @@ def test_every_rule_has_docs():
         for heading in ("What it does", "Why it matters", "Example", "Fix"):
             assert heading in proc.stdout, (module.RULE_ID, heading)
         assert module.CATEGORY in ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")
+
+
+def test_imports_only_what_the_run_uses():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "auditor", "file", POLICY, "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert proc.returncode == 1
+    assert not {"boto3", "botocore", "parliament", "policyuniverse", "moto"} & imported
+    assert "auditor.reporters.table" not in imported
