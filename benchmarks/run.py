@@ -1,0 +1,147 @@
+"""Benchmark jets-iam-audit against parliament, side by side in one run (ratios, not absolute times).
+
+    python benchmarks/run.py [--runs 9] [--corpus ../shared/iam-policy-corpus] [--output docs/benchmarks.md]
+
+1. cold start: one small policy, a fresh process each time, the two tools interleaved, median of --runs;
+2. corpus: every policy of the corpus in one process (our engine vs parliament's analyze_policy_string);
+3. peak memory (max RSS) of those corpus processes;
+4. how our cost grows with the number of statements in one policy.
+It prints a Markdown table and writes it to --output when given. It asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "fixtures" / "docs" / "least-privilege-2021-05.json"
+
+OURS_CORPUS = """
+import sys, time
+from pathlib import Path
+t = time.perf_counter()
+from auditor import catalogue, engine
+from auditor.report import Settings, Target
+from auditor.sources.file import read_policy
+cat = catalogue.load()
+settings = Settings("*", False, None, ("dev",), "5", ("core", "prewarm"))
+for path in sorted(Path(sys.argv[1]).glob("*.json")):
+    engine.run([Target("file", str(path), (read_policy(str(path)),))], settings, cat)
+print(time.perf_counter() - t)
+"""
+PARLIAMENT_CORPUS = """
+import sys, time
+from pathlib import Path
+t = time.perf_counter()
+from parliament import analyze_policy_string
+for path in sorted(Path(sys.argv[1]).glob("*.json")):
+    try:
+        analyze_policy_string(path.read_text(), filepath=str(path))
+    except Exception:
+        pass  # parliament raises on two of AWS's policies
+print(time.perf_counter() - t)
+"""
+
+
+def _run(cmd: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
+    _, _, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.stdout.close()  # type: ignore[union-attr]
+    return elapsed, usage.ru_maxrss
+
+
+def _run_output(cmd: list[str]) -> tuple[str, int]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, text=True)
+    out = proc.stdout.read()  # type: ignore[union-attr]
+    _, _, usage = os.wait4(proc.pid, 0)
+    return out, usage.ru_maxrss
+
+
+def cold(runs: int) -> dict[str, float]:
+    ours = [sys.executable, "-m", "auditor", "file", str(SMALL), "--format", "json"]
+    # parliament's console script (its CLI has no __main__ module); it writes /tmp/parliament.log
+    theirs = [sys.executable, "-c", "import sys; from parliament.cli import main; sys.argv = ['parliament', '--file', "
+              f"{str(SMALL)!r}]; sys.exit(main())"]
+    times: dict[str, list[float]] = {"ours": [], "parliament": []}
+    for _ in range(runs):
+        times["ours"].append(_run(ours)[0])
+        times["parliament"].append(_run(theirs)[0])
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def corpus(path: Path) -> dict[str, tuple[float, int]]:
+    out = {}
+    for name, script in (("ours", OURS_CORPUS), ("parliament", PARLIAMENT_CORPUS)):
+        text, rss = _run_output([sys.executable, "-c", script, str(path)])
+        out[name] = (float(text.strip().splitlines()[-1]), rss)
+    return out
+
+
+def growth() -> list[tuple[int, float]]:
+    from auditor import catalogue, engine
+    from auditor.model import parse_policy
+    from auditor.report import Settings, Target
+
+    cat = catalogue.load()
+    settings = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
+    rows = []
+    for n in (1, 10, 100, 1000):
+        statements = [{"Sid": f"S{i}", "Effect": "Allow", "Action": ["lambda:GetFunction", "s3:GetObject"],
+                       "Resource": [f"arn:aws:lambda:*:*:function:demo-{i}-*", f"arn:aws:s3:::demo-{i}/*"]} for i in range(n)]
+        policy = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": statements}), "synthetic.json")
+        start = time.perf_counter()
+        engine.run([Target("file", "synthetic.json", (policy,))], settings, cat)
+        rows.append((n, time.perf_counter() - start))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "iam-policy-corpus")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+
+    c = cold(args.runs)
+    k = corpus(args.corpus)
+    g = growth()
+    n_files = len(list(args.corpus.glob("*.json")))
+    lines = [
+        f"Benchmark run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores; `python benchmarks/run.py --runs {args.runs}`",
+        "",
+        "| measure | jets-iam-audit | parliament | ratio (ours / parliament) | target |",
+        "|---|---|---|---|---|",
+        f"| cold start, one small policy (median of {args.runs}, fresh process) | {c['ours']:.3f} s | {c['parliament']:.3f} s | "
+        f"{c['ours'] / c['parliament']:.2f}x | ≤ 0.6x |",
+        f"| corpus, {n_files} AWS managed policies, one process | {k['ours'][0]:.2f} s | {k['parliament'][0]:.2f} s | "
+        f"{k['ours'][0] / k['parliament'][0]:.2f}x | ≤ 0.5x |",
+        f"| peak memory of the corpus run | {k['ours'][1] / 1024:.0f} MiB | {k['parliament'][1] / 1024:.0f} MiB | "
+        f"{k['ours'][1] / k['parliament'][1]:.2f}x | ≤ 1.0x |",
+        "",
+        "Growth with the number of statements in one policy (our engine, in process):",
+        "",
+        "| statements | seconds |",
+        "|---|---|",
+        *[f"| {n} | {t:.3f} |" for n, t in g],
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
