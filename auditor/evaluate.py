@@ -235,7 +235,29 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
         return frozenset({False})
     if all(t == ("s", True) for t in p_tokens):
         return frozenset({True})
+    # fast paths: one side is a plain string, so one regular-expression match decides
+    if all(t[0] == "c" for t in r_tokens):
+        text = "".join(t[1] for t in r_tokens)
+        return frozenset({_token_regex(p_tokens).fullmatch(text) is not None})
+    if all(t[0] == "c" for t in p_tokens):
+        text = "".join(t[1] for t in p_tokens)
+        return frozenset({False, True}) if _token_regex(r_tokens).fullmatch(text) else frozenset({False})
     return frozenset(v[0] for v in _product(r_tokens, [p_tokens]))
+
+
+@lru_cache(maxsize=65536)
+def _token_regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
+    """The same language as a regular expression: a star within a segment is [^:]*, one that may
+    cross colons is .*, ? is [^:]."""
+    parts = []
+    for tok in tokens:
+        if tok[0] == "c":
+            parts.append(re.escape(tok[1]))
+        elif tok[0] == "q":
+            parts.append("[^:]")
+        else:
+            parts.append(".*" if tok[1] else "[^:]*")
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def _product(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, ...]], budget: int = 1 << 30) -> set[tuple[bool, ...]]:
@@ -322,6 +344,10 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
 
 def covers(requirement: str, pattern: str) -> bool:
     """True if the policy resource `pattern` matches every resource the requirement describes."""
+    r_pre, r_suf = _literal_ends(requirement_pattern(requirement))
+    p_pre, p_suf = _literal_ends(policy_pattern(pattern).tokens)
+    if not (r_pre.startswith(p_pre) and r_suf.endswith(p_suf)):
+        return False  # the requirement has strings that leave the pattern's literal start or end
     classes = match_classes(requirement, (pattern,))
     return bool(classes) and all(v[0] for v in classes)
 
@@ -331,7 +357,12 @@ def strict_overlaps(a: str, b: str) -> bool:
     """Do two globs share a string when no `*` may cross a colon (ARN structure taken literally)?
     Used to judge resource types, where a region `*` swallowing ":layer:..." would be nonsense."""
     ta, tb = requirement_pattern(a), requirement_pattern(b)
-    return _may_overlap(ta, tb) and any(v[0] for v in _product(ta, [tb]))
+    if not _may_overlap(ta, tb):
+        return False
+    for one, other in ((ta, tb), (tb, ta)):
+        if all(t[0] == "c" for t in one):  # a plain string: one regular-expression match decides
+            return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
+    return any(v[0] for v in _product(ta, [tb]))
 
 
 def overlaps(requirement: str, pattern: str) -> bool:
