@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -161,13 +162,33 @@ def test_paths_that_cannot_be_read_exit_2(tmp_path):
         assert proc.returncode == 2 and expected in err and err.count("\n") == 1, (path, err)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
-def test_unreadable_file_exits_2(tmp_path):
-    path = tmp_path / "secret.json"
-    path.write_text("{}")
-    path.chmod(0)
-    proc = run_cli("file", str(path))
-    assert proc.returncode == 2 and "permission denied" in proc.stderr.decode()
+def test_unreadable_file_exits_2():
+    """As root every file is readable, so the CLI then runs as nobody (setpriv) on a mode-000 file
+    in a directory everyone may enter (pytest's tmp_path is private to root)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)
+        path = os.path.join(folder, "secret.json")
+        readable = os.path.join(folder, "open.json")
+        for name in (path, readable):
+            with open(name, "w") as fh:
+                fh.write("{}")
+        os.chmod(path, 0)
+        os.chmod(readable, 0o644)
+        prefix: list[str] = []
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("running as root without setpriv: cannot make a file unreadable")
+            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        control = subprocess.run([*prefix, sys.executable, "-m", "auditor", "file", readable], capture_output=True,
+                                 cwd=ROOT, timeout=120)
+        if control.returncode != 1:  # e.g. the checkout lives where nobody may not enter
+            pytest.skip(f"the CLI does not run as nobody here: {control.stderr.decode()[-200:]}")
+        proc = subprocess.run([*prefix, sys.executable, "-m", "auditor", "file", path], capture_output=True,
+                              cwd=ROOT, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == f"jets-iam-audit: error: {path}: permission denied\n"
 
 
 def test_empty_and_closed_stdin():
