@@ -120,10 +120,6 @@ class Policy:
     problems: tuple[Problem, ...] = ()
     version: str | None = None
 
-    @property
-    def is_policy(self) -> bool:
-        return bool(self.statements)
-
 
 class _DuplicateKey(Exception):
     pass
