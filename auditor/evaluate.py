@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from auditor.model import Statement
@@ -146,37 +146,6 @@ def requirement_pattern(text: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def _closure(tokens: tuple[Token, ...], states: Iterable[int]) -> frozenset[int]:
-    out = set()
-    for s in states:
-        while True:
-            out.add(s)
-            if s < len(tokens) and tokens[s][0] == "s":
-                s += 1
-                continue
-            break
-    return frozenset(out)
-
-
-def _step(tokens: tuple[Token, ...], states: frozenset[int], sym: str) -> frozenset[int]:
-    nxt: set[int] = set()
-    n = len(tokens)
-    for s in states:
-        if s >= n:
-            continue
-        tok = tokens[s]
-        kind = tok[0]
-        if kind == "c":
-            if tok[1] == sym:
-                nxt.add(s + 1)
-        elif kind == "q":
-            if sym != ":":
-                nxt.add(s + 1)
-        elif tok[1] or sym != ":":  # a star consumes the symbol and stays
-            nxt.add(s)
-    return _closure(tokens, nxt) if nxt else frozenset()
-
-
 @lru_cache(maxsize=65536)
 def _literal_ends(tokens: tuple[Token, ...]) -> tuple[str, str]:
     """The literal text before the first wildcard and after the last one."""
@@ -196,33 +165,54 @@ def _may_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     return (ap.startswith(bp) or bp.startswith(ap)) and (as_.endswith(bs) or bs.endswith(as_))
 
 
-def _step_all(tokens: list[tuple[Token, ...]], states: frozenset[tuple[int, int]], sym: str) -> frozenset[tuple[int, int]]:
-    """One symbol through the union of several pattern automata; states are (pattern, position)."""
-    nxt: set[tuple[int, int]] = set()
-    for k, pos in states:
-        toks = tokens[k]
-        if pos >= len(toks):
-            continue
-        tok = toks[pos]
-        kind = tok[0]
-        if kind == "c":
-            if tok[1] == sym:
-                nxt.add((k, pos + 1))
-        elif kind == "q":
-            if sym != ":":
-                nxt.add((k, pos + 1))
-        elif tok[1] or sym != ":":
-            nxt.add((k, pos))
-    out: set[tuple[int, int]] = set()
-    for k, pos in nxt:
-        toks = tokens[k]
+@dataclass(frozen=True)
+class _Bits:
+    """A pattern's automaton as bit masks: bit i is "i tokens matched", bit len(tokens) accepts."""
+
+    start: int
+    accept: int
+    literal: dict[str, int]  # character → positions whose token is that literal character
+    single: int  # positions of `?`
+    star_any: int  # positions of stars that may cross colons
+    star_seg: int  # positions of stars that stay within a segment
+    wild: int  # positions of any wildcard
+    chars: tuple[tuple[int, str], ...]  # (position bit, literal character) for every literal token
+
+    def close(self, mask: int) -> int:
+        stars = self.star_any | self.star_seg
         while True:
-            out.add((k, pos))
-            if pos < len(toks) and toks[pos][0] == "s":
-                pos += 1
-                continue
-            break
-    return frozenset(out)
+            grown = mask | ((mask & stars) << 1)
+            if grown == mask:
+                return mask
+            mask = grown
+
+    def step(self, mask: int, sym: str) -> int:
+        advance = self.literal.get(sym, 0) | (self.single if sym != ":" else 0)
+        stay = self.star_any | (self.star_seg if sym != ":" else 0)
+        return self.close(((mask & advance) << 1) | (mask & stay))
+
+    def expected(self, mask: int) -> set[str]:
+        return {c for bit, c in self.chars if mask & bit}
+
+
+@lru_cache(maxsize=65536)
+def _compile(tokens: tuple[Token, ...]) -> _Bits:
+    literal: dict[str, int] = {}
+    single = star_any = star_seg = 0
+    chars = []
+    for i, tok in enumerate(tokens):
+        bit = 1 << i
+        if tok[0] == "c":
+            literal[tok[1]] = literal.get(tok[1], 0) | bit
+            chars.append((bit, tok[1]))
+        elif tok[0] == "q":
+            single |= bit
+        elif tok[1]:
+            star_any |= bit
+        else:
+            star_seg |= bit
+    bits = _Bits(0, 1 << len(tokens), literal, single, star_any, star_seg, single | star_any | star_seg, tuple(chars))
+    return replace(bits, start=bits.close(1))
 
 
 @lru_cache(maxsize=262144)
@@ -261,45 +251,50 @@ def _token_regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
 
 
 def _product(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, ...]], budget: int = 1 << 30) -> set[tuple[bool, ...]]:
-    """Breadth-first search of the requirement automaton in product with the union of the pattern
-    automata, over the characters that occur (plus ":" and one stand-in for all others). Returns the
-    match vectors (one bool per pattern) seen at the requirement's accepting states."""
-    start = (_closure(r_tokens, [0]),
-             frozenset((k, pos) for k in range(len(p_tokens)) for pos in _closure(p_tokens[k], [0])))
+    """Search the requirement automaton in product with every pattern automaton (bit masks), over the
+    characters that matter. Returns the match vectors (one bool per pattern) seen at the requirement's
+    accepting states."""
+    r = _compile(r_tokens)
+    ps = [_compile(t) for t in p_tokens]
+    start = (r.start, tuple(p.start for p in ps))
     seen = {start}
     todo = [start]
     vectors: set[tuple[bool, ...]] = set()
-    r_end = len(r_tokens)
-    ends = [(k, len(t)) for k, t in enumerate(p_tokens)]
-    r_memo: dict[tuple[frozenset[int], str], frozenset[int]] = {}
-    p_memo: dict[tuple[frozenset[tuple[int, int]], str], frozenset[tuple[int, int]]] = {}
+    steps: dict[tuple[int, int, str], int] = {}  # (automaton, mask, symbol) → next mask
+    wants: dict[tuple[int, int], set[str]] = {}  # (automaton, mask) → literal characters expected next
+    automata = [r, *ps]
+
+    def step(k: int, mask: int, sym: str) -> int:
+        key = (k, mask, sym)
+        found = steps.get(key)
+        if found is None:
+            found = steps[key] = automata[k].step(mask, sym)
+        return found
+
+    def expected(k: int, mask: int) -> set[str]:
+        key = (k, mask)
+        found = wants.get(key)
+        if found is None:
+            found = wants[key] = automata[k].expected(mask)
+        return found
+
     while todo:
-        r_states, p_states = todo.pop()
-        if r_end in r_states:
-            vectors.add(tuple(end in p_states for end in ends))
-        nexts = {r_tokens[i] for i in r_states if i < r_end}
-        if all(t[0] == "c" for t in nexts):
-            todo_symbols: Iterable[str] = {t[1] for t in nexts}  # the requirement can only take these
+        r_mask, p_masks = todo.pop()
+        if r_mask & r.accept:
+            vectors.add(tuple(bool(m & p.accept) for m, p in zip(p_masks, ps, strict=True)))
+        if not r_mask & r.wild:
+            symbols: Iterable[str] = expected(0, r_mask)  # the requirement can only take these
         else:
             # Every character that is neither ":" nor a literal some automaton expects next leads to
             # the same states as the stand-in: stepping on the stand-in covers them all.
-            todo_symbols = {":", _OTHER} | {t[1] for t in nexts if t[0] == "c"}
-            for k, pos in p_states:
-                toks = p_tokens[k]
-                if pos < len(toks) and toks[pos][0] == "c":
-                    todo_symbols.add(toks[pos][1])
-        for sym in todo_symbols:
-            key = (r_states, sym)
-            r_next = r_memo.get(key)
-            if r_next is None:
-                r_next = r_memo[key] = _step(r_tokens, r_states, sym)
+            symbols = {":", _OTHER} | expected(0, r_mask)
+            for k, m in enumerate(p_masks, 1):
+                symbols |= expected(k, m)
+        for sym in symbols:
+            r_next = step(0, r_mask, sym)
             if not r_next:
                 continue
-            pkey = (p_states, sym)
-            p_next = p_memo.get(pkey)
-            if p_next is None:
-                p_next = p_memo[pkey] = _step_all(p_tokens, p_states, sym)
-            state = (r_next, p_next)
+            state = (r_next, tuple(step(k, m, sym) for k, m in enumerate(p_masks, 1)))
             if state not in seen:
                 if len(seen) >= budget:
                     raise _TooBig
