@@ -177,8 +177,9 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     region = pick(region, "region", None)
     account = pick(account, "account", None)
     _check_region_account(region, account)
-    if prefix is not None and catalogue_mod.validate_prefix(prefix):
-        raise AuditError(catalogue_mod.validate_prefix(prefix) or "")
+    error = catalogue_mod.validate_prefix(prefix) if prefix is not None else None
+    if error:
+        raise AuditError(error)
     envs = _envs(list(env) if env else list(cfg.option("env", ()) or ()) or None)
     cat = catalogue_mod.load()
     requested = list(feature) if feature else list(cfg.option("feature", ()) or ())
