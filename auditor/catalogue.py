@@ -79,6 +79,12 @@ class Catalogue:
                 return f
         raise KeyError(feature_id)
 
+    def remote_notes(self, version: str, features: Iterable[str]) -> tuple[str, ...]:
+        """For Jets 6: what each feature needs from CodeBuild rather than from the local principal."""
+        if version != "6":
+            return ()
+        return tuple(f"{fid}: {self.feature(fid).remote_note}" for fid in features if self.feature(fid).remote_note)
+
     def select(self, version: str, features: Iterable[str]) -> tuple[Requirement, ...]:
         wanted = set(features)
         return tuple(r for r in self.requirements if r.feature in wanted and version in r.versions)

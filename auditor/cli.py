@@ -487,8 +487,7 @@ def catalogue_command(
             rows.append({"feature": req.feature, "action": req.action, "resource": resource,
                          "phase": list(req.phases), "confidence": req.confidence,
                          "reason": req.reason, "evidence": req.evidence})
-    notes = [f"{f}: {cat.feature(f).remote_note}" for f in features
-             if jets_version == "6" and cat.feature(f).remote_note]
+    notes = list(cat.remote_notes(jets_version, features))
     if fmt == "json":
         text = json.dumps({"schema_version": 1, "jets_version": jets_version, "features": list(features),
                            "notes": notes, "requirements": rows}, indent=2) + "\n"

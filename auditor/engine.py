@@ -182,10 +182,6 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
         coverage.extend(rows)
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
                                  f.location.line or 0, f.subject))
-    notes = tuple(
-        f"{fid}: {catalogue.feature(fid).remote_note}"
-        for fid in settings.features
-        if settings.jets_version == "6" and catalogue.feature(fid).remote_note
-    )
+    notes = catalogue.remote_notes(settings.jets_version, settings.features)
     return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
                   tuple(coverage), notes, tuple(ignored))
