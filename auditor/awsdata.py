@@ -141,3 +141,28 @@ def close_services(service: str, limit: int = 3) -> list[str]:
     import difflib
 
     return difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75)
+
+
+@cache
+def _key_regex(known: str):
+    """A condition key from the data as a pattern: ${TagKey} and other placeholders match any text."""
+    import re
+
+    return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(known.lower())))
+
+
+def condition_key_matches(known: str, key: str) -> bool:
+    return _key_regex(known).fullmatch(key.lower()) is not None
+
+
+def condition_key_applies(key: str, action: str) -> bool:
+    """Can `key` be used with `action`: one of the action's keys or of its resource types' keys?"""
+    details = action_details(action)
+    if details is None:
+        return False
+    keys = list(details.get("conditionKeys", []))
+    types = service_resource_types(action.partition(":")[0])
+    for rtype in details.get("resourceTypes", []):
+        keys.extend(rtype.get("conditionKeys", []))
+        keys.extend((types.get(rtype["name"].lower()) or {}).get("conditionKeys", []))
+    return any(condition_key_matches(known, key) for known in keys)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from auditor import awsdata
 from auditor.model import Policy, SourceMap, Statement
 
 CONDITION_ISSUES = {
@@ -55,25 +54,6 @@ def _statement_at(policy: Policy, line: int | None) -> Statement | None:
 def worth_running(policy: Policy) -> bool:
     """Only conditions beyond String*/Arn* operators can give parliament something to say."""
     return any(not _STRINGISH.match(c.operator) for s in policy.statements for c in s.conditions)
-
-
-def key_applies(key: str, action: str) -> bool:
-    """Does current AWS data say `key` can be used with `action`? (parliament's data is stale.)"""
-    details = awsdata.action_details(action)
-    if details is None:
-        return False
-    keys = list(details.get("conditionKeys", []))
-    service = action.partition(":")[0]
-    types = awsdata.service_resource_types(service)
-    for rtype in details.get("resourceTypes", []):
-        keys.extend(rtype.get("conditionKeys", []))
-        keys.extend((types.get(rtype["name"].lower()) or {}).get("conditionKeys", []))
-    for known in keys:
-        rx = re.escape(known.lower()).replace(re.escape("${tagkey}"), ".+")
-        rx = re.sub(r"\\\$\\\{[^}]*\\\}", ".+", rx)
-        if re.fullmatch(rx, key.lower()):
-            return True
-    return False
 
 
 def _detail_text(detail: object) -> str:

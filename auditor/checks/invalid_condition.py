@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from auditor import awsdata
 from auditor.model import Location
-from auditor.parliament_adapter import CONDITION_ISSUES, key_applies
+from auditor.parliament_adapter import CONDITION_ISSUES
 from auditor.report import Hit
 
 RULE_ID = "invalid-condition"
@@ -52,21 +52,17 @@ def operator_problem(operator: str) -> str | None:
     return f'unknown condition operator "{operator}"'
 
 
-def _key_pattern(key: str) -> re.Pattern[str]:
-    return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(key.lower())))
-
-
 def key_problem(key: str, actions: tuple[str, ...] | None) -> str | None:
     service, sep, _ = key.partition(":")
     if not sep or service.lower() == "aws" or not awsdata.service_exists(service):
         return None  # global keys and keys of services the data does not have are not judged
     known = awsdata.service_condition_keys(service)
-    if not any(_key_pattern(k).fullmatch(key.lower()) for k in known):
+    if not any(awsdata.condition_key_matches(k, key) for k in known):
         return f'"{key}" is not a {service.lower()} condition key'
     if actions is None or any("*" in a or "?" in a for a in actions):
         return None
     concrete = [a for a in actions if awsdata.action_exists(a)]
-    if concrete and not any(key_applies(key, a) for a in concrete):
+    if concrete and not any(awsdata.condition_key_applies(key, a) for a in concrete):
         return f'"{key}" applies to none of the statement\'s actions, so the statement never matches'
     return None
 
