@@ -310,16 +310,12 @@ def file_command(
 def _from_details(path: str, kind: str, name: str):
     from auditor.model import decode_text
     from auditor.sources.aws import AwsError, from_auth_details
-    from auditor.sources.file import MAX_BYTES, STDIN
+    from auditor.sources.file import MAX_BYTES, SourceError, read_bytes
 
     try:
-        if path == STDIN:
-            raw = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as fh:
-                raw = fh.read(64 * MAX_BYTES + 1)
-    except OSError as exc:
-        raise AuditError(f"{path}: {exc.strerror or exc}") from exc
+        raw = read_bytes(path, 64 * MAX_BYTES)  # a whole account's details run to megabytes
+    except SourceError as exc:
+        raise AuditError(str(exc)) from exc
     text, error = decode_text(raw)
     if text is None:
         raise AuditError(f"{path}: {error}")

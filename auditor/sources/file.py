@@ -30,32 +30,31 @@ def _from_bytes(raw: bytes, source: str) -> Policy:
     return parse_policy(text, source)
 
 
-def _read_limited(stream: BinaryIO) -> bytes:
-    return stream.read(MAX_BYTES + 1)
-
-
-def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:
+def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None) -> bytes:
+    """At most limit + 1 bytes of a file, or of standard input for '-'; SourceError names what failed."""
     if path == STDIN:
         if stdin is None and (sys.stdin is None or not hasattr(sys.stdin, "buffer")):
             raise SourceError("standard input is closed; pass a file, or pipe the policy in")
         stream = stdin if stdin is not None else sys.stdin.buffer
         try:
-            raw = _read_limited(stream)
+            return stream.read(limit + 1)
         except (OSError, ValueError) as exc:
             raise SourceError(f"cannot read standard input: {exc}") from exc
-        return _from_bytes(raw, STDIN_NAME)
     if os.path.isdir(path):
         raise SourceError(f"{path}: is a directory; pass the policy files in it")
     try:
         with open(path, "rb") as fh:
-            raw = _read_limited(fh)
+            return fh.read(limit + 1)
     except FileNotFoundError as exc:
         raise SourceError(f"{path}: no such file") from exc
     except PermissionError as exc:
         raise SourceError(f"{path}: permission denied") from exc
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    return _from_bytes(raw, path)
+
+
+def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:
+    return _from_bytes(read_bytes(path, stdin=stdin), STDIN_NAME if path == STDIN else path)
 
 
 def read_policies(paths: list[str], stdin: BinaryIO | None = None) -> list[Policy]:
