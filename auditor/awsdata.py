@@ -7,7 +7,7 @@ small JSON files, not the 15 MB set.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 
@@ -104,6 +104,7 @@ def _service_pattern(pattern: str):
     return re.compile(body, re.DOTALL)
 
 
+@lru_cache(maxsize=4096)
 def expand(pattern: str) -> tuple[str, ...]:
     """Every current action a policy Action pattern matches, canonically spelled. Service
     wildcards (`*`, `s3*:Get*`) load every service they can match."""

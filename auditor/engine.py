@@ -12,7 +12,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.config import Config
-from auditor.evaluate import evaluate, within_boundary
+from auditor.evaluate import ActionIndex, evaluate_relevant, within_boundary
 from auditor.model import Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
@@ -103,6 +103,8 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
     boundary_name = ", ".join(p.source for p in target.boundary)
     if not statements and any(p.problems for p in target.policies):
         return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
+    actions = {req.action for req in requirements}
+    granted, bounded = ActionIndex(statements, actions), ActionIndex(limits, actions)
     rows: list[CoverageRow] = []
     seen: set[tuple[str, str]] = set()
     for env in settings.envs:
@@ -115,9 +117,10 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
             seen.add(key)
             free = {"match": req.match, "free_region": settings.region is None and "{region}" in req.resource,
                     "free_account": settings.account is None and "{account}" in req.resource}
-            verdict = evaluate(req.action, resource, statements, **free)
+            verdict = evaluate_relevant(req.action, resource, granted.relevant(req.action), **free)
             if target.boundary:
-                verdict = within_boundary(verdict, evaluate(req.action, resource, limits, **free), boundary_name)
+                limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action), **free)
+                verdict = within_boundary(verdict, limit, boundary_name)
             rows.append(
                 CoverageRow(
                     target.name, req.feature, req.action, resource, verdict.status,

@@ -26,8 +26,9 @@ Semantics:
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -44,8 +45,15 @@ MAX_JOINT = 10  # partial patterns settled jointly; beyond it, see match_classes
 MAX_STATES = 4000  # product states explored before the joint automaton gives up (see match_classes)
 
 
+_NONE, _ALL, _SOME = frozenset({False}), frozenset({True}), frozenset({False, True})  # of a requirement's strings
+_COLON: Token = ("c", ":")
+_STAR: Token = ("s", False)  # a star within one segment
+_CROSSING: Token = ("s", True)  # a star that may run across colons
+
+
 class _TooBig(Exception):
     pass
+
 _VAR = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -67,6 +75,34 @@ def statement_matches_action(stmt: Statement, action: str) -> bool:
         return any(action_matches(p, action) for p in stmt.actions)
     assert stmt.not_actions is not None
     return not any(action_matches(p, action) for p in stmt.not_actions)
+
+
+@lru_cache(maxsize=16384)
+def _pattern_hits(pattern: str, universe: frozenset[str]) -> frozenset[str]:
+    """The lower-cased actions of `universe` an Action pattern matches."""
+    if "*" not in pattern and "?" not in pattern:
+        low = pattern.lower()
+        return frozenset({low}) if low in universe else frozenset()
+    rx = _action_regex(pattern)
+    return frozenset(a for a in universe if rx.fullmatch(a))
+
+
+class ActionIndex:
+    """The statements that name each of a fixed set of actions, in statement order: every Action
+    pattern is matched once against the set, not once per action asked about."""
+
+    def __init__(self, statements: Sequence[Statement], actions: Iterable[str]):
+        universe = frozenset(a.lower() for a in actions)
+        self._by_action: dict[str, list[Statement]] = {a: [] for a in universe}
+        for stmt in statements:
+            hits: set[str] = set()
+            for pattern in stmt.actions if stmt.actions is not None else stmt.not_actions or ():
+                hits.update(_pattern_hits(pattern, universe))
+            for action in hits if stmt.actions is not None else universe - hits:
+                self._by_action[action].append(stmt)
+
+    def relevant(self, action: str) -> list[Statement]:
+        return self._by_action[action.lower()]
 
 
 # --- resource patterns ------------------------------------------------------------------------
@@ -222,17 +258,117 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
     r_tokens = requirement_pattern(requirement)
     p_tokens = policy_pattern(pattern).tokens
     if not _may_overlap(r_tokens, p_tokens):
-        return frozenset({False})
-    if all(t == ("s", True) for t in p_tokens):
-        return frozenset({True})
+        return _NONE
+    if all(t == _CROSSING for t in p_tokens):
+        return _ALL
     # fast paths: one side is a plain string, so one regular-expression match decides
     if all(t[0] == "c" for t in r_tokens):
         text = "".join(t[1] for t in r_tokens)
         return frozenset({_token_regex(p_tokens).fullmatch(text) is not None})
     if all(t[0] == "c" for t in p_tokens):
         text = "".join(t[1] for t in p_tokens)
-        return frozenset({False, True}) if _token_regex(r_tokens).fullmatch(text) else frozenset({False})
+        return _SOME if _token_regex(r_tokens).fullmatch(text) else _NONE
+    by_segment = _segmentwise(r_tokens, p_tokens)
+    if by_segment is not None:
+        return by_segment
     return frozenset(v[0] for v in _product(r_tokens, [p_tokens]))
+
+
+# --- segment by segment -----------------------------------------------------------------------
+# Every string a requirement describes has the same number of colons (when it has no `**`), so a
+# policy pattern with as many segments can only match it colon for colon: its stars cannot cross a
+# colon there, and the question splits into one small question per segment. A pattern with fewer
+# segments must let its segment-ending stars absorb the extra colons: each way of spreading them is
+# one aligned alternative. Only a union of several partial alternatives goes back to the product.
+
+MAX_SPREADS = 64  # ways of spreading extra colons over segment-ending stars tried before the product
+
+
+def _segments(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
+    out: list[tuple[Token, ...]] = []
+    current: list[Token] = []
+    for tok in tokens:
+        if tok == _COLON:
+            out.append(tuple(current))
+            current = []
+        else:
+            current.append(tok)
+    out.append(tuple(current))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozenset[bool]:
+    """`_pair` for two colon-free globs (every star stays in the segment)."""
+    if p_seg == (_STAR,):
+        return _ALL
+    if not _may_overlap(r_seg, p_seg):
+        return _NONE
+    if all(t[0] == "c" for t in r_seg):
+        return _ALL if _token_regex(p_seg).fullmatch("".join(t[1] for t in r_seg)) else _NONE
+    if all(t[0] == "c" for t in p_seg):
+        return _SOME if _token_regex(r_seg).fullmatch("".join(t[1] for t in p_seg)) else _NONE
+    return frozenset(v[0] for v in _product(r_seg, [p_seg]))
+
+
+def _aligned(r_segs: list[tuple[Token, ...]], p_segs: list[tuple[Token, ...]]) -> frozenset[bool]:
+    """Segment i of the pattern against segment i of the requirement, for every i. The requirement's
+    strings are every combination of its segments' strings, so: none if one segment never matches,
+    all if every segment always matches, else some."""
+    outcome = _ALL
+    for r_seg, p_seg in zip(r_segs, p_segs, strict=True):
+        found = _segment_pair(r_seg, tuple(_STAR if t == _CROSSING else t for t in p_seg))
+        if found == _NONE:
+            return _NONE
+        if found == _SOME:
+            outcome = _SOME
+    return outcome
+
+
+def _spreads(extra: int, slots: int) -> Iterator[tuple[int, ...]]:
+    if slots == 1:
+        yield (extra,)
+        return
+    for first in range(extra + 1):
+        for rest in _spreads(extra - first, slots - 1):
+            yield (first, *rest)
+
+
+def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> frozenset[bool] | None:
+    """`_pair` decided segment by segment, or None when only the product can decide."""
+    if _CROSSING in r_tokens:
+        return None  # the requirement's own strings vary in colons
+    r_segs, p_segs = _segments(r_tokens), _segments(p_tokens)
+    extra = len(r_segs) - len(p_segs)
+    if extra < 0:
+        return _NONE  # the pattern needs more colons than any of the strings has
+    if extra == 0:
+        return _aligned(r_segs, p_segs)
+    ends = [i for i, seg in enumerate(p_segs) if seg and seg[-1] == _CROSSING]
+    if not ends:
+        return _NONE
+    if math.comb(extra + len(ends) - 1, len(ends) - 1) > MAX_SPREADS:
+        return None
+    partial = 0
+    for spread in _spreads(extra, len(ends)):
+        widened: list[tuple[Token, ...]] = []
+        absorbed = dict(zip(ends, spread, strict=True))
+        for i, seg in enumerate(p_segs):
+            widened.append(seg)
+            widened.extend([(_STAR,)] * absorbed.get(i, 0))
+        found = _aligned(r_segs, widened)
+        if found == _ALL:
+            return _ALL
+        partial += found == _SOME
+    if partial <= 1:
+        return _SOME if partial else _NONE
+    # Several partial alternatives: their union misses strings if a segment they all share (up to the
+    # first segment-ending star, and after the last) misses some; otherwise it is for the product.
+    first, last = ends[0], ends[-1]
+    shared = [*zip(r_segs[:first + 1], p_segs[:first + 1], strict=True), *zip(r_segs[last + 1 + extra:], p_segs[last + 1:], strict=True)]
+    if any(_aligned([r_seg], [p_seg]) == _SOME for r_seg, p_seg in shared):
+        return _SOME
+    return None
 
 
 @lru_cache(maxsize=65536)
@@ -354,6 +490,9 @@ def strict_overlaps(a: str, b: str) -> bool:
     ta, tb = requirement_pattern(a), requirement_pattern(b)
     if not _may_overlap(ta, tb):
         return False
+    if _CROSSING not in ta and _CROSSING not in tb:
+        sa, sb = _segments(ta), _segments(tb)
+        return len(sa) == len(sb) and all(True in _segment_pair(x, y) for x, y in zip(sa, sb, strict=True))
     for one, other in ((ta, tb), (tb, ta)):
         if all(t[0] == "c" for t in one):  # a plain string: one regular-expression match decides
             return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
@@ -458,6 +597,12 @@ def evaluate(action: str, requirement: str, statements: Sequence[Statement], *, 
     were not given by the user, so each value the policy pins is tried and the best verdict counts.
     """
     relevant = [s for s in statements if statement_matches_action(s, action)]
+    return evaluate_relevant(action, requirement, relevant, match=match, free_region=free_region, free_account=free_account)
+
+
+def evaluate_relevant(action: str, requirement: str, relevant: Sequence[Statement], *, match: str = "every",
+                      free_region: bool = False, free_account: bool = False) -> Verdict:
+    """`evaluate` given only the statements whose Action names `action` (see ActionIndex)."""
     if not relevant:
         return Verdict(MISSING)
     best = _evaluate_once(action, requirement, relevant, match)

@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.evaluate import _pair, _token_regex, policy_pattern, requirement_pattern, strict_overlaps
+from auditor.evaluate import _pair, _product, _segmentwise, _token_regex, policy_pattern, requirement_pattern, strict_overlaps
 
 ALPHABET = "ab:x"  # x stands for any other character
 STRINGS = ["".join(p) for n in range(7) for p in itertools.product(ALPHABET, repeat=n)]
@@ -34,3 +34,32 @@ def test_strict_overlap_agrees_with_brute_force(a, b):
     ra, rb = _token_regex(requirement_pattern(a)), _token_regex(requirement_pattern(b))
     if any(ra.fullmatch(s) and rb.fullmatch(s) for s in STRINGS):
         assert strict_overlaps(a, b), (a, b)
+
+
+# The segment-by-segment shortcut must give exactly what the product search gives, in both directions.
+arn_globs = st.lists(st.text(alphabet="ab*?", max_size=3), min_size=1, max_size=5).map(":".join).filter(
+    lambda g: g != "*" and "**" not in g)
+
+
+@settings(max_examples=600, deadline=None)
+@given(arn_globs, arn_globs)
+def test_segmentwise_equals_product(requirement, pattern):
+    r_tokens, p_tokens = requirement_pattern(requirement), policy_pattern(pattern).tokens
+    by_segment = _segmentwise(r_tokens, p_tokens)
+    if by_segment is not None:
+        assert by_segment == frozenset(v[0] for v in _product(r_tokens, [p_tokens])), (requirement, pattern)
+
+
+@settings(max_examples=400, deadline=None)
+@given(arn_globs, arn_globs)
+def test_strict_overlaps_equals_product(a, b):
+    expected = any(v[0] for v in _product(requirement_pattern(a), [requirement_pattern(b)]))
+    assert strict_overlaps(a, b) == expected, (a, b)
+
+
+def test_segmentwise_spreads_extra_colons_over_segment_ending_stars():
+    r = requirement_pattern("arn:aws:logs:*:*:log-group:/aws/lambda/demo-*")
+    assert _segmentwise(r, policy_pattern("arn:aws:logs:*:*:*").tokens) == frozenset({True})
+    assert _segmentwise(r, policy_pattern("arn:aws:logs:us-east-1:*:*").tokens) == frozenset({False, True})
+    assert _segmentwise(r, policy_pattern("arn:aws:logs:*:*:log-group:*:*").tokens) == frozenset({False})
+    assert _segmentwise(r, policy_pattern("arn:aws:logs:x*:*").tokens) == frozenset({False, True})
