@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -65,9 +65,22 @@ def _action_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE | re.DOTALL)
 
 
+@lru_cache(maxsize=16384)
+def _action_matcher(pattern: str) -> Callable[[str], bool]:
+    """A test on a lower-cased action: equality or a prefix where that is all the pattern says."""
+    low = pattern.lower()
+    if "*" not in low and "?" not in low:
+        return low.__eq__
+    if "?" not in low and low.find("*") == len(low) - 1:
+        prefix = low[:-1]
+        return lambda action: action.startswith(prefix)
+    rx = _action_regex(pattern)
+    return lambda action: rx.fullmatch(action) is not None
+
+
 def action_matches(pattern: str, action: str) -> bool:
     """`pattern` from a policy (may hold * and ?) against a concrete `service:Name`."""
-    return _action_regex(pattern).fullmatch(action) is not None
+    return _action_matcher(pattern)(action.lower())
 
 
 def statement_matches_action(stmt: Statement, action: str) -> bool:
@@ -439,6 +452,37 @@ def _product(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, ...]], bud
     return vectors
 
 
+def _joint_by_segment(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, ...]]) -> set[tuple[bool, ...]] | None:
+    """The match vectors of several patterns that all line up with the requirement colon for colon
+    (None otherwise): per segment, the vectors its strings give; a whole string matches a pattern
+    when every one of its segments does, and the segments' strings combine freely."""
+    if _CROSSING in r_tokens:
+        return None
+    r_segs = _segments(r_tokens)
+    p_segs = [_segments(p) for p in p_tokens]
+    if any(len(segs) != len(r_segs) for segs in p_segs):
+        return None
+    vectors = {tuple(True for _ in p_tokens)}
+    for i, r_seg in enumerate(r_segs):
+        here = _segment_vectors(r_seg, tuple(tuple(_STAR if t == _CROSSING else t for t in segs[i]) for segs in p_segs))
+        vectors = {tuple(a and b for a, b in zip(v, w, strict=True)) for v in vectors for w in here}
+    return vectors
+
+
+@lru_cache(maxsize=65536)
+def _segment_vectors(r_seg: tuple[Token, ...], p_segs: tuple[tuple[Token, ...], ...]) -> frozenset[tuple[bool, ...]]:
+    """The match vectors of colon-free patterns over the strings of one requirement segment."""
+    open_ = [i for i, seg in enumerate(p_segs) if seg != (_STAR,)]  # a lone star matches every string
+    found = _product(r_seg, [p_segs[i] for i in open_], MAX_STATES) if open_ else {()}
+    out = set()
+    for vector in found:
+        full = [True] * len(p_segs)
+        for i, value in zip(open_, vector, strict=True):
+            full[i] = value
+        out.add(tuple(full))
+    return frozenset(out)
+
+
 @lru_cache(maxsize=65536)
 def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
     """For every string the requirement describes, which patterns match it. Returns the set of
@@ -452,9 +496,12 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
         return frozenset({tuple(next(iter(k)) for k in kinds)})
     joint = None
     if len(partial) <= MAX_JOINT:
+        r_tokens = requirement_pattern(requirement)
+        p_tokens = [policy_pattern(patterns[i]).tokens for i in partial]
         try:
-            joint = _product(requirement_pattern(requirement), [policy_pattern(patterns[i]).tokens for i in partial],
-                             MAX_STATES)
+            joint = _joint_by_segment(r_tokens, p_tokens)
+            if joint is None:
+                joint = _product(r_tokens, p_tokens, MAX_STATES)
         except _TooBig:
             joint = None
     if joint is None:
@@ -579,11 +626,15 @@ def _evaluate_once(action: str, requirement: str, relevant: Sequence[Statement],
     order = (DENIED, MISSING, CONDITIONAL, GRANTED) if match == "every" else (GRANTED, CONDITIONAL, DENIED, MISSING)
     status = next((s for s in order if s in outcomes), MISSING)
     notes: list[str] = []
+    granted_by = [s for s in relevant if id(s) in granting]  # statement order
     if status == CONDITIONAL:
-        for stmt in maybe_from.values():
+        conditional = [s for s in relevant if id(s) in maybe_from]
+        for stmt in conditional:
             notes.extend(_notes(stmt))
+        granted_by.sort(key=lambda s: id(s) not in maybe_from)  # the conditional grants first
+    denied_by = tuple(s for s in relevant if id(s) in denying)
     allowing = tuple(s for s in relevant if s.effect == "Allow")
-    return Verdict(status, tuple(granting.values()), tuple(denying.values()), tuple(dict.fromkeys(notes)), allowing)
+    return Verdict(status, tuple(granted_by), denied_by, tuple(dict.fromkeys(notes)), allowing)
 
 
 _RANK = {GRANTED: 0, CONDITIONAL: 1, MISSING: 2, DENIED: 3}

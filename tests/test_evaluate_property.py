@@ -8,7 +8,16 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.evaluate import _pair, _product, _segmentwise, _token_regex, policy_pattern, requirement_pattern, strict_overlaps
+from auditor.evaluate import (
+    _joint_by_segment,
+    _pair,
+    _product,
+    _segmentwise,
+    _token_regex,
+    policy_pattern,
+    requirement_pattern,
+    strict_overlaps,
+)
 
 ALPHABET = "ab:x"  # x stands for any other character
 STRINGS = ["".join(p) for n in range(7) for p in itertools.product(ALPHABET, repeat=n)]
@@ -63,3 +72,13 @@ def test_segmentwise_spreads_extra_colons_over_segment_ending_stars():
     assert _segmentwise(r, policy_pattern("arn:aws:logs:us-east-1:*:*").tokens) == frozenset({False, True})
     assert _segmentwise(r, policy_pattern("arn:aws:logs:*:*:log-group:*:*").tokens) == frozenset({False})
     assert _segmentwise(r, policy_pattern("arn:aws:logs:x*:*").tokens) == frozenset({False, True})
+
+
+@settings(max_examples=400, deadline=None)
+@given(arn_globs, st.lists(arn_globs, min_size=2, max_size=3))
+def test_joint_by_segment_equals_product(requirement, patterns):
+    r_tokens = requirement_pattern(requirement)
+    p_tokens = [policy_pattern(p).tokens for p in patterns]
+    joint = _joint_by_segment(r_tokens, p_tokens)
+    if joint is not None:
+        assert joint == _product(r_tokens, p_tokens), (requirement, patterns)
