@@ -321,7 +321,74 @@ def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozens
         return _ALL if _token_regex(p_seg).fullmatch("".join(t[1] for t in r_seg)) else _NONE
     if all(t[0] == "c" for t in p_seg):
         return _SOME if _token_regex(r_seg).fullmatch("".join(t[1] for t in p_seg)) else _NONE
+    found = _by_shape(r_seg, p_seg)
+    if found is not None:
+        return found
     return frozenset(v[0] for v in _product(r_seg, [p_seg]))
+
+
+# Most policy patterns within a segment are a prefix (`demo-*`), a suffix (`*.zip`) or a substring
+# (`*SageMaker*`). Against a requirement segment with a wildcard (and literal ends that agree, which
+# _may_overlap has checked) these are decided without a product search. "Some strings miss it" is
+# shown by filling every wildcard of the requirement with a character no pattern uses.
+
+def _shape(seg: tuple[Token, ...]) -> tuple[str, str] | None:
+    """("prefix", L) for L*, ("suffix", S) for *S, ("contains", X) for *X*; None for other globs."""
+    stars = [i for i, t in enumerate(seg) if t[0] != "c"]
+    if any(seg[i] != _STAR for i in stars):
+        return None
+    text = "".join(t[1] for t in seg if t[0] == "c")
+    last = len(seg) - 1
+    if stars == [last]:
+        return "prefix", text
+    if stars == [0]:
+        return "suffix", text
+    if stars == [0, last] and text:
+        return "contains", text
+    return None
+
+
+def _chunks(seg: tuple[Token, ...]) -> list[str]:
+    """The literal runs of a segment, between its wildcards."""
+    out, current = [], []
+    for tok in seg:
+        if tok[0] == "c":
+            current.append(tok[1])
+        else:
+            out.append("".join(current))
+            current = []
+    out.append("".join(current))
+    return out
+
+
+def _can_start(seg: tuple[Token, ...], text: str) -> bool:
+    """Does some string of `seg` start with `text`? (Its automaton is still alive after `text`.)"""
+    bits = _compile(seg)
+    mask = bits.start
+    for ch in text:
+        mask = bits.step(mask, ch)
+        if not mask:
+            return False
+    return True
+
+
+def _by_shape(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozenset[bool] | None:
+    """`_segment_pair` for a prefix, suffix or substring pattern against a requirement segment that
+    has a wildcard; None for other shapes (and a substring against a segment without a star)."""
+    shape = _shape(p_seg)
+    if shape is None:
+        return None
+    kind, text = shape
+    if kind == "contains":
+        if any(text in chunk for chunk in _chunks(r_seg)):
+            return _ALL  # every string holds the literal run that holds the text
+        return _SOME if _STAR in r_seg else None  # the star can hold the text, or not
+    if kind == "suffix":
+        r_seg, text = tuple(reversed(r_seg)), text[::-1]
+    if _literal_ends(r_seg)[0].startswith(text):
+        return _ALL
+    # the text runs past the requirement's literal start: a wildcard there can break it, or fit it
+    return _SOME if _can_start(r_seg, text) else _NONE
 
 
 def _aligned(r_segs: list[tuple[Token, ...]], p_segs: list[tuple[Token, ...]]) -> frozenset[bool]:
@@ -473,7 +540,7 @@ def _joint_by_segment(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, .
 def _segment_vectors(r_seg: tuple[Token, ...], p_segs: tuple[tuple[Token, ...], ...]) -> frozenset[tuple[bool, ...]]:
     """The match vectors of colon-free patterns over the strings of one requirement segment."""
     open_ = [i for i, seg in enumerate(p_segs) if seg != (_STAR,)]  # a lone star matches every string
-    found = _product(r_seg, [p_segs[i] for i in open_], MAX_STATES) if open_ else {()}
+    found = _open_vectors(r_seg, tuple(p_segs[i] for i in open_))
     out = set()
     for vector in found:
         full = [True] * len(p_segs)
@@ -481,6 +548,32 @@ def _segment_vectors(r_seg: tuple[Token, ...], p_segs: tuple[tuple[Token, ...], 
             full[i] = value
         out.add(tuple(full))
     return frozenset(out)
+
+
+def _open_vectors(r_seg: tuple[Token, ...], p_segs: tuple[tuple[Token, ...], ...]) -> set[tuple[bool, ...]] | frozenset:
+    if not p_segs:
+        return {()}
+    if len(p_segs) == 1:
+        return {(v,) for v in _segment_pair(r_seg, p_segs[0])}
+    shapes = [_shape(seg) for seg in p_segs]
+    if _STAR in r_seg and all(shape is not None and shape[0] == "contains" for shape in shapes):
+        return _substring_vectors(r_seg, tuple(shape[1] for shape in shapes))  # type: ignore[index]
+    return _product(r_seg, list(p_segs), MAX_STATES)
+
+
+def _substring_vectors(r_seg: tuple[Token, ...], texts: tuple[str, ...]) -> set[tuple[bool, ...]]:
+    """Match vectors of `*X*` patterns over a requirement segment with a star. A string holds X_j iff
+    a literal run of the segment holds it, or text put into the wildcards does. Putting the chosen
+    texts into the star, each between characters no pattern uses, gives a string that holds exactly
+    those, the texts they contain, and those the segment always holds; every string's set of held
+    texts is of that form."""
+    chunks = _chunks(r_seg)
+    always = [any(x in c for c in chunks) for x in texts]
+    vectors = set()
+    for chosen in range(1 << len(texts)):
+        picked = [x for i, x in enumerate(texts) if chosen >> i & 1]
+        vectors.add(tuple(always[j] or any(x in y for y in picked) for j, x in enumerate(texts)))
+    return vectors
 
 
 @lru_cache(maxsize=65536)

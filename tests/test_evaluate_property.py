@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from auditor.evaluate import (
     _joint_by_segment,
+    _open_vectors,
     _pair,
     _product,
+    _segment_pair,
     _segmentwise,
     _token_regex,
     policy_pattern,
@@ -82,3 +84,22 @@ def test_joint_by_segment_equals_product(requirement, patterns):
     joint = _joint_by_segment(r_tokens, p_tokens)
     if joint is not None:
         assert joint == _product(r_tokens, p_tokens), (requirement, patterns)
+
+
+# Within one segment: the shape shortcuts (prefix, suffix, substring) against the product search.
+segment_globs = st.text(alphabet="aab*?", max_size=6).filter(lambda g: "**" not in g)
+
+
+@settings(max_examples=800, deadline=None)
+@given(segment_globs, segment_globs)
+def test_segment_pair_equals_product(requirement, pattern):
+    r, p = requirement_pattern(requirement), requirement_pattern(pattern)
+    assert _segment_pair(r, p) == frozenset(v[0] for v in _product(r, [p])), (requirement, pattern)
+
+
+@settings(max_examples=400, deadline=None)
+@given(segment_globs, st.lists(segment_globs, min_size=2, max_size=4))
+def test_segment_vectors_equal_product(requirement, patterns):
+    r = requirement_pattern(requirement)
+    ps = [requirement_pattern(p) for p in patterns]
+    assert _open_vectors(r, tuple(ps)) == _product(r, ps), (requirement, patterns)
