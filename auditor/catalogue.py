@@ -13,6 +13,7 @@ import string
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from auditor import awsdata
@@ -85,6 +86,18 @@ class Catalogue:
             return ()
         return tuple(f"{fid}: {self.feature(fid).remote_note}" for fid in features if self.feature(fid).remote_note)
 
+    @cached_property
+    def _features_by_action(self) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        for req in self.requirements:
+            for version in req.versions:
+                out.setdefault((version, req.action.lower()), req.feature)
+        return out
+
+    def feature_needing(self, version: str, action: str) -> str | None:
+        """The first feature of this Jets version (selected or not) that needs `action`."""
+        return self._features_by_action.get((version, action.lower()))
+
     def select(self, version: str, features: Iterable[str]) -> tuple[Requirement, ...]:
         wanted = set(features)
         return tuple(r for r in self.requirements if r.feature in wanted and version in r.versions)
@@ -124,7 +137,12 @@ class Naming:
         }
 
     def render(self, template: str) -> str:
-        return template.format(**self.values())
+        return _render(self, template)
+
+
+@lru_cache(maxsize=8192)
+def _render(naming: Naming, template: str) -> str:
+    return template.format(**naming.values())
 
 
 def rules_dir() -> Path:

@@ -50,6 +50,20 @@ class Context:
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for p in self.target.policies for s in p.statements)
 
+    @cached_property
+    def needed(self) -> dict[str, str]:
+        """Lower-cased → canonical spelling of every action the selected features need."""
+        return {r.action.lower(): r.action for r in self.requirements}
+
+    @cached_property
+    def needed_index(self) -> ActionIndex:
+        """Which statements name each needed action (see ActionIndex)."""
+        return ActionIndex(self.statements, self.needed)
+
+    def needed_by(self, stmt: Statement) -> list[str]:
+        """The needed actions (canonical spelling, sorted) that `stmt`'s Action names."""
+        return sorted(self.needed[a] for a in self.needed_index.actions_of(stmt))
+
     def statement(self, ref: str) -> Statement:
         """The statement a coverage row names (refs always come from this target's statements)."""
         for stmt in self.statements:

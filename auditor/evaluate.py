@@ -107,15 +107,22 @@ class ActionIndex:
     def __init__(self, statements: Sequence[Statement], actions: Iterable[str]):
         universe = frozenset(a.lower() for a in actions)
         self._by_action: dict[str, list[Statement]] = {a: [] for a in universe}
+        self._by_statement: dict[int, frozenset[str]] = {}
         for stmt in statements:
             hits: set[str] = set()
             for pattern in stmt.actions if stmt.actions is not None else stmt.not_actions or ():
                 hits.update(_pattern_hits(pattern, universe))
-            for action in hits if stmt.actions is not None else universe - hits:
+            named = frozenset(hits if stmt.actions is not None else universe - hits)
+            self._by_statement[id(stmt)] = named
+            for action in named:
                 self._by_action[action].append(stmt)
 
     def relevant(self, action: str) -> list[Statement]:
         return self._by_action[action.lower()]
+
+    def actions_of(self, stmt: Statement) -> frozenset[str]:
+        """The (lower-cased) actions of the set that `stmt`'s Action names."""
+        return self._by_statement[id(stmt)]
 
 
 # --- resource patterns ------------------------------------------------------------------------

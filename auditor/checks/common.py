@@ -23,16 +23,12 @@ def summarise(items: Sequence[str], limit: int = 5) -> str:
 
 def needed(ctx) -> dict[str, str]:
     """Lower-cased → canonical spelling of every action the selected features need."""
-    return {r.action.lower(): r.action for r in ctx.requirements}
+    return ctx.needed
 
 
 def feature_needing(ctx, action: str) -> str | None:
     """A feature of this Jets version (selected or not) that needs `action`."""
-    low = action.lower()
-    for req in ctx.catalogue.requirements:
-        if req.action.lower() == low and ctx.settings.jets_version in req.versions:
-            return req.feature
-    return None
+    return ctx.catalogue.feature_needing(ctx.settings.jets_version, action)
 
 
 def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> list[str]:

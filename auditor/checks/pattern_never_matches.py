@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.common import needed, rendered, summarise
-from auditor.evaluate import overlaps, policy_pattern, statement_matches_action
+from auditor.checks.common import rendered, summarise
+from auditor.evaluate import overlaps, policy_pattern
 from auditor.report import Hit
 
 RULE_ID = "pattern-never-matches"
@@ -31,7 +31,7 @@ SEVERITY = "medium"
 
 
 def jets_actions(ctx, stmt) -> list[str]:
-    return sorted({a for a in needed(ctx).values() if statement_matches_action(stmt, a)})
+    return ctx.needed_by(stmt)
 
 
 def usable(resource: str) -> bool:
