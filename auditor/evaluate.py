@@ -43,12 +43,24 @@ Token = tuple
 _OTHER = "\x00"  # stands for every character that occurs in none of the patterns
 MAX_JOINT = 10  # partial patterns settled jointly; beyond it, see match_classes
 MAX_STATES = 4000  # product states explored before the joint automaton gives up (see match_classes)
+CACHE_SIZE = 4096  # entries per memo: what one policy and its neighbours reuse; an account audit stays bounded
 
 
 _NONE, _ALL, _SOME = frozenset({False}), frozenset({True}), frozenset({False, True})  # of a requirement's strings
-_COLON: Token = ("c", ":")
+_CHARS: dict[str, Token] = {}  # one ("c", ch) tuple per character, shared by every pattern
+
+
+def _char(ch: str) -> Token:
+    tok = _CHARS.get(ch)
+    if tok is None:
+        tok = _CHARS[ch] = ("c", ch)
+    return tok
+
+
+_COLON: Token = _char(":")
 _STAR: Token = ("s", False)  # a star within one segment
 _CROSSING: Token = ("s", True)  # a star that may run across colons
+_ONE: Token = ("q",)  # ? : one character of a segment
 
 
 class _TooBig(Exception):
@@ -59,13 +71,13 @@ _VAR = re.compile(r"\$\{([^}]*)\}")
 
 # --- actions ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=CACHE_SIZE)
 def _action_regex(pattern: str) -> re.Pattern[str]:
     body = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
     return re.compile(body, re.IGNORECASE | re.DOTALL)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=CACHE_SIZE)
 def _action_matcher(pattern: str) -> Callable[[str], bool]:
     """A test on a lower-cased action: equality or a prefix where that is all the pattern says."""
     low = pattern.lower()
@@ -90,7 +102,7 @@ def statement_matches_action(stmt: Statement, action: str) -> bool:
     return not any(action_matches(p, action) for p in stmt.not_actions)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=CACHE_SIZE)
 def _pattern_hits(pattern: str, universe: frozenset[str]) -> frozenset[str]:
     """The lower-cased actions of `universe` an Action pattern matches."""
     if "*" not in pattern and "?" not in pattern:
@@ -100,12 +112,16 @@ def _pattern_hits(pattern: str, universe: frozenset[str]) -> frozenset[str]:
     return frozenset(a for a in universe if rx.fullmatch(a))
 
 
+_UNIVERSES: dict[frozenset[str], frozenset[str]] = {}
+
+
 class ActionIndex:
     """The statements that name each of a fixed set of actions, in statement order: every Action
     pattern is matched once against the set, not once per action asked about."""
 
     def __init__(self, statements: Sequence[Statement], actions: Iterable[str]):
         universe = frozenset(a.lower() for a in actions)
+        universe = _UNIVERSES.setdefault(universe, universe)  # one object per set: _pattern_hits keys share it
         self._by_action: dict[str, list[Statement]] = {a: [] for a in universe}
         self._by_statement: dict[int, frozenset[str]] = {}
         for stmt in statements:
@@ -138,7 +154,7 @@ def is_iam_variable(name: str) -> bool:
     return ":" in name
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=CACHE_SIZE)
 def policy_pattern(text: str) -> Pattern:
     """Tokenise a Resource/NotResource value from a policy."""
     raw: list[Token] = []
@@ -151,27 +167,27 @@ def policy_pattern(text: str) -> Pattern:
             if m:
                 name = m.group(1)
                 if name in ("*", "?", "$"):
-                    raw.append(("c", name))
+                    raw.append(_char(name))
                 elif is_iam_variable(name):
-                    raw.append(("s", False))
+                    raw.append(_STAR)
                     has_variable = True
                 else:
-                    raw.extend(("c", c) for c in m.group(0))
+                    raw.extend(_char(c) for c in m.group(0))
                 i = m.end()
                 continue
         if ch == "*":
             raw.append(("s", None))  # decided below: does it end a segment?
         elif ch == "?":
-            raw.append(("q",))
+            raw.append(_ONE)
         else:
-            raw.append(("c", ch))
+            raw.append(_char(ch))
         i += 1
     tokens: list[Token] = []
     for k, tok in enumerate(raw):
         if tok[0] == "s" and tok[1] is None:
             nxt = raw[k + 1] if k + 1 < len(raw) else None
-            ends_segment = nxt is None or nxt == ("c", ":")
-            tokens.append(("s", ends_segment))
+            ends_segment = nxt is None or nxt == _COLON
+            tokens.append(_CROSSING if ends_segment else _STAR)
         else:
             tokens.append(tok)
     return Pattern(tuple(tokens), has_variable)
@@ -189,20 +205,20 @@ def requirement_pattern(text: str) -> tuple[Token, ...]:
     while i < len(text):
         ch = text[i]
         if text.startswith("**", i):
-            out.append(("s", True))
+            out.append(_CROSSING)
             i += 2
             continue
         if ch == "*":
-            out.append(("s", False))
+            out.append(_STAR)
         elif ch == "?":
-            out.append(("q",))
+            out.append(_ONE)
         else:
-            out.append(("c", ch))
+            out.append(_char(ch))
         i += 1
     return tuple(out)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def _literal_ends(tokens: tuple[Token, ...]) -> tuple[str, str]:
     """The literal text before the first wildcard and after the last one."""
     kinds = [t[0] for t in tokens]
@@ -251,7 +267,7 @@ class _Bits:
         return {c for bit, c in self.chars if mask & bit}
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def _compile(tokens: tuple[Token, ...]) -> _Bits:
     literal: dict[str, int] = {}
     single = star_any = star_seg = 0
@@ -271,7 +287,7 @@ def _compile(tokens: tuple[Token, ...]) -> _Bits:
     return replace(bits, start=bits.close(1))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=CACHE_SIZE)
 def _pair(requirement: str, pattern: str) -> frozenset[bool]:
     """Whether `pattern` matches none (False), all (True) or some ({False, True}) of the strings
     the requirement describes."""
@@ -317,7 +333,7 @@ def _segments(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozenset[bool]:
     """`_pair` for two colon-free globs (every star stays in the segment)."""
     if p_seg == (_STAR,):
@@ -458,7 +474,7 @@ def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> fr
     return None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def _token_regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
     """The same language as a regular expression: a star within a segment is [^:]*, one that may
     cross colons is .*, ? is [^:]."""
@@ -543,7 +559,7 @@ def _joint_by_segment(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, .
     return vectors
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def _segment_vectors(r_seg: tuple[Token, ...], p_segs: tuple[tuple[Token, ...], ...]) -> frozenset[tuple[bool, ...]]:
     """The match vectors of colon-free patterns over the strings of one requirement segment."""
     open_ = [i for i, seg in enumerate(p_segs) if seg != (_STAR,)]  # a lone star matches every string
@@ -583,7 +599,7 @@ def _substring_vectors(r_seg: tuple[Token, ...], texts: tuple[str, ...]) -> set[
     return vectors
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
     """For every string the requirement describes, which patterns match it. Returns the set of
     distinct match vectors (one bool per pattern) over all those strings.
@@ -630,7 +646,7 @@ def covers(requirement: str, pattern: str) -> bool:
     return bool(classes) and all(v[0] for v in classes)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def strict_overlaps(a: str, b: str) -> bool:
     """Do two globs share a string when no `*` may cross a colon (ARN structure taken literally)?
     Used to judge resource types, where a region `*` swallowing ":layer:..." would be nonsense."""
