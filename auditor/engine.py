@@ -12,7 +12,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.config import Config
-from auditor.evaluate import ActionIndex, evaluate_relevant, within_boundary
+from auditor.evaluate import ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
 from auditor.model import Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
@@ -47,13 +47,20 @@ class Context:
         return {r.action.lower(): r.action for r in self.requirements}
 
     @cached_property
-    def needed_index(self) -> ActionIndex:
-        """Which statements name each needed action (see ActionIndex)."""
-        return ActionIndex(self.statements, self.needed)
+    def action_index(self) -> ActionIndex:
+        """Which statements name each needed or escalation action (see ActionIndex)."""
+        escalation = {a for path in self.catalogue.escalations for a in path.actions}
+        return ActionIndex(self.statements, {*self.needed, *escalation, "iam:passrole"})
+
+    def naming(self, action: str) -> list[Statement]:
+        """The statements whose Action (or NotAction) covers `action`, in order."""
+        if action.lower() in self.action_index:
+            return self.action_index.relevant(action)
+        return [s for s in self.statements if statement_matches_action(s, action)]
 
     def needed_by(self, stmt: Statement) -> list[str]:
         """The needed actions (canonical spelling, sorted) that `stmt`'s Action names."""
-        return sorted(self.needed[a] for a in self.needed_index.actions_of(stmt))
+        return sorted(self.needed[a] for a in self.action_index.actions_of(stmt) if a in self.needed)
 
     def statement(self, ref: str) -> Statement:
         """The statement a coverage row names (refs always come from this target's statements)."""

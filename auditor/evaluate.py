@@ -133,6 +133,9 @@ class ActionIndex:
             for action in named:
                 self._by_action[action].append(stmt)
 
+    def __contains__(self, action: str) -> bool:
+        return action in self._by_action
+
     def relevant(self, action: str) -> list[Statement]:
         return self._by_action[action.lower()]
 
@@ -320,7 +323,8 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
 MAX_SPREADS = 64  # ways of spreading extra colons over segment-ending stars tried before the product
 
 
-def _segments(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
+@lru_cache(maxsize=CACHE_SIZE)
+def _segments(tokens: tuple[Token, ...]) -> tuple[tuple[Token, ...], ...]:
     out: list[tuple[Token, ...]] = []
     current: list[Token] = []
     for tok in tokens:
@@ -330,7 +334,7 @@ def _segments(tokens: tuple[Token, ...]) -> list[tuple[Token, ...]]:
         else:
             current.append(tok)
     out.append(tuple(current))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -414,7 +418,7 @@ def _by_shape(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozenset[b
     return _SOME if _can_start(r_seg, text) else _NONE
 
 
-def _aligned(r_segs: list[tuple[Token, ...]], p_segs: list[tuple[Token, ...]]) -> frozenset[bool]:
+def _aligned(r_segs: Sequence[tuple[Token, ...]], p_segs: Sequence[tuple[Token, ...]]) -> frozenset[bool]:
     """Segment i of the pattern against segment i of the requirement, for every i. The requirement's
     strings are every combination of its segments' strings, so: none if one segment never matches,
     all if every segment always matches, else some."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from auditor import awsdata
 from auditor.catalogue import Naming
-from auditor.evaluate import CONDITIONAL, GRANTED, evaluate
+from auditor.evaluate import CONDITIONAL, GRANTED, evaluate_relevant
 
 PROBE_NAME = "jets-iam-audit-probe"
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -61,7 +61,7 @@ def granted_beyond_project(ctx, action: str) -> bool:
     probe = probe_arn(action)
     if probe is None:
         return False
-    return evaluate(action, probe, ctx.statements).status in (GRANTED, CONDITIONAL)
+    return evaluate_relevant(action, probe, ctx.naming(action)).status in (GRANTED, CONDITIONAL)
 
 
 def format_globs(arn_format: str) -> tuple[str, ...]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.common import granted_beyond_project
-from auditor.evaluate import statement_matches_action
 from auditor.report import Hit
 
 RULE_ID = "passrole-unscoped"
@@ -37,7 +36,7 @@ def _service(ctx) -> str:
 
 
 def check(ctx) -> Iterator[Hit]:
-    granting = [s for s in ctx.statements if s.effect == "Allow" and statement_matches_action(s, "iam:PassRole")]
+    granting = [s for s in ctx.naming("iam:PassRole") if s.effect == "Allow"]
     if not granting:
         return
     condition = f'{{"StringEquals": {{"iam:PassedToService": "{_service(ctx)}"}}}}'

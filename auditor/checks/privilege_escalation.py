@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.common import granted_beyond_project, summarise
-from auditor.evaluate import statement_matches_action
 from auditor.report import SEVERITY_RANK, Hit
 
 RULE_ID = "privilege-escalation"
@@ -42,7 +41,7 @@ def check(ctx) -> Iterator[Hit]:
                 broad[action] = granted_beyond_project(ctx, action)
         if not all(broad[a] for a in path.actions):
             continue
-        stmt = next(s for s in ctx.statements if s.effect == "Allow" and statement_matches_action(s, path.actions[0]))
+        stmt = next(s for s in ctx.naming(path.actions[0]) if s.effect == "Allow")
         by_statement.setdefault(stmt.ref, [stmt]).append(path)
     for stmt, *paths in by_statement.values():
         severity = max((p.severity for p in paths), key=SEVERITY_RANK.__getitem__)
