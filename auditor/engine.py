@@ -152,8 +152,8 @@ def _stamp_lines(findings: list[Finding], policies: Sequence[Policy]) -> list[Fi
         loc = f.location
         smap = maps.get(loc.source)
         if smap is not None and loc.line is None and loc.pointer:
-            loc = replace(loc, line=smap.line(loc.pointer))
-        out.append(replace(f, location=loc))
+            f = replace(f, location=replace(loc, line=smap.line(loc.pointer)))
+        out.append(f)
     return out
 
 

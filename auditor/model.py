@@ -318,48 +318,47 @@ class SourceMap:
         text = self._text
         out: dict[str, int] = {}
         # stack of [container kind, current key or index, pointer of container]
-        stack: list[list[object]] = []
-        newline_positions = [m.start() for m in re.finditer("\n", text)]
-        import bisect
-
-        def line_at(pos: int) -> int:
-            return bisect.bisect_left(newline_positions, pos) + 1
-
+        stack: list[list] = []
+        line, last = 1, 0  # line number at offset `last`
         expecting_key = False
-        pending_key: str | None = None
         for m in _TOKEN.finditer(text):
             tok = m.group()
-            if tok in (":", ","):
-                if tok == "," and stack:
+            first = tok[0]
+            if first in ":,":
+                if first == "," and stack:
                     top = stack[-1]
                     if top[0] == "a":
-                        top[1] = int(top[1]) + 1  # type: ignore[call-overload]
+                        top[1] += 1
                     else:
                         expecting_key = True
                 continue
-            if tok in ("}", "]"):
+            if first in "}]":
                 if stack:
                     stack.pop()
                 expecting_key = False
                 continue
-            if stack and stack[-1][0] == "o" and expecting_key:
-                try:
-                    pending_key = json.loads(tok)
-                except ValueError:
-                    pending_key = tok
-                stack[-1][1] = pending_key
+            if expecting_key and stack and stack[-1][0] == "o":
+                if "\\" in tok:
+                    try:
+                        key = json.loads(tok)
+                    except ValueError:
+                        key = tok
+                else:
+                    key = tok[1:-1] if first == '"' else tok
+                stack[-1][1] = key
                 expecting_key = False
                 continue
             # a value starts here
-            if stack:
-                here = str(stack[-1][2]) + "/" + pointer_escape(stack[-1][1])  # type: ignore[arg-type]
-            else:
-                here = ""
-            out.setdefault(here, line_at(m.start()))
-            if tok == "{":
+            here = f"{stack[-1][2]}/{pointer_escape(stack[-1][1])}" if stack else ""
+            if here not in out:
+                start = m.start()
+                line += text.count("\n", last, start)
+                last = start
+                out[here] = line
+            if first == "{":
                 stack.append(["o", "", here])
                 expecting_key = True
-            elif tok == "[":
+            elif first == "[":
                 stack.append(["a", 0, here])
         return out
 
