@@ -157,6 +157,12 @@ def resource_formats(action: str) -> tuple[str, ...] | None:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def scopable(pattern: str) -> tuple[str, ...]:
+    """The actions an Action pattern expands to that take a resource ARN (not only "*")."""
+    return tuple(a for a in expand(pattern) if resource_formats(a))
+
+
 def access_level(action: str) -> str | None:
     details = action_details(action)
     return details.access if details else None

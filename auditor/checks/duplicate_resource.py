@@ -39,8 +39,8 @@ def check(ctx) -> Iterator[Hit]:
                 continue
             if res == "*" or policy_pattern(res).has_variable:
                 continue
-            container = next((o for j, o in enumerate(entries) if j != i and o != res and not policy_pattern(o).has_variable
-                              and covers(res, o)), None)
+            container = next((o for j, o in enumerate(entries) if j != i and o != res and ("*" in o or "?" in o)
+                              and not policy_pattern(o).has_variable and covers(res, o)), None)
             if container:
                 yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
                           stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')

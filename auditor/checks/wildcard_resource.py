@@ -38,7 +38,7 @@ def check(ctx) -> Iterator[Hit]:
         concrete: set[str] = set()
         for pattern in stmt.actions or ():
             expansion = awsdata.expand(pattern)
-            scopable = [a for a in expansion if awsdata.resource_formats(a)]
+            scopable = awsdata.scopable(pattern)
             if not scopable:
                 continue
             concrete.update(scopable)
