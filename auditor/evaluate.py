@@ -298,7 +298,7 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
     p_tokens = policy_pattern(pattern).tokens
     if not _may_overlap(r_tokens, p_tokens):
         return _NONE
-    if all(t == _CROSSING for t in p_tokens):
+    if p_tokens and all(t == _CROSSING for t in p_tokens):
         return _ALL
     # fast paths: one side is a plain string, so one regular-expression match decides
     if all(t[0] == "c" for t in r_tokens):
@@ -497,8 +497,35 @@ def _product(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, ...]], bud
     """Search the requirement automaton in product with every pattern automaton (bit masks), over the
     characters that matter. Returns the match vectors (one bool per pattern) seen at the requirement's
     accepting states."""
-    r = _compile(r_tokens)
-    ps = [_compile(t) for t in p_tokens]
+    return _search(_compile(r_tokens), [_compile(t) for t in p_tokens], budget)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _union(members: tuple[tuple[Token, ...], ...]) -> _Bits:
+    """One automaton for "any of these patterns": their bit masks side by side. A member's stars and
+    characters only ever move its bits up to its own accepting bit, so the members never mix."""
+    if len(members) == 1:
+        return _compile(members[0])
+    start = accept = single = star_any = star_seg = 0
+    literal: dict[str, int] = {}
+    chars: list[tuple[int, str]] = []
+    offset = 0
+    for tokens in members:
+        bits = _compile(tokens)
+        start |= bits.start << offset
+        accept |= bits.accept << offset
+        single |= bits.single << offset
+        star_any |= bits.star_any << offset
+        star_seg |= bits.star_seg << offset
+        for ch, mask in bits.literal.items():
+            literal[ch] = literal.get(ch, 0) | mask << offset
+        chars.extend((bit << offset, ch) for bit, ch in bits.chars)
+        offset += len(tokens) + 1
+    return _Bits(start, accept, literal, single, star_any, star_seg, single | star_any | star_seg, tuple(chars))
+
+
+def _search(r: _Bits, ps: list[_Bits], budget: int = 1 << 30) -> set[tuple[bool, ...]]:
+    """The product search of `_product`, on compiled automata."""
     start = (r.start, tuple(p.start for p in ps))
     seen = {start}
     todo = [start]
@@ -640,6 +667,55 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
     return frozenset(out)
 
 
+def _union_kind(requirement: str, group: tuple[str, ...]) -> frozenset[bool]:
+    """`_pair` for "any pattern of the group": none, all or some of the requirement's strings."""
+    kinds = [_pair(requirement, p) for p in group]
+    if _ALL in kinds:
+        return _ALL
+    some = [p for p, kind in zip(group, kinds, strict=True) if kind == _SOME]
+    if len(some) <= 1:
+        return _SOME if some else _NONE
+    r_tokens = requirement_pattern(requirement)
+    members = tuple(policy_pattern(p).tokens for p in some)
+    try:
+        vectors = _joint_by_segment(r_tokens, list(members))
+        if vectors is None:
+            vectors = _search(_compile(r_tokens), [_union(members)], MAX_STATES)
+    except _TooBig:
+        return _SOME  # conservative, as in match_classes: the union is not counted as covering
+    return _ALL if all(any(v) for v in vectors) else _SOME
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> frozenset[tuple[bool, ...]]:
+    """`match_classes` for groups of patterns, a group matching a string when any of its patterns
+    does: a statement's Resource list is one group, so a list of partial patterns costs one
+    automaton in the joint search, not one each."""
+    if all(len(g) == 1 for g in groups):
+        return match_classes(requirement, tuple(g[0] for g in groups))
+    kinds = [_union_kind(requirement, g) for g in groups]
+    partial = [i for i, k in enumerate(kinds) if k == _SOME]
+    joint: set[tuple[bool, ...]] | None = None
+    if len(partial) == 1:
+        joint = {(True,), (False,)}
+    elif partial and len(partial) <= MAX_JOINT:
+        try:
+            members = [_union(tuple(policy_pattern(p).tokens for p in groups[i])) for i in partial]
+            joint = _search(_compile(requirement_pattern(requirement)), members, MAX_STATES)
+        except _TooBig:
+            joint = None
+    if joint is None:  # the conservative reading of match_classes
+        joint = {tuple(j == i for j in range(len(partial))) for i in range(len(partial))}
+        joint.add(tuple(False for _ in partial))
+    out = set()
+    for vector in joint:
+        full = [k == _ALL for k in kinds]
+        for i, value in zip(partial, vector, strict=True):
+            full[i] = value
+        out.add(tuple(full))
+    return frozenset(out)
+
+
 def covers(requirement: str, pattern: str) -> bool:
     """True if the policy resource `pattern` matches every resource the requirement describes."""
     r_pre, r_suf = _literal_ends(requirement_pattern(requirement))
@@ -685,22 +761,33 @@ class Verdict:
     allowing: tuple[Statement, ...] = ()  # every Allow statement that names the action at all
 
 
-def _statement_level(stmt: Statement, vector: tuple[bool, ...], index: dict[str, int],
-                     variable: dict[str, bool]) -> int:
+def _statement_level(stmt: Statement, vector: tuple[bool, ...], fixed: int | None, variable: int | None) -> int:
+    """The statement's level for one class of strings, from whether its plain patterns (`fixed`) and
+    its patterns with policy variables (`variable`) match them (indexes into the vector)."""
+    hit_fixed = fixed is not None and vector[fixed]
+    hit_variable = variable is not None and vector[variable]
     if stmt.resources is not None:
-        level = NO
-        for p in stmt.resources:
-            if vector[index[p]]:
-                level = max(level, MAYBE if variable[p] else YES)
-    else:
-        assert stmt.not_resources is not None
-        level = YES
-        for p in stmt.not_resources:
-            if vector[index[p]]:
-                level = min(level, MAYBE if variable[p] else NO)
+        level = YES if hit_fixed else MAYBE if hit_variable else NO
+    else:  # NotResource: the statement applies to strings none of its patterns match
+        level = NO if hit_fixed else MAYBE if hit_variable else YES
     if level == YES and stmt.conditions:
         level = MAYBE
     return level
+
+
+def _groups(relevant: Sequence[Statement]) -> tuple[tuple[tuple[str, ...], ...], list[tuple[int | None, int | None]]]:
+    """Each statement's plain and variable patterns as groups (equal groups shared), and per statement
+    the indexes of its two groups."""
+    index: dict[tuple[str, ...], int] = {}
+    slots = []
+    for stmt in relevant:
+        patterns = stmt.resources or stmt.not_resources or ()
+        pair = []
+        for wanted in (False, True):
+            group = tuple(sorted({p for p in patterns if policy_pattern(p).has_variable == wanted}))
+            pair.append(index.setdefault(group, len(index)) if group else None)
+        slots.append((pair[0], pair[1]))
+    return tuple(index), slots
 
 
 def _notes(stmt: Statement) -> list[str]:
@@ -712,18 +799,16 @@ def _notes(stmt: Statement) -> list[str]:
 
 
 def _evaluate_once(action: str, requirement: str, relevant: Sequence[Statement], match: str) -> Verdict:
-    patterns = tuple(sorted({p for s in relevant for p in (s.resources or s.not_resources or ())}))
-    index = {p: i for i, p in enumerate(patterns)}
-    variable = {p: policy_pattern(p).has_variable for p in patterns}
-    classes = match_classes(requirement, patterns) if patterns else frozenset({()})
+    groups, slots = _groups(relevant)
+    classes = group_classes(requirement, groups) if groups else frozenset({()})
     outcomes: set[str] = set()
     granting: dict[int, Statement] = {}
     denying: dict[int, Statement] = {}
     maybe_from: dict[int, Statement] = {}
     for vector in classes:
         allow = deny = NO
-        for stmt in relevant:
-            level = _statement_level(stmt, vector, index, variable)
+        for stmt, (fixed, variable) in zip(relevant, slots, strict=True):
+            level = _statement_level(stmt, vector, fixed, variable)
             if level == NO:
                 continue
             key = id(stmt)

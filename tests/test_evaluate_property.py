@@ -16,6 +16,7 @@ from auditor.evaluate import (
     _segment_pair,
     _segmentwise,
     _token_regex,
+    group_classes,
     policy_pattern,
     requirement_pattern,
     strict_overlaps,
@@ -103,3 +104,19 @@ def test_segment_vectors_equal_product(requirement, patterns):
     r = requirement_pattern(requirement)
     ps = [requirement_pattern(p) for p in patterns]
     assert _open_vectors(r, tuple(ps)) == _product(r, ps), (requirement, patterns)
+
+
+@settings(max_examples=400, deadline=None)
+@given(arn_globs, st.lists(st.lists(arn_globs, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_group_classes_equal_product_of_patterns(requirement, groups):
+    # a group matches a string when one of its patterns does: OR the pattern-level product vectors
+    groups = tuple(tuple(dict.fromkeys(g)) for g in groups)
+    flat = [p for g in groups for p in g]
+    vectors = _product(requirement_pattern(requirement), [policy_pattern(p).tokens for p in flat])
+    expected, at, first = set(), [], 0
+    for g in groups:
+        at.append(range(first, first + len(g)))
+        first += len(g)
+    for v in vectors:
+        expected.add(tuple(any(v[i] for i in span) for span in at))
+    assert group_classes(requirement, groups) == frozenset(expected), (requirement, groups)
