@@ -677,6 +677,9 @@ def _union_kind(requirement: str, group: tuple[str, ...]) -> frozenset[bool]:
         return _SOME if some else _NONE
     r_tokens = requirement_pattern(requirement)
     members = tuple(policy_pattern(p).tokens for p in some)
+    witness = _filled(r_tokens)
+    if not any(_token_regex(m).fullmatch(witness) for m in members):
+        return _SOME  # a string of the requirement that no pattern matches: the union misses it
     try:
         vectors = _joint_by_segment(r_tokens, list(members))
         if vectors is None:
@@ -684,6 +687,12 @@ def _union_kind(requirement: str, group: tuple[str, ...]) -> frozenset[bool]:
     except _TooBig:
         return _SOME  # conservative, as in match_classes: the union is not counted as covering
     return _ALL if all(any(v) for v in vectors) else _SOME
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _filled(r_tokens: tuple[Token, ...]) -> str:
+    """One string of the requirement: every wildcard filled with a character patterns do not use."""
+    return "".join(t[1] if t[0] == "c" else _OTHER for t in r_tokens)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
