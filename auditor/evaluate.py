@@ -351,7 +351,29 @@ def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozens
     found = _by_shape(r_seg, p_seg)
     if found is not None:
         return found
+    if not _token_regex(p_seg).fullmatch(_filled(r_seg)):  # a string of the requirement it misses
+        return _SOME if _overlap(r_seg, p_seg) else _NONE
     return frozenset(v[0] for v in _product(r_seg, [p_seg]))
+
+
+def _overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
+    """Do two colon-free globs share a string? The classic table: fits[i][j] says whether a[i:] and
+    b[j:] share one; a star either ends or takes the other side's next token (a character, a `?`, or
+    the other star, which then ends first)."""
+    n, m = len(a), len(b)
+    fits = [[False] * (m + 1) for _ in range(n + 1)]
+    fits[n][m] = True
+    for i in range(n, -1, -1):
+        for j in range(m, -1, -1):
+            if i == n and j == m:
+                continue
+            if i < n and a[i] == _STAR:
+                fits[i][j] = fits[i + 1][j] or (j < m and fits[i][j + 1])
+            elif j < m and b[j] == _STAR:
+                fits[i][j] = fits[i][j + 1] or (i < n and fits[i + 1][j])
+            elif i < n and j < m:
+                fits[i][j] = (a[i] == b[j] or a[i] == _ONE or b[j] == _ONE) and fits[i + 1][j + 1]
+    return fits[0][0]
 
 
 # Most policy patterns within a segment are a prefix (`demo-*`), a suffix (`*.zip`) or a substring
@@ -744,7 +766,7 @@ def strict_overlaps(a: str, b: str) -> bool:
         return False
     if _CROSSING not in ta and _CROSSING not in tb:
         sa, sb = _segments(ta), _segments(tb)
-        return len(sa) == len(sb) and all(True in _segment_pair(x, y) for x, y in zip(sa, sb, strict=True))
+        return len(sa) == len(sb) and all(_overlap(x, y) for x, y in zip(sa, sb, strict=True))
     for one, other in ((ta, tb), (tb, ta)):
         if all(t[0] == "c" for t in one):  # a plain string: one regular-expression match decides
             return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None

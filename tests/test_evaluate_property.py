@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from auditor.evaluate import (
     _joint_by_segment,
     _open_vectors,
+    _overlap,
     _pair,
     _product,
     _segment_pair,
@@ -120,3 +121,10 @@ def test_group_classes_equal_product_of_patterns(requirement, groups):
     for v in vectors:
         expected.add(tuple(any(v[i] for i in span) for span in at))
     assert group_classes(requirement, groups) == frozenset(expected), (requirement, groups)
+
+
+@settings(max_examples=800, deadline=None)
+@given(segment_globs, segment_globs)
+def test_overlap_table_equals_product(a, b):
+    ta, tb = requirement_pattern(a), requirement_pattern(b)
+    assert _overlap(ta, tb) == any(v[0] for v in _product(ta, [tb])), (a, b)
