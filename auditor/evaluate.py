@@ -356,6 +356,18 @@ def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozens
     return frozenset(v[0] for v in _product(r_seg, [p_seg]))
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _segment_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
+    if a == (_STAR,) or b == (_STAR,):
+        return True
+    if not _may_overlap(a, b):
+        return False
+    for one, other in ((a, b), (b, a)):
+        if all(t[0] == "c" for t in one):
+            return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
+    return _overlap(a, b)
+
+
 def _overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     """Do two colon-free globs share a string? The classic table: fits[i][j] says whether a[i:] and
     b[j:] share one; a star either ends or takes the other side's next token (a character, a `?`, or
@@ -766,7 +778,7 @@ def strict_overlaps(a: str, b: str) -> bool:
         return False
     if _CROSSING not in ta and _CROSSING not in tb:
         sa, sb = _segments(ta), _segments(tb)
-        return len(sa) == len(sb) and all(_overlap(x, y) for x, y in zip(sa, sb, strict=True))
+        return len(sa) == len(sb) and all(_segment_overlap(x, y) for x, y in zip(sa, sb, strict=True))
     for one, other in ((ta, tb), (tb, ta)):
         if all(t[0] == "c" for t in one):  # a plain string: one regular-expression match decides
             return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
