@@ -141,6 +141,7 @@ def action_details(action: str) -> Action | None:
     return service_actions(service).get(name.lower())
 
 
+@lru_cache(maxsize=8192)
 def resource_formats(action: str) -> tuple[str, ...] | None:
     """The ARN formats of the resource types a concrete action takes; () when it takes only "*",
     None when the action is unknown."""
@@ -198,6 +199,9 @@ def expand(pattern: str) -> tuple[str, ...]:
         services = sorted(s for s in service_names() if fits(s))
     else:
         services = [service.lower()]
+    if "*" not in name and "?" not in name:  # one action: a lookup, not a scan of the service
+        found = [service_actions(svc).get(name.lower()) for svc in services]
+        return tuple(f"{svc}:{a.name}" for svc, a in zip(services, found, strict=True) if a is not None)
     fits = _service_pattern(name)
     out = []
     for svc in services:
