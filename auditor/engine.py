@@ -12,7 +12,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.config import Config
-from auditor.evaluate import ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
+from auditor.evaluate import MISSING, ActionIndex, Verdict, evaluate_relevant, statement_matches_action, within_boundary
 from auditor.model import Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
@@ -24,6 +24,7 @@ from auditor.report import (
 )
 
 NO_CONFIG = Config()
+NOTHING = Verdict(MISSING)  # no statement names the action
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,34 @@ def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
 
 # --- coverage -----------------------------------------------------------------------------------
 
-def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement]) -> tuple[CoverageRow, ...]:
+@dataclass(frozen=True)
+class Probe:
+    """One (action, rendered resource) the coverage asks about, and how (see evaluate)."""
+
+    requirement: Requirement
+    resource: str
+    match: str
+    free_region: bool
+    free_account: bool
+
+
+def probes_for(settings: Settings, requirements: Sequence[Requirement]) -> tuple[Probe, ...]:
+    """What to evaluate for every target of a run: each requirement rendered for each env, once."""
+    out = []
+    seen: set[tuple[str, str]] = set()
+    for env in settings.envs:
+        naming = Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
+        for req in requirements:
+            resource = naming.render(req.resource)
+            if (req.action, resource) not in seen:
+                seen.add((req.action, resource))
+                out.append(Probe(req, resource, req.match, settings.region is None and "{region}" in req.resource,
+                                 settings.account is None and "{account}" in req.resource))
+    return tuple(out)
+
+
+def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement],
+                 probes: Sequence[Probe] | None = None) -> tuple[CoverageRow, ...]:
     statements = [s for p in target.policies for s in p.statements]
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
@@ -118,28 +146,21 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
     actions = {req.action for req in requirements}
     granted, bounded = ActionIndex(statements, actions), ActionIndex(limits, actions)
     rows: list[CoverageRow] = []
-    seen: set[tuple[str, str]] = set()
-    for env in settings.envs:
-        naming = Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
-        for req in requirements:
-            resource = naming.render(req.resource)
-            key = (req.action, resource)
-            if key in seen:
-                continue
-            seen.add(key)
-            free = {"match": req.match, "free_region": settings.region is None and "{region}" in req.resource,
-                    "free_account": settings.account is None and "{account}" in req.resource}
-            verdict = evaluate_relevant(req.action, resource, granted.relevant(req.action), **free)
-            if target.boundary:
-                limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action), **free)
-                verdict = within_boundary(verdict, limit, boundary_name)
-            rows.append(
-                CoverageRow(
-                    target.name, req.feature, req.action, resource, verdict.status,
-                    tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
-                    verdict.notes, tuple(s.ref for s in verdict.allowing), req.confidence, req.phases, req.reason, req.evidence,
-                )
+    for probe in probes if probes is not None else probes_for(settings, requirements):
+        req, resource = probe.requirement, probe.resource
+        free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
+        relevant = granted.relevant(req.action)
+        verdict = evaluate_relevant(req.action, resource, relevant, **free) if relevant else NOTHING
+        if target.boundary:
+            limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action), **free)
+            verdict = within_boundary(verdict, limit, boundary_name)
+        rows.append(
+            CoverageRow(
+                target.name, req.feature, req.action, resource, verdict.status,
+                tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
+                verdict.notes, tuple(s.ref for s in verdict.allowing), req.confidence, req.phases, req.reason, req.evidence,
             )
+        )
     return tuple(rows)
 
 
@@ -159,9 +180,9 @@ def _stamp_lines(findings: list[Finding], policies: Sequence[Policy]) -> list[Fi
 
 def audit_target(
     target: Target, settings: Settings, catalogue: Catalogue, requirements: tuple[Requirement, ...],
-    config: Config = NO_CONFIG,
+    config: Config = NO_CONFIG, probes: Sequence[Probe] | None = None,
 ) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
-    coverage = coverage_for(target, settings, requirements)
+    coverage = coverage_for(target, settings, requirements, probes)
     ctx = Context(target, settings, catalogue, requirements, coverage)
     findings: list[Finding] = []
     seen: set[tuple[str, str, str, str]] = set()
@@ -189,8 +210,9 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     findings: list[Finding] = []
     ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
+    probes = probes_for(settings, requirements)
     for target in targets:
-        found, rows = audit_target(target, settings, catalogue, requirements, config)
+        found, rows = audit_target(target, settings, catalogue, requirements, config, probes)
         for finding in found:
             reason = next((i.reason for i in config.ignores if i.matches(finding)), None)
             if reason is None:
