@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
@@ -121,7 +121,8 @@ class Probe:
     free_account: bool
 
 
-def probes_for(settings: Settings, requirements: Sequence[Requirement]) -> tuple[Probe, ...]:
+@lru_cache(maxsize=64)
+def probes_for(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
     """What to evaluate for every target of a run: each requirement rendered for each env, once."""
     out = []
     seen: set[tuple[str, str]] = set()
@@ -146,7 +147,7 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
     actions = {req.action for req in requirements}
     granted, bounded = ActionIndex(statements, actions), ActionIndex(limits, actions)
     rows: list[CoverageRow] = []
-    for probe in probes if probes is not None else probes_for(settings, requirements):
+    for probe in probes if probes is not None else probes_for(settings, tuple(requirements)):
         req, resource = probe.requirement, probe.resource
         free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
         relevant = granted.relevant(req.action)

@@ -761,10 +761,13 @@ def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> froz
 
 def covers(requirement: str, pattern: str) -> bool:
     """True if the policy resource `pattern` matches every resource the requirement describes."""
-    r_pre, r_suf = _literal_ends(requirement_pattern(requirement))
-    p_pre, p_suf = _literal_ends(policy_pattern(pattern).tokens)
+    r_tokens, p_tokens = requirement_pattern(requirement), policy_pattern(pattern).tokens
+    r_pre, r_suf = _literal_ends(r_tokens)
+    p_pre, p_suf = _literal_ends(p_tokens)
     if not (r_pre.startswith(p_pre) and r_suf.endswith(p_suf)):
         return False  # the requirement has strings that leave the pattern's literal start or end
+    if not _token_regex(p_tokens).fullmatch(_filled(r_tokens)):
+        return False  # nor does it match the requirement's wildcard-filled string
     classes = match_classes(requirement, (pattern,))
     return bool(classes) and all(v[0] for v in classes)
 

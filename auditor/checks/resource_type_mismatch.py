@@ -23,6 +23,7 @@ Fix
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from auditor import awsdata
 from auditor.checks.common import format_globs, needed, summarise
@@ -34,12 +35,16 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "medium"
 
 
+@lru_cache(maxsize=4096)
+def _globs(action: str) -> tuple[str, ...]:
+    return tuple(g for f in awsdata.resource_formats(action) or () for g in format_globs(f))
+
+
 def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
     formats = awsdata.resource_formats(action) or ()
     if not formats:
         return False, ()  # takes only "*", and "*" is not in the statement
-    globs = [g for f in formats for g in format_globs(f)]
-    return any(strict_overlaps(g, r) for g in globs for r in resources), formats
+    return any(strict_overlaps(g, r) for g in _globs(action) for r in resources), formats
 
 
 def check(ctx) -> Iterator[Hit]:
