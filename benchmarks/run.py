@@ -5,7 +5,9 @@
 1. cold start: one small policy, a fresh process each time, the two tools interleaved, median of --runs;
 2. corpus: every policy of the corpus in one process (our engine vs parliament's analyze_policy_string);
 3. peak memory (max RSS) of those corpus processes;
-4. how our cost grows with the number of statements in one policy.
+4. how our cost grows with the number of statements in one policy;
+5. live mode: a group with --live-policies attached policies read from moto (started here, on
+   127.0.0.1; never AWS), on one thread and on the tool's default, with the IAM API calls made.
 It prints a Markdown table and writes it to --output when given. It asserts nothing.
 """
 
@@ -120,16 +122,81 @@ def growth() -> list[tuple[int, float]]:
     return rows
 
 
+def _moto() -> tuple[subprocess.Popen, str]:
+    """moto as a real HTTP server on 127.0.0.1 (never AWS), started for this measurement."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                sys.exit("moto server did not start")
+            time.sleep(0.2)
+
+
+def live(n_policies: int) -> list[tuple[int, int, int, float]]:
+    """A group with `n_policies` attached managed policies, read by `live` from moto: (workers, API calls,
+    policies read, seconds), one thread and the tool's default."""
+    import boto3
+
+    from auditor.sources import aws
+
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"})
+    proc, url = _moto()
+    try:
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
+        iam.create_group(GroupName="Jets")
+        document = SMALL.read_text()
+        for i in range(n_policies):
+            arn = iam.create_policy(PolicyName=f"jets-{i}", PolicyDocument=document)["Policy"]["Arn"]
+            iam.attach_group_policy(GroupName="Jets", PolicyArn=arn)
+        calls = [0]
+        make_client = aws._client
+
+        def counting_client(*args, **kwargs):
+            client = make_client(*args, **kwargs)
+            client.meta.events.register("before-call", lambda **_: calls.__setitem__(0, calls[0] + 1))
+            return client
+
+        aws._client = counting_client
+        rows = []
+        for workers in (1, aws.WORKERS):
+            aws.WORKERS, default = workers, aws.WORKERS
+            calls[0] = 0
+            start = time.perf_counter()
+            principal = aws.fetch_live("group", "Jets", endpoint_url=url)
+            rows.append((workers, calls[0], len(principal.policies), time.perf_counter() - start))
+            aws.WORKERS = default
+        aws._client = make_client
+        return rows
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "iam-policy-corpus")
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--live-policies", type=int, default=1000, help="attached policies of the live-mode group")
     args = parser.parse_args()
 
     c = cold(args.runs)
     k = corpus(args.corpus)
     g = growth()
+    lv = live(args.live_policies)
     n_files = len(list(args.corpus.glob("*.json")))
     lines = [
         f"Benchmark run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]}, "
@@ -149,6 +216,13 @@ def main() -> None:
         "| statements | seconds |",
         "|---|---|",
         *[f"| {n} | {t:.3f} |" for n, t in g],
+        "",
+        f"Live mode: a group with {args.live_policies} attached managed policies, read from moto on 127.0.0.1 "
+        "(`fetch_live`, no audit):",
+        "",
+        "| threads | IAM API calls | policies read | seconds |",
+        "|---|---|---|---|",
+        *[f"| {w} | {n} | {p} | {t:.2f} |" for w, n, p, t in lv],
         "",
     ]
     text = "\n".join(lines)

@@ -139,6 +139,19 @@ def _pages(client, operation: str, key: str, **kwargs) -> Iterator[object]:
         yield from page.get(key, [])
 
 
+WORKERS = 8  # concurrent IAM reads: botocore clients are thread-safe, and standard retries absorb throttling
+
+
+def _concurrently(fn, items: list) -> list:
+    """fn over items on a few threads, results in the items' order; the first error is raised."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
 def _managed(client, arn: str) -> Policy:
     policy = client.get_policy(PolicyArn=arn)["Policy"]
     version = client.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])
@@ -153,10 +166,15 @@ def _own(client, kind: str, name: str) -> tuple[list[Policy], dict]:
     one raises NoSuchEntity, which names it)."""
     key = {NAME_KEY[kind]: name}
     entity = getattr(client, f"get_{kind}")(**key, **({"MaxItems": 1} if kind == "group" else {}))[kind.title()]
-    policies = [_policy(getattr(client, f"get_{kind}_policy")(**key, PolicyName=p)["PolicyDocument"], f"{kind}/{name}/inline/{p}")
-                for p in _pages(client, f"list_{kind}_policies", "PolicyNames", **key)]
-    policies += [_managed(client, p["PolicyArn"])
-                 for p in _pages(client, f"list_attached_{kind}_policies", "AttachedPolicies", **key)]
+    get_inline = getattr(client, f"get_{kind}_policy")
+
+    def inline(policy_name: str) -> Policy:
+        return _policy(get_inline(**key, PolicyName=policy_name)["PolicyDocument"], f"{kind}/{name}/inline/{policy_name}")
+
+    # the lists are paged one call after another; the documents are read concurrently
+    policies = _concurrently(inline, list(_pages(client, f"list_{kind}_policies", "PolicyNames", **key)))
+    attached = [p["PolicyArn"] for p in _pages(client, f"list_attached_{kind}_policies", "AttachedPolicies", **key)]
+    policies += _concurrently(lambda arn: _managed(client, arn), attached)
     return policies, entity
 
 
