@@ -715,7 +715,8 @@ def _union_kind(requirement: str, group: tuple[str, ...]) -> frozenset[bool]:
     if not any(_token_regex(m).fullmatch(witness) for m in members):
         return _SOME  # a string of the requirement that no pattern matches: the union misses it
     try:
-        vectors = _joint_by_segment(r_tokens, list(members))
+        # pattern by pattern and segment by segment while that stays small, else one union automaton
+        vectors = _joint_by_segment(r_tokens, list(members)) if len(members) <= MAX_JOINT else None
         if vectors is None:
             vectors = _search(_compile(r_tokens), [_union(members)], MAX_STATES)
     except _TooBig:
@@ -844,7 +845,39 @@ def _notes(stmt: Statement) -> list[str]:
     return out
 
 
+def _plain_allows(requirement: str, relevant: Sequence[Statement]) -> Verdict | None:
+    """The common case, without match vectors: every statement is an Allow of plain Resource patterns
+    with no condition. Then a statement grants on a class of strings iff its patterns match it, so the
+    action is granted on every string iff one statement covers the requirement or the union of the
+    partial ones does, and the statements that grant anywhere are those that match at all. None
+    when the statements are not all of that kind (the general search below decides)."""
+    kinds = []
+    for stmt in relevant:
+        if stmt.effect != "Allow" or stmt.resources is None or stmt.conditions or any(
+                policy_pattern(p).has_variable for p in stmt.resources):
+            return None
+        kinds.append(_union_kind(requirement, tuple(sorted(set(stmt.resources)))))
+    granting = tuple(s for s, kind in zip(relevant, kinds, strict=True) if kind != _NONE)
+    partial = [s for s, kind in zip(relevant, kinds, strict=True) if kind == _SOME]
+    if _ALL in kinds:
+        status = GRANTED
+    elif not partial:
+        status = MISSING
+    elif len({tuple(sorted(set(s.resources or ()))) for s in partial}) > MAX_JOINT:
+        status = MISSING  # the bound of match_classes: a union of that many is not computed
+    else:
+        union = tuple(sorted({p for s in partial for p in s.resources or ()}))
+        status = GRANTED if _union_kind(requirement, union) == _ALL else MISSING
+    return Verdict(status, granting, (), (), tuple(relevant))
+
+
 def _evaluate_once(action: str, requirement: str, relevant: Sequence[Statement], match: str) -> Verdict:
+    plain = _plain_allows(requirement, relevant) if match == "every" else None
+    return plain if plain is not None else _by_vectors(requirement, relevant, match)
+
+
+def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str) -> Verdict:
+    """The general case: every class of the requirement's strings, every statement's level on it."""
     groups, slots = _groups(relevant)
     classes = group_classes(requirement, groups) if groups else frozenset({()})
     outcomes: set[str] = set()

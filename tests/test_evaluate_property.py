@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.evaluate import (
+    _by_vectors,
     _joint_by_segment,
     _open_vectors,
     _overlap,
     _pair,
+    _plain_allows,
     _product,
     _segment_pair,
     _segmentwise,
@@ -22,6 +24,7 @@ from auditor.evaluate import (
     requirement_pattern,
     strict_overlaps,
 )
+from auditor.model import Statement
 
 ALPHABET = "ab:x"  # x stands for any other character
 STRINGS = ["".join(p) for n in range(7) for p in itertools.product(ALPHABET, repeat=n)]
@@ -128,3 +131,15 @@ def test_group_classes_equal_product_of_patterns(requirement, groups):
 def test_overlap_table_equals_product(a, b):
     ta, tb = requirement_pattern(a), requirement_pattern(b)
     assert _overlap(ta, tb) == any(v[0] for v in _product(ta, [tb])), (a, b)
+
+
+@settings(max_examples=400, deadline=None)
+@given(arn_globs, st.lists(st.lists(arn_globs, min_size=1, max_size=3), min_size=1, max_size=4))
+def test_plain_allows_shortcut_equals_the_vector_search(requirement, resource_lists):
+    statements = [Statement("p.json", i, f"/Statement/{i}", None, "Allow", ("s3:GetObject",), None, tuple(r), None)
+                  for i, r in enumerate(resource_lists)]
+    fast = _plain_allows(requirement, statements)
+    slow = _by_vectors(requirement, statements, "every")
+    assert fast is not None
+    assert (fast.status, fast.granted_by, fast.denied_by, fast.notes, fast.allowing) == (
+        slow.status, slow.granted_by, slow.denied_by, slow.notes, slow.allowing), (requirement, resource_lists)
