@@ -314,63 +314,66 @@ class SourceMap:
         self._text = text
 
     @cached_property
-    def _lines(self) -> dict[str, int]:
-        text = self._text
-        out: dict[str, int] = {}
-        # stack of [container kind, current key or index, pointer of container]
-        stack: list[list] = []
-        line, last = 1, 0  # line number at offset `last`
+    def _root(self) -> tuple[int, object] | None:
+        """The document as a tree of (offset, children): a dict of key → node for an object, a list of
+        nodes for an array, None for a scalar. One pass over the tokens; keys keep their first value."""
+        roots: list[tuple[int, object]] = []
+        stack: list[list] = []  # open containers: [kind, children, current key]
         expecting_key = False
-        for m in _TOKEN.finditer(text):
+        for m in _TOKEN.finditer(self._text):
             tok = m.group()
             first = tok[0]
-            if first in ":,":
-                if first == "," and stack:
-                    top = stack[-1]
-                    if top[0] == "a":
-                        top[1] += 1
-                    else:
-                        expecting_key = True
+            if first == ",":
+                expecting_key = bool(stack) and stack[-1][0] == "o"
+                continue
+            if first == ":":
                 continue
             if first in "}]":
                 if stack:
                     stack.pop()
                 expecting_key = False
                 continue
-            if expecting_key and stack and stack[-1][0] == "o":
+            top = stack[-1] if stack else None
+            if expecting_key and top is not None:
+                key = tok[1:-1] if first == '"' else tok
                 if "\\" in tok:
                     try:
                         key = json.loads(tok)
                     except ValueError:
                         key = tok
-                else:
-                    key = tok[1:-1] if first == '"' else tok
-                stack[-1][1] = key
+                top[2] = key
                 expecting_key = False
                 continue
-            # a value starts here
-            here = f"{stack[-1][2]}/{pointer_escape(stack[-1][1])}" if stack else ""
-            if here not in out:
-                start = m.start()
-                line += text.count("\n", last, start)
-                last = start
-                out[here] = line
+            children: object = {} if first == "{" else [] if first == "[" else None
+            node = (m.start(), children)
+            if top is None:
+                roots.append(node)
+            elif top[0] == "a":
+                top[1].append(node)
+            else:
+                top[1].setdefault(top[2], node)
             if first == "{":
-                stack.append(["o", "", here])
+                stack.append(["o", children, None])
                 expecting_key = True
             elif first == "[":
-                stack.append(["a", 0, here])
-        return out
+                stack.append(["a", children, None])
+        return roots[0] if roots else None
 
     def line(self, ptr: str) -> int | None:
         """The line of the element at `ptr`, or of its nearest ancestor that has one."""
-        try:
-            lines = self._lines
-        except RecursionError:  # pragma: no cover - the scanner is iterative
+        node = self._root
+        if node is None:
             return None
-        while True:
-            if ptr in lines:
-                return lines[ptr]
-            if not ptr:
-                return None
-            ptr = ptr.rsplit("/", 1)[0]
+        for part in ptr.split("/")[1:] if ptr else ():
+            children = node[1]
+            key = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(children, dict):
+                found = children.get(key)
+            elif isinstance(children, list) and key.isdigit() and int(key) < len(children):
+                found = children[int(key)]
+            else:
+                found = None
+            if found is None:
+                break
+            node = found
+        return self._text.count("\n", 0, node[0]) + 1
