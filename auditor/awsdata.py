@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -170,8 +171,9 @@ def access_level(action: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _service_pattern(pattern: str):
-    """A test on lower-cased names: equality, a prefix, or a regular expression where needed."""
+def name_matcher(pattern: str) -> Callable[[str], bool]:
+    """A policy's `*`/`?` pattern (any case) as a test on lower-cased names (services, actions):
+    equality, a prefix, or a regular expression only where needed."""
     low = pattern.lower()
     if "*" not in low and "?" not in low:
         return low.__eq__
@@ -195,14 +197,14 @@ def expand(pattern: str) -> tuple[str, ...]:
         else:
             return ()
     if any(c in service for c in "*?"):
-        fits = _service_pattern(service)
+        fits = name_matcher(service)
         services = sorted(s for s in service_names() if fits(s))
     else:
         services = [service.lower()]
     if "*" not in name and "?" not in name:  # one action: a lookup, not a scan of the service
         found = [service_actions(svc).get(name.lower()) for svc in services]
         return tuple(f"{svc}:{a.name}" for svc, a in zip(services, found, strict=True) if a is not None)
-    fits = _service_pattern(name)
+    fits = name_matcher(name)
     out = []
     for svc in services:
         for key, details in service_actions(svc).items():

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from auditor.awsdata import name_matcher
 from auditor.model import Statement
 
 GRANTED, MISSING, DENIED, CONDITIONAL = "granted", "missing", "denied", "conditional"
@@ -71,28 +72,9 @@ _VAR = re.compile(r"\$\{([^}]*)\}")
 
 # --- actions ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _action_regex(pattern: str) -> re.Pattern[str]:
-    body = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.compile(body, re.IGNORECASE | re.DOTALL)
-
-
-@lru_cache(maxsize=CACHE_SIZE)
-def _action_matcher(pattern: str) -> Callable[[str], bool]:
-    """A test on a lower-cased action: equality or a prefix where that is all the pattern says."""
-    low = pattern.lower()
-    if "*" not in low and "?" not in low:
-        return low.__eq__
-    if "?" not in low and low.find("*") == len(low) - 1:
-        prefix = low[:-1]
-        return lambda action: action.startswith(prefix)
-    rx = _action_regex(pattern)
-    return lambda action: rx.fullmatch(action) is not None
-
-
 def action_matches(pattern: str, action: str) -> bool:
     """`pattern` from a policy (may hold * and ?) against a concrete `service:Name`."""
-    return _action_matcher(pattern)(action.lower())
+    return name_matcher(pattern)(action.lower())
 
 
 def statement_matches_action(stmt: Statement, action: str) -> bool:
@@ -108,8 +90,8 @@ def _pattern_hits(pattern: str, universe: frozenset[str]) -> frozenset[str]:
     if "*" not in pattern and "?" not in pattern:
         low = pattern.lower()
         return frozenset({low}) if low in universe else frozenset()
-    rx = _action_regex(pattern)
-    return frozenset(a for a in universe if rx.fullmatch(a))
+    fits = name_matcher(pattern)
+    return frozenset(a for a in universe if fits(a))
 
 
 _UNIVERSES: dict[frozenset[str], frozenset[str]] = {}
