@@ -36,6 +36,7 @@ class Context:
     catalogue: Catalogue
     requirements: tuple[Requirement, ...]
     coverage: tuple[CoverageRow, ...]
+    action_index: ActionIndex  # which statements name each needed or escalation action
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-run results shared by checks
 
     @cached_property
@@ -47,11 +48,6 @@ class Context:
         """Lower-cased → canonical spelling of every action the selected features need."""
         return {r.action.lower(): r.action for r in self.requirements}
 
-    @cached_property
-    def action_index(self) -> ActionIndex:
-        """Which statements name each needed or escalation action (see ActionIndex)."""
-        escalation = {a for path in self.catalogue.escalations for a in path.actions}
-        return ActionIndex(self.statements, {*self.needed, *escalation, "iam:passrole"})
 
     def naming(self, action: str) -> list[Statement]:
         """The statements whose Action (or NotAction) covers `action`, in order."""
@@ -69,6 +65,12 @@ class Context:
             if stmt.ref == ref:
                 return stmt
         raise KeyError(ref)
+
+
+def action_index(statements: Sequence[Statement], requirements: Sequence[Requirement], catalogue: Catalogue) -> ActionIndex:
+    """One ActionIndex for coverage and the checks: the needed actions, the escalation paths' and PassRole."""
+    escalation = {a.lower() for path in catalogue.escalations for a in path.actions}
+    return ActionIndex(statements, {*(r.action.lower() for r in requirements), *escalation, "iam:passrole"})
 
 
 # --- prefix inference ---------------------------------------------------------------------------
@@ -138,14 +140,17 @@ def probes_for(settings: Settings, requirements: tuple[Requirement, ...]) -> tup
 
 
 def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement],
-                 probes: Sequence[Probe] | None = None) -> tuple[CoverageRow, ...]:
+                 probes: Sequence[Probe] | None = None, index: ActionIndex | None = None) -> tuple[CoverageRow, ...]:
+    """One row per probe. `index`, when given, must cover the target's statements and at least the
+    requirements' actions (the checks' index does)."""
     statements = [s for p in target.policies for s in p.statements]
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
     if not statements and any(p.problems for p in target.policies):
         return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
     actions = {req.action for req in requirements}
-    granted, bounded = ActionIndex(statements, actions), ActionIndex(limits, actions)
+    granted = index if index is not None else ActionIndex(statements, actions)
+    bounded = ActionIndex(limits, actions)
     rows: list[CoverageRow] = []
     for probe in probes if probes is not None else probes_for(settings, tuple(requirements)):
         req, resource = probe.requirement, probe.resource
@@ -183,8 +188,10 @@ def audit_target(
     target: Target, settings: Settings, catalogue: Catalogue, requirements: tuple[Requirement, ...],
     config: Config = NO_CONFIG, probes: Sequence[Probe] | None = None,
 ) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
-    coverage = coverage_for(target, settings, requirements, probes)
-    ctx = Context(target, settings, catalogue, requirements, coverage)
+    statements = tuple(s for p in target.policies for s in p.statements)
+    index = action_index(statements, requirements, catalogue)
+    coverage = coverage_for(target, settings, requirements, probes, index)
+    ctx = Context(target, settings, catalogue, requirements, coverage, index)
     findings: list[Finding] = []
     seen: set[tuple[str, str, str, str]] = set()
     for module in CHECKS:

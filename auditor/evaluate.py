@@ -178,7 +178,7 @@ def policy_pattern(text: str) -> Pattern:
     return Pattern(tuple(tokens), has_variable)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4 * CACHE_SIZE)  # rendered requirements and their region/account candidates
 def requirement_pattern(text: str) -> tuple[Token, ...]:
     """Tokenise a requirement's resource. Its `*` is any name without a colon, `**` any string
     (used for AWS ARN formats whose last part may hold colons). A lone "*" is the literal resource

@@ -36,21 +36,21 @@ def check(ctx) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue
-        unused: list[str] = []
+        unused: dict[str, None] = {}  # in order, without repeats
         hints: set[str] = set()
         for pattern in stmt.actions:
             if "*" in pattern or "?" in pattern or not awsdata.action_exists(pattern):
                 continue  # wildcard-action and unknown-action report these
             if pattern.lower() in need or pattern in unused:
                 continue
-            unused.append(pattern)
+            unused[pattern] = None
             feature = feature_needing(ctx, pattern)
             if feature:
                 hints.add(feature)
         if not unused:
             continue
         word = "action" if len(unused) == 1 else "actions"
-        message = f"{stmt.label} names {len(unused)} {word} no selected Jets feature uses: {summarise(unused)}"
+        message = f"{stmt.label} names {len(unused)} {word} no selected Jets feature uses: {summarise(list(unused))}"
         fix = "remove " + ", ".join(f'"{a}"' for a in unused)
         if hints:
             message += f" (needed by --feature {', '.join(sorted(hints))})"
