@@ -94,6 +94,11 @@ class Catalogue:
                 out.setdefault((version, req.action.lower()), req.feature)
         return out
 
+    @cached_property
+    def escalation_actions(self) -> frozenset[str]:
+        """Every action of every escalation path, lower-cased."""
+        return frozenset(a.lower() for path in self.escalations for a in path.actions)
+
     def feature_needing(self, version: str, action: str) -> str | None:
         """The first feature of this Jets version (selected or not) that needs `action`."""
         return self._features_by_action.get((version, action.lower()))

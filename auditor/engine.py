@@ -59,18 +59,18 @@ class Context:
         """The needed actions (canonical spelling, sorted) that `stmt`'s Action names."""
         return sorted(self.needed[a] for a in self.action_index.actions_of(stmt) if a in self.needed)
 
+    @cached_property
+    def _by_ref(self) -> dict[str, Statement]:
+        return {stmt.ref: stmt for stmt in reversed(self.statements)}  # the first of equal refs wins
+
     def statement(self, ref: str) -> Statement:
         """The statement a coverage row names (refs always come from this target's statements)."""
-        for stmt in self.statements:
-            if stmt.ref == ref:
-                return stmt
-        raise KeyError(ref)
+        return self._by_ref[ref]
 
 
 def action_index(statements: Sequence[Statement], requirements: Sequence[Requirement], catalogue: Catalogue) -> ActionIndex:
     """One ActionIndex for coverage and the checks: the needed actions, the escalation paths' and PassRole."""
-    escalation = {a.lower() for path in catalogue.escalations for a in path.actions}
-    return ActionIndex(statements, {*(r.action.lower() for r in requirements), *escalation, "iam:passrole"})
+    return ActionIndex(statements, {*(r.action.lower() for r in requirements), *catalogue.escalation_actions, "iam:passrole"})
 
 
 # --- prefix inference ---------------------------------------------------------------------------
@@ -154,6 +154,10 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
     rows: list[CoverageRow] = []
     for probe in probes if probes is not None else probes_for(settings, tuple(requirements)):
         req, resource = probe.requirement, probe.resource
+        if not target.boundary and not granted.relevant(req.action):  # no statement names it
+            rows.append(CoverageRow(target.name, req.feature, req.action, resource, MISSING, (), (), (), (),
+                                    req.confidence, req.phases, req.reason, req.evidence))
+            continue
         free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
         relevant = granted.relevant(req.action)
         verdict = evaluate_relevant(req.action, resource, relevant, **free) if relevant else NOTHING

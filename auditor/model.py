@@ -29,7 +29,7 @@ def pointer(*tokens: str | int) -> str:
     return "".join("/" + pointer_escape(t) for t in tokens)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     source: str
     pointer: str = ""

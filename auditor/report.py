@@ -60,7 +60,7 @@ class Target:
         return tuple(p.source for p in self.policies)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoverageRow:
     target: str
     feature: str
@@ -92,7 +92,7 @@ class CoverageRow:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
     """What a check yields. The engine stamps rule id, category and severity."""
 
@@ -105,7 +105,7 @@ class Hit:
     fix: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     category: str
