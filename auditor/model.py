@@ -304,14 +304,18 @@ def parse_policy(text: str, source: str) -> Policy:
 
 # --- line numbers ---------------------------------------------------------------------------------
 
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
 class SourceMap:
-    """Maps RFC 6901 pointers to 1-based line numbers, computed once per document on first use."""
+    """Maps RFC 6901 pointers to 1-based line numbers, on demand: only the containers on a pointer's
+    path are read (valid JSON), or one token scan of the whole text (anything else)."""
 
     def __init__(self, text: str) -> None:
         self._text = text
+        self._containers: dict[int, dict[str, int] | list[int] | None] = {}
 
     @cached_property
     def _root(self) -> tuple[int, object] | None:
@@ -361,6 +365,60 @@ class SourceMap:
 
     def line(self, ptr: str) -> int | None:
         """The line of the element at `ptr`, or of its nearest ancestor that has one."""
+        try:
+            offset = self._offset(ptr)
+        except (ValueError, IndexError, RecursionError):  # not valid JSON: the token scan copes with it
+            offset = self._scanned_offset(ptr)
+        return None if offset is None else self._text.count("\n", 0, offset) + 1
+
+    def _offset(self, ptr: str) -> int | None:
+        """Walk the pointer through the containers on its path only; json's decoder (C) skips each
+        sibling value, so the rest of the document is never tokenised in Python."""
+        at = _WS.match(self._text).end()
+        if at >= len(self._text):
+            return None
+        for part in ptr.split("/")[1:] if ptr else ():
+            children = self._children(at)
+            key = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(children, dict):
+                found = children.get(key)
+            elif isinstance(children, list) and key.isdigit() and int(key) < len(children):
+                found = children[int(key)]
+            else:
+                found = None
+            if found is None:
+                break
+            at = found
+        return at
+
+    def _children(self, start: int) -> dict[str, int] | list[int] | None:
+        """Offsets of the values in the object or array at `start` (keys keep their first value)."""
+        if start in self._containers:
+            return self._containers[start]
+        text, decode = self._text, _DECODER.raw_decode
+        opener = text[start]
+        out: dict[str, int] | list[int] | None = None
+        if opener in "[{":
+            out = [] if opener == "[" else {}
+            at = _WS.match(text, start + 1).end()
+            while text[at] not in "]}":
+                if isinstance(out, dict):
+                    key, at = decode(text, at)
+                    at = _WS.match(text, at).end()
+                    if text[at] != ":":
+                        raise ValueError("expected ':'")
+                    at = _WS.match(text, at + 1).end()
+                    out.setdefault(key, at)
+                else:
+                    out.append(at)
+                _, at = decode(text, at)
+                at = _WS.match(text, at).end()
+                if text[at] == ",":
+                    at = _WS.match(text, at + 1).end()
+        self._containers[start] = out
+        return out
+
+    def _scanned_offset(self, ptr: str) -> int | None:
         node = self._root
         if node is None:
             return None
@@ -376,4 +434,4 @@ class SourceMap:
             if found is None:
                 break
             node = found
-        return self._text.count("\n", 0, node[0]) + 1
+        return node[0]

@@ -98,3 +98,25 @@ def test_decode_text():
     assert decode_text("{}".encode("utf-16")) == ("{}", None)
     text, error = decode_text(b"\xff{}")
     assert text is None and error.startswith("not valid UTF-8")
+
+
+def _pointers(value, at=""):
+    yield at
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield from _pointers(child, f"{at}/{str(key).replace('~', '~0').replace('/', '~1')}")
+
+
+def test_source_map_reads_only_the_path_and_agrees_with_the_token_scan():
+    import json
+
+    from auditor.model import SourceMap
+    from tests.conftest import DOCS
+
+    for path in sorted(DOCS.glob("*.json")):
+        text = path.read_text()
+        smap = SourceMap(text)
+        for ptr in [*_pointers(json.loads(text)), "/Statement/99", "/Nope/0"]:
+            assert smap._offset(ptr) == smap._scanned_offset(ptr), (path.name, ptr)
+    broken = SourceMap('{"Statement": [{"Effect": "Allow",}\n, {"Sid": "x"}]')  # not JSON: the scan answers
+    assert broken.line("/Statement/1/Sid") == 2
