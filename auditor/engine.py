@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from auditor import __version__, awsdata
@@ -13,7 +13,7 @@ from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.config import Config
 from auditor.evaluate import MISSING, ActionIndex, Verdict, evaluate_relevant, statement_matches_action, within_boundary
-from auditor.model import Policy, SourceMap, Statement
+from auditor.model import Location, Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
     CoverageRow,
@@ -176,16 +176,17 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _stamp_lines(findings: list[Finding], policies: Sequence[Policy]) -> list[Finding]:
+def _line_stamper(policies: Sequence[Policy]):
+    """A function that gives a finding's location its line, from the policy it points into."""
     maps = {p.source: SourceMap(p.text) for p in policies}
-    out = []
-    for f in findings:
-        loc = f.location
+
+    def stamp(loc: Location) -> Location:
         smap = maps.get(loc.source)
-        if smap is not None and loc.line is None and loc.pointer:
-            f = replace(f, location=replace(loc, line=smap.line(loc.pointer)))
-        out.append(f)
-    return out
+        if smap is None or loc.line is not None or not loc.pointer:
+            return loc
+        return Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer))
+
+    return stamp
 
 
 def audit_target(
@@ -197,6 +198,7 @@ def audit_target(
     coverage = coverage_for(target, settings, requirements, probes, index)
     ctx = Context(target, settings, catalogue, requirements, coverage, index)
     findings: list[Finding] = []
+    stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str]] = set()
     for module in CHECKS:
         rule = config.rule(module.RULE_ID)
@@ -210,11 +212,11 @@ def audit_target(
                 seen.add(key)
                 findings.append(
                     Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
-                            hit.subject, hit.location, hit.resource, hit.feature, hit.fix)
+                            hit.subject, stamp(hit.location), hit.resource, hit.feature, hit.fix)
                 )
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
-    return _stamp_lines(findings, target.policies), coverage
+    return findings, coverage
 
 
 def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Report:
