@@ -829,28 +829,42 @@ def _notes(stmt: Statement) -> list[str]:
 
 def _plain_allows(requirement: str, relevant: Sequence[Statement]) -> Verdict | None:
     """The common case, without match vectors: every statement is an Allow of plain Resource patterns
-    with no condition. Then a statement grants on a class of strings iff its patterns match it, so the
-    action is granted on every string iff one statement covers the requirement or the union of the
-    partial ones does, and the statements that grant anywhere are those that match at all. None
-    when the statements are not all of that kind (the general search below decides)."""
+    (a Condition is allowed). A statement then grants on a string iff its patterns match it, fully or
+    (with a condition) conditionally. So the action is missing somewhere iff the statements' union
+    misses part of the requirement, conditional somewhere iff the union of those without a condition
+    does, and the statements that grant anywhere are those that match at all. None when the
+    statements are not all of that kind (the general search below decides)."""
     kinds = []
     for stmt in relevant:
-        if stmt.effect != "Allow" or stmt.resources is None or stmt.conditions or any(
-                policy_pattern(p).has_variable for p in stmt.resources):
+        if stmt.effect != "Allow" or stmt.resources is None or any(policy_pattern(p).has_variable for p in stmt.resources):
             return None
         kinds.append(_union_kind(requirement, tuple(sorted(set(stmt.resources)))))
-    granting = tuple(s for s, kind in zip(relevant, kinds, strict=True) if kind != _NONE)
-    partial = [s for s, kind in zip(relevant, kinds, strict=True) if kind == _SOME]
-    if _ALL in kinds:
-        status = GRANTED
-    elif not partial:
+    pairs = list(zip(relevant, kinds, strict=True))
+    matching = [s for s, kind in pairs if kind != _NONE]
+    if not _union_covers(requirement, pairs):
         status = MISSING
-    elif len({tuple(sorted(set(s.resources or ()))) for s in partial}) > MAX_JOINT:
-        status = MISSING  # the bound of match_classes: a union of that many is not computed
+    elif _union_covers(requirement, [(s, kind) for s, kind in pairs if not s.conditions]):
+        status = GRANTED
     else:
-        union = tuple(sorted({p for s in partial for p in s.resources or ()}))
-        status = GRANTED if _union_kind(requirement, union) == _ALL else MISSING
-    return Verdict(status, granting, (), (), tuple(relevant))
+        status = CONDITIONAL
+    notes: list[str] = []
+    if status == CONDITIONAL:
+        for stmt in matching:
+            if stmt.conditions:
+                notes.extend(_notes(stmt))
+        matching.sort(key=lambda s: not s.conditions)  # the conditional grants first
+    return Verdict(status, tuple(matching), (), tuple(dict.fromkeys(notes)), tuple(relevant))
+
+
+def _union_covers(requirement: str, pairs: Sequence[tuple[Statement, frozenset[bool]]]) -> bool:
+    """Do these statements' Resource patterns together cover the requirement? (Each statement with its
+    `_union_kind`.) More than MAX_JOINT partial ones count as not covering, as in match_classes."""
+    if any(kind == _ALL for _, kind in pairs):
+        return True
+    partial = [s for s, kind in pairs if kind == _SOME]
+    if not partial or len({tuple(sorted(set(s.resources or ()))) for s in partial}) > MAX_JOINT:
+        return False
+    return _union_kind(requirement, tuple(sorted({p for s in partial for p in s.resources or ()}))) == _ALL
 
 
 def _evaluate_once(action: str, requirement: str, relevant: Sequence[Statement], match: str) -> Verdict:

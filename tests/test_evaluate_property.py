@@ -24,7 +24,7 @@ from auditor.evaluate import (
     requirement_pattern,
     strict_overlaps,
 )
-from auditor.model import Statement
+from auditor.model import Condition, Statement
 
 ALPHABET = "ab:x"  # x stands for any other character
 STRINGS = ["".join(p) for n in range(7) for p in itertools.product(ALPHABET, repeat=n)]
@@ -133,11 +133,15 @@ def test_overlap_table_equals_product(a, b):
     assert _overlap(ta, tb) == any(v[0] for v in _product(ta, [tb])), (a, b)
 
 
+CONDITION = (Condition("Bool", "aws:SecureTransport", ("true",)),)
+
+
 @settings(max_examples=400, deadline=None)
-@given(arn_globs, st.lists(st.lists(arn_globs, min_size=1, max_size=3), min_size=1, max_size=4))
+@given(arn_globs, st.lists(st.tuples(st.lists(arn_globs, min_size=1, max_size=3), st.booleans()), min_size=1, max_size=4))
 def test_plain_allows_shortcut_equals_the_vector_search(requirement, resource_lists):
-    statements = [Statement("p.json", i, f"/Statement/{i}", None, "Allow", ("s3:GetObject",), None, tuple(r), None)
-                  for i, r in enumerate(resource_lists)]
+    statements = [Statement("p.json", i, f"/Statement/{i}", None, "Allow", ("s3:GetObject",), None, tuple(r), None,
+                            CONDITION if conditional else ())
+                  for i, (r, conditional) in enumerate(resource_lists)]
     fast = _plain_allows(requirement, statements)
     slow = _by_vectors(requirement, statements, "every")
     assert fast is not None
