@@ -309,6 +309,16 @@ _DECODER = json.JSONDecoder()
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
+def _child(children: dict | list | None, part: str):
+    """The member a pointer token names in an object's or an array's children, or None."""
+    key = part.replace("~1", "/").replace("~0", "~")
+    if isinstance(children, dict):
+        return children.get(key)
+    if isinstance(children, list) and key.isdigit() and int(key) < len(children):
+        return children[int(key)]
+    return None
+
+
 class SourceMap:
     """Maps RFC 6901 pointers to 1-based line numbers, on demand: only the containers on a pointer's
     path are read (valid JSON), or one token scan of the whole text (anything else)."""
@@ -378,14 +388,7 @@ class SourceMap:
         if at >= len(self._text):
             return None
         for part in ptr.split("/")[1:] if ptr else ():
-            children = self._children(at)
-            key = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(children, dict):
-                found = children.get(key)
-            elif isinstance(children, list) and key.isdigit() and int(key) < len(children):
-                found = children[int(key)]
-            else:
-                found = None
+            found = _child(self._children(at), part)
             if found is None:
                 break
             at = found
@@ -423,14 +426,7 @@ class SourceMap:
         if node is None:
             return None
         for part in ptr.split("/")[1:] if ptr else ():
-            children = node[1]
-            key = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(children, dict):
-                found = children.get(key)
-            elif isinstance(children, list) and key.isdigit() and int(key) < len(children):
-                found = children[int(key)]
-            else:
-                found = None
+            found = _child(node[1], part)  # type: ignore[arg-type]
             if found is None:
                 break
             node = found
