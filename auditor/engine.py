@@ -48,7 +48,6 @@ class Context:
         """Lower-cased → canonical spelling of every action the selected features need."""
         return {r.action.lower(): r.action for r in self.requirements}
 
-
     def naming(self, action: str) -> list[Statement]:
         """The statements whose Action (or NotAction) covers `action`, in order."""
         if action.lower() in self.action_index:
