@@ -227,7 +227,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     for target in targets:
         found, rows = audit_target(target, settings, catalogue, requirements, config, probes)
         for finding in found:
-            reason = next((i.reason for i in config.ignores if i.matches(finding)), None)
+            reason = next((i.reason for i in config.ignores if i.matches(finding)), None) if config.ignores else None
             if reason is None:
                 findings.append(finding)
             else:

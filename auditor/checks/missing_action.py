@@ -46,6 +46,7 @@ def short_resource(arn: str) -> str:
 
 def check(ctx) -> Iterator[Hit]:
     first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
+    whole = Location(first_source, "")  # one object for every finding about the whole target
     for row in ctx.coverage:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
@@ -62,7 +63,7 @@ def check(ctx) -> Iterator[Hit]:
             if row.notes:
                 message += f" ({'; '.join(row.notes)})"
             fix = f'allow "{row.action}" on "{row.resource}"'
-            location = Location(first_source, "")
+            location = whole
             severity = CONFIDENCE_SEVERITY[row.confidence]
         elif row.status == DENIED:
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}: {row.reason}'
