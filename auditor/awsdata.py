@@ -98,13 +98,13 @@ def service_resource_types(service: str) -> dict[str, tuple[str | None, tuple[st
 
 
 @cache
-def _service_condition_types(service: str) -> dict[str, str]:
-    """Condition key (as the data spells it) → data type, for one service (empty if unknown)."""
+def _service_condition_types(service: str) -> dict[str, tuple[str, ...]]:
+    """Condition key (as the data spells it) → its data type, for one service (empty if unknown)."""
     service = service.lower()
     path = _data_file("conditionKeys", f"{service}.json")
     if service not in service_names() or not path.is_file():
         return {}
-    return {v["key"]: v.get("type", "String") for v in json.loads(path.read_text(encoding="utf-8")).values()}
+    return {v["key"]: (v.get("type", "String"),) for v in json.loads(path.read_text(encoding="utf-8")).values()}
 
 
 @cache
@@ -130,10 +130,7 @@ def condition_key_types(key: str) -> tuple[str, ...] | None:
     service, sep, _ = key.partition(":")
     if not sep:
         return None
-    if service.lower() == "aws":
-        table = _global_condition_types()
-    else:
-        table = {known: (kind,) for known, kind in _service_condition_types(service).items()}
+    table = _global_condition_types() if service.lower() == "aws" else _service_condition_types(service)
     return next((types for known, types in table.items() if condition_key_matches(known, key)), None)
 
 

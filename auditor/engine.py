@@ -12,7 +12,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
 from auditor.config import Config
-from auditor.evaluate import MISSING, ActionIndex, Verdict, evaluate_relevant, statement_matches_action, within_boundary
+from auditor.evaluate import MISSING, ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
 from auditor.model import Location, Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
@@ -24,7 +24,6 @@ from auditor.report import (
 )
 
 NO_CONFIG = Config()
-NOTHING = Verdict(MISSING)  # no statement names the action
 
 
 @dataclass(frozen=True)
@@ -153,13 +152,13 @@ def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requ
     rows: list[CoverageRow] = []
     for probe in probes if probes is not None else probes_for(settings, tuple(requirements)):
         req, resource = probe.requirement, probe.resource
-        if not target.boundary and not granted.relevant(req.action):  # no statement names it
+        relevant = granted.relevant(req.action)
+        if not relevant and not target.boundary:  # no statement names it
             rows.append(CoverageRow(target.name, req.feature, req.action, resource, MISSING, (), (), (), (),
                                     req.confidence, req.phases, req.reason, req.evidence))
             continue
         free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
-        relevant = granted.relevant(req.action)
-        verdict = evaluate_relevant(req.action, resource, relevant, **free) if relevant else NOTHING
+        verdict = evaluate_relevant(req.action, resource, relevant, **free)
         if target.boundary:
             limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action), **free)
             verdict = within_boundary(verdict, limit, boundary_name)

@@ -340,6 +340,7 @@ def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozens
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _segment_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
+    """`_overlap` behind the checks that settle most pairs without the table."""
     if a == (_STAR,) or b == (_STAR,):
         return True
     if not _may_overlap(a, b):
@@ -667,16 +668,22 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
                 joint = _product(r_tokens, p_tokens, MAX_STATES)
         except _TooBig:
             joint = None
+    return _whole_vectors(kinds, partial, joint)
+
+
+def _whole_vectors(kinds: Sequence[frozenset[bool]], partial: list[int],
+                   joint: set[tuple[bool, ...]] | None) -> frozenset[tuple[bool, ...]]:
+    """The match vectors over all patterns (or groups): each settled one's value, and the joint
+    vectors in the partial places. `joint` None means the joint automaton gave up (too many partial
+    patterns or states): assume each matches strings the others do not, and that some strings match
+    none. Conservative: a union of partial grants is then not counted as coverage (never a false
+    "granted"); a Deny that overlaps the requirement still denies."""
     if joint is None:
-        # Too many partial patterns (or states) for the joint automaton: assume each matches strings
-        # the others do not, and that some strings match none. Conservative: a union of partial
-        # grants is then not counted as coverage (never a false "granted"); a Deny that overlaps the
-        # requirement still denies.
         joint = {tuple(j == i for j in range(len(partial))) for i in range(len(partial))}
         joint.add(tuple(False for _ in partial))
     out = set()
     for vector in joint:
-        full = [next(iter(k)) if len(k) == 1 else False for k in kinds]
+        full = [k == _ALL for k in kinds]
         for i, value in zip(partial, vector, strict=True):
             full[i] = value
         out.add(tuple(full))
@@ -722,24 +729,15 @@ def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> froz
     kinds = [_union_kind(requirement, g) for g in groups]
     partial = [i for i, k in enumerate(kinds) if k == _SOME]
     joint: set[tuple[bool, ...]] | None = None
-    if len(partial) == 1:
-        joint = {(True,), (False,)}
-    elif partial and len(partial) <= MAX_JOINT:
+    if len(partial) <= 1:
+        joint = {(True,), (False,)} if partial else {()}
+    elif len(partial) <= MAX_JOINT:
         try:
             members = [_union(tuple(policy_pattern(p).tokens for p in groups[i])) for i in partial]
             joint = _search(_compile(requirement_pattern(requirement)), members, MAX_STATES)
         except _TooBig:
             joint = None
-    if joint is None:  # the conservative reading of match_classes
-        joint = {tuple(j == i for j in range(len(partial))) for i in range(len(partial))}
-        joint.add(tuple(False for _ in partial))
-    out = set()
-    for vector in joint:
-        full = [k == _ALL for k in kinds]
-        for i, value in zip(partial, vector, strict=True):
-            full[i] = value
-        out.add(tuple(full))
-    return frozenset(out)
+    return _whole_vectors(kinds, partial, joint)
 
 
 def covers(requirement: str, pattern: str) -> bool:

@@ -169,16 +169,18 @@ def live(n_policies: int) -> list[tuple[int, int, int, float]]:
             client.meta.events.register("before-call", lambda **_: calls.__setitem__(0, calls[0] + 1))
             return client
 
+        default = aws.WORKERS
         aws._client = counting_client
         rows = []
-        for workers in (1, aws.WORKERS):
-            aws.WORKERS, default = workers, aws.WORKERS
-            calls[0] = 0
-            start = time.perf_counter()
-            principal = aws.fetch_live("group", "Jets", endpoint_url=url)
-            rows.append((workers, calls[0], len(principal.policies), time.perf_counter() - start))
-            aws.WORKERS = default
-        aws._client = make_client
+        try:
+            for workers in (1, default):
+                aws.WORKERS = workers
+                calls[0] = 0
+                start = time.perf_counter()
+                principal = aws.fetch_live("group", "Jets", endpoint_url=url)
+                rows.append((workers, calls[0], len(principal.policies), time.perf_counter() - start))
+        finally:
+            aws.WORKERS, aws._client = default, make_client
         return rows
     finally:
         proc.terminate()

@@ -141,8 +141,10 @@ def type_problem(operator: str, key: str, values: tuple[str, ...]) -> str | None
     bad = next((v for v in values if "${" not in v and not test(v)), None)
     if bad is not None:
         return f'condition value of the wrong type: {key} under {operator} needs {wanted}, not "{bad}"'
-    types = awsdata.condition_key_types(key) if suits else None
-    if types and suits and not suits & set(types):
+    if suits is None:
+        return None  # Null suits every key
+    types = awsdata.condition_key_types(key)
+    if types and not suits & set(types):
         return f"condition operator of the wrong type: {operator} needs {wanted}, but {key} is a {'/'.join(types)} key"
     return None
 
