@@ -7,11 +7,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from types import ModuleType
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS
-from auditor.config import Config
+from auditor.config import Config, RuleSetting
 from auditor.evaluate import MISSING, ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
 from auditor.model import Location, Policy, SourceMap, Statement
 from auditor.report import (
@@ -187,9 +188,15 @@ def _line_stamper(policies: Sequence[Policy]):
     return stamp
 
 
+def enabled_checks(config: Config) -> list[tuple[ModuleType, RuleSetting]]:
+    """The check modules the config leaves on, in registry order, each with its setting."""
+    chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
+    return [(module, rule) for module, rule in chosen if rule.enabled]
+
+
 def audit_target(
     target: Target, settings: Settings, catalogue: Catalogue, requirements: tuple[Requirement, ...],
-    config: Config = NO_CONFIG, probes: Sequence[Probe] | None = None,
+    checks: Sequence[tuple[ModuleType, RuleSetting]], probes: Sequence[Probe] | None = None,
 ) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
     statements = tuple(s for p in target.policies for s in p.statements)
     index = action_index(statements, requirements, catalogue)
@@ -198,10 +205,7 @@ def audit_target(
     findings: list[Finding] = []
     stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str]] = set()
-    for module in CHECKS:
-        rule = config.rule(module.RULE_ID)
-        if not rule.enabled:
-            continue
+    for module, rule in checks:
         try:
             for hit in module.check(ctx):
                 key = (module.RULE_ID, hit.location.source, hit.location.pointer, hit.subject + (hit.resource or ""))
@@ -223,8 +227,9 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
     probes = probes_for(settings, requirements)
+    checks = enabled_checks(config)
     for target in targets:
-        found, rows = audit_target(target, settings, catalogue, requirements, config, probes)
+        found, rows = audit_target(target, settings, catalogue, requirements, checks, probes)
         for finding in found:
             reason = next((i.reason for i in config.ignores if i.matches(finding)), None) if config.ignores else None
             if reason is None:

@@ -740,6 +740,7 @@ def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> froz
     return _whole_vectors(kinds, partial, joint)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def covers(requirement: str, pattern: str) -> bool:
     """True if the policy resource `pattern` matches every resource the requirement describes."""
     r_tokens, p_tokens = requirement_pattern(requirement), policy_pattern(pattern).tokens
@@ -757,16 +758,27 @@ def covers(requirement: str, pattern: str) -> bool:
 def strict_overlaps(a: str, b: str) -> bool:
     """Do two globs share a string when no `*` may cross a colon (ARN structure taken literally)?
     Used to judge resource types, where a region `*` swallowing ":layer:..." would be nonsense."""
+    if a != "*" and b != "*" and "**" not in a and "**" not in b:  # colon for colon, on the strings
+        sa, sb = a.split(":"), b.split(":")
+        return len(sa) == len(sb) and all(_text_segments_overlap(x, y) for x, y in zip(sa, sb, strict=True))
     ta, tb = requirement_pattern(a), requirement_pattern(b)
     if not _may_overlap(ta, tb):
         return False
-    if _CROSSING not in ta and _CROSSING not in tb:
-        sa, sb = _segments(ta), _segments(tb)
-        return len(sa) == len(sb) and all(_segment_overlap(x, y) for x, y in zip(sa, sb, strict=True))
     for one, other in ((ta, tb), (tb, ta)):
         if all(t[0] == "c" for t in one):  # a plain string: one regular-expression match decides
             return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
     return any(v[0] for v in _product(ta, [tb]))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _text_segments_overlap(a: str, b: str) -> bool:
+    """`_segment_overlap` for two colon-free segments as written (no `**`): equal text, a lone star
+    and plain text settle it without tokens."""
+    if a == b or a == "*" or b == "*":
+        return True
+    if not any(c in a or c in b for c in "*?"):
+        return False
+    return _segment_overlap(requirement_pattern(a), requirement_pattern(b))
 
 
 def overlaps(requirement: str, pattern: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from auditor.model import Location, Policy
 
@@ -92,9 +93,9 @@ class CoverageRow:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """What a check yields. The engine stamps rule id, category and severity."""
+class Hit(NamedTuple):
+    """What a check yields. The engine stamps rule id, category and severity. A named tuple, not a
+    dataclass: it lives only between a check and the engine, and a run makes one per finding."""
 
     message: str
     subject: str

@@ -32,15 +32,18 @@ def check(ctx) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.resource_element
         entries = stmt.resource_patterns
+        # only a wildcard entry without policy variables can contain another: found once per statement
+        wild = [(j, o) for j, o in enumerate(entries) if ("*" in o or "?" in o) and not policy_pattern(o).has_variable]
+        listed: set[str] = set()
         for i, res in enumerate(entries):
-            if res in entries[:i]:
+            if res in listed:
                 yield Hit(f'"{res}" is listed twice in {stmt.label}', res, stmt.element_location(element, i),
                           fix=f'delete the second "{res}"')
                 continue
+            listed.add(res)
             if res == "*" or policy_pattern(res).has_variable:
                 continue
-            container = next((o for j, o in enumerate(entries) if j != i and o != res and ("*" in o or "?" in o)
-                              and not policy_pattern(o).has_variable and covers(res, o)), None)
+            container = next((o for j, o in wild if j != i and o != res and covers(res, o)), None)
             if container:
                 yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
                           stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')

@@ -26,6 +26,7 @@ Fix
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING
 from auditor.model import Location
@@ -44,26 +45,32 @@ def short_resource(arn: str) -> str:
     return parts[5] if len(parts) == 6 else arn
 
 
+@lru_cache(maxsize=4096)
+def _missing(action: str, resource: str, reason: str, notes: tuple[str, ...]) -> tuple[str, str]:
+    """Message and fix of a plain missing action: the same for every target that lacks it."""
+    message = f'missing "{action}" on {short_resource(resource)}: {reason}'
+    if notes:
+        message += f" ({'; '.join(notes)})"
+    return message, f'allow "{action}" on "{resource}"'
+
+
 def check(ctx) -> Iterator[Hit]:
     first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
     whole = Location(first_source, "")  # one object for every finding about the whole target
     for row in ctx.coverage:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
-        where = short_resource(row.resource)
         limited = any("permissions boundary" in note for note in row.notes)
-        if row.status == MISSING and row.allowed_by and not limited:
+        if row.status == MISSING and (limited or not row.allowed_by):
+            message, fix = _missing(row.action, row.resource, row.reason, row.notes)
+            yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix)
+            continue
+        where = short_resource(row.resource)
+        if row.status == MISSING:  # a statement allows the action, but not on this resource
             stmt = ctx.statement(row.allowed_by[0])
             message = (f'"{row.action}" is allowed by {stmt.label} but not on {where}: {row.reason}')
             fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
             location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
-            severity = CONFIDENCE_SEVERITY[row.confidence]
-        elif row.status == MISSING:
-            message = f'missing "{row.action}" on {where}: {row.reason}'
-            if row.notes:
-                message += f" ({'; '.join(row.notes)})"
-            fix = f'allow "{row.action}" on "{row.resource}"'
-            location = whole
             severity = CONFIDENCE_SEVERITY[row.confidence]
         elif row.status == DENIED:
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}: {row.reason}'

@@ -36,15 +36,17 @@ SEVERITY = "medium"
 
 
 @lru_cache(maxsize=4096)
-def _globs(action: str) -> tuple[str, ...]:
-    return tuple(g for f in awsdata.resource_formats(action) or () for g in format_globs(f))
+def _formats_fit(formats: tuple[str, ...], resources: tuple[str, ...]) -> bool:
+    """Does some Resource match some ARN of these formats? Keyed by the formats, which the actions of
+    one service mostly share, not by the action."""
+    return any(strict_overlaps(g, r) for f in formats for g in format_globs(f) for r in resources)
 
 
 def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
     formats = awsdata.resource_formats(action) or ()
     if not formats:
         return False, ()  # takes only "*", and "*" is not in the statement
-    return any(strict_overlaps(g, r) for g in _globs(action) for r in resources), formats
+    return _formats_fit(formats, resources), formats
 
 
 def check(ctx) -> Iterator[Hit]:
