@@ -7,7 +7,6 @@ small JSON files, not the 15 MB set.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
@@ -41,17 +40,18 @@ def service_names() -> frozenset[str]:
 
 
 class Action(NamedTuple):
-    """What the checks read of one action: a tuple of shared strings, not the data's dicts (a `*`
-    in a policy loads every service; descriptions and dependent actions are dropped)."""
+    """What the checks read of one action: a small tuple, not the data's dict (a `*` in a policy loads
+    every service; descriptions and dependent actions are dropped)."""
 
     name: str
     access: str | None
     resource_types: tuple[tuple[str, tuple[str, ...]], ...]  # (resource type, its condition keys here)
     condition_keys: tuple[str, ...]
+    formats: tuple[str, ...]  # the ARN formats of those resource types; () when it takes only "*"
 
 
 def _strings(values: object) -> tuple[str, ...]:
-    return tuple(sys.intern(v) for v in values or ())  # type: ignore[union-attr]
+    return tuple(values or ())  # type: ignore[arg-type]
 
 
 @cache
@@ -61,14 +61,16 @@ def service_actions(service: str) -> dict[str, Action]:
     if service not in service_names():
         return {}
     raw = json.loads(_data_file("actions", f"{service}.json").read_text(encoding="utf-8"))
-    return {
-        sys.intern(key): Action(
-            sys.intern(d["name"]), d.get("accessLevel"),
-            tuple((sys.intern(r["name"]), _strings(r.get("conditionKeys"))) for r in d.get("resourceTypes", ())),
-            _strings(d.get("conditionKeys")),
-        )
-        for key, d in raw.items()
-    }
+    arns = service_resource_types(service)
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct set of formats
+    out = {}
+    for key, d in raw.items():
+        found = d.get("resourceTypes", ())
+        types = tuple((r["name"], _strings(r.get("conditionKeys"))) for r in found)
+        formats = tuple(arn for r in found if (arn := arns.get(r["name"].lower(), (None, ()))[0]))
+        out[key] = Action(d["name"], d.get("accessLevel"), types, _strings(d.get("conditionKeys")),
+                          shared.setdefault(formats, formats))
+    return out
 
 
 def service_exists(service: str) -> bool:
@@ -94,7 +96,7 @@ def service_resource_types(service: str) -> dict[str, tuple[str | None, tuple[st
     if service not in service_names():
         return {}
     raw = json.loads(_data_file("resourceTypes", f"{service}.json").read_text(encoding="utf-8"))
-    return {sys.intern(key): (d.get("arn"), _strings(d.get("conditionKeys"))) for key, d in raw.items()}
+    return {key: (d.get("arn"), _strings(d.get("conditionKeys"))) for key, d in raw.items()}
 
 
 @cache
@@ -139,21 +141,11 @@ def action_details(action: str) -> Action | None:
     return service_actions(service).get(name.lower())
 
 
-@lru_cache(maxsize=8192)
 def resource_formats(action: str) -> tuple[str, ...] | None:
     """The ARN formats of the resource types a concrete action takes; () when it takes only "*",
     None when the action is unknown."""
     details = action_details(action)
-    if details is None:
-        return None
-    service = action.partition(":")[0]
-    types = service_resource_types(service)
-    out = []
-    for rtype, _ in details.resource_types:
-        arn = types.get(rtype.lower(), (None, ()))[0]
-        if arn:
-            out.append(arn)
-    return tuple(out)
+    return None if details is None else details.formats
 
 
 @lru_cache(maxsize=4096)

@@ -132,6 +132,7 @@ class ActionIndex:
 class Pattern:
     tokens: tuple[Token, ...]
     has_variable: bool
+    ends: tuple[str, str]  # the literal text before the first wildcard and after the last one
 
 
 def is_iam_variable(name: str) -> bool:
@@ -175,7 +176,8 @@ def policy_pattern(text: str) -> Pattern:
             tokens.append(_CROSSING if ends_segment else _STAR)
         else:
             tokens.append(tok)
-    return Pattern(tuple(tokens), has_variable)
+    frozen = tuple(tokens)
+    return Pattern(frozen, has_variable, _literal_ends(frozen))
 
 
 @lru_cache(maxsize=4 * CACHE_SIZE)  # rendered requirements and their region/account candidates
@@ -215,10 +217,19 @@ def _literal_ends(tokens: tuple[Token, ...]) -> tuple[str, str]:
     return "".join(t[1] for t in tokens[:first]), "".join(t[1] for t in tokens[last + 1:])
 
 
+@lru_cache(maxsize=4 * CACHE_SIZE)
+def requirement_ends(text: str) -> tuple[str, str]:
+    """`_literal_ends` of a requirement, looked up by its text (a token tuple is slow to hash)."""
+    return _literal_ends(requirement_pattern(text))
+
+
 def _may_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     """A cheap necessary condition for two patterns to share a string: compatible literal ends."""
-    ap, as_ = _literal_ends(a)
-    bp, bs = _literal_ends(b)
+    return _ends_agree(_literal_ends(a), _literal_ends(b))
+
+
+def _ends_agree(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    (ap, as_), (bp, bs) = a, b
     return (ap.startswith(bp) or bp.startswith(ap)) and (as_.endswith(bs) or bs.endswith(as_))
 
 
@@ -277,8 +288,9 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
     """Whether `pattern` matches none (False), all (True) or some ({False, True}) of the strings
     the requirement describes."""
     r_tokens = requirement_pattern(requirement)
-    p_tokens = policy_pattern(pattern).tokens
-    if not _may_overlap(r_tokens, p_tokens):
+    policy = policy_pattern(pattern)
+    p_tokens = policy.tokens
+    if not _ends_agree(requirement_ends(requirement), policy.ends):
         return _NONE
     if p_tokens and all(t == _CROSSING for t in p_tokens):
         return _ALL
@@ -743,12 +755,12 @@ def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> froz
 @lru_cache(maxsize=CACHE_SIZE)
 def covers(requirement: str, pattern: str) -> bool:
     """True if the policy resource `pattern` matches every resource the requirement describes."""
-    r_tokens, p_tokens = requirement_pattern(requirement), policy_pattern(pattern).tokens
-    r_pre, r_suf = _literal_ends(r_tokens)
-    p_pre, p_suf = _literal_ends(p_tokens)
+    policy = policy_pattern(pattern)
+    r_pre, r_suf = requirement_ends(requirement)
+    p_pre, p_suf = policy.ends
     if not (r_pre.startswith(p_pre) and r_suf.endswith(p_suf)):
         return False  # the requirement has strings that leave the pattern's literal start or end
-    if not _token_regex(p_tokens).fullmatch(_filled(r_tokens)):
+    if not _token_regex(policy.tokens).fullmatch(_filled(requirement_pattern(requirement))):
         return False  # nor does it match the requirement's wildcard-filled string
     classes = match_classes(requirement, (pattern,))
     return bool(classes) and all(v[0] for v in classes)

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from json.scanner import make_scanner
 
 VALID_EFFECTS = ("Allow", "Deny")
 MAX_ELEMENT = 2048  # IAM caps ARNs at 2,048 characters and action names far lower
@@ -305,7 +306,9 @@ def parse_policy(text: str, source: str) -> Policy:
 # --- line numbers ---------------------------------------------------------------------------------
 
 _WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+_MEMBER = re.compile(r'[ \t\n\r]*("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*')  # "key" : (up to its value)
+_NEXT = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")  # after a value: the comma, if any
+_SCAN = make_scanner(json.JSONDecoder())  # (value, end) at an offset; the C scanner when built
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
@@ -326,6 +329,7 @@ class SourceMap:
     def __init__(self, text: str) -> None:
         self._text = text
         self._containers: dict[int, dict[str, int] | list[int] | None] = {}
+        self._lines: dict[int, int] = {}  # offset of an element already asked about → its line
 
     @cached_property
     def _root(self) -> tuple[int, object] | None:
@@ -376,48 +380,62 @@ class SourceMap:
     def line(self, ptr: str) -> int | None:
         """The line of the element at `ptr`, or of its nearest ancestor that has one."""
         try:
-            offset = self._offset(ptr)
-        except (ValueError, IndexError, RecursionError):  # not valid JSON: the token scan copes with it
+            path = self._path(ptr)
+        except (ValueError, IndexError, StopIteration, RecursionError):  # not JSON: the token scan copes with it
             offset = self._scanned_offset(ptr)
-        return None if offset is None else self._text.count("\n", 0, offset) + 1
+            return None if offset is None else self._text.count("\n", 0, offset) + 1
+        # newlines are counted from the parent's start, whose line is known from its own parent
+        at, line = 0, 1
+        for offset in path:
+            known = self._lines.get(offset)
+            if known is None:
+                known = self._lines[offset] = line + self._text.count("\n", at, offset)
+            at, line = offset, known
+        return line if path else None
 
     def _offset(self, ptr: str) -> int | None:
-        """Walk the pointer through the containers on its path only; json's decoder (C) skips each
+        path = self._path(ptr)
+        return path[-1] if path else None
+
+    def _path(self, ptr: str) -> list[int]:
+        """The offsets of the root and of each container on the pointer's path down to its element
+        (or its nearest ancestor). Only those containers are read: json's scanner (C) skips each
         sibling value, so the rest of the document is never tokenised in Python."""
         at = _WS.match(self._text).end()
         if at >= len(self._text):
-            return None
+            return []
+        path = [at]
         for part in ptr.split("/")[1:] if ptr else ():
             found = _child(self._children(at), part)
             if found is None:
                 break
             at = found
-        return at
+            path.append(at)
+        return path
 
     def _children(self, start: int) -> dict[str, int] | list[int] | None:
         """Offsets of the values in the object or array at `start` (keys keep their first value)."""
         if start in self._containers:
             return self._containers[start]
-        text, decode = self._text, _DECODER.raw_decode
-        opener = text[start]
+        text = self._text
         out: dict[str, int] | list[int] | None = None
-        if opener in "[{":
-            out = [] if opener == "[" else {}
+        if text[start] == "{":
+            out = {}
             at = _WS.match(text, start + 1).end()
-            while text[at] not in "]}":
-                if isinstance(out, dict):
-                    key, at = decode(text, at)
-                    at = _WS.match(text, at).end()
-                    if text[at] != ":":
-                        raise ValueError("expected ':'")
-                    at = _WS.match(text, at + 1).end()
-                    out.setdefault(key, at)
-                else:
-                    out.append(at)
-                _, at = decode(text, at)
-                at = _WS.match(text, at).end()
-                if text[at] == ",":
-                    at = _WS.match(text, at + 1).end()
+            while text[at] != "}":
+                member = _MEMBER.match(text, at)
+                if member is None:
+                    raise ValueError("expected a member")
+                key = member.group(1)
+                at = member.end()
+                out.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
+                at = _NEXT.match(text, _SCAN(text, at)[1]).end()
+        elif text[start] == "[":
+            out = []
+            at = _WS.match(text, start + 1).end()
+            while text[at] != "]":
+                out.append(at)
+                at = _NEXT.match(text, _SCAN(text, at)[1]).end()
         self._containers[start] = out
         return out
 

@@ -113,10 +113,12 @@ def test_source_map_reads_only_the_path_and_agrees_with_the_token_scan():
     from auditor.model import SourceMap
     from tests.conftest import DOCS
 
-    for path in sorted(DOCS.glob("*.json")):
-        text = path.read_text()
+    texts = [path.read_text() for path in sorted(DOCS.glob("*.json"))]
+    texts += [json.dumps(json.loads(texts[0]), separators=(",", ":")),  # compact, and spaced oddly
+              '{ "a\\"b\\u0041" :\t[ 1 ,{"c" :\n"d" } , "e",[ ]] ,"z":2, "x": {}}']
+    for text in texts:
         smap = SourceMap(text)
         for ptr in [*_pointers(json.loads(text)), "/Statement/99", "/Nope/0"]:
-            assert smap._offset(ptr) == smap._scanned_offset(ptr), (path.name, ptr)
+            assert smap._offset(ptr) == smap._scanned_offset(ptr), (text[:40], ptr)
     broken = SourceMap('{"Statement": [{"Effect": "Allow",}\n, {"Sid": "x"}]')  # not JSON: the scan answers
     assert broken.line("/Statement/1/Sid") == 2

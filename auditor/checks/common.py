@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from auditor import awsdata
 from auditor.catalogue import Naming
@@ -44,6 +45,7 @@ def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: st
     return sorted(set(out))
 
 
+@lru_cache(maxsize=4096)
 def probe_arn(action: str) -> str | None:
     """A concrete resource of the action's first resource type that no Jets project creates, or
     "*" for actions that take no resource; None for unknown actions."""
@@ -58,10 +60,11 @@ def probe_arn(action: str) -> str | None:
 
 def granted_beyond_project(ctx, action: str) -> bool:
     """Is `action` granted on a resource outside every Jets project (a probe ARN)?"""
-    probe = probe_arn(action)
+    relevant = ctx.naming(action)
+    probe = probe_arn(action) if relevant else None
     if probe is None:
         return False
-    return evaluate_relevant(action, probe, ctx.naming(action)).status in (GRANTED, CONDITIONAL)
+    return evaluate_relevant(action, probe, relevant).status in (GRANTED, CONDITIONAL)
 
 
 def format_globs(arn_format: str) -> tuple[str, ...]:

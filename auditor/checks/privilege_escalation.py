@@ -34,12 +34,15 @@ SEVERITY = "high"
 
 def check(ctx) -> Iterator[Hit]:
     broad: dict[str, bool] = {}
+
+    def is_broad(action: str) -> bool:
+        if action not in broad:
+            broad[action] = granted_beyond_project(ctx, action)
+        return broad[action]
+
     by_statement: dict[str, list] = {}
     for path in ctx.catalogue.escalations:
-        for action in path.actions:
-            if action not in broad:
-                broad[action] = granted_beyond_project(ctx, action)
-        if not all(broad[a] for a in path.actions):
+        if not all(is_broad(a) for a in path.actions):  # stops at the first action not granted broadly
             continue
         stmt = next(s for s in ctx.naming(path.actions[0]) if s.effect == "Allow")
         by_statement.setdefault(stmt.ref, [stmt]).append(path)
