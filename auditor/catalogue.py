@@ -12,7 +12,7 @@ import re
 import string
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -69,6 +69,7 @@ class Catalogue:
     requirements: tuple[Requirement, ...]
     escalations: tuple[EscalationPath, ...] = ()
     retired_services: frozenset[str] = frozenset()
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # what runs work out from it (engine.plan_for)
 
     @property
     def feature_ids(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from types import ModuleType
 
 from auditor import __version__, awsdata
@@ -34,7 +34,7 @@ class Context:
     target: Target
     settings: Settings
     catalogue: Catalogue
-    requirements: tuple[Requirement, ...]
+    plan: Plan
     coverage: tuple[CoverageRow, ...]
     action_index: ActionIndex  # which statements name each needed or escalation action
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-run results shared by checks
@@ -43,10 +43,14 @@ class Context:
     def statements(self) -> tuple[Statement, ...]:
         return tuple(s for p in self.target.policies for s in p.statements)
 
-    @cached_property
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return self.plan.requirements
+
+    @property
     def needed(self) -> dict[str, str]:
         """Lower-cased → canonical spelling of every action the selected features need."""
-        return {r.action.lower(): r.action for r in self.requirements}
+        return self.plan.needed
 
     def naming(self, action: str) -> list[Statement]:
         """The statements whose Action (or NotAction) covers `action`, in order."""
@@ -65,11 +69,6 @@ class Context:
     def statement(self, ref: str) -> Statement:
         """The statement a coverage row names (refs always come from this target's statements)."""
         return self._by_ref[ref]
-
-
-def action_index(statements: Sequence[Statement], requirements: Sequence[Requirement], catalogue: Catalogue) -> ActionIndex:
-    """One ActionIndex for coverage and the checks: the needed actions, the escalation paths' and PassRole."""
-    return ActionIndex(statements, {*(r.action.lower() for r in requirements), *catalogue.escalation_actions, "iam:passrole"})
 
 
 # --- prefix inference ---------------------------------------------------------------------------
@@ -121,9 +120,15 @@ class Probe:
     free_region: bool
     free_account: bool
 
+    @cached_property
+    def unnamed(self) -> tuple:
+        """The fields of its coverage row after the target's name when no statement names the action."""
+        req = self.requirement
+        return (req.feature, req.action, self.resource, MISSING, (), (), (), (), req.confidence, req.phases,
+                req.reason, req.evidence)
 
-@lru_cache(maxsize=64)
-def probes_for(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
+
+def _probes(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
     """What to evaluate for every target of a run: each requirement rendered for each env, once."""
     out = []
     seen: set[tuple[str, str]] = set()
@@ -138,30 +143,57 @@ def probes_for(settings: Settings, requirements: tuple[Requirement, ...]) -> tup
     return tuple(out)
 
 
-def coverage_for(target: Target, settings: Settings, requirements: Sequence[Requirement],
-                 probes: Sequence[Probe] | None = None, index: ActionIndex | None = None) -> tuple[CoverageRow, ...]:
-    """One row per probe. `index`, when given, must cover the target's statements and at least the
-    requirements' actions (the checks' index does)."""
+@dataclass(frozen=True)
+class Plan:
+    """What every target of a run shares, worked out once (see plan_for)."""
+
+    requirements: tuple[Requirement, ...]
+    probes: tuple[Probe, ...]
+    needed: dict[str, str]  # lower-cased → canonical spelling of every action the requirements need
+    universe: frozenset[str]  # what the ActionIndex answers: the needed actions, the escalation paths', PassRole
+    checks: tuple[tuple[ModuleType, RuleSetting], ...]  # the checks the config leaves on, with their settings
+
+
+MAX_PLANS = 16
+
+
+def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Plan:
+    """The run's Plan, kept in the catalogue's memo: a caller that audits target by target (one run
+    per file) works it out once."""
+    key = ("plan", settings, config)
+    plan = catalogue.memo.get(key)
+    if plan is None:
+        requirements = catalogue.select(settings.jets_version, settings.features)
+        needed = {r.action.lower(): r.action for r in requirements}
+        chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
+        plan = Plan(requirements, _probes(settings, requirements), needed,
+                    frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
+                    tuple((module, rule) for module, rule in chosen if rule.enabled))
+        if len(catalogue.memo) >= MAX_PLANS:
+            catalogue.memo.clear()
+        catalogue.memo[key] = plan
+    return plan
+
+
+def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[CoverageRow, ...]:
+    """One row per probe. `index` covers the target's statements and the plan's universe."""
     statements = [s for p in target.policies for s in p.statements]
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
     if not statements and any(p.problems for p in target.policies):
         return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
-    actions = {req.action for req in requirements}
-    granted = index if index is not None else ActionIndex(statements, actions)
-    bounded = ActionIndex(limits, actions)
+    bounded = ActionIndex(limits, plan.universe) if limits else None
     rows: list[CoverageRow] = []
-    for probe in probes if probes is not None else probes_for(settings, tuple(requirements)):
+    for probe in plan.probes:
         req, resource = probe.requirement, probe.resource
-        relevant = granted.relevant(req.action)
+        relevant = index.relevant(req.action)
         if not relevant and not target.boundary:  # no statement names it
-            rows.append(CoverageRow(target.name, req.feature, req.action, resource, MISSING, (), (), (), (),
-                                    req.confidence, req.phases, req.reason, req.evidence))
+            rows.append(CoverageRow(target.name, *probe.unnamed))
             continue
         free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
         verdict = evaluate_relevant(req.action, resource, relevant, **free)
         if target.boundary:
-            limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action), **free)
+            limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action) if bounded else [], **free)
             verdict = within_boundary(verdict, limit, boundary_name)
         rows.append(
             CoverageRow(
@@ -180,56 +212,46 @@ def _line_stamper(policies: Sequence[Policy]):
     maps = {p.source: SourceMap(p.text) for p in policies}
 
     def stamp(loc: Location) -> Location:
-        smap = maps.get(loc.source)
-        if smap is None or loc.line is not None or not loc.pointer:
+        if not loc.pointer or loc.line is not None:
             return loc
-        return Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer))
+        smap = maps.get(loc.source)
+        return loc if smap is None else Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer))
 
     return stamp
 
 
-def enabled_checks(config: Config) -> list[tuple[ModuleType, RuleSetting]]:
-    """The check modules the config leaves on, in registry order, each with its setting."""
-    chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
-    return [(module, rule) for module, rule in chosen if rule.enabled]
-
-
-def audit_target(
-    target: Target, settings: Settings, catalogue: Catalogue, requirements: tuple[Requirement, ...],
-    checks: Sequence[tuple[ModuleType, RuleSetting]], probes: Sequence[Probe] | None = None,
-) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
+def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
+                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
     statements = tuple(s for p in target.policies for s in p.statements)
-    index = action_index(statements, requirements, catalogue)
-    coverage = coverage_for(target, settings, requirements, probes, index)
-    ctx = Context(target, settings, catalogue, requirements, coverage, index)
+    index = ActionIndex(statements, plan.universe)
+    coverage = coverage_for(target, plan, index)
+    ctx = Context(target, settings, catalogue, plan, coverage, index)
     findings: list[Finding] = []
     stamp = _line_stamper(target.policies)
-    seen: set[tuple[str, str, str, str]] = set()
-    for module, rule in checks:
+    seen: set[tuple[str, str, str, str, str | None]] = set()
+    for module, rule in plan.checks:
+        rule_id, category, severity = module.RULE_ID, module.CATEGORY, rule.severity
         try:
             for hit in module.check(ctx):
-                key = (module.RULE_ID, hit.location.source, hit.location.pointer, hit.subject + (hit.resource or ""))
+                loc = hit.location
+                key = (rule_id, loc.source, loc.pointer, hit.subject, hit.resource)
                 if key in seen:
                     continue
                 seen.add(key)
-                findings.append(
-                    Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
-                            hit.subject, stamp(hit.location), hit.resource, hit.feature, hit.fix)
-                )
+                findings.append(Finding(rule_id, category, severity or hit.severity or module.SEVERITY, hit.message,
+                                        hit.subject, stamp(loc), hit.resource, hit.feature, hit.fix))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
     return findings, coverage
 
 
 def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Report:
-    requirements = catalogue.select(settings.jets_version, settings.features)
+    plan = plan_for(settings, catalogue, config)
     findings: list[Finding] = []
     ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
-    probes = probes_for(settings, requirements)
-    checks = enabled_checks(config)
     for target in targets:
-        found, rows = audit_target(target, settings, catalogue, requirements, checks, probes)
+        found, rows = audit_target(target, settings, catalogue, plan)
         for finding in found:
             reason = next((i.reason for i in config.ignores if i.matches(finding)), None) if config.ignores else None
             if reason is None:

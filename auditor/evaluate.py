@@ -101,10 +101,11 @@ class ActionIndex:
     """The statements that name each of a fixed set of actions, in statement order: every Action
     pattern is matched once against the set, not once per action asked about."""
 
-    def __init__(self, statements: Sequence[Statement], actions: Iterable[str]):
-        universe = frozenset(a.lower() for a in actions)
+    def __init__(self, statements: Sequence[Statement], universe: frozenset[str]):
+        """`universe`: the actions that will be asked about, lower-cased."""
         universe = _UNIVERSES.setdefault(universe, universe)  # one object per set: _pattern_hits keys share it
-        self._by_action: dict[str, list[Statement]] = {a: [] for a in universe}
+        self._universe = universe
+        self._by_action: dict[str, list[Statement]] = {}
         self._by_statement: dict[int, frozenset[str]] = {}
         for stmt in statements:
             hits: set[str] = set()
@@ -113,13 +114,14 @@ class ActionIndex:
             named = frozenset(hits if stmt.actions is not None else universe - hits)
             self._by_statement[id(stmt)] = named
             for action in named:
-                self._by_action[action].append(stmt)
+                self._by_action.setdefault(action, []).append(stmt)
 
     def __contains__(self, action: str) -> bool:
-        return action in self._by_action
+        return action in self._universe
 
     def relevant(self, action: str) -> list[Statement]:
-        return self._by_action[action.lower()]
+        """The statements naming `action` (one of the universe), in statement order."""
+        return self._by_action.get(action.lower(), [])
 
     def actions_of(self, stmt: Statement) -> frozenset[str]:
         """The (lower-cased) actions of the set that `stmt`'s Action names."""

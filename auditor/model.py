@@ -330,6 +330,7 @@ class SourceMap:
         self._text = text
         self._containers: dict[int, dict[str, int] | list[int] | None] = {}
         self._lines: dict[int, int] = {}  # offset of an element already asked about → its line
+        self._last = (0, 1)  # the (offset, line) found last
 
     @cached_property
     def _root(self) -> tuple[int, object] | None:
@@ -384,12 +385,17 @@ class SourceMap:
         except (ValueError, IndexError, StopIteration, RecursionError):  # not JSON: the token scan copes with it
             offset = self._scanned_offset(ptr)
             return None if offset is None else self._text.count("\n", 0, offset) + 1
-        # newlines are counted from the parent's start, whose line is known from its own parent
+        # newlines are counted from the parent's start (whose line is known from its own parent), or
+        # from the last element asked about when that lies between: checks ask in document order
         at, line = 0, 1
         for offset in path:
             known = self._lines.get(offset)
             if known is None:
+                last, last_line = self._last
+                if at < last < offset:
+                    at, line = last, last_line
                 known = self._lines[offset] = line + self._text.count("\n", at, offset)
+                self._last = offset, known
             at, line = offset, known
         return line if path else None
 

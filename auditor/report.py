@@ -61,8 +61,11 @@ class Target:
         return tuple(p.source for p in self.policies)
 
 
-@dataclass(frozen=True, slots=True)
-class CoverageRow:
+class CoverageRow(NamedTuple):
+    """One requirement on one target, and how the policies answer it. A named tuple (immutable, like
+    the dataclasses here) because a run makes one per requirement per target: 94,000 on the AWS
+    corpus, where a frozen dataclass's field-by-field __init__ was 5% of the time."""
+
     target: str
     feature: str
     action: str

@@ -122,3 +122,18 @@ def test_source_map_reads_only_the_path_and_agrees_with_the_token_scan():
             assert smap._offset(ptr) == smap._scanned_offset(ptr), (text[:40], ptr)
     broken = SourceMap('{"Statement": [{"Effect": "Allow",}\n, {"Sid": "x"}]')  # not JSON: the scan answers
     assert broken.line("/Statement/1/Sid") == 2
+
+
+def test_lines_asked_in_any_order_match_a_plain_count():
+    import random
+
+    doc = {"Statement": [{"Action": [f"s3:Get{i}" for i in range(30)], "Resource": ["*", "arn:aws:s3:::x"]}
+                         for _ in range(5)]}
+    text = json.dumps(doc, indent=2)
+    pointers = [f"/Statement/{s}/{key}" for s in range(5) for key in
+                [*(f"Action/{a}" for a in range(30)), "Resource/1", "Resource", ""]]
+    for seed in range(3):
+        random.Random(seed).shuffle(pointers)
+        smap = SourceMap(text)
+        for ptr in pointers:
+            assert smap.line(ptr) == text.count("\n", 0, SourceMap(text)._offset(ptr)) + 1, ptr

@@ -60,8 +60,8 @@ def check(ctx) -> Iterator[Hit]:
     for row in ctx.coverage:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
-        limited = any("permissions boundary" in note for note in row.notes)
-        if row.status == MISSING and (limited or not row.allowed_by):
+        limited = bool(row.notes) and any("permissions boundary" in note for note in row.notes)
+        if row.status == MISSING and (not row.allowed_by or limited):
             message, fix = _missing(row.action, row.resource, row.reason, row.notes)
             yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix)
             continue
