@@ -299,10 +299,10 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
     # fast paths: one side is a plain string, so one regular-expression match decides
     if all(t[0] == "c" for t in r_tokens):
         text = "".join(t[1] for t in r_tokens)
-        return frozenset({_token_regex(p_tokens).fullmatch(text) is not None})
+        return frozenset({_fullmatch(p_tokens, text, policy.ends)})
     if all(t[0] == "c" for t in p_tokens):
         text = "".join(t[1] for t in p_tokens)
-        return _SOME if _token_regex(r_tokens).fullmatch(text) else _NONE
+        return _SOME if _fullmatch(r_tokens, text, requirement_ends(requirement)) else _NONE
     by_segment = _segmentwise(r_tokens, p_tokens)
     if by_segment is not None:
         return by_segment
@@ -507,6 +507,19 @@ def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> fr
     if any(_aligned([r_seg], [p_seg]) == _SOME for r_seg, p_seg in shared):
         return _SOME
     return None
+
+
+def _fullmatch(tokens: tuple[Token, ...], text: str, ends: tuple[str, str] | None = None) -> bool:
+    """Does `text` match the pattern? Its literal ends (`ends` when the caller has them) are compared
+    as strings, and only the part between them is a regular expression: shorter expressions, and
+    far fewer of them to compile (`*`, `*/*`... are shared by most ARN patterns)."""
+    pre, suf = ends if ends is not None else _literal_ends(tokens)
+    if len(pre) == len(tokens):  # no wildcard: each literal token is one character
+        return text == pre
+    end = len(text) - len(suf)
+    if end < len(pre) or not text.startswith(pre) or not text.endswith(suf):
+        return False
+    return _token_regex(tokens[len(pre):len(tokens) - len(suf)]).fullmatch(text, len(pre), end) is not None
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -715,7 +728,7 @@ def _union_kind(requirement: str, group: tuple[str, ...]) -> frozenset[bool]:
     r_tokens = requirement_pattern(requirement)
     members = tuple(policy_pattern(p).tokens for p in some)
     witness = _filled(r_tokens)
-    if not any(_token_regex(m).fullmatch(witness) for m in members):
+    if not any(_fullmatch(policy_pattern(p).tokens, witness, policy_pattern(p).ends) for p in some):
         return _SOME  # a string of the requirement that no pattern matches: the union misses it
     try:
         # pattern by pattern and segment by segment while that stays small, else one union automaton
@@ -762,7 +775,7 @@ def covers(requirement: str, pattern: str) -> bool:
     p_pre, p_suf = policy.ends
     if not (r_pre.startswith(p_pre) and r_suf.endswith(p_suf)):
         return False  # the requirement has strings that leave the pattern's literal start or end
-    if not _token_regex(policy.tokens).fullmatch(_filled(requirement_pattern(requirement))):
+    if not _fullmatch(policy.tokens, _filled(requirement_pattern(requirement)), policy.ends):
         return False  # nor does it match the requirement's wildcard-filled string
     classes = match_classes(requirement, (pattern,))
     return bool(classes) and all(v[0] for v in classes)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from auditor.evaluate import (
     _by_vectors,
+    _fullmatch,
     _joint_by_segment,
     _open_vectors,
     _overlap,
@@ -50,6 +51,13 @@ def test_strict_overlap_agrees_with_brute_force(a, b):
     ra, rb = _token_regex(requirement_pattern(a)), _token_regex(requirement_pattern(b))
     if any(ra.fullmatch(s) and rb.fullmatch(s) for s in STRINGS):
         assert strict_overlaps(a, b), (a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(globs, st.sampled_from(STRINGS))
+def test_fullmatch_by_literal_ends_equals_the_whole_regex(pattern, text):
+    for tokens in (policy_pattern(pattern).tokens, requirement_pattern(pattern)):
+        assert _fullmatch(tokens, text) == (_token_regex(tokens).fullmatch(text) is not None), (pattern, text)
 
 
 # The segment-by-segment shortcut must give exactly what the product search gives, in both directions.
