@@ -148,10 +148,16 @@ def resource_formats(action: str) -> tuple[str, ...] | None:
     return None if details is None else details.formats
 
 
-@lru_cache(maxsize=4096)
 def scopable(pattern: str) -> tuple[str, ...]:
     """The actions an Action pattern expands to that take a resource ARN (not only "*")."""
+    return (_scopable_wildcard if "*" in pattern or "?" in pattern else _scopable)(pattern)
+
+
+def _scopable(pattern: str) -> tuple[str, ...]:
     return tuple(a for a in expand(pattern) if resource_formats(a))
+
+
+_scopable_wildcard = lru_cache(maxsize=4096)(_scopable)  # a wildcard's expansion is worth keeping; one action's is not
 
 
 def access_level(action: str) -> str | None:
@@ -175,10 +181,18 @@ def name_matcher(pattern: str) -> Callable[[str], bool]:
     return lambda name: rx.fullmatch(name) is not None
 
 
-@lru_cache(maxsize=4096)
 def expand(pattern: str) -> tuple[str, ...]:
     """Every current action a policy Action pattern matches, canonically spelled. Service
     wildcards (`*`, `s3*:Get*`) load every service they can match."""
+    if "*" in pattern or "?" in pattern:
+        return _expand_wildcard(pattern)
+    service, sep, name = pattern.partition(":")  # one action: a lookup (no memo to fill with them)
+    found = service_actions(service).get(name.lower()) if sep else None
+    return (f"{service.lower()}:{found.name}",) if found else ()
+
+
+@lru_cache(maxsize=4096)
+def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     service, sep, name = pattern.partition(":")
     if not sep:
         if pattern.strip("*") == "":
@@ -190,7 +204,7 @@ def expand(pattern: str) -> tuple[str, ...]:
         services = sorted(s for s in service_names() if fits(s))
     else:
         services = [service.lower()]
-    if "*" not in name and "?" not in name:  # one action: a lookup, not a scan of the service
+    if "*" not in name and "?" not in name:  # one action of each service: a lookup, not a scan
         found = [service_actions(svc).get(name.lower()) for svc in services]
         return tuple(f"{svc}:{a.name}" for svc, a in zip(services, found, strict=True) if a is not None)
     fits = name_matcher(name)
