@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -519,7 +519,29 @@ def _fullmatch(tokens: tuple[Token, ...], text: str, ends: tuple[str, str] | Non
     end = len(text) - len(suf)
     if end < len(pre) or not text.startswith(pre) or not text.endswith(suf):
         return False
-    return _token_regex(tokens[len(pre):len(tokens) - len(suf)]).fullmatch(text, len(pre), end) is not None
+    return _middle_matcher(tokens[len(pre):len(tokens) - len(suf)])(text, len(pre), end)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _middle_matcher(middle: tuple[Token, ...]) -> Callable[[str, int, int], bool]:
+    """How `_fullmatch` tests the part between a pattern's literal ends, which starts and ends with a
+    wildcard. When every wildcard is a star that may cross colons (`*:*:function:*`, the usual ARN
+    pattern), the literal runs between them are found in order, leftmost first, which is exact for
+    such stars; anything else is a regular expression."""
+    if all(t[0] == "c" or t == _CROSSING for t in middle):
+        runs = [run for run in _chunks(middle) if run]
+
+        def in_order(text: str, start: int, end: int) -> bool:
+            for run in runs:
+                at = text.find(run, start, end)
+                if at < 0:
+                    return False
+                start = at + len(run)
+            return True
+
+        return in_order
+    regex = _token_regex(middle)
+    return lambda text, start, end: regex.fullmatch(text, start, end) is not None
 
 
 @lru_cache(maxsize=CACHE_SIZE)

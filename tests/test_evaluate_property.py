@@ -53,11 +53,21 @@ def test_strict_overlap_agrees_with_brute_force(a, b):
         assert strict_overlaps(a, b), (a, b)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(globs, st.sampled_from(STRINGS))
 def test_fullmatch_by_literal_ends_equals_the_whole_regex(pattern, text):
     for tokens in (policy_pattern(pattern).tokens, requirement_pattern(pattern)):
         assert _fullmatch(tokens, text) == (_token_regex(tokens).fullmatch(text) is not None), (pattern, text)
+
+
+def test_fullmatch_finds_literal_runs_in_order_between_crossing_stars():
+    tokens = policy_pattern("arn:aws:lambda:*:*:function:demo-*").tokens
+    assert _fullmatch(tokens, "arn:aws:lambda:us-east-1:1:function:demo-dev-x")
+    assert _fullmatch(tokens, "arn:aws:lambda:::function:demo-")
+    assert not _fullmatch(tokens, "arn:aws:lambda:us-east-1:1:layer:demo-x")
+    assert _fullmatch(policy_pattern("x:*:b:*:b:*").tokens, "x:1:b:2:b:3")
+    assert _fullmatch(policy_pattern("x:*:b:*:b:*").tokens, "x::b::b:")
+    assert not _fullmatch(policy_pattern("x:*:b:*:b:*").tokens, "x:1:b:3")
 
 
 # The segment-by-segment shortcut must give exactly what the product search gives, in both directions.
