@@ -308,8 +308,6 @@ def parse_policy(text: str, source: str) -> Policy:
 _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*')  # "key" : (up to its value)
 _NEXT = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")  # after a value: the comma, if any
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_STRINGS = re.compile(r'\[[ \t\n\r]*(?:"(?:[^"\\]|\\.)*"[ \t\n\r]*,[ \t\n\r]*)*"(?:[^"\\]|\\.)*"[ \t\n\r]*\]')  # Action lists
 _SCAN = make_scanner(json.JSONDecoder())  # (value, end) at an offset; the C scanner when built
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
@@ -438,8 +436,6 @@ class SourceMap:
                 at = member.end()
                 out.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
                 at = _NEXT.match(text, _SCAN(text, at)[1]).end()
-        elif (strings := _STRINGS.match(text, start)) is not None:  # an array of strings: two regex passes
-            out = [m.start() for m in _STRING.finditer(text, start, strings.end())]
         elif text[start] == "[":
             out = []
             at = _WS.match(text, start + 1).end()
