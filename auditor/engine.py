@@ -208,12 +208,10 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[Covera
 # --- the run ------------------------------------------------------------------------------------
 
 def _line_stamper(policies: Sequence[Policy]):
-    """A function that gives a finding's location its line, from the policy it points into."""
+    """A function that gives a location with a pointer its line, from the policy it points into."""
     maps = {p.source: SourceMap(p.text) for p in policies}
 
     def stamp(loc: Location) -> Location:
-        if not loc.pointer or loc.line is not None:
-            return loc
         smap = maps.get(loc.source)
         return loc if smap is None else Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer))
 
@@ -238,8 +236,10 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                 if key in seen:
                     continue
                 seen.add(key)
+                if loc.pointer and loc.line is None:  # not the whole target, and no line yet
+                    loc = stamp(loc)
                 findings.append(Finding(rule_id, category, severity or hit.severity or module.SEVERITY, hit.message,
-                                        hit.subject, stamp(loc), hit.resource, hit.feature, hit.fix))
+                                        hit.subject, loc, hit.resource, hit.feature, hit.fix))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
     return findings, coverage

@@ -151,6 +151,22 @@ def test_30_mb_policy_is_refused_without_reading_it_all(tmp_path):
     assert doc["findings"][0]["message"] == f"refused: larger than {MAX_BYTES // 2**20} MiB; IAM policies are at most a few KB"
 
 
+def test_reads_stop_one_byte_past_the_limit_whatever_the_file_says_its_size_is(tmp_path):
+    from auditor.sources.file import read_bytes
+
+    small = tmp_path / "small.json"
+    small.write_bytes(b"x" * 10)
+    assert read_bytes(str(small), limit=10) == b"x" * 10
+    small.write_bytes(b"x" * 25)
+    assert read_bytes(str(small), limit=10) == b"x" * 11
+    assert read_bytes("/dev/zero", limit=100) == b"\0" * 101  # a device reports size 0
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"printf '%s' 0123456789abcdef > {fifo}"])
+    assert read_bytes(str(fifo), limit=12) == b"0123456789abc"
+    writer.wait(timeout=10)
+
+
 def test_paths_that_cannot_be_read_exit_2(tmp_path):
     loop = tmp_path / "loop"
     os.symlink(loop, loop)

@@ -44,7 +44,11 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
         raise SourceError(f"{path}: is a directory; pass the policy files in it")
     try:
         with open(path, "rb") as fh:
-            return fh.read(limit + 1)
+            # read(limit + 1) would allocate 2 MiB for every small policy: ask for the file's size + 1
+            # first; only a file that grew, a pipe or a device (size 0) is read on, up to the limit
+            size = min(os.fstat(fh.fileno()).st_size, limit)
+            data = fh.read(size + 1)
+            return data if len(data) <= size else data + fh.read(limit + 1 - len(data))
     except FileNotFoundError as exc:
         raise SourceError(f"{path}: no such file") from exc
     except PermissionError as exc:
