@@ -322,13 +322,26 @@ def _child(children: dict | list | None, part: str):
     return None
 
 
+class _Reading:
+    """An object or array of the document, read as far as the pointers asked so far needed."""
+
+    __slots__ = ("children", "at", "done")
+
+    def __init__(self, children: dict[str, int] | list[int], at: int) -> None:
+        self.children = children  # key or index → offset of its value, for the members read so far
+        self.at = at  # where the next member starts
+        self.done = False
+
+
 class SourceMap:
     """Maps RFC 6901 pointers to 1-based line numbers, on demand: only the containers on a pointer's
-    path are read (valid JSON), or one token scan of the whole text (anything else)."""
+    path are read, as far as the pointer needs (valid JSON), or one token scan of the whole text
+    (anything else)."""
 
     def __init__(self, text: str) -> None:
         self._text = text
-        self._containers: dict[int, dict[str, int] | list[int] | None] = {}
+        self._containers: dict[int, _Reading] = {}  # offset of a container → how far it has been read
+        self._paths: dict[str, list[int]] = {}  # pointer → its _path
         self._lines: dict[int, int] = {}  # offset of an element already asked about → its line
         self._last = (0, 1)  # the (offset, line) found last
 
@@ -404,46 +417,63 @@ class SourceMap:
         return path[-1] if path else None
 
     def _path(self, ptr: str) -> list[int]:
-        """The offsets of the root and of each container on the pointer's path down to its element
-        (or its nearest ancestor). Only those containers are read: json's scanner (C) skips each
-        sibling value, so the rest of the document is never tokenised in Python."""
-        at = _WS.match(self._text).end()
-        if at >= len(self._text):
-            return []
-        path = [at]
-        for part in ptr.split("/")[1:] if ptr else ():
-            found = _child(self._children(at), part)
-            if found is None:
-                break
-            at = found
-            path.append(at)
+        """The offsets of the root and of each value on the pointer's path down to its element (or
+        its nearest ancestor); a pointer's parent path is worked out once for all its children.
+        Only the containers on the path are read, and each only as far as the member asked for;
+        json's scanner (C) skips the sibling values before it."""
+        path = self._paths.get(ptr)
+        if path is not None:
+            return path
+        if not ptr.startswith("/"):  # "" (RFC 6901: any other pointer starts with "/")
+            at = _WS.match(self._text).end()
+            path = [at] if at < len(self._text) else []
+        else:
+            parent, _, part = ptr.rpartition("/")
+            path = self._path(parent)
+            if len(path) == parent.count("/") + 1:  # the parent itself was found
+                found = self._member(path[-1], part.replace("~1", "/").replace("~0", "~"))
+                if found is not None:
+                    path = [*path, found]
+        self._paths[ptr] = path
         return path
 
-    def _children(self, start: int) -> dict[str, int] | list[int] | None:
-        """Offsets of the values in the object or array at `start` (keys keep their first value)."""
-        if start in self._containers:
-            return self._containers[start]
-        text = self._text
-        out: dict[str, int] | list[int] | None = None
-        if text[start] == "{":
-            out = {}
-            at = _WS.match(text, start + 1).end()
-            while text[at] != "}":
-                member = _MEMBER.match(text, at)
-                if member is None:
-                    raise ValueError("expected a member")
-                key = member.group(1)
-                at = member.end()
-                out.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
-                at = _NEXT.match(text, _SCAN(text, at)[1]).end()
-        elif text[start] == "[":
-            out = []
-            at = _WS.match(text, start + 1).end()
-            while text[at] != "]":
-                out.append(at)
-                at = _NEXT.match(text, _SCAN(text, at)[1]).end()
-        self._containers[start] = out
-        return out
+    def _member(self, start: int, key: str) -> int | None:
+        """The offset of the value `key` names in the object or array at `start` (an object's keys
+        keep their first value), reading on from where the last question stopped."""
+        opener = self._text[start]
+        if opener not in "[{":
+            return None
+        reading = self._containers.get(start)
+        if reading is None:
+            reading = self._containers[start] = _Reading({} if opener == "{" else [], _WS.match(self._text, start + 1).end())
+        children = reading.children
+        if isinstance(children, dict):
+            while key not in children and not reading.done:
+                self._read_one(reading, "}")
+            return children.get(key)
+        if not key.isdigit():
+            return None
+        index = int(key)
+        while len(children) <= index and not reading.done:
+            self._read_one(reading, "]")
+        return children[index] if index < len(children) else None
+
+    def _read_one(self, reading: _Reading, closer: str) -> None:
+        """Read the next member (object) or element (array) of a container, or its end."""
+        text, at = self._text, reading.at
+        if text[at] == closer:
+            reading.done = True
+            return
+        if isinstance(reading.children, dict):
+            member = _MEMBER.match(text, at)
+            if member is None:
+                raise ValueError("expected a member")
+            key = member.group(1)
+            at = member.end()
+            reading.children.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
+        else:
+            reading.children.append(at)
+        reading.at = _NEXT.match(text, _SCAN(text, at)[1]).end()
 
     def _scanned_offset(self, ptr: str) -> int | None:
         node = self._root
