@@ -296,7 +296,7 @@ def _pair(requirement: str, pattern: str) -> frozenset[bool]:
         return _NONE
     if p_tokens and all(t == _CROSSING for t in p_tokens):
         return _ALL
-    # fast paths: one side is a plain string, so one regular-expression match decides
+    # fast paths: one side is a plain string, so one match decides
     if all(t[0] == "c" for t in r_tokens):
         text = "".join(t[1] for t in r_tokens)
         return frozenset({_fullmatch(p_tokens, text, policy.ends)})
@@ -511,8 +511,8 @@ def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> fr
 
 def _fullmatch(tokens: tuple[Token, ...], text: str, ends: tuple[str, str] | None = None) -> bool:
     """Does `text` match the pattern? Its literal ends (`ends` when the caller has them) are compared
-    as strings, and only the part between them is a regular expression: shorter expressions, and
-    far fewer of them to compile (`*`, `*/*`... are shared by most ARN patterns)."""
+    as strings, and only the part between them is matched by `_middle_matcher`: most ARN patterns
+    then need no regular expression, and the others a short one."""
     pre, suf = ends if ends is not None else _literal_ends(tokens)
     if len(pre) == len(tokens):  # no wildcard: each literal token is one character
         return text == pre
@@ -748,9 +748,10 @@ def _union_kind(requirement: str, group: tuple[str, ...]) -> frozenset[bool]:
     if len(some) <= 1:
         return _SOME if some else _NONE
     r_tokens = requirement_pattern(requirement)
-    members = tuple(policy_pattern(p).tokens for p in some)
+    patterns = [policy_pattern(p) for p in some]
+    members = tuple(p.tokens for p in patterns)
     witness = _filled(r_tokens)
-    if not any(_fullmatch(policy_pattern(p).tokens, witness, policy_pattern(p).ends) for p in some):
+    if not any(_fullmatch(p.tokens, witness, p.ends) for p in patterns):
         return _SOME  # a string of the requirement that no pattern matches: the union misses it
     try:
         # pattern by pattern and segment by segment while that stays small, else one union automaton
