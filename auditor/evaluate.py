@@ -832,8 +832,9 @@ def _text_segments_overlap(a: str, b: str) -> bool:
 
 
 def overlaps(requirement: str, pattern: str) -> bool:
-    """True if the policy resource `pattern` matches at least one resource the requirement describes."""
-    return any(v[0] for v in match_classes(requirement, (pattern,)))
+    """True if the policy resource `pattern` matches at least one resource the requirement describes
+    (`_pair` says so on its own: "some" means some strings match; no joint search is needed)."""
+    return True in _pair(requirement, pattern)
 
 
 # --- verdicts ---------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from auditor.evaluate import (
     _segmentwise,
     _token_regex,
     group_classes,
+    match_classes,
+    overlaps,
     policy_pattern,
     requirement_pattern,
     strict_overlaps,
@@ -165,3 +167,9 @@ def test_plain_allows_shortcut_equals_the_vector_search(requirement, resource_li
     assert fast is not None
     assert (fast.status, fast.granted_by, fast.denied_by, fast.notes, fast.allowing) == (
         slow.status, slow.granted_by, slow.denied_by, slow.notes, slow.allowing), (requirement, resource_lists)
+
+
+@settings(max_examples=400, deadline=None)
+@given(arn_globs, arn_globs)
+def test_overlaps_by_pair_equals_the_match_vectors(requirement, pattern):
+    assert overlaps(requirement, pattern) == any(v[0] for v in match_classes(requirement, (pattern,))), (requirement, pattern)

@@ -34,15 +34,16 @@ def feature_needing(ctx, action: str) -> str | None:
 
 def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> list[str]:
     """Resource patterns of the selected requirements for these actions, rendered for any env
-    (env "*") and the audit's prefix (or `project`)."""
-    wanted = {a.lower() for a in actions}
-    s = ctx.settings
-    naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
-    out = []
-    for req in ctx.requirements:
-        if req.action.lower() in wanted:
-            out.append(naming.render(req.resource))
-    return sorted(set(out))
+    (env "*") and the audit's prefix (or `project`). Kept per target: statements repeat action sets."""
+    wanted = frozenset(a.lower() for a in actions)
+    key = ("rendered", wanted, project, env)
+    found = ctx.memo.get(key)
+    if found is None:
+        s = ctx.settings
+        naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
+        found = ctx.memo[key] = sorted({naming.render(req.resource) for req in ctx.requirements
+                                        if req.action.lower() in wanted})
+    return list(found)
 
 
 @lru_cache(maxsize=4096)
