@@ -449,13 +449,19 @@ def _by_shape(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozenset[b
     return _SOME if _can_start(r_seg, text) else _NONE
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _starred(tokens: tuple[Token, ...]) -> tuple[tuple[Token, ...], ...]:
+    """A pattern's segments with every star bound to its segment, as when it lines up colon for colon."""
+    return tuple(tuple(_STAR if t == _CROSSING else t for t in seg) for seg in _segments(tokens))
+
+
 def _aligned(r_segs: Sequence[tuple[Token, ...]], p_segs: Sequence[tuple[Token, ...]]) -> frozenset[bool]:
-    """Segment i of the pattern against segment i of the requirement, for every i. The requirement's
-    strings are every combination of its segments' strings, so: none if one segment never matches,
-    all if every segment always matches, else some."""
+    """Segment i of the pattern (its stars bound to the segment, see _starred) against segment i of
+    the requirement, for every i. The requirement's strings are every combination of its segments'
+    strings, so: none if one segment never matches, all if every segment always matches, else some."""
     outcome = _ALL
     for r_seg, p_seg in zip(r_segs, p_segs, strict=True):
-        found = _segment_pair(r_seg, tuple(_STAR if t == _CROSSING else t for t in p_seg))
+        found = _segment_pair(r_seg, p_seg)
         if found == _NONE:
             return _NONE
         if found == _SOME:
@@ -480,8 +486,9 @@ def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> fr
     extra = len(r_segs) - len(p_segs)
     if extra < 0:
         return _NONE  # the pattern needs more colons than any of the strings has
+    flat = _starred(p_tokens)
     if extra == 0:
-        return _aligned(r_segs, p_segs)
+        return _aligned(r_segs, flat)
     ends = [i for i, seg in enumerate(p_segs) if seg and seg[-1] == _CROSSING]
     if not ends:
         return _NONE
@@ -491,7 +498,7 @@ def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> fr
     for spread in _spreads(extra, len(ends)):
         widened: list[tuple[Token, ...]] = []
         absorbed = dict(zip(ends, spread, strict=True))
-        for i, seg in enumerate(p_segs):
+        for i, seg in enumerate(flat):
             widened.append(seg)
             widened.extend([(_STAR,)] * absorbed.get(i, 0))
         found = _aligned(r_segs, widened)
@@ -503,7 +510,7 @@ def _segmentwise(r_tokens: tuple[Token, ...], p_tokens: tuple[Token, ...]) -> fr
     # Several partial alternatives: their union misses strings if a segment they all share (up to the
     # first segment-ending star, and after the last) misses some; otherwise it is for the product.
     first, last = ends[0], ends[-1]
-    shared = [*zip(r_segs[:first + 1], p_segs[:first + 1], strict=True), *zip(r_segs[last + 1 + extra:], p_segs[last + 1:], strict=True)]
+    shared = [*zip(r_segs[:first + 1], flat[:first + 1], strict=True), *zip(r_segs[last + 1 + extra:], flat[last + 1:], strict=True)]
     if any(_aligned([r_seg], [p_seg]) == _SOME for r_seg, p_seg in shared):
         return _SOME
     return None
@@ -646,12 +653,12 @@ def _joint_by_segment(r_tokens: tuple[Token, ...], p_tokens: list[tuple[Token, .
     if _CROSSING in r_tokens:
         return None
     r_segs = _segments(r_tokens)
-    p_segs = [_segments(p) for p in p_tokens]
+    p_segs = [_starred(p) for p in p_tokens]
     if any(len(segs) != len(r_segs) for segs in p_segs):
         return None
     vectors = {tuple(True for _ in p_tokens)}
     for i, r_seg in enumerate(r_segs):
-        here = _segment_vectors(r_seg, tuple(tuple(_STAR if t == _CROSSING else t for t in segs[i]) for segs in p_segs))
+        here = _segment_vectors(r_seg, tuple(segs[i] for segs in p_segs))
         vectors = {tuple(a and b for a, b in zip(v, w, strict=True)) for v in vectors for w in here}
     return vectors
 
