@@ -362,6 +362,10 @@ def _segment_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
     for one, other in ((a, b), (b, a)):
         if all(t[0] == "c" for t in one):
             return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
+    if _ONE not in a and _ONE not in b:
+        # Two globs with stars only, whose literal ends agree, always share a string: the longer
+        # start, then a's inner runs, then b's, then the longer end.
+        return True
     return _overlap(a, b)
 
 

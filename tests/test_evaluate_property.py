@@ -17,6 +17,7 @@ from auditor.evaluate import (
     _pair,
     _plain_allows,
     _product,
+    _segment_overlap,
     _segment_pair,
     _segmentwise,
     _token_regex,
@@ -173,3 +174,13 @@ def test_plain_allows_shortcut_equals_the_vector_search(requirement, resource_li
 @given(arn_globs, arn_globs)
 def test_overlaps_by_pair_equals_the_match_vectors(requirement, pattern):
     assert overlaps(requirement, pattern) == any(v[0] for v in match_classes(requirement, (pattern,))), (requirement, pattern)
+
+
+segment_globs = st.text(alphabet="ab*?", min_size=1, max_size=6).filter(lambda g: g != "*" and "**" not in g)
+
+
+@settings(max_examples=600, deadline=None)
+@given(segment_globs, segment_globs)
+def test_segment_overlap_shortcuts_equal_the_star_table(a, b):
+    ta, tb = requirement_pattern(a), requirement_pattern(b)
+    assert _segment_overlap(ta, tb) == _overlap(ta, tb), (a, b)
