@@ -341,13 +341,13 @@ def _segment_pair(r_seg: tuple[Token, ...], p_seg: tuple[Token, ...]) -> frozens
     if not _may_overlap(r_seg, p_seg):
         return _NONE
     if all(t[0] == "c" for t in r_seg):
-        return _ALL if _token_regex(p_seg).fullmatch("".join(t[1] for t in r_seg)) else _NONE
+        return _ALL if _fullmatch(p_seg, "".join(t[1] for t in r_seg)) else _NONE
     if all(t[0] == "c" for t in p_seg):
-        return _SOME if _token_regex(r_seg).fullmatch("".join(t[1] for t in p_seg)) else _NONE
+        return _SOME if _fullmatch(r_seg, "".join(t[1] for t in p_seg)) else _NONE
     found = _by_shape(r_seg, p_seg)
     if found is not None:
         return found
-    if not _token_regex(p_seg).fullmatch(_filled(r_seg)):  # a string of the requirement it misses
+    if not _fullmatch(p_seg, _filled(r_seg)):  # a string of the requirement it misses
         return _SOME if _overlap(r_seg, p_seg) else _NONE
     return frozenset(v[0] for v in _product(r_seg, [p_seg]))
 
@@ -361,7 +361,7 @@ def _segment_overlap(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
         return False
     for one, other in ((a, b), (b, a)):
         if all(t[0] == "c" for t in one):
-            return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
+            return _fullmatch(other, "".join(t[1] for t in one))
     if _ONE not in a and _ONE not in b:
         # Two globs with stars only, whose literal ends agree, always share a string: the longer
         # start, then a's inner runs, then b's, then the longer end.
@@ -826,8 +826,8 @@ def strict_overlaps(a: str, b: str) -> bool:
     if not _may_overlap(ta, tb):
         return False
     for one, other in ((ta, tb), (tb, ta)):
-        if all(t[0] == "c" for t in one):  # a plain string: one regular-expression match decides
-            return _token_regex(other).fullmatch("".join(t[1] for t in one)) is not None
+        if all(t[0] == "c" for t in one):  # a plain string: one match decides
+            return _fullmatch(other, "".join(t[1] for t in one))
     return any(v[0] for v in _product(ta, [tb]))
 
 
@@ -910,7 +910,7 @@ def _plain_allows(requirement: str, relevant: Sequence[Statement]) -> Verdict | 
     for stmt in relevant:
         if stmt.effect != "Allow" or stmt.resources is None or any(policy_pattern(p).has_variable for p in stmt.resources):
             return None
-        kinds.append(_union_kind(requirement, tuple(sorted(set(stmt.resources)))))
+        kinds.append(_union_kind(requirement, _resource_group(stmt)))
     pairs = list(zip(relevant, kinds, strict=True))
     matching = [s for s, kind in pairs if kind != _NONE]
     if not _union_covers(requirement, pairs):
@@ -928,13 +928,18 @@ def _plain_allows(requirement: str, relevant: Sequence[Statement]) -> Verdict | 
     return Verdict(status, tuple(matching), (), tuple(dict.fromkeys(notes)), tuple(relevant))
 
 
+def _resource_group(stmt: Statement) -> tuple[str, ...]:
+    """A statement's Resource patterns as one group: sorted, without repeats (how _union_kind keys them)."""
+    return tuple(sorted(set(stmt.resources or ())))
+
+
 def _union_covers(requirement: str, pairs: Sequence[tuple[Statement, frozenset[bool]]]) -> bool:
     """Do these statements' Resource patterns together cover the requirement? (Each statement with its
     `_union_kind`.) More than MAX_JOINT partial ones count as not covering, as in match_classes."""
     if any(kind == _ALL for _, kind in pairs):
         return True
     partial = [s for s, kind in pairs if kind == _SOME]
-    if not partial or len({tuple(sorted(set(s.resources or ()))) for s in partial}) > MAX_JOINT:
+    if not partial or len({_resource_group(s) for s in partial}) > MAX_JOINT:
         return False
     return _union_kind(requirement, tuple(sorted({p for s in partial for p in s.resources or ()}))) == _ALL
 

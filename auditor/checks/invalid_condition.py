@@ -71,22 +71,21 @@ def key_problem(key: str, actions: tuple[str, ...] | None) -> str | None:
     return None
 
 
-def _number(value: str) -> bool:
+def _parses(parse: Callable[[str], object], value: str) -> bool:
+    """Does `parse` take the value without a ValueError?"""
     try:
-        float(value)
+        parse(value)
     except ValueError:
         return False
     return True
+
+
+def _number(value: str) -> bool:
+    return _parses(float, value)
 
 
 def _date(value: str) -> bool:
-    if value.isdigit():
-        return True  # epoch seconds
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return value.isdigit() or _parses(datetime.fromisoformat, value)  # epoch seconds, or ISO 8601
 
 
 def _bool(value: str) -> bool:
@@ -94,19 +93,11 @@ def _bool(value: str) -> bool:
 
 
 def _ip(value: str) -> bool:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return False
-    return True
+    return _parses(lambda v: ipaddress.ip_network(v, strict=False), value)
 
 
 def _binary(value: str) -> bool:
-    try:
-        base64.b64decode(value, validate=True)
-    except ValueError:
-        return False
-    return True
+    return _parses(lambda v: base64.b64decode(v, validate=True), value)  # binascii.Error is a ValueError
 
 
 # operator family → (value test, what the values must be, key types it suits (None: any key))
