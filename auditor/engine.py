@@ -36,12 +36,9 @@ class Context:
     catalogue: Catalogue
     plan: Plan
     coverage: tuple[CoverageRow, ...]
+    statements: tuple[Statement, ...]  # the target's, in order
     action_index: ActionIndex  # which statements name each needed or escalation action
-    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-run results shared by checks
-
-    @cached_property
-    def statements(self) -> tuple[Statement, ...]:
-        return tuple(s for p in self.target.policies for s in p.statements)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-target results shared by checks
 
     @property
     def requirements(self) -> tuple[Requirement, ...]:
@@ -177,10 +174,9 @@ def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFI
 
 def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[CoverageRow, ...]:
     """One row per probe. `index` covers the target's statements and the plan's universe."""
-    statements = [s for p in target.policies for s in p.statements]
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
-    if not statements and any(p.problems for p in target.policies):
+    if not any(p.statements for p in target.policies) and any(p.problems for p in target.policies):
         return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
     bounded = ActionIndex(limits, plan.universe) if limits else None
     rows: list[CoverageRow] = []
@@ -223,7 +219,7 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
     coverage = coverage_for(target, plan, index)
-    ctx = Context(target, settings, catalogue, plan, coverage, index)
+    ctx = Context(target, settings, catalogue, plan, coverage, statements, index)
     findings: list[Finding] = []
     stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str, str | None]] = set()

@@ -30,6 +30,11 @@ def pointer(*tokens: str | int) -> str:
     return "".join("/" + pointer_escape(t) for t in tokens)
 
 
+def pointer_unescape(token: str) -> str:
+    """The key or index a pointer token names (RFC 6901: ~1 is "/", ~0 is "~")."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     source: str
@@ -314,7 +319,7 @@ _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 def _child(children: dict | list | None, part: str):
     """The member a pointer token names in an object's or an array's children, or None."""
-    key = part.replace("~1", "/").replace("~0", "~")
+    key = pointer_unescape(part)
     if isinstance(children, dict):
         return children.get(key)
     if isinstance(children, list) and key.isdigit() and int(key) < len(children):
@@ -431,7 +436,7 @@ class SourceMap:
             parent, _, part = ptr.rpartition("/")
             path = self._path(parent)
             if len(path) == parent.count("/") + 1:  # the parent itself was found
-                found = self._member(path[-1], part.replace("~1", "/").replace("~0", "~"))
+                found = self._member(path[-1], pointer_unescape(part))
                 if found is not None:
                     path = [*path, found]
         self._paths[ptr] = path

@@ -22,11 +22,6 @@ def summarise(items: Sequence[str], limit: int = 5) -> str:
     return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
 
 
-def needed(ctx) -> dict[str, str]:
-    """Lower-cased → canonical spelling of every action the selected features need."""
-    return ctx.needed
-
-
 def feature_needing(ctx, action: str) -> str | None:
     """A feature of this Jets version (selected or not) that needs `action`."""
     return ctx.catalogue.feature_needing(ctx.settings.jets_version, action)

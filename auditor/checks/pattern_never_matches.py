@@ -30,10 +30,6 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "medium"
 
 
-def jets_actions(ctx, stmt) -> list[str]:
-    return ctx.needed_by(stmt)
-
-
 def usable(resource: str) -> bool:
     return resource != "*" and "${" not in resource and "$" not in resource.replace("${", "")
 
@@ -44,7 +40,7 @@ def jets_resources(ctx) -> Iterator[tuple]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None:
             continue
-        actions = jets_actions(ctx, stmt)
+        actions = ctx.needed_by(stmt)
         if not actions:
             continue
         anywhere = rendered(ctx, actions, project="*")

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor import awsdata
-from auditor.checks.common import format_globs, needed, summarise
+from auditor.checks.common import format_globs, summarise
 from auditor.evaluate import policy_pattern, strict_overlaps
 from auditor.report import Hit
 
@@ -50,7 +50,7 @@ def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...
 
 
 def check(ctx) -> Iterator[Hit]:
-    need = needed(ctx)
+    need = ctx.needed
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue

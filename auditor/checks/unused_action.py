@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.common import feature_needing, needed, summarise
+from auditor.checks.common import feature_needing, summarise
 from auditor.report import Hit
 
 RULE_ID = "unused-action"
@@ -32,7 +32,7 @@ SEVERITY = "low"
 
 
 def check(ctx) -> Iterator[Hit]:
-    need = needed(ctx)
+    need = ctx.needed
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue

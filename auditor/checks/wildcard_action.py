@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.common import needed, summarise
+from auditor.checks.common import summarise
 from auditor.report import Hit
 
 RULE_ID = "wildcard-action"
@@ -37,7 +37,7 @@ RISKY_LEVELS = ("Write", "Permissions management", "Tagging")
 
 
 def check(ctx) -> Iterator[Hit]:
-    need = needed(ctx)
+    need = ctx.needed
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue
