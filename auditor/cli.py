@@ -249,7 +249,8 @@ def _principal(group: str | None, user: str | None, role: str | None) -> tuple[s
 
 @app.command("file")
 def file_command(
-    paths: Annotated[list[str] | None, typer.Argument(help="Policy JSON files; '-' reads standard input.")] = None,
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Policy JSON files, Terraform .tf files or plan JSON, CloudFormation/SAM/CDK templates; '-' reads standard input.")] = None,
     prefix: PrefixOpt = None,
     env: EnvOpt = None,
     jets_version: VersionOpt = None,
@@ -261,9 +262,11 @@ def file_command(
     combine: Annotated[bool | None, typer.Option(
         "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = None,
     skip_non_policies: Annotated[bool, typer.Option(
-        "--skip-non-policies", help="Quietly skip JSON files that are not IAM policies (package.json, ...); for hooks.")] = False,
+        "--skip-non-policies", help="Quietly skip files that are not IAM policies (package.json, a .tf or template "
+                                    "with no IAM policy, ...); for hooks.")] = False,
     auth_details: Annotated[str | None, typer.Option(
-        "--auth-details", help="Output of `aws iam get-account-authorization-details`; audit --group/--user/--role from it.")] = None,
+        "--auth-details", help="Output of `aws iam get-account-authorization-details`: audit --group/--user/--role from "
+                               "it, or, with files, take the managed policies they attach by ARN from it.")] = None,
     group: GroupOpt = None,
     user: UserOpt = None,
     role: RoleOpt = None,
@@ -273,43 +276,44 @@ def file_command(
     verbose: VerboseOpt = False,
     output: OutputOpt = None,
 ) -> None:
-    """Audit policy files (or a principal in a saved authorization-details file) against the Jets catalogue."""
+    """Audit policy files, Terraform files and plans, CloudFormation templates (or a principal in a saved
+    authorization-details file) against the Jets catalogue."""
     from auditor.report import Target
-    from auditor.sources.file import SourceError, read_policies
+    from auditor.sources.file import SourceError
+    from auditor.sources.targets import SelectionError, load
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=fail_on, combine=combine, project_path=project)
-        if auth_details is not None:
-            if paths:
-                raise AuditError("give policy files or --auth-details, not both")
-            principal = _from_details(auth_details, *_principal(group, user, role))
+        named = _principal(group, user, role) if (group or user or role) is not None else None
+        if auth_details is not None and not paths:
+            if named is None:
+                raise AuditError("name exactly one principal: --group NAME, --user NAME or --role NAME")
+            principal = _from_details(auth_details, *named)
             targets = [Target(principal.kind, principal.name, principal.policies, principal.boundary)]
             policies = list(principal.policies)
         else:
-            if group or user or role:
-                raise AuditError("--group/--user/--role need --auth-details FILE here (or use the live command)")
             if not paths:
                 raise AuditError("give one or more policy files ('-' for standard input)")
-            policies = read_policies(paths)
-            if skip_non_policies:
-                from auditor.sources.file import looks_like_policy
-
-                policies = [p for p in policies if looks_like_policy(p)]
-                if not policies:
-                    raise typer.Exit(0)
-            if opts.combine:
-                targets = [Target("file", " + ".join(p.source for p in policies), tuple(policies))]
-            else:
-                targets = [Target("file", p.source, (p,)) for p in policies]
-    except (AuditError, SourceError) as exc:
+            managed = _from_details(auth_details, None, None) if auth_details is not None else None
+            loaded = load(paths, region=opts.region, account=opts.account, combine=opts.combine,
+                          skip_non_policies=skip_non_policies, principal=named, managed=managed)
+            if named is not None and not any(t.kind != "file" for t in loaded.targets):
+                raise AuditError(f"--{named[0]} selects a principal defined in Terraform or CloudFormation files; for "
+                                 "an AWS account use --auth-details FILE alone, or the live command")
+            if not loaded.targets:
+                raise typer.Exit(0)
+            targets, policies = list(loaded.targets), list(loaded.policies)
+    except (AuditError, SourceError, SelectionError) as exc:
         _fail(str(exc))
     _report(targets, policies, opts, show_ignored, output, verbose)
 
 
-def _from_details(path: str, kind: str, name: str):
+def _from_details(path: str, kind: str | None, name: str | None):
+    """The principal `kind name` from a saved get-account-authorization-details file, or (kind None) its
+    managed policies by ARN."""
     from auditor.model import decode_text
-    from auditor.sources.aws import AwsError, from_auth_details
+    from auditor.sources.aws import AwsError, from_auth_details, managed_policies
     from auditor.sources.file import MAX_BYTES, SourceError, read_bytes
 
     try:
@@ -324,6 +328,8 @@ def _from_details(path: str, kind: str, name: str):
     except ValueError as exc:
         raise AuditError(f"{path}: not JSON ({exc})") from exc
     try:
+        if kind is None or name is None:
+            return managed_policies(data, path)
         return from_auth_details(data, kind, name, path)
     except AwsError as exc:
         raise AuditError(str(exc)) from exc

@@ -204,10 +204,19 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[Covera
 # --- the run ------------------------------------------------------------------------------------
 
 def _line_stamper(policies: Sequence[Policy]):
-    """A function that gives a location with a pointer its line, from the policy it points into."""
-    maps = {p.source: SourceMap(p.text) for p in policies}
+    """A function that gives a location its line, from the policy it points into. A policy read from
+    Terraform or CloudFormation has an origin: its locations become the file, the path in the file and
+    the line where the element is written (also for findings about the whole document)."""
+    maps = {p.source: SourceMap(p.text) for p in policies if p.origin is None}
+    origins = {p.source: p.origin for p in policies if p.origin is not None}
 
     def stamp(loc: Location) -> Location:
+        origin = origins.get(loc.source) if origins else None
+        if origin is not None:
+            spot = origin.locate(loc.pointer)  # type: ignore[attr-defined]
+            return Location(spot.path, spot.pointer, loc.sid, spot.line)
+        if not loc.pointer or loc.line is not None:  # the whole target, or a line already known
+            return loc
         smap = maps.get(loc.source)
         return loc if smap is None else Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer))
 
@@ -232,10 +241,8 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                 if key in seen:
                     continue
                 seen.add(key)
-                if loc.pointer and loc.line is None:  # not the whole target, and no line yet
-                    loc = stamp(loc)
                 findings.append(Finding(rule_id, category, severity or hit.severity or module.SEVERITY, hit.message,
-                                        hit.subject, loc, hit.resource, hit.feature, hit.fix))
+                                        hit.subject, stamp(loc), hit.resource, hit.feature, hit.fix, target.name))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
     return findings, coverage
@@ -257,6 +264,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
         coverage.extend(rows)
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
                                  f.location.line or 0, f.subject))
-    notes = catalogue.remote_notes(settings.jets_version, settings.features)
+    notes = catalogue.remote_notes(settings.jets_version, settings.features) + tuple(
+        note for target in targets for note in target.notes)
     return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
                   tuple(coverage), notes, tuple(ignored))

@@ -120,11 +120,19 @@ class Statement:
 
 @dataclass(frozen=True)
 class Policy:
+    """One policy document. `source` names it (a file, an AWS policy name or ARN, or for a policy read
+    from Terraform or CloudFormation the file and the policy's address); its statements' pointers are
+    into the document. A policy built from infrastructure code has an `origin` (auditor.sources.iac)
+    that maps those pointers to the file, pointer and line where each element is written, and names the
+    references it could not resolve (`unresolved`: placeholder text, why)."""
+
     source: str
     text: str = field(repr=False)
     statements: tuple[Statement, ...]
     problems: tuple[Problem, ...] = ()
     version: str | None = None
+    origin: object = field(default=None, repr=False, compare=False)
+    unresolved: tuple[tuple[str, str], ...] = ()
 
 
 class _DuplicateKey(Exception):

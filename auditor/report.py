@@ -55,6 +55,7 @@ class Target:
     name: str
     policies: tuple[Policy, ...]
     boundary: tuple[Policy, ...] = ()  # a permissions boundary limits what the policies grant
+    notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -120,6 +121,7 @@ class Finding:
     resource: str | None = None
     feature: str | None = None
     fix: str | None = None
+    target: str | None = field(default=None, compare=False)  # the target's name (not in the JSON: location says where)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -28,6 +28,7 @@ from auditor.checks import (
     resource_type_mismatch,
     shell_placeholder,
     unknown_action,
+    unresolved_reference,
     unused_action,
     wildcard_action,
     wildcard_resource,
@@ -55,6 +56,7 @@ CHECKS: tuple[ModuleType, ...] = (
     pattern_never_matches,
     outside_prefix,
     shell_placeholder,
+    unresolved_reference,
     malformed_arn,
     # invalid
     invalid_policy,

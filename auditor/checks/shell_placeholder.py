@@ -42,15 +42,22 @@ def placeholders(text: str) -> list[str]:
 
 
 def check(ctx) -> Iterator[Hit]:
+    # the placeholders a Terraform or CloudFormation reader left are unresolved-reference's to report
+    left = {p.source: {text for text, _ in p.unresolved} for p in ctx.target.policies if p.unresolved}
     for stmt in ctx.statements:
+        known = left.get(stmt.source, ())
+
+        def found_in(value: str, known: set[str] | tuple = known) -> list[str]:
+            return [p for p in placeholders(value) if p not in known]
+
         for element, values in ((stmt.action_element, stmt.action_patterns), (stmt.resource_element, stmt.resource_patterns)):
             for i, value in enumerate(values):
-                for found in placeholders(value)[:1]:
+                for found in found_in(value)[:1]:
                     yield Hit(f'"{value}" in {stmt.label} contains the shell placeholder {found}: IAM reads it as literal '
                               "text, so it matches nothing", value, stmt.element_location(element, i),
                               fix=f"replace {found} with its value")
         for cond in stmt.conditions:
             for value in cond.values:
-                for found in placeholders(value)[:1]:
+                for found in found_in(value)[:1]:
                     yield Hit(f'condition {cond.operator} {cond.key} in {stmt.label} contains the shell placeholder {found}',
                               value, stmt.location(f"/Condition/{cond.operator}/{cond.key}"), fix=f"replace {found} with its value")

@@ -136,7 +136,7 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
             if by_feature.get(feature):
                 console.print(_coverage_table(f"coverage: {feature}", by_feature[feature]))
         sources = set(target.sources) | {target.name}
-        findings = [f for f in report.findings if f.location.source in sources]
+        findings = [f for f in report.findings if (f.target == target.name if f.target else f.location.source in sources)]
         if not findings:
             console.print(cell("no findings", "green"))
         for category in CATEGORIES:
@@ -144,7 +144,8 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
             if found:
                 console.print(_findings_table(category, found, target.name))
         if s.show_ignored:
-            ignored = [(f, why) for f, why in report.ignored if f.location.source in sources]
+            ignored = [(f, why) for f, why in report.ignored
+                       if (f.target == target.name if f.target else f.location.source in sources)]
             if ignored:
                 console.print(_ignored_table(ignored, target.name))
     return buf.getvalue()

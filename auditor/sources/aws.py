@@ -216,14 +216,7 @@ def _dedupe(policies: list[Policy]) -> list[Policy]:
 
 def from_auth_details(data: object, kind: str, name: str, source: str) -> Principal:
     """The same principal, read from `aws iam get-account-authorization-details` output."""
-    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
-        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
-    managed = {}
-    for p in data.get("Policies", []) or []:
-        versions = p.get("PolicyVersionList", []) or []
-        default = next((v for v in versions if v.get("IsDefaultVersion")), versions[0] if versions else None)
-        if default is not None:
-            managed[p.get("Arn")] = default.get("Document")
+    managed = managed_documents(data, source)
 
     def managed_policy(arn: str) -> Policy:
         if arn not in managed:
@@ -250,3 +243,22 @@ def from_auth_details(data: object, kind: str, name: str, source: str) -> Princi
     arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
     boundary = [managed_policy(arn)] if arn else []
     return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
+
+
+def managed_documents(data: object, source: str) -> dict[str, object]:
+    """ARN → default version's document of every managed policy in a get-account-authorization-details
+    document (AwsError if it is not one)."""
+    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
+        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
+    managed = {}
+    for p in data.get("Policies", []) or []:
+        versions = p.get("PolicyVersionList", []) or []
+        default = next((v for v in versions if v.get("IsDefaultVersion")), versions[0] if versions else None)
+        if default is not None:
+            managed[p.get("Arn")] = default.get("Document")
+    return managed
+
+
+def managed_policies(data: object, source: str) -> dict[str, Policy]:
+    """ARN → Policy for every managed policy in a get-account-authorization-details document."""
+    return {arn: _policy(doc, arn) for arn, doc in managed_documents(data, source).items()}

@@ -1,0 +1,144 @@
+"""From the paths given to `file` to the targets an audit runs on.
+
+A JSON policy file is one target (or, with --combine, all files are one). A Terraform file, plan or
+CloudFormation template is read by its reader (auditor.sources.READERS) into principals and the
+policies attached to none; each principal is one target, audited as `live --group` audits a group:
+coverage over the union of its policies, the lint checks per document. Which principals:
+
+- `--group/--user/--role NAME`: the one of that kind whose IAM name, address (`aws_iam_group.deploy`,
+  or its last part `deploy`) or logical id (`DeployGroup`) is NAME;
+- else those that look like a Jets deploy principal (see iac.looks_like_deploy), and the unattached
+  policies that look like a deploy policy; when a file has none, every principal and policy it defines
+  (with --skip-non-policies, none: the file is skipped).
+
+Managed policies attached by ARN only (AWS managed, or made elsewhere) are named in a note; with
+--auth-details FILE their documents come from that file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from auditor.model import Policy, Problem, decode_text
+from auditor.report import Target
+from auditor.sources import BY_NAME, detect, looks_like_plan
+from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, _from_bytes, looks_like_policy, read_bytes
+
+
+class SelectionError(Exception):
+    """--group/--user/--role names no principal of the files given (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    targets: tuple[Target, ...]
+    policies: tuple[Policy, ...]  # every policy of every target (prefix inference reads them)
+
+
+_IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
+
+
+def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
+         skip_non_policies: bool = False, principal: tuple[str, str] | None = None,
+         managed: Mapping[str, Policy] | None = None) -> Loaded:
+    if list(paths).count(STDIN) > 1:
+        raise SourceError("'-' (standard input) can be given only once")
+    plain: list[Policy] = []
+    files = []
+    memo: dict = {}  # Terraform modules parsed once for all their files
+    for path in paths:
+        name = STDIN_NAME if path == STDIN else path
+        raw = read_bytes(path)
+        if len(raw) > MAX_BYTES and path != STDIN and looks_like_plan(raw[:65536]):
+            raw = read_bytes(path, BY_NAME["tfplan"].limit)
+        text, _ = decode_text(raw) if b"\x00" not in raw[:8192] else (None, None)
+        kind = detect(name, text) if text is not None and len(raw) <= BY_NAME["tfplan"].limit else "policy"
+        if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):
+            policy = _from_bytes(raw, name)
+            if not skip_non_policies or looks_like_policy(policy):
+                plain.append(policy)
+            continue
+        if kind is None:  # a YAML file that is not a template
+            if not skip_non_policies:
+                plain.append(Policy(name, "", (), (Problem("", "not an IAM policy or a CloudFormation template: no "
+                                                                "Resources with AWS:: types", name),)))
+            continue
+        reader = importlib.import_module(BY_NAME[kind].module)
+        assert text is not None
+        found = reader.read(name, text, region=region, account=account, memo=memo)
+        if found.problems:
+            if not skip_non_policies or any(word in text for word in _IAM_WORDS):
+                plain.extend(found.problems)
+            continue
+        if not found.principals and not found.loose:
+            if not skip_non_policies:
+                plain.append(Policy(name, "", (), (Problem("", f"defines no IAM policy ({kind} file with no IAM group, "
+                                                                "user, role or policy)", name),)))
+            continue
+        files.append(found)
+    targets = _principal_targets(files, principal, skip_non_policies, managed or {})
+    if combine:
+        policies = tuple(dict.fromkeys([*plain, *(p for t in targets for p in t.policies)]))
+        if not policies:
+            return Loaded((), ())
+        notes = tuple(n for t in targets for n in t.notes)
+        return Loaded((Target("file", " + ".join(p.source for p in policies), policies, notes=notes),), policies)
+    targets = [Target("file", p.source, (p,)) for p in plain] + targets
+    return Loaded(tuple(targets), tuple(dict.fromkeys(p for t in targets for p in t.policies)))
+
+
+def _principal_targets(files: list, principal: tuple[str, str] | None, skip: bool,
+                       managed: Mapping[str, Policy]) -> list[Target]:
+    from auditor.sources.iac import looks_like_deploy
+
+    seen: set[tuple[str, str, str]] = set()
+    chosen = []
+    loose: list[Policy] = []
+    for found in files:
+        candidates = []
+        for p in found.principals:
+            key = (p.kind, p.address, p.spot.path)
+            if key not in seen:
+                seen.add(key)
+                candidates.append(p)
+        if principal is not None:
+            kind, name = principal
+            chosen += [p for p in candidates if p.kind == kind and name in p.names()]
+            continue
+        jets = [p for p in candidates if looks_like_deploy(_with_managed(p, managed)[0])]
+        jets_loose = [p for p in found.loose if looks_like_deploy([p])]
+        if jets or jets_loose:
+            chosen += jets
+            loose += jets_loose
+        elif not skip:
+            chosen += candidates
+            loose += found.loose
+    if principal is not None and not chosen:
+        kind, name = principal
+        where = ", ".join(f.path for f in files) or "the files given"
+        raise SelectionError(f"no IAM {kind} {name!r} in {where} (give its IAM name, its address or its logical id)")
+    names = [p.name for p in chosen]
+    targets = []
+    for p in chosen:
+        policies, notes = _with_managed(p, managed)
+        shown = p.name if names.count(p.name) == 1 else f"{p.name} ({os.path.normpath(p.spot.path)})"
+        targets.append(Target(p.kind, shown, policies, notes=notes))
+    targets += [Target("file", policy.source, (policy,)) for policy in dict.fromkeys(loose)]
+    return targets
+
+
+def _with_managed(p, managed: Mapping[str, Policy]) -> tuple[tuple[Policy, ...], tuple[str, ...]]:
+    """A principal's policies with the managed policies attached by ARN that --auth-details has, and a
+    note for those it has not."""
+    extra = [managed[arn] for arn in p.managed_arns if arn in managed]
+    missing = [arn for arn in p.managed_arns if arn not in managed]
+    notes = ()
+    if missing:
+        shown = ", ".join(missing)
+        notes = (f"{p.kind} {p.name}: {len(missing)} managed polic{'y' if len(missing) == 1 else 'ies'} attached by ARN "
+                 f"only, not audited: {shown} (pass --auth-details FILE from `aws iam get-account-authorization-details` "
+                 "to include them)",)
+    return tuple(dict.fromkeys([*p.policies, *extra])), notes
