@@ -298,9 +298,6 @@ def file_command(
             managed = _from_details(auth_details, None, None) if auth_details is not None else None
             loaded = load(paths, region=opts.region, account=opts.account, combine=opts.combine,
                           skip_non_policies=skip_non_policies, principal=named, managed=managed)
-            if named is not None and not any(t.kind != "file" for t in loaded.targets):
-                raise AuditError(f"--{named[0]} selects a principal defined in Terraform or CloudFormation files; for "
-                                 "an AWS account use --auth-details FILE alone, or the live command")
             if not loaded.targets:
                 raise typer.Exit(0)
             targets, policies = list(loaded.targets), list(loaded.policies)
@@ -384,6 +381,9 @@ def generate_command(
     from_file: Annotated[str | None, typer.Option(
         "--from", help="Repair this policy instead of writing a new one; shows the change as a diff.")] = None,
     write: Annotated[bool, typer.Option("--write", help="With --from: update that file in place.")] = False,
+    fmt: Annotated[Literal["json", "terraform", "cloudformation"], typer.Option(
+        "--format", help="json (a policy document), terraform (aws_iam_policy_document + aws_iam_policy) or "
+                         "cloudformation (a template with an AWS::IAM::ManagedPolicy).")] = "json",
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     output: OutputOpt = None,
@@ -397,6 +397,8 @@ def generate_command(
                         account=account, fmt=None, fail_on=None, combine=None, project_path=project)
         if write and not from_file:
             raise AuditError("--write needs --from FILE")
+        if from_file and fmt != "json":
+            raise AuditError("--from repairs a JSON policy; --format terraform/cloudformation writes a new one")
         if from_file:
             _repair(from_file, opts, write, output)
             return
@@ -406,7 +408,12 @@ def generate_command(
         _fail(str(exc))
     docs = generate.generate(opts.catalogue, opts.jets_version, opts.features, opts.prefix, opts.envs,
                              opts.region, opts.account)
-    if len(docs) == 1:
+    if fmt != "json":
+        text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
+        if len(docs) > 1:
+            typer.echo(f"the policy exceeds IAM's {generate.POLICY_QUOTA:,}-character quota for a managed policy: "
+                       f"written as {len(docs)} policies; attach each", err=True)
+    elif len(docs) == 1:
         text = json.dumps(docs[0], indent=2) + "\n"
     else:
         text = json.dumps(docs, indent=2) + "\n"

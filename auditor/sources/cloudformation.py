@@ -65,9 +65,8 @@ def detect(text: str) -> bool:
 def _yaml_tree(text: str, path: str) -> V:
     import yaml
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        node = yaml.compose(text, Loader=loader_cls)
+    try:  # the pure-Python composer: its recursion is bounded (RecursionError); LibYAML's is not checked
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise TemplateError(f"not YAML: {exc.problem or exc.context}", mark.line + 1 if mark else None) from exc
@@ -98,7 +97,9 @@ def _scalar(node) -> object:
     return value  # str, and timestamps such as an unquoted Version: 2012-10-17, kept as written
 
 
-def _from_node(node, path: str, at: str, budget: list[int], depth: int) -> V:
+def _from_node(node, path: str, at: str, budget: list[int], depth: int, line: int | None = None) -> V:
+    """A node as a V tree. `line`: where a mapping's value is said to be (its key's line: a block
+    mapping or list starts on the line after its key)."""
     import yaml
 
     budget[0] -= 1
@@ -106,7 +107,7 @@ def _from_node(node, path: str, at: str, budget: list[int], depth: int) -> V:
         raise TemplateError(f"template too large: more than {MAX_NODES:,} values (aliases included)")
     if depth > 200:
         raise TemplateError("template nested too deeply", node.start_mark.line + 1)
-    spot = Spot(path, at, node.start_mark.line + 1)
+    spot = Spot(path, at, line or node.start_mark.line + 1)
     tag = node.tag or ""
     short = tag[1:] if tag.startswith("!") else None
     if short is not None and short not in SHORT_TAGS:
@@ -129,7 +130,8 @@ def _from_node(node, path: str, at: str, budget: list[int], depth: int) -> V:
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             if key not in out:
-                out[key] = _from_node(value_node, path, f"{at}/{make_pointer(key)[1:]}", budget, depth + 1)
+                out[key] = _from_node(value_node, path, f"{at}/{make_pointer(key)[1:]}", budget, depth + 1,
+                                      key_node.start_mark.line + 1)
         return V(out, spot)
     if isinstance(node, yaml.SequenceNode):
         return V([_from_node(item, path, f"{at}/{i}", budget, depth + 1) for i, item in enumerate(node.value)], spot)

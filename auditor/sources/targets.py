@@ -48,6 +48,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         raise SourceError("'-' (standard input) can be given only once")
     plain: list[Policy] = []
     files = []
+    empty: list[tuple[str, str]] = []
     memo: dict = {}  # Terraform modules parsed once for all their files
     for path in paths:
         name = STDIN_NAME if path == STDIN else path
@@ -75,10 +76,18 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
             continue
         if not found.principals and not found.loose:
             if not skip_non_policies:
-                plain.append(Policy(name, "", (), (Problem("", f"defines no IAM policy ({kind} file with no IAM group, "
-                                                                "user, role or policy)", name),)))
+                empty.append((name, kind))
             continue
         files.append(found)
+    # a .tf file given with others of its module (variables.tf beside main.tf) is context, not a finding
+    modules = {os.path.dirname(os.path.abspath(f.path)) for f in files}
+    for name, kind in empty:
+        if kind != "terraform" or os.path.dirname(os.path.abspath(name)) not in modules:
+            plain.append(Policy(name, "", (), (Problem("", f"defines no IAM policy ({kind} file with no IAM group, "
+                                                            "user, role or policy)", name),)))
+    if principal is not None and not files:
+        raise SelectionError(f"--{principal[0]} selects a principal defined in Terraform or CloudFormation files; for "
+                             "an AWS account use --auth-details FILE alone, or the live command")
     targets = _principal_targets(files, principal, skip_non_policies, managed or {})
     if combine:
         policies = tuple(dict.fromkeys([*plain, *(p for t in targets for p in t.policies)]))

@@ -45,10 +45,13 @@ from auditor.sources.iac import (
     unreadable,
 )
 
-MAX_TF_BYTES = 512 * 1024  # the HCL parser reads about 70 KB a second here: a larger file is refused
-MAX_MODULE_BYTES = 2 * 1024 * 1024  # all the .tf and .tfvars files of a module read for context
+MAX_TF_BYTES = 256 * 1024  # the HCL parser (pure Python) reads 25-70 KB, some 5,000 lines, a second here:
+MAX_TF_LINES = 10_000  # a larger file is refused (an `invalid` finding) rather than parsed for minutes
+MAX_MODULE_BYTES = 512 * 1024  # the module's other .tf and .tfvars files read for context, all together
+MAX_MODULE_LINES = 20_000
 MAX_STEPS = 200_000  # expressions evaluated for one module: bounds any configuration
-MAX_DEPTH = 100
+MAX_DEPTH = 100  # expressions nested in expressions (a chain of locals is bounded by the recursion limit)
+MAX_STRING = 64 * 1024  # a string built by interpolation: locals that double a string cannot grow it without end
 PRINCIPALS = {"aws_iam_group": "group", "aws_iam_user": "user", "aws_iam_role": "role"}
 INLINE = {"aws_iam_group_policy": "group", "aws_iam_user_policy": "user", "aws_iam_role_policy": "role"}
 ATTACH = {"aws_iam_group_policy_attachment": "group", "aws_iam_user_policy_attachment": "user",
@@ -196,7 +199,7 @@ def load_module(path: str, text: str, region: str | None, account: str | None, m
 
 
 def _siblings(module: Module, given: str) -> None:
-    budget = MAX_MODULE_BYTES
+    budget, lines_left = MAX_MODULE_BYTES, MAX_MODULE_LINES
     try:
         names = sorted(os.listdir(module.directory))
     except OSError:
@@ -220,7 +223,12 @@ def _siblings(module: Module, given: str) -> None:
             continue
         if name.endswith(".tf") and not _CONTEXT.search(text):
             continue
+        lines = text.count("\n")
+        if lines > MAX_TF_LINES or lines > lines_left:
+            module.skipped.append(f"{shown} (too large)")
+            continue
         budget -= size
+        lines_left -= lines
         try:
             tree = _parse(text)
         except HclError:
@@ -250,11 +258,11 @@ class Evaluator:
         if self.m.steps > MAX_STEPS:
             raise HclError(f"the configuration needs more than {MAX_STEPS:,} evaluation steps", line)
 
-    def attr(self, block: Block, name: str, un: Unresolved) -> V | None:
+    def attr(self, block: Block, name: str, un: Unresolved, depth: int = 0) -> V | None:
         expr = block.attrs.get(name)
         if expr is None:
             return None
-        return self.eval(expr, block.path, f"{block.pointer}/{make_pointer(name)[1:]}", un)
+        return self.eval(expr, block.path, f"{block.pointer}/{make_pointer(name)[1:]}", un, depth)
 
     def eval(self, node, path: str, at: str, un: Unresolved, depth: int = 0) -> V:
         from lark import Token, Tree
@@ -355,7 +363,12 @@ class Evaluator:
             return V(only.value, spot)  # "${local.list}" is the list itself
         if only is not None and isinstance(only, Doc):
             return Doc(only.value, spot, only.doc)
-        return V("".join(out), spot)
+        return self._string("".join(out), spot, un)
+
+    def _string(self, text: str, spot: Spot, un: Unresolved) -> V:
+        if len(text) > MAX_STRING:
+            return V(un.add("long string", f"a string of more than {MAX_STRING // 1024} KiB built by interpolation"), spot)
+        return V(text, spot)
 
     def _as_text(self, value: V, un: Unresolved) -> str:
         if isinstance(value.value, str):
@@ -373,8 +386,10 @@ class Evaluator:
             indents = [len(x) - len(x.lstrip(" \t")) for x in lines if x.strip()]
             cut = min(indents) if indents else 0
             lines = [x[cut:] for x in lines]
-        text = "\n".join(lines) + ("\n" if lines else "")
-        return Text(self.interpolate(text, path, at, un, depth), spot, (spot.line or 0) + 1)
+        text = self.interpolate("\n".join(lines) + ("\n" if lines else ""), path, at, un, depth)
+        if len(text) > MAX_STRING:
+            return self._string(text, spot, un)
+        return Text(text, spot, (spot.line or 0) + 1)
 
     def interpolate(self, text: str, path: str, at: str, un: Unresolved, depth: int, scope: dict | None = None) -> str:
         """A template's text with each ${...} evaluated ($${ stays a literal ${)."""
@@ -436,9 +451,9 @@ class Evaluator:
             if name in ("file", "templatefile") and args and isinstance(values[0], str) and "${" not in values[0]:
                 return self._file(name, args, path, at, un, depth, spot)
             if name == "format" and args and texts:
-                return V(_format(values[0], values[1:]), spot)
+                return self._string(_format(values[0], values[1:]), spot, un)
             if name == "join" and len(args) == 2 and isinstance(values[0], str) and isinstance(values[1], list):
-                return V(values[0].join(self._as_text(v, un) for v in values[1]), spot)
+                return self._string(values[0].join(self._as_text(v, un) for v in values[1]), spot, un)
             if name in ("concat", "flatten") and all(isinstance(v, list) for v in values):
                 return V(_flatten(args, deep=name == "flatten"), spot)
             if name in ("distinct", "toset", "tolist", "compact") and len(args) == 1 and isinstance(values[0], list):
@@ -554,8 +569,8 @@ class Evaluator:
             return self.eval(expr, where, "/" + make_pointer(name)[1:], own, depth + 1), own.found
         block = self.m.find("variable", name)
         if block is not None and "default" in block.attrs:
-            value = self.attr(block, "default", own)
-            if value.value is not None:
+            value = self.attr(block, "default", own, depth)
+            if value is not None and value.value is not None:
                 return value, own.found
         why = f"var.{name} has no default and no value in terraform.tfvars or *.auto.tfvars" if block is not None \
             else f"var.{name} is not declared in this module"
@@ -572,7 +587,7 @@ class Evaluator:
             value = None
             for block in self.m.of_type("locals"):
                 if name in block.attrs:
-                    value = self.attr(block, name, own)
+                    value = self.attr(block, name, own, depth)
                     break
             if value is None:
                 value = V(own.add(f"local.{name}", f"local.{name} is not defined in this module"), Spot("", "", None))
@@ -890,9 +905,9 @@ def _refs(node) -> list[str]:
 
 def read(path: str, text: str, *, region: str | None = None, account: str | None = None, memo: dict | None = None) -> IacFile:
     """The principals and policies `path` defines (or contributes to), with its module as context."""
-    if len(text.encode("utf-8")) > MAX_TF_BYTES:
-        return unreadable(path, f"refused: larger than {MAX_TF_BYTES // 1024} KiB (the HCL parser reads about "
-                                "70 KB a second); split the file or audit the plan JSON")
+    if len(text.encode("utf-8")) > MAX_TF_BYTES or text.count("\n") > MAX_TF_LINES:
+        return unreadable(path, f"refused: larger than {MAX_TF_BYTES // 1024} KiB or {MAX_TF_LINES:,} lines (the HCL "
+                                "parser reads about 5,000 lines a second); split the file or audit the plan JSON")
     try:
         module = load_module(path, text, region, account, memo)
         sources = module.memo.setdefault("texts", {})
