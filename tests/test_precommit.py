@@ -72,3 +72,20 @@ def test_repository_without_policies_passes(tmp_path, hook_env):
     commit = _git(repo, "commit", "-m", "just javascript", env=env)
     assert commit.returncode == 0, commit.stdout + commit.stderr
     assert "jets-iam-audit" in commit.stdout + commit.stderr  # the hook ran (Passed)
+
+
+def test_terraform_and_templates_are_checked_and_other_yaml_skipped(tmp_path, hook_env):
+    rev, env = hook_env
+    repo = _repo(tmp_path, rev, env)
+    (repo / "infra").mkdir()
+    shutil.copy(ROOT / "fixtures" / "iac" / "terraform-jsonencode" / "main.tf", repo / "infra" / "iam.tf")
+    (repo / "infra" / "s3.tf").write_text('resource "aws_s3_bucket" "assets" {\n  bucket = "assets"\n}\n')
+    shutil.copy(ROOT / "fixtures" / "iac" / "cloudformation" / "template.yaml", repo / "deploy.yaml")
+    (repo / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx\n")
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "infrastructure", env=env)
+    out = " ".join((commit.stdout + commit.stderr).split())
+    assert commit.returncode != 0, out
+    assert "group jets-deploy" in out and "group demo-deploy" in out  # the Terraform group and the template's
+    assert "infra/iam.tf" in out and "deploy.yaml" in out
+    assert "s3.tf" not in out and "docker-compose.yml" not in out
