@@ -467,7 +467,8 @@ def test_json_policies_do_not_import_the_infrastructure_readers():
                           capture_output=True, cwd=ROOT, timeout=120)
     imported = {line.split("|")[-1].strip() for line in proc.stderr.decode().splitlines() if "|" in line}
     assert "auditor.sources.targets" in imported
-    for heavy in ("hcl2", "lark", "yaml", "auditor.sources.terraform", "auditor.sources.cloudformation", "auditor.sources.tfplan"):
+    for heavy in ("hcl2", "lark", "yaml", "auditor.sources.iac", "auditor.sources.terraform", "auditor.sources.cloudformation",
+                  "auditor.sources.tfplan"):
         assert heavy not in imported
 
 
@@ -479,3 +480,19 @@ def test_module_files_are_read_once_for_several_paths(tmp_path):
     assert [t["name"] for t in doc["targets"]] == ["demo-deploy"]  # variables.tf is context, not "defines no IAM policy"
     doc = audit(str(variables))
     assert [f["message"] for f in doc["findings"]] == ["defines no IAM policy (terraform file with no IAM group, user, role or policy)"]
+
+
+def test_config_ignores_match_the_template_file_and_path(tmp_path):
+    shutil.copy(FORMS["cloudformation"], tmp_path / "template.yaml")
+    (tmp_path / ".jets-iam-audit.toml").write_text('''
+[[ignore]]
+file = "template.yaml"
+rule = "duplicate-action"
+pointer = "/Resources/DeployGroup/Properties/Policies/0/PolicyDocument/Statement/2"
+reason = "kept as the docs wrote it"
+''')
+    proc = run_cli("file", "template.yaml", "--format", "json", "--show-ignored", cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    assert [(f["rule_id"], f["location"]["line"], f["reason"]) for f in doc["ignored"]] == [
+        ("duplicate-action", 49, "kept as the docs wrote it")]
+    assert not [f for f in doc["findings"] if f["rule_id"] == "duplicate-action"]

@@ -42,7 +42,6 @@ NAME_PROPERTY = {"group": "GroupName", "user": "UserName", "role": "RoleName"}
 ATTACHED_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
 ONE_PRINCIPAL_POLICY = {"AWS::IAM::GroupPolicy": ("group", "GroupName"), "AWS::IAM::UserPolicy": ("user", "UserName"),
                         "AWS::IAM::RolePolicy": ("role", "RoleName")}
-_DETECT = re.compile(r"^(AWSTemplateFormatVersion|Resources)\s*:|\"(AWSTemplateFormatVersion|Resources)\"\s*:", re.M)
 _SUB = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -52,12 +51,6 @@ class TemplateError(Exception):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
-
-
-def detect(text: str) -> bool:
-    """A CloudFormation/SAM template: a top-level Resources (or AWSTemplateFormatVersion) whose
-    resources have AWS:: types."""
-    return bool(_DETECT.search(text)) and "AWS::" in text
 
 
 # --- reading: YAML or JSON into a V tree ------------------------------------------------------

@@ -88,7 +88,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
     if principal is not None and not files:
         raise SelectionError(f"--{principal[0]} selects a principal defined in Terraform or CloudFormation files; for "
                              "an AWS account use --auth-details FILE alone, or the live command")
-    targets = _principal_targets(files, principal, skip_non_policies, managed or {})
+    targets = _principal_targets(files, principal, skip_non_policies, managed or {}) if files else []
     if combine:
         policies = tuple(dict.fromkeys([*plain, *(p for t in targets for p in t.policies)]))
         if not policies:

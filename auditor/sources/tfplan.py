@@ -17,17 +17,7 @@ import re
 
 from auditor.model import Policy, SourceMap
 from auditor.sources.iac import IacFile, IacPrincipal, MappedOrigin, Spot, policy_from_text, unreadable
-
-PRINCIPALS = {"aws_iam_group": "group", "aws_iam_user": "user", "aws_iam_role": "role"}
-INLINE = {"aws_iam_group_policy": "group", "aws_iam_user_policy": "user", "aws_iam_role_policy": "role"}
-ATTACH = {"aws_iam_group_policy_attachment": "group", "aws_iam_user_policy_attachment": "user",
-          "aws_iam_role_policy_attachment": "role"}
-_DETECT = re.compile(r'"(planned_values|resource_changes|terraform_version)"\s*:')
-
-
-def detect(text: str) -> bool:
-    head = text[:4096]
-    return '"format_version"' in head and bool(_DETECT.search(text[:65536])) or '"planned_values"' in text[:65536]
+from auditor.sources.terraform import ATTACH, INLINE, PRINCIPALS  # the resource types (terraform.py imports no parser)
 
 
 def _resources(module: dict, at: str, out: list) -> None:
