@@ -496,3 +496,88 @@ reason = "kept as the docs wrote it"
     assert [(f["rule_id"], f["location"]["line"], f["reason"]) for f in doc["ignored"]] == [
         ("duplicate-action", 49, "kept as the docs wrote it")]
     assert not [f for f in doc["findings"] if f["rule_id"] == "duplicate-action"]
+
+
+# --- random input -----------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+HCL_PIECES = st.sampled_from([
+    'resource "aws_iam_policy" "p" {', 'data "aws_iam_policy_document" "d" {', "statement {", "}", "{", "[", "]",
+    "policy = ", "actions = ", "resources = ", "jsonencode(", ")", '"s3:*"', '"${var.x}"', '"${local.y}"', "local.y",
+    "var.x", "locals {", 'variable "x" {', "default = ", "<<EOF\n{\"Statement\": []}\nEOF\n", ",", "\n", " = ", "x",
+    '"$${aws:username}"', "for k in [] : k", "a ? b : c", "1", "null", "true", "%{if x}", '"', "#", "/*", "*/"])
+YAML_PIECES = st.sampled_from([
+    "Resources:\n", "  G:\n", "    Type: AWS::IAM::Group\n", "    Properties:\n", "      Policies:\n", "        - PolicyName: p\n",
+    "          PolicyDocument:\n", "            Statement:\n", "              - Effect: Allow\n", "                Action: ", "!Ref X",
+    "!Sub '${X}'", "!GetAtt A.B", "!Join ['', [a, b]]", "!If [C, a, b]", "[", "]", "{", "}", "&a ", "*a", "- ", ": ", "\n",
+    "Parameters:\n  X: {Type: String, Default: x}\n", "Conditions:\n  C: !Equals [!Ref X, x]\n", "'", '"', "!Bogus", "\t"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(HCL_PIECES, max_size=40))
+def test_random_terraform_never_raises(tmp_path, pieces):
+    from auditor.sources import terraform
+
+    text = "".join(pieces)
+    found = terraform.read(str(tmp_path / "main.tf"), text, memo={})
+    for policy in (*found.loose, *found.problems, *(p for pr in found.principals for p in pr.policies)):
+        assert isinstance(policy.text, str)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(YAML_PIECES, max_size=40))
+def test_random_templates_never_raise(pieces):
+    from auditor.sources import cloudformation
+
+    text = "".join(pieces) + "\nAWS::"
+    found = cloudformation.read("t.yaml", text)
+    for policy in (*found.loose, *found.problems, *(p for pr in found.principals for p in pr.policies)):
+        assert isinstance(policy.text, str)
+
+
+def test_role_with_inline_policy_templatefile_and_file(tmp_path):
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text('''resource "aws_iam_role" "deployer" {
+  name               = "jets-deployer"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+  inline_policy {
+    name   = "deploy"
+    policy = templatefile("${path.module}/deploy.json.tpl", { prefix = "demo" })
+  }
+}
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["codebuild.amazonaws.com"]
+    }
+  }
+}
+resource "aws_iam_role_policy" "extra" {
+  role   = aws_iam_role.deployer.id
+  policy = file("${path.module}/extra.json")
+}
+''')
+    (infra / "deploy.json.tpl").write_text('{"Statement": [{"Effect": "Allow", "Action": ["cloudformation:CreateStack",'
+                                           ' "cloudformation:UpdateStack"], "Resource": "arn:aws:cloudformation:*:*:stack/${prefix}-*"}]}')
+    (infra / "extra.json").write_text('{\n  "Statement": [\n    {"Effect": "Allow", "Action": "lambda:*",\n     "Resource": "*"}\n  ]\n}\n')
+    proc = run_cli("file", "infra/main.tf", "--format", "json", cwd=tmp_path)
+    doc = json.loads(proc.stdout)
+    # the trust policy (a data source used by assume_role_policy) grants nothing and is not audited
+    assert doc["targets"] == [{"kind": "role", "name": "jets-deployer", "sources": [
+        "infra/main.tf#aws_iam_role.deployer/inline_policy/deploy", "infra/main.tf#aws_iam_role_policy.extra"]}]
+    statuses = {r["action"]: r["status"] for r in doc["coverage"]}
+    assert statuses["cloudformation:UpdateStack"] == "granted" and statuses["lambda:UpdateFunctionCode"] == "granted"
+    wildcard = _finding(doc, "wildcard-action", "lambda:*")
+    assert wildcard["location"] == {"source": "infra/extra.json", "pointer": "/Statement/0/Action", "sid": None, "line": 3}
+
+
+def test_template_on_standard_input():
+    proc = run_cli("file", "-", "--format", "json", stdin=FORMS["cloudformation"].read_bytes())
+    doc = json.loads(proc.stdout)
+    assert doc["targets"][0]["name"] == "demo-deploy"
+    assert _finding(doc, "duplicate-action", "lambda:GetFunctionConfiguration")["location"]["source"] == "<stdin>"

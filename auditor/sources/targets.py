@@ -69,7 +69,12 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
             continue
         reader = importlib.import_module(BY_NAME[kind].module)
         assert text is not None
-        found = reader.read(name, text, region=region, account=account, memo=memo)
+        try:
+            found = reader.read(name, text, region=region, account=account, memo=memo)
+        except Exception as exc:  # a reader's bug: this file's finding, not a lost run (the readers catch bad input)
+            from auditor.sources.iac import unreadable
+
+            found = unreadable(name, f"could not be read as {kind}: internal error {type(exc).__name__}: {str(exc)[:200]}")
         if found.problems:
             if not skip_non_policies or any(word in text for word in _IAM_WORDS):
                 plain.extend(found.problems)

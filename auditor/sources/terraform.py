@@ -487,7 +487,7 @@ class Evaluator:
         target = args[0].value
         assert isinstance(target, str)
         full = target if os.path.isabs(target) else os.path.join(self.m.directory, target)
-        shown = os.path.relpath(full) if not os.path.isabs(target) else target
+        shown = os.path.relpath(full)
         try:
             if os.path.getsize(full) > MAX_TF_BYTES:
                 raise OSError("too large")
@@ -532,7 +532,7 @@ class Evaluator:
         if head == "data" and len(parts) >= 4:
             return self._data(parts, text, un, depth, spot)
         if head == "path" and len(parts) == 2 and parts[1] in ("module", "root", "cwd"):
-            return V(".", spot) if parts[1] != "module" else V(os.path.relpath(self.m.directory), spot)
+            return V(self.m.directory, spot)  # file() reads relative to the module either way
         if len(parts) >= 3 and isinstance(head, str) and head.startswith("aws_") and parts[2] == "name":
             block = self.m.find("resource", head, str(parts[1]))
             if block is not None and "name" in block.attrs:
