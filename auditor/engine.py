@@ -265,6 +265,6 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
                                  f.location.line or 0, f.subject))
     notes = catalogue.remote_notes(settings.jets_version, settings.features) + tuple(
-        note for target in targets for note in target.notes)
+        dict.fromkeys(note for target in targets for note in target.notes))
     return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
                   tuple(coverage), notes, tuple(ignored))

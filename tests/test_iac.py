@@ -581,3 +581,12 @@ def test_template_on_standard_input():
     doc = json.loads(proc.stdout)
     assert doc["targets"][0]["name"] == "demo-deploy"
     assert _finding(doc, "duplicate-action", "lambda:GetFunctionConfiguration")["location"]["source"] == "<stdin>"
+
+
+def test_module_files_that_cannot_be_read_are_named_in_a_note(tmp_path):
+    shutil.copytree(IAC / "terraform-document", tmp_path / "m")
+    (tmp_path / "m" / "broken.tf").write_text('variable "x" {\n  default = \n')
+    doc = audit(str(tmp_path / "m" / "main.tf"))
+    assert doc["notes"] == [f"{tmp_path}/m/main.tf: not read for context (variables, locals, other policies): "
+                            f"{tmp_path}/m/broken.tf (not valid HCL)"]
+    assert doc["targets"][0]["name"] == "demo-deploy"  # variables.tf and terraform.tfvars were read

@@ -179,10 +179,7 @@ class IacFile:
     principals: tuple[IacPrincipal, ...]
     loose: tuple[Policy, ...]  # policies attached to no principal of the configuration
     problems: tuple[Policy, ...] = ()  # a file that could not be read: one Policy holding the problem
-
-    @property
-    def defines_policies(self) -> bool:
-        return bool(self.principals or self.loose or self.problems)
+    notes: tuple[str, ...] = ()  # what the report should say about how the file was read
 
 
 def unreadable(path: str, message: str, line: int | None = None) -> IacFile:

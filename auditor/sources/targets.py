@@ -111,7 +111,10 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     seen: set[tuple[str, str, str]] = set()
     chosen = []
     loose: list[Policy] = []
+    file_notes = {}  # a principal or policy → the notes of the file it was read from
     for found in files:
+        for item in (*found.principals, *found.loose):
+            file_notes.setdefault(id(item), found.notes)
         candidates = []
         for p in found.principals:
             key = (p.kind, p.address, p.spot.path)
@@ -139,8 +142,8 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     for p in chosen:
         policies, notes = _with_managed(p, managed)
         shown = p.name if names.count(p.name) == 1 else f"{p.name} ({os.path.normpath(p.spot.path)})"
-        targets.append(Target(p.kind, shown, policies, notes=notes))
-    targets += [Target("file", policy.source, (policy,)) for policy in dict.fromkeys(loose)]
+        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes)))
+    targets += [Target("file", policy.source, (policy,), notes=file_notes.get(id(policy), ())) for policy in dict.fromkeys(loose)]
     return targets
 
 

@@ -1042,7 +1042,9 @@ def _assemble(module: Module, path: str, sources: dict[str, str]) -> IacFile:
             doc = ev.document(block, un, 0)
             whole = Spot(block.path, block.pointer, block.line)
             loose.append(policy_from_value(f"{path}#{_address(block)}", doc.doc if isinstance(doc, Doc) else doc, whole, un.found))
-    return IacFile(path, tuple(out), tuple(loose))
+    notes = (f"{path}: not read for context (variables, locals, other policies): {', '.join(module.skipped)}",) \
+        if module.skipped else ()
+    return IacFile(path, tuple(out), tuple(loose), notes=notes)
 
 
 def _policy(ev: Evaluator, name: str, block: Block, attr: str):
