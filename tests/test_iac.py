@@ -590,3 +590,32 @@ def test_module_files_that_cannot_be_read_are_named_in_a_note(tmp_path):
     assert doc["notes"] == [f"{tmp_path}/m/main.tf: not read for context (variables, locals, other policies): "
                             f"{tmp_path}/m/broken.tf (not valid HCL)"]
     assert doc["targets"][0]["name"] == "demo-deploy"  # variables.tf and terraform.tfvars were read
+
+
+def test_a_document_used_in_a_nested_block_or_a_local_is_not_audited_twice(tmp_path):
+    found = _read_tf(tmp_path, '''
+locals { doc = data.aws_iam_policy_document.local_only.json }
+data "aws_iam_policy_document" "local_only" {
+  statement {
+    actions   = ["cloudformation:UpdateStack"]
+    resources = ["*"]
+  }
+}
+data "aws_iam_policy_document" "deploy" {
+  statement {
+    actions   = ["cloudformation:CreateStack", "cloudformation:UpdateStack"]
+    resources = ["arn:aws:cloudformation:*:*:stack/demo-*"]
+  }
+}
+resource "aws_iam_role" "deployer" {
+  name = "deployer"
+  inline_policy {
+    name   = "deploy"
+    policy = data.aws_iam_policy_document.deploy.json
+  }
+}
+''')
+    assert found.loose == ()
+    (role,) = found.principals
+    assert [p.source.rpartition("#")[2] for p in role.policies] == ["aws_iam_role.deployer/inline_policy/deploy"]
+    assert _doc(role.policies[0])["Statement"][0]["Action"] == ["cloudformation:CreateStack", "cloudformation:UpdateStack"]

@@ -886,6 +886,14 @@ def _address(block: Block) -> str:
     return prefix + ".".join(block.labels)
 
 
+def _block_refs(block: Block) -> list[str]:
+    """Every address a block's attributes and nested blocks refer to."""
+    out = [ref for expr in block.attrs.values() for ref in _refs(expr)]
+    for inner in block.blocks:
+        out += _block_refs(inner)
+    return out
+
+
 def _refs(node) -> list[str]:
     """Resource addresses an expression refers to (aws_iam_group.deploy.name → aws_iam_group.deploy)."""
     from lark import Tree
@@ -964,32 +972,18 @@ def _assemble(module: Module, path: str, sources: dict[str, str]) -> IacFile:
         return [by_name[(kind, n.value)] for n in names if isinstance(n.value, str) and (kind, n.value) in by_name]
 
     policies: dict[str, tuple] = {}  # address of an aws_iam_policy → (Policy, block)
-    used_docs: set[str] = set()
     for block in module.of_type("resource"):
         rtype = block.labels[0] if block.labels else ""
-        if rtype == "aws_iam_policy" or rtype in INLINE:
-            for expr in block.attrs.values():
-                used_docs.update(_refs(expr))
-            if "policy" not in block.attrs:
-                continue
+        if (rtype == "aws_iam_policy" or rtype in INLINE) and "policy" in block.attrs:
             policy = _policy(ev, f"{block.path}#{_address(block)}", block, "policy")
-            if rtype == "aws_iam_policy":
+            holders = owners(INLINE[rtype], block, INLINE[rtype]) if rtype in INLINE else []
+            for holder in holders:
+                principals[holder]["policies"].append((policy, block.path))
+            if not holders:
                 policies[_address(block)] = (policy, block)
-            else:
-                holders = owners(INLINE[rtype], block, INLINE[rtype])
-                for holder in holders:
-                    principals[holder]["policies"].append((policy, block.path))
-                if not holders:
-                    policies[_address(block)] = (policy, block)
-        elif rtype == "aws_iam_role":
-            for expr in block.attrs.values():
-                used_docs.update(_refs(expr))
-        else:
-            for expr in block.attrs.values():
-                used_docs.update(_refs(expr))
-    for block in module.of_type("data"):
-        for expr in block.attrs.values():
-            used_docs.update(_refs(expr))
+    # a policy document any block refers to (a policy, a role's trust policy, a bucket policy, a local) is
+    # audited where it is used, or not at all; one nothing refers to is a policy of its own
+    used_docs = {ref for block in module.blocks for ref in _block_refs(block) if ref != _address(block)}
 
     attached: set[str] = set()
     for block in module.of_type("resource"):
