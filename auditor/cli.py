@@ -53,7 +53,8 @@ def _root(
 PrefixOpt = Annotated[str | None, typer.Option(
     "--prefix", help="The Jets project name (the docs' MY_PREFIX). Inferred from the policy's ARNs when absent.")]
 EnvOpt = Annotated[list[str] | None, typer.Option("--env", help="Jets env (repeatable): dev, prod, stag or any custom name. Default: dev.")]
-VersionOpt = Annotated[Literal["3", "4", "5", "6"] | None, typer.Option("--jets-version", help="Jets major version.")]
+VersionOpt = Annotated[str | None, typer.Option(
+    "--jets-version", help="Jets release (5.0.14) or line (5; every release of it). Default: the project's Gemfile.lock, else 5.")]
 FeatureOpt = Annotated[list[str] | None, typer.Option(
     "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
@@ -145,6 +146,8 @@ class Resolved:
     catalogue: object
     config: object
     project: object = None
+    jets_version_from: str = "default"
+    jets_version_note: str | None = None
 
 
 def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
@@ -184,9 +187,44 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     cat = catalogue_mod.load()
     requested = list(feature) if feature else list(cfg.option("feature", ()) or ())
     features = _features(cat, requested + list(project.feature_ids if project else ()))
-    return Resolved(prefix, envs, str(pick(jets_version, "jets-version", "5")), features, region, account,
+    version, version_from, version_note = _jets_version(cat, jets_version, cfg, project)
+    return Resolved(prefix, envs, version, features, region, account,
                     str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
-                    bool(combine or cfg.option("combine", False)), cat, cfg, project)
+                    bool(combine or cfg.option("combine", False)), cat, cfg, project, version_from, version_note)
+
+
+def _jets_version(cat, given: str | None, cfg, project) -> tuple[str, str, str | None]:
+    """(version, where it came from, note): --jets-version, then the config file, then the project's
+    Gemfile.lock (or the newest reviewed release its Gemfile allows), then 5."""
+    from auditor.releases import ReleaseError
+
+    if given is not None:
+        text, source = given, "--jets-version"
+    elif cfg.option("jets-version") is not None:
+        text, source = str(cfg.option("jets-version")), cfg.path or "config"
+    elif project is not None and project.jets_version:
+        text, source = project.jets_version, project.jets_version_from
+    elif project is not None and project.jets_requirement:
+        wanted = ", ".join(project.jets_requirement)
+        try:
+            newest = cat.releases.newest(project.jets_requirement)
+        except ReleaseError as exc:
+            raise AuditError(f"{project.jets_version_from}: {exc}") from exc
+        if newest is None:
+            raise AuditError(f"{project.jets_version_from}: jets {wanted} allows no release this catalogue covers "
+                             f"({', '.join(cat.releases.majors)}.x); pass --jets-version")
+        text, source = newest, f"{project.jets_version_from} (jets {wanted}: the newest reviewed release it allows)"
+    else:
+        text, source = "5", "default"
+    try:
+        version = cat.version(text)
+    except ReleaseError as exc:
+        raise AuditError(f"{exc} (from {source})" if source != "--jets-version" else str(exc)) from exc
+    note = None
+    if version.unreviewed:
+        note = (f"Jets {text} is newer than the last {version.major}.x release reviewed here "
+                f"({version.line.releases[-1]}): checked against that release's requirements")
+    return text, source, note
 
 
 def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None, verbose: bool = False) -> None:
@@ -220,6 +258,8 @@ def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str |
         fail_on=opts.fail_on,
         show_ignored=show_ignored,
         project=opts.project,
+        jets_version_from=opts.jets_version_from,
+        jets_version_note=opts.jets_version_note,
     )
     report = engine.run(targets, settings, opts.catalogue, opts.config)
     try:
@@ -490,16 +530,19 @@ def catalogue_command(
         naming = catalogue_mod.Naming(prefix, e, jets_version, region, account) if prefix else None
         for req in cat.select(jets_version, features):
             resource = naming.render(req.resource) if naming else req.resource
-            if (req.action, resource) in seen:
+            if (req.action, resource, req.caller) in seen:
                 continue
-            seen.add((req.action, resource))
-            rows.append({"feature": req.feature, "action": req.action, "resource": resource,
-                         "phase": list(req.phases), "confidence": req.confidence,
-                         "reason": req.reason, "evidence": req.evidence})
-    notes = list(cat.remote_notes(jets_version, features))
+            seen.add((req.action, resource, req.caller))
+            row = {"feature": req.feature, "action": req.action, "resource": resource,
+                   "phase": list(req.phases), "confidence": req.confidence,
+                   "reason": req.reason, "evidence": req.evidence, "releases": req.releases.text, "caller": req.caller}
+            if req.passed_to:
+                row["passed_to"] = list(req.passed_to)
+            rows.append(row)
+    notes = ([opts.jets_version_note] if opts.jets_version_note else []) + list(cat.remote_notes(jets_version, features))
     if fmt == "json":
-        text = json.dumps({"schema_version": 1, "jets_version": jets_version, "features": list(features),
-                           "notes": notes, "requirements": rows}, indent=2) + "\n"
+        text = json.dumps({"schema_version": 1, "jets_version": jets_version, "jets_version_from": opts.jets_version_from,
+                           "features": list(features), "notes": notes, "requirements": rows}, indent=2) + "\n"
     else:
         from auditor.reporters.table import render_catalogue
 

@@ -8,6 +8,7 @@ Any unknown key or bad value is a ConfigError (exit 2) that names it.
 from __future__ import annotations
 
 import fnmatch
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,11 @@ OPTION_KEYS = {
     "format": str, "fail-on": str, "combine": bool,
 }
 CHOICES = {
-    "jets-version": ("3", "4", "5", "6"),
     "format": ("table", "json", "sarif", "markdown", "github"),
     "fail-on": SEVERITIES,
 }
 FILE_NAME = ".jets-iam-audit.toml"
+JETS_VERSION = re.compile(r"^\d+(\.\d+){0,2}(\.[A-Za-z]+\d*)?$")  # 5, 5.0, 5.0.14, 5.0.0.beta1
 
 
 class ConfigError(Exception):
@@ -136,6 +137,8 @@ def _option(key: str, value: object, where: str) -> object:
         value = str(value)
     if not isinstance(value, kind):
         raise ConfigError(f"{where}: {key!r} must be a {kind.__name__}, not {value!r}")
+    if key == "jets-version" and not JETS_VERSION.match(str(value)):
+        raise ConfigError(f"{where}: 'jets-version' must be a Jets line or release such as 5 or 5.0.14, not {value!r}")
     if key in CHOICES and value not in CHOICES[key]:
         raise ConfigError(f"{where}: {key!r} must be one of {', '.join(CHOICES[key])}, not {value!r}")
     return value

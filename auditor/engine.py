@@ -122,7 +122,7 @@ class Probe:
         """The fields of its coverage row after the target's name when no statement names the action."""
         req = self.requirement
         return (req.feature, req.action, self.resource, MISSING, (), (), (), (), req.confidence, req.phases,
-                req.reason, req.evidence)
+                req.reason, req.evidence, req.releases.text)
 
 
 def _probes(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
@@ -196,6 +196,7 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[Covera
                 target.name, req.feature, req.action, resource, verdict.status,
                 tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
                 verdict.notes, tuple(s.ref for s in verdict.allowing), req.confidence, req.phases, req.reason, req.evidence,
+                req.releases.text,
             )
         )
     return tuple(rows)
@@ -242,7 +243,8 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                     continue
                 seen.add(key)
                 findings.append(Finding(rule_id, category, severity or hit.severity or module.SEVERITY, hit.message,
-                                        hit.subject, stamp(loc), hit.resource, hit.feature, hit.fix, target.name))
+                                        hit.subject, stamp(loc), hit.resource, hit.feature, hit.fix, target.name,
+                                        hit.releases))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
     return findings, coverage

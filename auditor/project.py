@@ -1,10 +1,12 @@
-"""Read a Jets app (--project PATH) to choose the prefix and the features, saying where each came from.
+"""Read a Jets app (--project PATH) to choose the prefix, the Jets version and the features, saying
+where each came from.
 
 Reads, without running any Ruby: the project name (config/application.rb `config.project_name` for
-Jets 3-5, config/jets/project.rb `config.name` for Jets 6), domain, vpc_config, resource tags and
-managed IAM policies in config/; event DSL calls (dynamodb_event, s3_event, ...) and managed_iam_policy
-in app/; Config rules in app/rules; files in public/; `ssm:` values in .env files. Comment lines are
-ignored.
+Jets 3-5, config/jets/project.rb `config.name` for Jets 6); the Jets version from Gemfile.lock (the
+resolved `jets (X.Y.Z)` spec), or else the version constraint of `gem "jets"` in the Gemfile; domain,
+vpc_config, resource tags and managed IAM policies in config/; event DSL calls (dynamodb_event,
+s3_event, ...) and managed_iam_policy in app/; Config rules in app/rules; files in public/; `ssm:`
+values in .env files. Comment lines are ignored.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ CODE_FEATURES = (
     ("iot-events", "app", re.compile(r"^\s*iot_event\b")),
     ("log-events", "app", re.compile(r"^\s*log_event\b")),
 )
+LOCKED_JETS = re.compile(r"^    jets \(([0-9][0-9A-Za-z.]*)(?:-[^)]*)?\)\s*$")  # a spec line under GEM/GIT/PATH specs:
+GEM_JETS = re.compile(r"""^\s*gem\s*\(?\s*["']jets["']\s*(.*)$""")
+REQUIREMENT = re.compile(r"""^\s*,\s*["']\s*((?:~>|>=|<=|!=|=|>|<)?\s*[0-9][0-9A-Za-z.]*)\s*["']""")
+OPERATOR = re.compile(r"^(~>|>=|<=|!=|=|>|<)?\s*(.*)$")
 SSM_VALUE = re.compile(r"^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*['\"]?(ssm:|SSM['\"]?\s*$)")
 MAX_FILES = 5000
 
@@ -46,6 +52,9 @@ class Project:
     name: str | None
     name_from: str | None
     features: tuple[tuple[str, str], ...]  # (feature, "file:line" that shows it is used)
+    jets_version: str | None = None  # the release Gemfile.lock resolved
+    jets_requirement: tuple[str, ...] = ()  # without a lock file: the Gemfile's constraint, e.g. ("~> 5.0",)
+    jets_version_from: str | None = None  # "Gemfile.lock:87" or "Gemfile:12"
 
     @property
     def feature_ids(self) -> tuple[str, ...]:
@@ -76,6 +85,27 @@ def _files(root: Path, sub: str, suffix: str | None) -> list[Path]:
         if path.is_file() and not path.is_symlink() and (suffix is None or path.suffix == suffix):
             out.append(path)
     return out
+
+
+def jets_version(root: Path) -> tuple[str | None, tuple[str, ...], str | None]:
+    """(release, constraint, "file:line"): the release Gemfile.lock resolved, or else the version
+    constraint `gem "jets"` carries in the Gemfile; (None, (), None) when neither says."""
+    lock = root / "Gemfile.lock"
+    for number, line in enumerate(_lines(lock), 1):
+        m = LOCKED_JETS.match(line)
+        if m:
+            return m.group(1), (), f"Gemfile.lock:{number}"
+    for number, line in _code_lines(root / "Gemfile"):
+        m = GEM_JETS.match(line)
+        if m:
+            rest, found = m.group(1), []
+            while (r := REQUIREMENT.match(rest)) is not None:
+                op, version = OPERATOR.match(r.group(1)).groups()
+                found.append(f"{op} {version}" if op else version)
+                rest = rest[r.end():]
+            if found:
+                return None, tuple(found), f"Gemfile:{number}"
+    return None, (), None
 
 
 def scan(path: str) -> Project:
@@ -119,4 +149,5 @@ def scan(path: str) -> Project:
             if hit:
                 found.append(("ssm-dotenv", rel(env_file, hit)))
                 break
-    return Project(str(root), name, name_from, tuple(found))
+    version, requirement, version_from = jets_version(root)
+    return Project(str(root), name, name_from, tuple(found), version, requirement, version_from)

@@ -26,6 +26,8 @@ class Settings:
     fail_on: str = "low"
     show_ignored: bool = False
     project: object = None  # auditor.project.Project when --project was given
+    jets_version_from: str = "default"  # "--jets-version", the config file, "Gemfile.lock:87", ... or "default"
+    jets_version_note: str | None = None  # a release newer than the reviewed ones, for instance
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -33,6 +35,7 @@ class Settings:
             "prefix_inferred": self.prefix_inferred,
             "envs": list(self.envs),
             "jets_version": self.jets_version,
+            "jets_version_from": self.jets_version_from,
             "features": list(self.features),
             "region": self.region,
             "account": self.account,
@@ -40,9 +43,14 @@ class Settings:
         }
         if self.prefix_note:
             out["prefix_note"] = self.prefix_note
+        if self.jets_version_note:
+            out["jets_version_note"] = self.jets_version_note
         if self.project is not None:
             p = self.project
             out["project"] = {"path": p.path, "name": p.name, "name_from": p.name_from,  # type: ignore[attr-defined]
+                              "jets_version": p.jets_version,  # type: ignore[attr-defined]
+                              "jets_requirement": list(p.jets_requirement),  # type: ignore[attr-defined]
+                              "jets_version_from": p.jets_version_from,  # type: ignore[attr-defined]
                               "features": [{"feature": f, "source": src} for f, src in p.features]}  # type: ignore[attr-defined]
         return out
 
@@ -80,6 +88,7 @@ class CoverageRow(NamedTuple):
     phases: tuple[str, ...]
     reason: str
     evidence: str
+    releases: str = ""  # the Jets releases the requirement applies to, as in a Gemfile: ">= 3.2.1, < 6"
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -108,6 +117,7 @@ class Hit(NamedTuple):
     resource: str | None = None
     feature: str | None = None
     fix: str | None = None
+    releases: str | None = None  # for a finding about a requirement: the Jets releases it applies to
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,7 @@ class Finding:
     feature: str | None = None
     fix: str | None = None
     target: str | None = field(default=None, compare=False)  # the target's name (not in the JSON: location says where)
+    releases: str | None = None  # for a finding about catalogue requirements: the Jets releases they apply to
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -135,6 +146,8 @@ class Finding:
             out["resource"] = self.resource
         if self.feature is not None:
             out["feature"] = self.feature
+        if self.releases is not None:
+            out["releases"] = self.releases
         out["location"] = self.location.as_dict()
         if self.fix is not None:
             out["fix"] = self.fix

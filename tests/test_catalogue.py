@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 
 from auditor import awsdata
-from auditor.catalogue import CatalogueError, Naming, load, rules_dir
+from auditor.catalogue import CatalogueError, Naming, load, major, rules_dir
+from auditor.releases import ReleaseError
 
 FEATURE_IDS = ("core", "prewarm", "custom-domain", "dynamodb-events", "s3-events", "sqs-events",
                "sns-events", "kinesis-events", "iot-events", "log-events", "config-rules", "vpc",
@@ -40,11 +42,49 @@ def test_every_requirement_has_reason_evidence_and_a_real_action(catalogue):
         assert awsdata.action_name(req.action) == req.action, f"{req.action} is not spelled as AWS spells it"
 
 
-def test_version_specific_requirements(catalogue):
-    v3 = {(r.action, r.resource) for r in catalogue.select("3", ["core"])}
-    v5 = {(r.action, r.resource) for r in catalogue.select("5", ["core"])}
-    state = ("s3:GetObject", "arn:{partition}:s3:::{ns_lower}-*/jets/state/apigw/*")
-    assert state in v5 and state not in v3
+def _pairs(catalogue, version, features=("core",)):
+    return {(r.action, r.resource) for r in catalogue.select(version, features)}
+
+
+def test_release_specific_requirements(catalogue):
+    """What changed between minors (rules/releases.toml): the route state in S3 from 3.2.0, the
+    bucket's public access block from 3.2.1, its CORS configuration from 5.0; a line selects the
+    union of its releases."""
+    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-*/jets/state/apigw/*")
+    block = ("s3:PutBucketPublicAccessBlock", "arn:{partition}:s3:::{ns_lower}-*")
+    cors = ("s3:PutBucketCORS", "arn:{partition}:s3:::{ns_lower}-*")
+    assert state not in _pairs(catalogue, "3.1.5") and state in _pairs(catalogue, "3.2.0")
+    assert block not in _pairs(catalogue, "3.2.0") and block in _pairs(catalogue, "3.2.1")
+    assert cors not in _pairs(catalogue, "4.0.12") and cors in _pairs(catalogue, "5.0.0")
+    assert cors in _pairs(catalogue, "5.0.0.beta1") and cors in _pairs(catalogue, "5")
+    assert {state, block} <= _pairs(catalogue, "3") and cors not in _pairs(catalogue, "3")
+    assert _pairs(catalogue, "3.2") == _pairs(catalogue, "3.2.0") | _pairs(catalogue, "3.2.2")
+    tags = ("lambda:TagResource", "arn:{partition}:lambda:{region}:{account}:function:{ns}-*")
+    assert tags not in _pairs(catalogue, "4.0.8", ["resource-tags"]) and tags in _pairs(catalogue, "4.0.9", ["resource-tags"])
+
+
+def test_jets_version_values(catalogue):
+    assert catalogue.version("5").describe() == "5 (releases 5.0.0.beta1-5.0.14)"
+    assert catalogue.version("5.0.14").is_release and not catalogue.version("5.0.14").unreviewed
+    assert catalogue.version("5.0.15").unreviewed  # newer than reviewed: the newest entries apply
+    assert _pairs(catalogue, "5.0.15") == _pairs(catalogue, "5.0.14")
+    for bad, message in (("2.3.17", "covers Jets 3.x (3.0.0-3.2.2), 4.x"), ("7", "covers Jets"),
+                         ("4.0.99x", "not a Jets version"), ("5.1", "no Jets release in it"),
+                         ("3.0.99", "not a Jets 3.x release"), ("", "not a Jets version")):
+        with pytest.raises(ReleaseError, match=re.escape(message)):
+            catalogue.version(bad)
+
+
+def test_callers_and_passed_to(catalogue):
+    assert {r.caller for r in catalogue.requirements} == {"cli", "cloudformation"}
+    for req in catalogue.requirements:
+        assert bool(req.passed_to) == (req.action == "iam:PassRole"), req.origin
+    assert {s for r in catalogue.select("5.0.14", ["core"]) for s in r.passed_to} == {"lambda.amazonaws.com"}
+    assert {s for r in catalogue.select("6", ["core"]) for s in r.passed_to} == {"codebuild.amazonaws.com"}
+    cli = {(r.action, r.resource) for r in catalogue.select("5", ["core"]) if r.caller == "cli"}
+    nested = "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-*/*"
+    assert ("cloudformation:DescribeStacks", nested) in cli  # the CLI reads nested stacks' outputs
+    assert ("cloudformation:CreateStack", nested) not in cli  # CloudFormation creates them
 
 
 def test_naming():
@@ -89,18 +129,51 @@ def test_missing_evidence_is_rejected(tmp_path):
 
 def test_every_resource_fits_its_action(catalogue):
     """A requirement's resource must be a resource type the action takes (from current AWS data), and
-    "*" exactly when the action takes no resource: otherwise a generated policy would grant nothing."""
+    "*" exactly when the action takes no resource: otherwise a generated policy would grant nothing.
+    The exceptions are the resources AWS really evaluates, each with the AWS doc (authorized_on)."""
     from auditor.checks.common import format_globs
     from auditor.evaluate import strict_overlaps
 
     bad = []
     for req in catalogue.requirements:
         formats = awsdata.resource_formats(req.action)
-        rendered = Naming("shop", "dev", req.versions[0]).render(req.resource)
+        rendered = Naming("shop", "dev", str(req.releases.low[0])).render(req.resource)
         if not formats:
-            ok = req.resource == "*"
+            ok = req.resource == "*" or bool(req.authorized_on)
         else:
             ok = req.resource != "*" and any(strict_overlaps(g, rendered) for f in formats for g in format_globs(f))
         if not ok:
             bad.append((req.origin, req.action, req.resource))
     assert bad == []
+    evaluated = {r.action for r in catalogue.requirements if r.authorized_on}
+    assert evaluated == {"logs:DescribeLogGroups", "logs:DeleteLogGroup", "logs:FilterLogEvents", "iam:GetUser"}
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (('caller = "cli"', 'caller = "user"'), "caller must be one of"),
+    (('caller = "cli"\n', ''), "missing 'caller'"),
+    (('phases = ["prewarm"]', 'phases = ["prewarm"]\nreleases = ">= 2, < 6"'), "outside this directory's '>= 3, < 6'"),
+    (('phases = ["prewarm"]', 'phases = ["prewarm"]\nreleases = "3.0"'), "has no operator"),
+    (('phases = ["prewarm"]', 'phases = ["prewarm"]\npassed_to = ["lambda.amazonaws.com"]'), "goes with iam:PassRole, and only with it"),
+])
+def test_bad_entries_are_rejected(tmp_path, edit, message):
+    rules = _copy_rules(tmp_path)
+    path = rules / "jets3-5" / "prewarm.toml"
+    path.write_text(path.read_text().replace(*edit))
+    with pytest.raises(CatalogueError, match=message):
+        load(rules)
+
+
+def test_passrole_needs_its_services(tmp_path):
+    rules = _copy_rules(tmp_path)
+    path = rules / "jets3-5" / "core.toml"
+    path.write_text(path.read_text().replace('passed_to = ["lambda.amazonaws.com"]\n', ''))
+    with pytest.raises(CatalogueError, match=r"core.toml#\d+: passed_to"):
+        load(rules)
+    path.write_text((rules_dir() / "jets3-5" / "core.toml").read_text().replace('["lambda.amazonaws.com"]', '["lambda"]'))
+    with pytest.raises(CatalogueError, match="not a service principal"):
+        load(rules)
+
+
+def test_major():
+    assert major("5") == major("5.0") == major("5.0.14") == "5"

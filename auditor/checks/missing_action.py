@@ -63,7 +63,8 @@ def check(ctx) -> Iterator[Hit]:
         limited = bool(row.notes) and any("permissions boundary" in note for note in row.notes)
         if row.status == MISSING and (not row.allowed_by or limited):
             message, fix = _missing(row.action, row.resource, row.reason, row.notes)
-            yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix)
+            yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix,
+                      row.releases)
             continue
         where = short_resource(row.resource)
         if row.status == MISSING:  # a statement allows the action, but not on this resource
@@ -83,4 +84,4 @@ def check(ctx) -> Iterator[Hit]:
             fix = "make sure the condition holds for the deploy user, or grant without it"
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
             severity = "info"
-        yield Hit(message, row.action, location, severity, row.resource, row.feature, fix)
+        yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)

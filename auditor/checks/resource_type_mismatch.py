@@ -3,8 +3,10 @@
 What it does
     For each Allow statement with a Resource list (without "*"), checks every action it names against
     the resource types the action takes (current AWS data): object actions on a bucket ARN, layer
-    actions on a function ARN, actions that take only "*" on an ARN. For wildcard entries only the
-    actions Jets needs are checked, so `s3:Get*` on a bucket ARN yields one finding about the Jets
+    actions on a function ARN, actions that take only "*" on an ARN. Where AWS evaluates another
+    resource than the service authorization reference lists (the catalogue's authorized_on entries:
+    logs:DescribeLogGroups is evaluated on log-group::log-stream:, so log-group:* grants it), that
+    resource fits too. For wildcard entries only the actions Jets needs are checked, so `s3:Get*` on a bucket ARN yields one finding about the Jets
     actions it was meant for, not parliament's 60-action list.
 
 Why it matters
@@ -26,7 +28,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor import awsdata
-from auditor.checks.common import format_globs, summarise
+from auditor.checks.common import format_globs, rendered, summarise
 from auditor.evaluate import policy_pattern, strict_overlaps
 from auditor.report import Hit
 
@@ -49,6 +51,13 @@ def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...
     return _formats_fit(formats, resources), formats
 
 
+def _evaluated_fits(ctx, action: str, resources: tuple[str, ...]) -> bool:
+    """Does a Resource overlap the resource AWS really evaluates for the action (authorized_on)?"""
+    if not any(r.authorized_on and r.action.lower() == action.lower() for r in ctx.requirements):
+        return False
+    return any(strict_overlaps(pattern, res) for pattern in rendered(ctx, [action]) for res in resources)
+
+
 def check(ctx) -> Iterator[Hit]:
     need = ctx.needed
     for stmt in ctx.statements:
@@ -63,7 +72,7 @@ def check(ctx) -> Iterator[Hit]:
             bad: list[tuple[str, tuple[str, ...]]] = []
             for action in actions:
                 ok, formats = _fits(action, stmt.resources)
-                if not ok:
+                if not ok and not _evaluated_fits(ctx, action, stmt.resources):
                     bad.append((action, formats))
             if not bad:
                 continue

@@ -41,7 +41,8 @@ def render(report: Report, **_: object) -> str:
         lines += [f"### {category} ({len(found)})", "", "| severity | rule | message | location |", "|---|---|---|---|"]
         for f in found:
             where = f.location.source + (f":{f.location.line}" if f.location.line else "")
-            lines.append(f"| {f.severity} | {code(f.rule_id)} | {md(f.message)} | {code(where)} {code(f.location.pointer or '/')} |")
+            rule = code(f.rule_id) + (f" (Jets {md(f.releases)})" if f.releases else "")
+            lines.append(f"| {f.severity} | {rule} | {md(f.message)} | {code(where)} {code(f.location.pointer or '/')} |")
         lines.append("")
     if not report.findings:
         lines += ["No findings.", ""]

@@ -50,6 +50,8 @@ def to_dict(report: Report) -> dict[str, object]:
         }
         if f.resource:
             result["properties"]["resource"] = f.resource  # type: ignore[index]
+        if f.releases:
+            result["properties"]["releases"] = f.releases  # type: ignore[index]
         results.append(result)
     return {
         "$schema": SCHEMA,

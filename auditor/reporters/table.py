@@ -92,7 +92,8 @@ def _findings_table(category: str, findings: list[Finding], target: str) -> Tabl
     table.add_column("message", overflow="fold", ratio=4)
     table.add_column("location", overflow="fold", ratio=1)
     for f in findings:
-        table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), cell(f.rule_id), cell(f.message), cell(_location(f, target)))
+        rule = Text.assemble(safe(f.rule_id), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id)
+        table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), rule, cell(f.message), cell(_location(f, target)))
     return table
 
 
@@ -114,14 +115,17 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
     prefix = f"prefix {s.prefix}" + (" (inferred from the policy's ARNs)" if s.prefix_inferred else "")
     if s.prefix_note:
         prefix = s.prefix_note
-    console.print(cell(f"jets-iam-audit {report.tool_version} · Jets {s.jets_version} · {prefix} · "
+    jets = f"Jets {s.jets_version}" + (f" ({s.jets_version_from})" if s.jets_version_from not in ("default", "--jets-version") else "")
+    console.print(cell(f"jets-iam-audit {report.tool_version} · {jets} · {prefix} · "
                        f"env {', '.join(s.envs)} · features {', '.join(s.features)} · {report.iam_data}"))
     if s.project is not None:
         p = s.project
         used = ", ".join(f"{f} ({src})" for f, src in p.features) or "none beyond core and prewarm"
         name = f"name {p.name} ({p.name_from})" if p.name else "no project name found"
-        console.print(cell(f"project {p.path}: {name}; features: {used}", "dim"))
-    for note in report.requirement_notes:
+        jets = (f"; jets {p.jets_version or ', '.join(p.jets_requirement)} ({p.jets_version_from})"
+                if p.jets_version_from else "; no jets version in Gemfile.lock or Gemfile")
+        console.print(cell(f"project {p.path}: {name}{jets}; features: {used}", "dim"))
+    for note in ((s.jets_version_note,) if s.jets_version_note else ()) + report.requirement_notes:
         console.print(cell(f"note: {note}", "dim"))
     for target in report.targets:
         console.print()
@@ -166,11 +170,13 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
         table = Table(title=Text(f"{feature} ({len(items)} requirements)", style="bold"), title_justify="left")
         table.add_column("action")
         table.add_column("resource", overflow="fold")
-        table.add_column("phase")
+        table.add_column("phase / caller / Jets")
         table.add_column("conf.")
         table.add_column("reason / evidence", overflow="fold", ratio=2)
         for r in items:
-            table.add_row(cell(r["action"]), cell(short_resource(r["resource"])), cell(", ".join(r["phase"])),
+            when = Text.assemble(safe(", ".join(r["phase"])), "\n", safe(f"by {r['caller']}"), "\n",
+                                 (safe(r["releases"]), "dim"))
+            table.add_row(cell(r["action"]), cell(short_resource(r["resource"])), when,
                           cell(r["confidence"]), Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim")))
         console.print(table)
     if not rows:

@@ -16,7 +16,7 @@ def test_service_wildcard_names_the_narrow_replacement(findings):
 def test_partial_wildcard_with_writes_is_medium(findings):
     (hit,) = findings("wildcard-action", allow("s3:Put*", "arn:aws:s3:::demo-*/*"))
     assert hit[0] == "medium" and "writes Jets never makes" in hit[2]
-    assert "Jets needs 4: PutBucketOwnershipControls, PutBucketPublicAccessBlock, PutEncryptionConfiguration and 1 more" in hit[2]
+    assert "Jets needs 5: PutBucketCORS, PutBucketOwnershipControls, PutBucketPublicAccessBlock and 2 more" in hit[2]
 
 
 def test_narrow_partial_wildcard_passes(findings):
