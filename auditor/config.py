@@ -24,7 +24,7 @@ CHOICES = {
     "fail-on": SEVERITIES,
 }
 FILE_NAME = ".jets-iam-audit.toml"
-JETS_VERSION = re.compile(r"^\d+(\.\d+){0,2}(\.[A-Za-z]+\d*)?$")  # 5, 5.0, 5.0.14, 5.0.0.beta1
+JETS_VERSION = re.compile(r"^\d+(\.\d+(\.\d+(\.[A-Za-z]+\d*)?)?)?$")  # 5, 5.0, 5.0.14, 5.0.0.beta1
 
 
 class ConfigError(Exception):

@@ -2,8 +2,9 @@
 
 Statements are grouped by service and resource set: every action is granted exactly on the resource
 patterns its requirements name (rendered for the prefix, envs, region and account), actions that take
-only "*" get "*", iam:PassRole gets its own statement conditioned on iam:PassedToService. When the
-document exceeds IAM's managed-policy quota (6,144 characters, minified), it is split.
+only "*" get "*", iam:PassRole gets its own statement conditioned on iam:PassedToService (the services
+the catalogue's PassRole requirements name: lambda.amazonaws.com for Jets 3-5, codebuild.amazonaws.com
+for Jets 6). When the document exceeds IAM's managed-policy quota (6,144 characters, minified), it is split.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 
-from auditor.catalogue import Catalogue, Naming
+from auditor.catalogue import Catalogue, Naming, Requirement
 
 POLICY_QUOTA = 6144
-PASSED_TO = {"6": ("codebuild.amazonaws.com",)}
-DEFAULT_PASSED_TO = ("lambda.amazonaws.com",)
 SERVICE_TITLES = {
     "apigateway": "ApiGateway", "cloudformation": "CloudFormation", "codebuild": "CodeBuild", "dynamodb": "DynamoDB",
     "ec2": "Ec2", "events": "Events", "iam": "Iam", "iot": "Iot", "lambda": "Lambda", "logs": "Logs",
@@ -35,7 +34,12 @@ def grants(catalogue: Catalogue, version: str, features: Sequence[str], project:
     return out
 
 
-def statements_for(wanted: dict[str, set[str]], version: str) -> list[dict]:
+def passed_to(requirements: Sequence[Requirement]) -> tuple[str, ...]:
+    """The services the selected iam:PassRole requirements pass roles to, sorted."""
+    return tuple(sorted({s for r in requirements if r.action == "iam:PassRole" for s in r.passed_to}))
+
+
+def statements_for(wanted: dict[str, set[str]], services: Sequence[str]) -> list[dict]:
     """Group actions by service and identical resource sets; PassRole apart, with its condition."""
     by_key: dict[tuple[str, frozenset[str]], set[str]] = defaultdict(set)
     passrole: set[str] = set()
@@ -52,7 +56,6 @@ def statements_for(wanted: dict[str, set[str]], version: str) -> list[dict]:
         sid = f"Jets{title}{counters[service] if counters[service] > 1 else ''}"
         statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources)})
     if passrole:
-        services = PASSED_TO.get(version, DEFAULT_PASSED_TO)
         statements.append({"Sid": "JetsPassRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                            "Resource": sorted(passrole),
                            "Condition": {"StringEquals": {"iam:PassedToService": list(services) if len(services) > 1 else services[0]}}})
@@ -94,7 +97,7 @@ def split(statements: list[dict], quota: int = POLICY_QUOTA) -> list[dict]:
 def generate(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
              region: str | None = None, account: str | None = None) -> list[dict]:
     wanted = grants(catalogue, version, features, project, envs, region, account)
-    return split(statements_for(wanted, version))
+    return split(statements_for(wanted, passed_to(catalogue.select(version, features))))
 
 
 # --- the same policy as infrastructure code ---------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-VERSION = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.([A-Za-z]+\d*))?$")
+VERSION = re.compile(r"^(\d+)(?:\.(\d+)(?:\.(\d+)(?:\.([A-Za-z]+\d*))?)?)?$")  # 5, 5.0, 5.0.14, 5.0.0.beta1
 _OPERATORS = (">=", "<=", ">", "<", "=")
 
 Key = tuple[int, int, int, int, str]  # major, minor, patch, 0 for a pre-release (beta) else 1, its label

@@ -25,7 +25,7 @@ from auditor.catalogue import Catalogue, Naming
 from auditor.checks.pattern_never_matches import usable
 from auditor.checks.shell_placeholder import placeholders
 from auditor.evaluate import action_matches, overlaps, policy_pattern
-from auditor.generate import statements_for
+from auditor.generate import passed_to, statements_for
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
 
@@ -92,7 +92,7 @@ def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> 
             missing.setdefault(row.action, set()).add(row.resource)
     if missing:
         taken = {s.get("Sid") for s in kept if isinstance(s, dict)}
-        for stmt in statements_for(missing, settings.jets_version):
+        for stmt in statements_for(missing, passed_to(requirements)):
             sid, n = stmt["Sid"], 1
             while stmt["Sid"] in taken:
                 n += 1

@@ -178,3 +178,34 @@ def test_imports_only_what_the_run_uses():
     assert proc.returncode == 1
     assert not {"boto3", "botocore", "parliament", "policyuniverse", "moto"} & imported
     assert "auditor.reporters.table" not in imported
+
+
+def test_jets_version_takes_a_release_and_findings_name_their_releases():
+    proc = run_cli("file", POLICY, "--prefix", "demo", "--jets-version", "5.0.14", "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert doc["settings"]["jets_version"] == "5.0.14" and doc["settings"]["jets_version_from"] == "--jets-version"
+    missing = [f for f in doc["findings"] if f["rule_id"] == "missing-action"]
+    assert missing and all(f["releases"] == ">= 3, < 6" for f in missing)
+    assert all("releases" not in f for f in doc["findings"] if f["rule_id"] != "missing-action")
+    table = run_cli("file", POLICY, "--prefix", "demo", "--jets-version", "5.0.14").stdout.decode()
+    assert "Jets >= 3, < 6" in table
+    proc = run_cli("file", POLICY, "--prefix", "demo", "--jets-version", "5.0.15", "--format", "json")
+    assert json.loads(proc.stdout)["settings"]["jets_version_note"] == (
+        "Jets 5.0.15 is newer than the last 5.x release reviewed here (5.0.14): checked against that release's requirements")
+    for bad, message in (("2", "this catalogue covers Jets 3.x (3.0.0-3.2.2)"), ("5.x", "is not a Jets version such as 5 or 5.0.14")):
+        proc = run_cli("file", POLICY, "--jets-version", bad)
+        assert proc.returncode == 2 and message in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
+
+
+def test_catalogue_json_callers_releases_and_passed_to():
+    doc = json.loads(run_cli("catalogue", "--format", "json", "--prefix", "shop", "--jets-version", "3.2.0").stdout)
+    assert doc["jets_version"] == "3.2.0" and doc["jets_version_from"] == "--jets-version"
+    rows = {(r["action"], r["resource"], r["caller"]): r for r in doc["requirements"]}
+    passrole = rows[("iam:PassRole", "arn:aws:iam::*:role/shop-dev-*", "cloudformation")]
+    assert passrole["passed_to"] == ["lambda.amazonaws.com"] and passrole["releases"] == ">= 3, < 6"
+    state = rows[("s3:PutObject", "arn:aws:s3:::shop-dev-*/jets/state/apigw/*", "cli")]
+    assert state["releases"] == ">= 3.2.0, < 6"
+    nested = "arn:aws:cloudformation:*:*:stack/shop-dev-*/*"
+    assert {c for (a, r, c) in rows if a == "cloudformation:DescribeStacks" and r == nested} == {"cli", "cloudformation"}
+    assert not any(r["action"] == "s3:PutBucketPublicAccessBlock" for r in doc["requirements"])  # from 3.2.1
+    assert all("passed_to" not in r for r in doc["requirements"] if r["action"] != "iam:PassRole")

@@ -76,7 +76,10 @@ def test_explicit_config_path(tmp_path):
     cfg = tmp_path / "audit.toml"
     cfg.write_text('jets-version = 6\n')
     doc = _json(run_cli("file", str(DOCS / "broad.json"), "--config", str(cfg), "--format", "json", cwd=tmp_path))
-    assert doc["settings"]["jets_version"] == "6"
+    assert doc["settings"]["jets_version"] == "6" and doc["settings"]["jets_version_from"] == str(cfg)
+    cfg.write_text('jets-version = "4.0.9"\n')
+    doc = _json(run_cli("file", str(DOCS / "broad.json"), "--config", str(cfg), "--format", "json", cwd=tmp_path))
+    assert doc["settings"]["jets_version"] == "4.0.9"
 
 
 def test_bad_config_exits_2_naming_the_key(tmp_path):
@@ -87,6 +90,8 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
         '[rules.wildcard-action]\nseverity = "huge"\n': "rules.wildcard-action.severity must be one of",
         '[[ignore]]\nfile = "x.json"\n': "ignore #1 needs a 'reason'",
         'prefix = \n': "not valid TOML",
+        'jets-version = "5.x"\n': "'jets-version' must be a Jets line or release such as 5 or 5.0.14, not '5.x'",
+        'jets-version = "2.3.17"\n': "--jets-version 2.3.17: this catalogue covers Jets 3.x",
     }
     for text, expected in cases.items():
         cfg = tmp_path / ".jets-iam-audit.toml"

@@ -1,5 +1,6 @@
 """generate: the least-privilege policy audits clean, for every feature alone and all together, on
-Jets 5 and 6, and fits IAM's quota or is split."""
+every release line (3, 4, 5, 6) and on the releases where the catalogue changes, and fits IAM's quota
+or is split."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def _bad(report):
             or f.category != "missing-action" and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["medium"]]
 
 
-@pytest.mark.parametrize("version", ["5", "6"])
+@pytest.mark.parametrize("version", ["3", "4", "5", "6", "3.1.5", "3.2.0", "3.2.1", "4.0.8", "4.0.9",
+                                     "5.0.0.beta1", "5.0.14", "6.0.5"])
 @pytest.mark.parametrize("feature", [*FEATURES, "all"])
 def test_generated_policy_audits_clean(version, feature):
     features = FEATURES if feature == "all" else tuple(dict.fromkeys(("core", "prewarm", feature)))

@@ -66,3 +66,41 @@ def test_bad_project_path_exits_2(tmp_path):
     assert proc.returncode == 2 and "not a directory" in proc.stderr.decode()
     proc = run_cli("file", str(DOCS / "broad.json"), "--project", str(tmp_path))
     assert proc.returncode == 2 and "not a Jets app" in proc.stderr.decode()
+
+
+def test_jets_version_from_gemfile_lock_and_gemfile(tmp_path):
+    assert (scan(str(APP)).jets_version, scan(str(APP)).jets_version_from) == ("5.0.14", "Gemfile.lock:16")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "Gemfile").write_text('source "https://rubygems.org"\n# gem "jets", "~> 3.0"\ngem "jets", "~> 4.0", ">= 4.0.3"\n')
+    project = scan(str(tmp_path))
+    assert (project.jets_version, project.jets_requirement, project.jets_version_from) == (None, ("~> 4.0", ">= 4.0.3"), "Gemfile:3")
+    (tmp_path / "Gemfile.lock").write_text("GEM\n  specs:\n    jets-api (0.1.0)\n    jets (6.0.2)\n      jets-api\n")
+    assert (scan(str(tmp_path)).jets_version, scan(str(tmp_path)).jets_version_from) == ("6.0.2", "Gemfile.lock:4")
+    (tmp_path / "Gemfile.lock").unlink()
+    (tmp_path / "Gemfile").write_text('gem "jets", git: "https://github.com/rubyonjets/jets"\n')
+    assert scan(str(tmp_path)).jets_version_from is None
+
+
+def _settings(*args: str, cwd=None) -> tuple[int, dict, str]:
+    proc = run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--format", "json", *args, cwd=cwd)
+    return proc.returncode, json.loads(proc.stdout) if proc.stdout else {}, proc.stderr.decode()
+
+
+def test_report_says_where_the_jets_version_came_from(tmp_path):
+    _, doc, _ = _settings("--project", str(APP))
+    assert (doc["settings"]["jets_version"], doc["settings"]["jets_version_from"]) == ("5.0.14", "Gemfile.lock:16")
+    assert doc["settings"]["project"]["jets_version"] == "5.0.14"
+    _, doc, _ = _settings("--project", str(APP), "--jets-version", "4")  # explicit wins
+    assert (doc["settings"]["jets_version"], doc["settings"]["jets_version_from"]) == ("4", "--jets-version")
+    app = tmp_path / "app"
+    (app / "config").mkdir(parents=True)
+    (app / "Gemfile").write_text('gem "jets", "~> 4.0"\n')
+    _, doc, _ = _settings("--project", str(app))
+    assert doc["settings"]["jets_version"] == "4.0.12"
+    assert doc["settings"]["jets_version_from"] == "Gemfile:1 (jets ~> 4.0: the newest reviewed release it allows)"
+    (app / "Gemfile").write_text('gem "jets", ">= 7"\n')
+    code, _, err = _settings("--project", str(app))
+    assert code == 2 and "Gemfile:1: jets >= 7 allows no release this catalogue covers (3, 4, 5, 6.x)" in err
+    (app / "Gemfile.lock").write_text("GEM\n  specs:\n    jets (2.3.17)\n")
+    code, _, err = _settings("--project", str(app))
+    assert code == 2 and "--jets-version 2.3.17: this catalogue covers Jets 3.x" in err and "(from Gemfile.lock:3)" in err

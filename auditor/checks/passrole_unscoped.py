@@ -8,8 +8,9 @@ What it does
 Why it matters
     PassRole decides which role a new Lambda function, CodeBuild project or EC2 instance runs as.
     On "*" the deploy user can hand any role, an admin role included, to code it controls: a
-    privilege escalation. Jets needs to pass only its own function roles, and only to
-    lambda.amazonaws.com (codebuild.amazonaws.com for Jets 6).
+    privilege escalation. Jets needs to pass only its own function roles, and only to the services
+    the catalogue names for the release (lambda.amazonaws.com for Jets 3-5, codebuild.amazonaws.com
+    for Jets 6).
 
 Example
     "iam:PassRole" is granted on any role (Statement[0] on "*")
@@ -31,15 +32,22 @@ CATEGORY = "over-broad"
 SEVERITY = "high"
 
 
-def _service(ctx) -> str:
-    return "codebuild.amazonaws.com" if ctx.settings.jets_version == "6" else "lambda.amazonaws.com"
+NAMES = {"lambda.amazonaws.com": "Lambda", "codebuild.amazonaws.com": "CodeBuild"}
+
+
+def _services(ctx) -> tuple[str, ...]:
+    """The services the selected iam:PassRole requirements pass roles to (lambda.amazonaws.com if none)."""
+    found = sorted({s for r in ctx.requirements if r.action == "iam:PassRole" for s in r.passed_to})
+    return tuple(found) or ("lambda.amazonaws.com",)
 
 
 def check(ctx) -> Iterator[Hit]:
     granting = [s for s in ctx.naming("iam:PassRole") if s.effect == "Allow"]
     if not granting:
         return
-    condition = f'{{"StringEquals": {{"iam:PassedToService": "{_service(ctx)}"}}}}'
+    services = _services(ctx)
+    value = f'"{services[0]}"' if len(services) == 1 else "[" + ", ".join(f'"{s}"' for s in services) + "]"
+    condition = f'{{"StringEquals": {{"iam:PassedToService": {value}}}}}'
     if granted_beyond_project(ctx, "iam:PassRole"):
         stmt = granting[0]
         yield Hit(f'"iam:PassRole" is granted on roles outside the project ({stmt.label}): the deploy user can hand '
@@ -49,5 +57,5 @@ def check(ctx) -> Iterator[Hit]:
     for stmt in granting:
         if not any(c.key.lower() == "iam:passedtoservice" for c in stmt.conditions):
             yield Hit(f'"iam:PassRole" in {stmt.label} has no iam:PassedToService condition: the project\'s roles can be '
-                      "passed to any service, not only to Lambda", "iam:PassRole", stmt.location(), "medium",
+                      f"passed to any service, not only to {' and '.join(NAMES.get(s, s) for s in services)}", "iam:PassRole", stmt.location(), "medium",
                       fix=f'add "Condition": {condition}')
