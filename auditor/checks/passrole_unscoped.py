@@ -54,8 +54,9 @@ def check(ctx) -> Iterator[Hit]:
                   "any role, an admin role included, to code it controls", "iam:PassRole", stmt.location(),
                   fix=f'scope the Resource to the project\'s roles and add "Condition": {condition}')
         return
+    names = " and ".join(NAMES.get(s, s) for s in services)
     for stmt in granting:
         if not any(c.key.lower() == "iam:passedtoservice" for c in stmt.conditions):
             yield Hit(f'"iam:PassRole" in {stmt.label} has no iam:PassedToService condition: the project\'s roles can be '
-                      f"passed to any service, not only to {' and '.join(NAMES.get(s, s) for s in services)}", "iam:PassRole", stmt.location(), "medium",
+                      f"passed to any service, not only to {names}", "iam:PassRole", stmt.location(), "medium",
                       fix=f'add "Condition": {condition}')

@@ -6,8 +6,8 @@ What it does
     actions on a function ARN, actions that take only "*" on an ARN. Where AWS evaluates another
     resource than the service authorization reference lists (the catalogue's authorized_on entries:
     logs:DescribeLogGroups is evaluated on log-group::log-stream:, so log-group:* grants it), that
-    resource fits too. For wildcard entries only the actions Jets needs are checked, so `s3:Get*` on a bucket ARN yields one finding about the Jets
-    actions it was meant for, not parliament's 60-action list.
+    resource fits too. For wildcard entries only the actions Jets needs are checked, so `s3:Get*` on
+    a bucket ARN yields one finding about the Jets actions it was meant for, not parliament's 60-action list.
 
 Why it matters
     Such an action is granted on nothing in that statement. When Jets needs it, the deploy fails
