@@ -186,7 +186,9 @@ def test_jets_version_takes_a_release_and_findings_name_their_releases():
     assert doc["settings"]["jets_version"] == "5.0.14" and doc["settings"]["jets_version_from"] == "--jets-version"
     missing = [f for f in doc["findings"] if f["rule_id"] == "missing-action"]
     assert missing and all(f["releases"] == ">= 3, < 6" for f in missing)
-    assert all("releases" not in f for f in doc["findings"] if f["rule_id"] != "missing-action")
+    assert all("releases" not in f for f in doc["findings"] if f["category"] not in ("missing-action", "resource-mismatch"))
+    never = next(f for f in doc["findings"] if f["rule_id"] == "pattern-never-matches")
+    assert never["releases"] == ">= 3, < 6"
     table = run_cli("file", POLICY, "--prefix", "demo", "--jets-version", "5.0.14").stdout.decode()
     assert "Jets >= 3, < 6" in table
     proc = run_cli("file", POLICY, "--prefix", "demo", "--jets-version", "5.0.15", "--format", "json")

@@ -156,7 +156,9 @@ def _file_for(release: str) -> str:
     return "rules/jets6/" if key(release) >= key("6.0.0.beta1") else "rules/jets3-5/"
 
 
-def test_every_handler_permission_is_required_or_excluded():
+def handler_gaps(permissions_of=permissions) -> list[str]:
+    """Every handler permission of every type a covered release deploys that the catalogue does not
+    require (caller "cloudformation", the handler's phase) and no exclusion explains, as what to decide."""
     from importlib.metadata import version
 
     gaps: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
@@ -166,7 +168,7 @@ def test_every_handler_permission_is_required_or_excluded():
             needed = {(r.action.lower(), phase) for r in CAT.select(release, chosen) if r.caller == "cloudformation"
                       for phase in r.phases}
             for type_name, (props, per_feature) in deployed(release, chosen).items():
-                for op, perms in permissions(type_name).items():
+                for op, perms in permissions_of(type_name).items():
                     for perm in perms:
                         if (perm.lower(), PHASE_OF[op]) in needed or excluded(type_name, perm, props):
                             continue
@@ -180,10 +182,32 @@ def test_every_handler_permission_is_required_or_excluded():
             f"Jets {_compress(releases)}, feature {feature}: CloudFormation's {type_name} {op} handler needs {perm} "
             f"(cfn-lint {version('cfn-lint')}), and no requirement with caller \"cloudformation\" and phase "
             f"\"{PHASE_OF[op]}\" grants it. Decide: if Jets' templates make the handler use it, add it to "
-            f"{where}{feature}.toml (caller = \"cloudformation\", that phase, "
-            f"the release range); if not, add an [[exclude]] to rules/cfn-handlers.toml with the reason (and in "
-            f"`unless` the property that would make the handler use it).")
+            f"{where}{feature}.toml (caller = \"cloudformation\", that phase, the release range); if not, add an "
+            f"[[exclude]] to rules/cfn-handlers.toml with the reason (and in `unless` the property that would make "
+            f"the handler use it).")
+    return problems
+
+
+def test_every_handler_permission_is_required_or_excluded():
+    problems = handler_gaps()
     assert not problems, f"{len(problems)} handler permissions not decided:\n" + "\n".join(problems)
+
+
+def test_a_new_handler_permission_fails_and_says_what_to_decide():
+    """What a cfn-lint update that adds a permission to a handler looks like: one line per new
+    permission, naming the releases, the feature, the file to edit and the exclusion alternative."""
+    def updated(type_name: str) -> dict[str, tuple[str, ...]]:
+        found = dict(permissions(type_name))
+        if type_name == "AWS::Lambda::LayerVersion":
+            found["create"] = (*found["create"], "lambda:GetLayerVersionPolicy")
+        return found
+
+    (problem,) = handler_gaps(updated)
+    assert problem.startswith("Jets 3.0.0-5.0.14, feature core: CloudFormation's AWS::Lambda::LayerVersion create "
+                              "handler needs lambda:GetLayerVersionPolicy (cfn-lint 1.58.0), and no requirement with "
+                              "caller \"cloudformation\" and phase \"deploy\" grants it. Decide: if Jets' templates make "
+                              "the handler use it, add it to rules/jets3-5/core.toml")
+    assert "add an [[exclude]] to rules/cfn-handlers.toml with the reason" in problem
 
 
 def test_every_cli_call_is_required():

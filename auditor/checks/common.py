@@ -41,6 +41,13 @@ def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: st
     return list(found)
 
 
+def releases_of(ctx, actions: Iterable[str]) -> str | None:
+    """The release ranges of the selected requirements for these actions ("; "-joined when they differ)."""
+    wanted = {a.lower() for a in actions}
+    found = sorted({r.releases.text for r in ctx.requirements if r.action.lower() in wanted})
+    return "; ".join(found) or None
+
+
 @lru_cache(maxsize=4096)
 def probe_arn(action: str) -> str | None:
     """A concrete resource of the action's first resource type that no Jets project creates, or

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.common import rendered, summarise
+from auditor.checks.common import releases_of, rendered, summarise
 from auditor.checks.pattern_never_matches import jets_resources
 from auditor.evaluate import overlaps
 from auditor.report import Hit
@@ -42,4 +42,4 @@ def check(ctx) -> Iterator[Hit]:
         fitting = [a for a in actions if any(overlaps(p, res) for p in rendered(ctx, [a], project="*"))]
         yield Hit(f'"{res}" in {stmt.label} is outside the project\'s naming for {summarise(fitting, 3)} '
                   f"({summarise(rendered(ctx, fitting), 2)})", res, stmt.element_location("Resource", i),
-                  fix=f'use "{rendered(ctx, fitting)[0]}"')
+                  fix=f'use "{rendered(ctx, fitting)[0]}"', releases=releases_of(ctx, fitting))

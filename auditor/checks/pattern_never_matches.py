@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.common import rendered, summarise
+from auditor.checks.common import releases_of, rendered, summarise
 from auditor.evaluate import overlaps, policy_pattern
 from auditor.report import Hit
 
@@ -55,4 +55,4 @@ def check(ctx) -> Iterator[Hit]:
             specific = rendered(ctx, actions)
             yield Hit(f'"{res}" in {stmt.label} can never match what Jets creates for {summarise(actions, 3)} '
                       f"({summarise(specific, 2)})", res, stmt.element_location("Resource", i),
-                      fix=f'use "{specific[0]}"' if specific else "remove it")
+                      fix=f'use "{specific[0]}"' if specific else "remove it", releases=releases_of(ctx, actions))
