@@ -168,9 +168,9 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
         by_feature[row["feature"]].append(row)
     for feature, items in by_feature.items():
         table = Table(title=Text(f"{feature} ({len(items)} requirements)", style="bold"), title_justify="left")
-        table.add_column("action")
+        table.add_column("action", overflow="fold")
         table.add_column("resource", overflow="fold")
-        table.add_column("phase / caller / Jets")
+        table.add_column("phase / caller / Jets", overflow="fold")
         table.add_column("conf.")
         table.add_column("reason / evidence", overflow="fold", ratio=2)
         for r in items:
