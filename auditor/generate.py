@@ -2,7 +2,7 @@
 
 Statements are grouped by service and resource set: every action is granted exactly on the resource
 patterns its requirements name (rendered for the prefix, envs, region and account), actions that take
-only "*" get "*", iam:PassRole gets its own statement conditioned on iam:PassedToService (the services
+only "*" get "*" (in one statement), iam:PassRole gets its own statement conditioned on iam:PassedToService (the services
 the catalogue's PassRole requirements name: lambda.amazonaws.com for Jets 3-5, codebuild.amazonaws.com
 for Jets 6). When the document exceeds IAM's managed-policy quota (6,144 characters, minified), it is split.
 """
@@ -25,12 +25,18 @@ SERVICE_TITLES = {
 
 def grants(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
            region: str | None, account: str | None) -> dict[str, set[str]]:
-    """action → the resource patterns it must be granted on."""
+    """action → the resource patterns it must be granted on (none that another of them contains: the
+    base-path function's pattern goes when the action is granted on every function of the project)."""
+    from auditor.evaluate import covers
+
     out: dict[str, set[str]] = defaultdict(set)
     for env in envs:
         naming = Naming(project, env, version, region, account)
         for req in catalogue.select(version, features):
             out[req.action].add(naming.render(req.resource))
+    for action, patterns in out.items():
+        if len(patterns) > 1:
+            out[action] = {p for p in patterns if not any(q != p and covers(p, q) for q in patterns)}
     return out
 
 
@@ -39,22 +45,46 @@ def passed_to(requirements: Sequence[Requirement]) -> tuple[str, ...]:
     return tuple(sorted({s for r in requirements if r.action == "iam:PassRole" for s in r.passed_to}))
 
 
+def _grouped(wanted: dict[str, set[str]]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """One service's (actions, resources) pairs, whichever of two exact groupings is shorter: actions
+    that share their resource set, or resources that share their action set. Both grant exactly `wanted`."""
+    by_resources: dict[frozenset[str], set[str]] = defaultdict(set)
+    for action, resources in wanted.items():
+        by_resources[frozenset(resources)].add(action)
+    needing: dict[str, set[str]] = defaultdict(set)
+    for action, resources in wanted.items():
+        for resource in resources:
+            needing[resource].add(action)
+    by_actions: dict[frozenset[str], set[str]] = defaultdict(set)
+    for resource, actions in needing.items():
+        by_actions[frozenset(actions)].add(resource)
+    options = ([(frozenset(a), r) for r, a in by_resources.items()], [(a, frozenset(r)) for a, r in by_actions.items()])
+    return min(options, key=lambda pairs: (len(json.dumps([[sorted(a), sorted(r)] for a, r in pairs])), len(pairs)))
+
+
 def statements_for(wanted: dict[str, set[str]], services: Sequence[str]) -> list[dict]:
-    """Group actions by service and identical resource sets; PassRole apart, with its condition."""
-    by_key: dict[tuple[str, frozenset[str]], set[str]] = defaultdict(set)
+    """Group actions by service and identical resource sets (or resources by identical action sets,
+    when that is shorter); the actions that take no resource in one statement on "*"; PassRole apart,
+    with its condition."""
+    by_service: dict[str, dict[str, set[str]]] = defaultdict(dict)
     passrole: set[str] = set()
+    anywhere: set[str] = set()
     for action, resources in wanted.items():
         if action == "iam:PassRole":
             passrole |= resources
-            continue
-        by_key[(action.partition(":")[0], frozenset(resources))].add(action)
+        elif resources == {"*"}:
+            anywhere.add(action)
+        else:
+            by_service[action.partition(":")[0]][action] = resources
     statements = []
-    counters: dict[str, int] = defaultdict(int)
-    for (service, resources), actions in sorted(by_key.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
-        counters[service] += 1
+    if anywhere:
+        statements.append({"Sid": "JetsAnyResource", "Effect": "Allow", "Action": sorted(anywhere), "Resource": ["*"]})
+    for service in sorted(by_service):
         title = SERVICE_TITLES.get(service, service.title().replace("-", ""))
-        sid = f"Jets{title}{counters[service] if counters[service] > 1 else ''}"
-        statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources)})
+        pairs = sorted(_grouped(by_service[service]), key=lambda pair: (sorted(pair[1]), sorted(pair[0])))
+        for n, (actions, resources) in enumerate(pairs, 1):
+            sid = f"Jets{title}{n if n > 1 else ''}"
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources)})
     if passrole:
         statements.append({"Sid": "JetsPassRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                            "Resource": sorted(passrole),

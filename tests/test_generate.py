@@ -9,6 +9,7 @@ import json
 import pytest
 
 from auditor import catalogue, engine, generate
+from auditor.evaluate import covers
 from auditor.model import parse_policy
 from auditor.report import SEVERITY_RANK, Settings, Target
 from tests.conftest import run_cli
@@ -74,3 +75,15 @@ def test_cli_generate_and_split_notice(tmp_path):
     assert isinstance(docs, list) and len(docs) >= 2
     assert "written as a JSON array of" in proc.stderr.decode()
     assert run_cli("generate").returncode == 2
+
+
+@pytest.mark.parametrize("version", ["3", "4", "5", "6"])
+def test_every_feature_for_one_env_fits_one_managed_policy(version):
+    """Exact grouping (by resource set or by action set, whichever is shorter; the actions that take no
+    resource together on "*"; no pattern another one of the action's contains) keeps the whole catalogue
+    of a release line for one env in one managed policy."""
+    (doc,) = generate.generate(CAT, version, FEATURES, "demo", ("dev",))
+    assert generate.minified_size(doc) <= generate.POLICY_QUOTA
+    star = [s for s in doc["Statement"] if s["Resource"] == ["*"]]
+    assert [s["Sid"] for s in star] == (["JetsAnyResource"] if version != "6" else [])
+    assert not any(p != q and covers(p, q) for s in doc["Statement"] for p in s["Resource"] for q in s["Resource"])
