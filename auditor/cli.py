@@ -194,37 +194,14 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
 
 
 def _jets_version(cat, given: str | None, cfg, project) -> tuple[str, str, str | None]:
-    """(version, where it came from, note): --jets-version, then the config file, then the project's
-    Gemfile.lock (or the newest reviewed release its Gemfile allows), then 5."""
-    from auditor.releases import ReleaseError
+    from auditor.releases import ReleaseError, resolve
 
-    if given is not None:
-        text, source = given, "--jets-version"
-    elif cfg.option("jets-version") is not None:
-        text, source = str(cfg.option("jets-version")), cfg.path or "config"
-    elif project is not None and project.jets_version:
-        text, source = project.jets_version, project.jets_version_from
-    elif project is not None and project.jets_requirement:
-        wanted = ", ".join(project.jets_requirement)
-        try:
-            newest = cat.releases.newest(project.jets_requirement)
-        except ReleaseError as exc:
-            raise AuditError(f"{project.jets_version_from}: {exc}") from exc
-        if newest is None:
-            raise AuditError(f"{project.jets_version_from}: jets {wanted} allows no release this catalogue covers "
-                             f"({', '.join(cat.releases.majors)}.x); pass --jets-version")
-        text, source = newest, f"{project.jets_version_from} (jets {wanted}: the newest reviewed release it allows)"
-    else:
-        text, source = "5", "default"
+    configured = cfg.option("jets-version")
     try:
-        version = cat.version(text)
+        return resolve(cat.releases, given, None if configured is None else (str(configured), cfg.path or "config"),
+                       project)
     except ReleaseError as exc:
-        raise AuditError(f"{exc} (from {source})" if source != "--jets-version" else str(exc)) from exc
-    note = None
-    if version.unreviewed:
-        note = (f"Jets {text} is newer than the last {version.major}.x release reviewed here "
-                f"({version.line.releases[-1]}): checked against that release's requirements")
-    return text, source, note
+        raise AuditError(str(exc)) from exc
 
 
 def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None, verbose: bool = False) -> None:

@@ -225,6 +225,41 @@ def _satisfies(release: Key, requirement: str) -> bool:
             "<=": release < _ceiling(version)}[op]
 
 
+def resolve(lines: Releases, given: str | None, configured: tuple[str, str] | None,
+            project) -> tuple[str, str, str | None]:
+    """(version, where it came from, note) for a run: --jets-version, then the config file's
+    (value, path), then the project's Gemfile.lock, then the newest reviewed release its Gemfile's
+    constraint allows, then 5. ReleaseError, naming the source, when the version is not covered."""
+    if given is not None:
+        text, source = given, "--jets-version"
+    elif configured is not None:
+        text, source = configured
+    elif project is not None and project.jets_version:
+        text, source = project.jets_version, project.jets_version_from
+    elif project is not None and project.jets_requirement:
+        wanted = ", ".join(project.jets_requirement)
+        try:
+            newest = lines.newest(project.jets_requirement)
+        except ReleaseError as exc:
+            raise ReleaseError(f"{project.jets_version_from}: {exc}") from exc
+        if newest is None:
+            covered = ", ".join(f"{line.major}.x" for line in lines.lines)
+            raise ReleaseError(f"{project.jets_version_from}: jets {wanted} allows no release this catalogue covers "
+                               f"({covered}); pass --jets-version")
+        text, source = newest, f"{project.jets_version_from} (jets {wanted}: the newest reviewed release it allows)"
+    else:
+        text, source = "5", "default"
+    try:
+        version = lines.version(text)
+    except ReleaseError as exc:
+        raise ReleaseError(f"{exc} (from {source})" if source != "--jets-version" else str(exc)) from exc
+    note = None
+    if version.unreviewed:
+        note = (f"Jets {text} is newer than the last {version.major}.x release reviewed here "
+                f"({version.line.releases[-1]}): checked against that release's requirements")
+    return text, source, note
+
+
 def load(path: Path) -> Releases:
     """The [[line]] tables of rules/releases.toml."""
     try:

@@ -163,3 +163,19 @@ def test_passrole_needs_its_services(tmp_path):
 
 def test_major():
     assert major("5") == major("5.0") == major("5.0.14") == "5"
+
+
+def test_release_ranges_read_as_in_a_gemfile():
+    from auditor.releases import key, parse_range
+
+    def inside(text, release):
+        return parse_range(text).contains(key(release))
+
+    assert inside(">= 3.2.1, < 6", "5.0.14") and not inside(">= 3.2.1, < 6", "3.2.0") and not inside(">= 3.2.1, < 6", "6.0.0")
+    assert inside(">= 5", "5.0.0.beta1") and not inside("< 5", "5.0.0.beta1") and inside("< 5", "4.0.12")
+    assert inside("<= 4.0.9", "4.0.9") and not inside("<= 4.0.9", "4.0.10") and inside("> 4.0.9", "4.0.10")
+    assert inside("= 4.0", "4.0.12") and not inside("= 4.0", "4.1.0") and inside("= 5.0.14", "5.0.14")
+    with pytest.raises(ReleaseError, match="contains no release"):
+        parse_range(">= 6, < 5")
+    with pytest.raises(ReleaseError, match="is empty"):
+        parse_range(">= 3,")
