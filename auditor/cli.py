@@ -401,6 +401,11 @@ def generate_command(
     fmt: Annotated[Literal["json", "terraform", "cloudformation"], typer.Option(
         "--format", help="json (a policy document), terraform (aws_iam_policy_document + aws_iam_policy) or "
                          "cloudformation (a template with an AWS::IAM::ManagedPolicy).")] = "json",
+    attach: Annotated[Literal["managed", "group-inline", "user-inline", "role-inline"], typer.Option(
+        "--attach", help="Where the policy goes; sets IAM's size quota (6,144 / 5,120 / 2,048 / 10,240 characters).")] = "managed",
+    minimize: Annotated[bool, typer.Option(
+        "--minimize", help="Shorten action lists with prefix wildcards that grant nothing more "
+                           "(policyuniverse, checked against current AWS data).")] = False,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     output: OutputOpt = None,
@@ -423,23 +428,26 @@ def generate_command(
             raise AuditError("generate needs the project name: --prefix NAME, --project PATH or prefix in the config file")
     except AuditError as exc:
         _fail(str(exc))
-    docs = generate.generate(opts.catalogue, opts.jets_version, opts.features, opts.prefix, opts.envs,
-                             opts.region, opts.account)
+    try:
+        built = generate.build(opts.catalogue, opts.jets_version, opts.features, opts.prefix, opts.envs,
+                               opts.region, opts.account, attach=attach, minimize=minimize)
+    except generate.GenerateError as exc:
+        _fail(str(exc))
+    docs, notice = built.docs, built.notice
     if fmt != "json":
         text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
-        if len(docs) > 1:
-            typer.echo(f"the policy exceeds IAM's {generate.POLICY_QUOTA:,}-character quota for a managed policy: "
-                       f"written as {len(docs)} policies; attach each", err=True)
-    elif len(docs) == 1:
-        text = json.dumps(docs[0], indent=2) + "\n"
+        written = f"written as {len(docs)} policies; attach each"
     else:
-        text = json.dumps(docs, indent=2) + "\n"
-        typer.echo(f"the policy exceeds IAM's {generate.POLICY_QUOTA:,}-character quota for a managed policy: "
-                   f"written as a JSON array of {len(docs)} documents; create one policy from each", err=True)
+        text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
+        written = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"
+    if len(docs) > 1:
+        notice = f"{notice}: {written}" + ("" if minimize else " (or try --minimize)")
     try:
         _emit(text, output)
     except AuditError as exc:
         _fail(str(exc))
+    if notice:
+        typer.echo(notice, err=True)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:

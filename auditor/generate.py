@@ -4,7 +4,14 @@ Statements are grouped by service and resource set: every action is granted exac
 patterns its requirements name (rendered for the prefix, envs, region and account), actions that take
 only "*" get "*" (in one statement), iam:PassRole gets its own statement conditioned on iam:PassedToService (the services
 the catalogue's PassRole requirements name: lambda.amazonaws.com for Jets 3-5, codebuild.amazonaws.com
-for Jets 6). When the document exceeds IAM's managed-policy quota (6,144 characters, minified), it is split.
+for Jets 6).
+
+Where it goes sets the size quota (`--attach`; AWS IAM User Guide, "IAM and AWS STS quotas, name
+requirements, and character limits": a managed policy holds 6,144 characters; the inline policies of a
+group 5,120, of a user 2,048 and of a role 10,240, all of an entity's inline policies counted together;
+IAM does not count white space). `--minimize` shortens the action lists first (auditor/minimize.py). A
+policy that still does not fit is split into several managed policies; inline policies cannot be split
+(the quota is for all of them together), so that is an error that says why.
 """
 
 from __future__ import annotations
@@ -12,10 +19,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from auditor.catalogue import Catalogue, Naming, Requirement
 
-POLICY_QUOTA = 6144
+QUOTAS = {"managed": 6144, "group-inline": 5120, "user-inline": 2048, "role-inline": 10240}
+ATTACH_NAMES = {"managed": "a managed policy", "group-inline": "a group's inline policies",
+                "user-inline": "a user's inline policies", "role-inline": "a role's inline policies"}
+POLICY_QUOTA = QUOTAS["managed"]
 SERVICE_TITLES = {
     "apigateway": "ApiGateway", "cloudformation": "CloudFormation", "codebuild": "CodeBuild", "dynamodb": "DynamoDB",
     "ec2": "Ec2", "events": "Events", "iam": "Iam", "iot": "Iot", "lambda": "Lambda", "logs": "Logs",
@@ -114,20 +125,66 @@ def split(statements: list[dict], quota: int = POLICY_QUOTA) -> list[dict]:
     docs: list[dict] = []
     current: list[dict] = []
     for stmt in statements:
-        trial = {"Version": "2012-10-17", "Statement": [*current, stmt]}
-        if current and minified_size(trial) > quota:
-            docs.append({"Version": "2012-10-17", "Statement": current})
+        if current and minified_size(_document([*current, stmt])) > quota:
+            docs.append(_document(current))
             current = [stmt]
         else:
             current.append(stmt)
-    docs.append({"Version": "2012-10-17", "Statement": current})
+    docs.append(_document(current))
     return docs
+
+
+class GenerateError(Exception):
+    """The policy cannot be written for these options (it does not fit where it is to be attached)."""
+
+
+@dataclass(frozen=True)
+class Generated:
+    docs: list[dict]  # one document, or several managed policies when one does not fit
+    notice: str | None  # what stderr says: what --minimize did, and why the policy was split
 
 
 def generate(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
              region: str | None = None, account: str | None = None) -> list[dict]:
+    return build(catalogue, version, features, project, envs, region, account).docs
+
+
+def build(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
+          region: str | None = None, account: str | None = None, *, attach: str = "managed",
+          minimize: bool = False) -> Generated:
+    """The policy for `attach` (a key of QUOTAS), minimised when asked, split only when it must be."""
     wanted = grants(catalogue, version, features, project, envs, region, account)
-    return split(statements_for(wanted, passed_to(catalogue.select(version, features))))
+    statements = statements_for(wanted, passed_to(catalogue.select(version, features)))
+    quota = QUOTAS[attach]
+    before = size = minified_size(_document(statements))
+    refuted: list[str] = []
+    if minimize:
+        from auditor.minimize import minimize_statements
+
+        chosen = [stmt for stmt in statements if stmt["Action"] != ["iam:PassRole"]]  # kept: reviewers look for it
+        for stmt, result in zip(chosen, minimize_statements([stmt["Action"] for stmt in chosen]), strict=True):
+            stmt["Action"] = list(result.actions)
+            refuted.extend(result.refuted)
+        size = minified_size(_document(statements))
+    what = f"{size:,} characters (minified, without white space)"
+    if minimize:
+        what = f"--minimize shortened the policy from {before:,} to {what}"
+        if refuted:
+            what += (f"; {len(refuted)} of policyuniverse's wildcards (its data is from 2023) grant more today and "
+                     f"were kept as actions, e.g. {sorted(refuted)[0]}")
+    if size <= quota:
+        return Generated([_document(statements)], what if minimize else None)
+    verb = "holds" if attach == "managed" else "hold"
+    why = f"{what if minimize else 'the policy is ' + what}; {ATTACH_NAMES[attach]} {verb} {quota:,}"
+    if attach != "managed":
+        raise GenerateError(f"{why} in all (IAM counts every inline policy of the entity together, so splitting "
+                            "does not help): attach it as managed policies (--attach managed)"
+                            + ("" if minimize else " or try --minimize"))
+    return Generated(split(statements, quota), why)  # the caller says how the documents are written
+
+
+def _document(statements: list[dict]) -> dict:
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 # --- the same policy as infrastructure code ---------------------------------------------------

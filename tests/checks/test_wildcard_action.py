@@ -26,3 +26,18 @@ def test_narrow_partial_wildcard_passes(findings):
 
 def test_deny_wildcards_are_fine(findings):
     assert findings("wildcard-action", {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}) == []
+
+
+def test_wildcard_granting_exactly_what_jets_needs_passes(findings):
+    """What `generate --minimize` writes: a prefix wildcard whose current expansion Jets needs in full."""
+    assert findings("wildcard-action", allow(["cloudformation:DescribeStackE*"], "arn:aws:cloudformation:*:*:stack/demo-*")) == []
+    assert findings("wildcard-action", allow(["lambda:Un*"], "arn:aws:lambda:*:*:function:demo-*"),
+                    features=("core", "prewarm", "resource-tags")) == []
+
+
+def test_wildcard_granting_one_action_more_is_reported(findings):
+    """lambda:T* granted only TagResource in 2023; today it also grants TerminateMicrovm, a write."""
+    (hit,) = findings("wildcard-action", allow(["lambda:T*"], "arn:aws:lambda:*:*:function:demo-*"),
+                      features=("core", "prewarm", "resource-tags"))
+    assert hit[0] == "medium" and hit[3] == "/Statement/0/Action/0"
+    assert hit[2] == '"lambda:T*" grants 2 actions, 1 of them writes Jets never makes (lambda:TerminateMicrovm); Jets needs 1: TagResource'
