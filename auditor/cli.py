@@ -128,6 +128,15 @@ ShowIgnoredOpt = Annotated[bool, typer.Option("--show-ignored", help="Also show 
 ProjectOpt = Annotated[str | None, typer.Option(
     "--project", help="A Jets app directory: take the project name and the features it uses from it.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say on stderr what was read and how long it took.")]
+ParliamentOpt = Annotated[bool | None, typer.Option(
+    "--parliament", help="Also run parliament on every policy document; its findings join the report "
+                         "(pip install 'jets-iam-audit[parliament]').")]
+CommunityOpt = Annotated[bool | None, typer.Option(
+    "--include-community-auditors", help="With --parliament: its community auditors too.")]
+PrivateAuditorsOpt = Annotated[str | None, typer.Option(
+    "--private-auditors", help="With --parliament: a directory of parliament private auditors.")]
+ParliamentConfigOpt = Annotated[str | None, typer.Option(
+    "--parliament-config", help="With --parliament: parliament's YAML config (severities, ignore_locations).")]
 
 
 @dataclass(frozen=True)
@@ -148,10 +157,11 @@ class Resolved:
     project: object = None
     jets_version_from: str = "default"
     jets_version_note: str | None = None
+    parliament: object = None  # auditor.second_opinion.Reviewer when --parliament is on (parliament imported)
 
 
 def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
-             combine, project_path: str | None = None) -> Resolved:
+             combine, project_path: str | None = None, parliament: tuple = (None, None, None, None)) -> Resolved:
     """Load config and catalogue, merge options, validate them. Raises AuditError."""
     from pathlib import Path
 
@@ -190,7 +200,8 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     version, version_from, version_note = _jets_version(cat, jets_version, cfg, project)
     return Resolved(prefix, envs, version, features, region, account,
                     str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
-                    bool(combine or cfg.option("combine", False)), cat, cfg, project, version_from, version_note)
+                    bool(combine or cfg.option("combine", False)), cat, cfg, project, version_from, version_note,
+                    _parliament_options(cfg, path, *parliament))
 
 
 def _jets_version(cat, given: str | None, cfg, project) -> tuple[str, str, str | None]:
@@ -201,6 +212,29 @@ def _jets_version(cat, given: str | None, cfg, project) -> tuple[str, str, str |
         return resolve(cat.releases, given, None if configured is None else (str(configured), cfg.path or "config"),
                        project)
     except ReleaseError as exc:
+        raise AuditError(str(exc)) from exc
+
+
+def _parliament_options(cfg, config_file, enabled, community, private_auditors, parliament_config):
+    """parliament, loaded with its options (command line, then config file), or None when it is off:
+    parliament is imported only here."""
+    if not (enabled if enabled is not None else cfg.option("parliament", False)):
+        if community or private_auditors or parliament_config:
+            raise AuditError("--include-community-auditors, --private-auditors and --parliament-config need --parliament")
+        return None
+    from auditor import second_opinion
+
+    def configured(key: str) -> str | None:
+        value = cfg.option(key)
+        return str(config_file.parent / value) if value and config_file is not None else value
+
+    options = second_opinion.Options(
+        bool(community if community is not None else cfg.option("include-community-auditors", False)),
+        private_auditors if private_auditors is not None else configured("private-auditors"),
+        parliament_config if parliament_config is not None else configured("parliament-config"))
+    try:
+        return second_opinion.load(options)
+    except second_opinion.SecondOpinionError as exc:
         raise AuditError(str(exc)) from exc
 
 
@@ -238,7 +272,7 @@ def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str |
         jets_version_from=opts.jets_version_from,
         jets_version_note=opts.jets_version_note,
     )
-    report = engine.run(targets, settings, opts.catalogue, opts.config)
+    report = engine.run(targets, settings, opts.catalogue, opts.config, opts.parliament)
     try:
         _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
     except AuditError as exc:
@@ -292,6 +326,10 @@ def file_command(
     show_ignored: ShowIgnoredOpt = False,
     verbose: VerboseOpt = False,
     output: OutputOpt = None,
+    parliament: ParliamentOpt = None,
+    include_community_auditors: CommunityOpt = None,
+    private_auditors: PrivateAuditorsOpt = None,
+    parliament_config: ParliamentConfigOpt = None,
 ) -> None:
     """Audit policy files, Terraform files and plans, CloudFormation templates (or a principal in a saved
     authorization-details file) against the Jets catalogue."""
@@ -301,7 +339,8 @@ def file_command(
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=fmt, fail_on=fail_on, combine=combine, project_path=project)
+                        account=account, fmt=fmt, fail_on=fail_on, combine=combine, project_path=project,
+                        parliament=(parliament, include_community_auditors, private_auditors, parliament_config))
         named = _principal(group, user, role) if (group or user or role) is not None else None
         if auth_details is not None and not paths:
             if named is None:
@@ -371,6 +410,10 @@ def live_command(
     show_ignored: ShowIgnoredOpt = False,
     verbose: VerboseOpt = False,
     output: OutputOpt = None,
+    parliament: ParliamentOpt = None,
+    include_community_auditors: CommunityOpt = None,
+    private_auditors: PrivateAuditorsOpt = None,
+    parliament_config: ParliamentConfigOpt = None,
 ) -> None:
     """Audit an IAM group, user or role read live from AWS (read-only IAM calls)."""
     from auditor.report import Target
@@ -379,7 +422,8 @@ def live_command(
     try:
         kind, name = _principal(group, user, role)
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=fmt, fail_on=fail_on, combine=None, project_path=project)
+                        account=account, fmt=fmt, fail_on=fail_on, combine=None, project_path=project,
+                        parliament=(parliament, include_community_auditors, private_auditors, parliament_config))
         principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
     except (AuditError, AwsError) as exc:
         _fail(str(exc))

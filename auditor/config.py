@@ -18,6 +18,8 @@ from auditor.report import SEVERITIES, Finding
 OPTION_KEYS = {
     "prefix": str, "env": list, "jets-version": str, "feature": list, "region": str, "account": str,
     "format": str, "fail-on": str, "combine": bool,
+    # --parliament and its options; paths are relative to the config file
+    "parliament": bool, "include-community-auditors": bool, "private-auditors": str, "parliament-config": str,
 }
 CHOICES = {
     "format": ("table", "json", "sarif", "markdown", "github"),
@@ -183,7 +185,7 @@ def _ignores(value: object, where: str, rule_ids: tuple[str, ...]) -> list[Ignor
             if key in entry and not isinstance(entry[key], str):
                 raise ConfigError(f"{where}: ignore #{n}: {key!r} must be a string")
         rule = entry.get("rule")
-        if rule is not None and rule not in rule_ids:
+        if rule is not None and rule not in rule_ids and not rule.startswith("parliament/"):  # parliament/<ISSUE>: any
             raise ConfigError(f"{where}: ignore #{n}: unknown rule {rule!r}")
         out.append(Ignore(reason, entry.get("file", "*"), rule, entry.get("sid"), entry.get("pointer")))
     return out

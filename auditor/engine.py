@@ -250,13 +250,18 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     return findings, coverage
 
 
-def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Report:
+def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG,
+        review=None) -> Report:
+    """The audit of every target. `review` (auditor.second_opinion.Reviewer, with --parliament) adds a
+    second opinion's findings to each target's and merges those that repeat ours."""
     plan = plan_for(settings, catalogue, config)
     findings: list[Finding] = []
     ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
     for target in targets:
         found, rows = audit_target(target, settings, catalogue, plan)
+        if review is not None:
+            found = review.review(target, found)
         for finding in found:
             reason = next((i.reason for i in config.ignores if i.matches(finding)), None) if config.ignores else None
             if reason is None:
@@ -269,4 +274,4 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     notes = catalogue.remote_notes(settings.jets_version, settings.features) + tuple(
         dict.fromkeys(note for target in targets for note in target.notes))
     return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
-                  tuple(coverage), notes, tuple(ignored))
+                  tuple(coverage), notes, tuple(ignored), review.summary() if review is not None else None)

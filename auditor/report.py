@@ -133,6 +133,7 @@ class Finding:
     fix: str | None = None
     target: str | None = field(default=None, compare=False)  # the target's name (not in the JSON: location says where)
     releases: str | None = None  # for a finding about catalogue requirements: the Jets releases they apply to
+    also_reported_by: tuple[str, ...] = ()  # second-opinion rule ids merged into this finding (--parliament)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -151,6 +152,8 @@ class Finding:
         out["location"] = self.location.as_dict()
         if self.fix is not None:
             out["fix"] = self.fix
+        if self.also_reported_by:
+            out["also_reported_by"] = list(self.also_reported_by)
         return out
 
 
@@ -164,6 +167,7 @@ class Report:
     coverage: tuple[CoverageRow, ...]
     requirement_notes: tuple[str, ...] = field(default=())
     ignored: tuple[tuple[Finding, str], ...] = field(default=())
+    second_opinion: object = None  # auditor.second_opinion.Summary with --parliament
 
     def failing(self) -> tuple[Finding, ...]:
         floor = SEVERITY_RANK[self.settings.fail_on]
@@ -196,4 +200,5 @@ class Report:
         head = f"{total} {word}" + (f" ({sev})" if sev else "")
         if self.ignored:
             head += f", {len(self.ignored)} ignored"
-        return f"{head}; coverage: {cov or 'no requirements'}; exit {self.exit_code}"
+        opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""  # type: ignore[attr-defined]
+        return f"{head}; coverage: {cov or 'no requirements'}{opinion}; exit {self.exit_code}"

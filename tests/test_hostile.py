@@ -233,6 +233,8 @@ def test_nothing_written_without_output(tmp_path):
     for args in (["file", str(DOCS / "least-privilege-2019-10.json")],
                  ["file", str(DOCS / "least-privilege-2019-10.json"), "--format", "sarif"],
                  ["file", "-", "--format", "json"],
+                 ["file", str(DOCS / "least-privilege-2019-10.json"), "--parliament", "--include-community-auditors"],
+                 ["generate", "--prefix", "shop", "--minimize"],
                  ["catalogue", "--feature", "all"]):
         run_cli(*args, stdin=b"{}", cwd=work, env_extra=env)
     assert [p for d in (home, tmp, work) for p in d.rglob("*")] == []

@@ -27,9 +27,24 @@ def _rule(module) -> dict[str, object]:
     }
 
 
+def _second_opinion_rule(info) -> dict[str, object]:
+    """A parliament issue (--parliament) as a SARIF rule: its title and description from parliament's config."""
+    return {
+        "id": info.rule_id,
+        "name": "".join(part.capitalize() for part in info.rule_id.replace("/", "_").split("_")),
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": info.description},
+        "defaultConfiguration": {"level": LEVEL[info.severity]},
+        "properties": {"category": info.category, "tags": ["security", "iam", "parliament", info.category]},
+    }
+
+
 def to_dict(report: Report) -> dict[str, object]:
     rules = [_rule(m) for m in CHECKS]
-    index = {m.RULE_ID: i for i, m in enumerate(CHECKS)}
+    opinion = report.second_opinion
+    if opinion is not None:
+        rules += [_second_opinion_rule(info) for info in opinion.rules]  # type: ignore[attr-defined]
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = []
     for f in report.findings:
         physical: dict[str, object] = {"artifactLocation": {"uri": f.location.source}}
@@ -52,6 +67,8 @@ def to_dict(report: Report) -> dict[str, object]:
             result["properties"]["resource"] = f.resource  # type: ignore[index]
         if f.releases:
             result["properties"]["releases"] = f.releases  # type: ignore[index]
+        if f.also_reported_by:
+            result["properties"]["also_reported_by"] = list(f.also_reported_by)  # type: ignore[index]
         results.append(result)
     return {
         "$schema": SCHEMA,
@@ -65,7 +82,8 @@ def to_dict(report: Report) -> dict[str, object]:
                 "properties": {"iam_data": report.iam_data},
             }},
             "results": results,
-            "properties": {"settings": report.settings.as_dict(), "exit_code": report.exit_code},
+            "properties": {"settings": report.settings.as_dict(), "exit_code": report.exit_code,
+                           **({"parliament": opinion.as_dict()} if opinion is not None else {})},  # type: ignore[attr-defined]
         }],
     }
 

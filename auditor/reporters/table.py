@@ -127,6 +127,8 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
         console.print(cell(f"project {p.path}: {name}{jets}; features: {used}", "dim"))
     for note in ((s.jets_version_note,) if s.jets_version_note else ()) + report.requirement_notes:
         console.print(cell(f"note: {note}", "dim"))
+    if report.second_opinion is not None:
+        console.print(cell(report.second_opinion.line(), "dim"))  # type: ignore[attr-defined]
     for target in report.targets:
         console.print()
         console.print(cell(f"{target.kind} {target.name}", "bold underline"))
