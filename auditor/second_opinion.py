@@ -245,7 +245,15 @@ def _text(value: object) -> str:
     return str(value)
 
 
-@dataclass
+def _detail(issue: str, details: list[str]) -> str:
+    """One finding's details, gathered: parliament reports an unknown condition key once per action."""
+    conditions = [m.groups() for d in details if (m := _CONDITION.match(d))]
+    if issue == "UNKNOWN_CONDITION_FOR_ACTION" and conditions and len(conditions) == len(details):
+        return f"{conditions[0][0]} for {summarise([action for _, action in conditions], 3)}"
+    return "; ".join(details)
+
+
+@dataclass(frozen=True)
 class _Raw:
     """One parliament finding, read: its place in the document and what it is about."""
 
@@ -323,22 +331,23 @@ class Reviewer:
                          False, "parliament's own code failed on this document: its checks did not run on it", crashed=True)]
         smap = SourceMap(policy.text)
         positions = _positions(result.policy_json) if result.policy_json is not None else {}
-        raws: dict[tuple[str, str, str], _Raw] = {}  # one per issue, element and subject; details gathered
+        raws: dict[tuple[str, str, str], _Raw] = {}  # one per issue, element and subject
+        details: dict[tuple[str, str, str], list[str]] = {}  # their details, gathered
+        refuted: dict[tuple[str, str, str], Refuted] = {}
         for f in found:
             raw = self._read(f, policy, smap, positions)
             if raw is None:
                 continue
+            key = (raw.issue, raw.location.pointer, raw.subject)
             why = self._refutes(raw)
             if why:
-                self._refuted.append(Refuted(RULE_PREFIX + raw.issue, raw.subject, raw.location, why))
+                refuted.setdefault(key, Refuted(RULE_PREFIX + raw.issue, raw.subject, raw.location, why))
                 continue
-            key = (raw.issue, raw.location.pointer, raw.subject)
-            if key in raws:
-                kept = raws[key]
-                kept.detail = f"{kept.detail}; {raw.detail}" if raw.detail and raw.detail not in kept.detail else kept.detail
-            else:
-                raws[key] = raw
-        return list(raws.values())
+            raws.setdefault(key, raw)
+            if raw.detail and raw.detail not in details.setdefault(key, []):
+                details[key].append(raw.detail)
+        self._refuted.extend(refuted.values())
+        return [replace(raw, detail=_detail(raw.issue, details.get(key, []))) for key, raw in raws.items()]
 
     def _read(self, f, policy: Policy, smap: SourceMap, positions: dict) -> _Raw | None:
         """A parliament Finding as a _Raw, or None when parliament's config mutes or ignores it."""

@@ -88,7 +88,7 @@ def _location(f: Finding, target: str) -> str:
 def _findings_table(category: str, findings: list[Finding], target: str) -> Table:
     table = Table(title=Text(f"{category} ({len(findings)})", style="bold"), title_justify="left")
     table.add_column("severity")
-    table.add_column("rule")
+    table.add_column("rule", overflow="fold")
     table.add_column("message", overflow="fold", ratio=4)
     table.add_column("location", overflow="fold", ratio=1)
     for f in findings:
