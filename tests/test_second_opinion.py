@@ -243,3 +243,29 @@ def test_not_installed_says_how_to_install(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["file", str(DOCS / "least-privilege-2019-10.json"), "--parliament"])
     assert result.exit_code == 2
     assert "pip install 'jets-iam-audit[parliament]'" in result.output
+
+
+def test_cloudformation_locations_and_merges(tmp_path):
+    """A policy read from a template: parliament's findings point into the template, as ours do, and
+    merge with ours there."""
+    template = tmp_path / "template.yaml"
+    template.write_text(textwrap.dedent("""\
+        Resources:
+          DeployGroup:
+            Type: AWS::IAM::Group
+            Properties:
+              Policies:
+                - PolicyName: JetsDeploy
+                  PolicyDocument:
+                    Version: "2012-10-17"
+                    Statement:
+                      - Effect: Allow
+                        Action: [sqs:SendMessage, s3:GetObjekt]
+                        Resource: "*"
+        """))
+    doc = json.loads(run_cli("file", str(template), "--prefix", "demo", "--parliament", "--format", "json").stdout)
+    assert doc["parliament"]["merged"] == 1 and doc["parliament"]["added"] == 0
+    (merged,) = [f for f in doc["findings"] if f.get("also_reported_by")]
+    assert (merged["rule_id"], merged["also_reported_by"]) == ("unknown-action", ["parliament/UNKNOWN_ACTION"])
+    assert merged["location"] == {"source": str(template), "sid": None, "line": 11,
+                                  "pointer": "/Resources/DeployGroup/Properties/Policies/0/PolicyDocument/Statement/0/Action/1"}
