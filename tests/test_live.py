@@ -112,6 +112,16 @@ def test_group_union_matches_file_audit(endpoint, write_policy):
     assert dup["location"]["source"] == "group/Jets/inline/JetsPolicy" and dup["location"]["pointer"] == "/Statement/2/Action/7"
 
 
+def test_parliament_reads_each_document_of_the_group(endpoint):
+    """--parliament in live mode: each inline and managed policy goes through parliament, and its
+    findings are located in that policy."""
+    doc = live(endpoint, "--group", "Jets", "--parliament")
+    mismatch = [f for f in doc["findings"] if f["rule_id"] == "parliament/RESOURCE_MISMATCH"]
+    assert [(f["location"]["source"], f["location"]["pointer"]) for f in mismatch] == [("group/Jets/inline/JetsPolicy", "/Statement/3")]
+    assert {k: doc["parliament"][k] for k in ("added", "merged", "refuted", "failed")} == {
+        "added": 1, "merged": 1, "refuted": 0, "failed": 0}
+
+
 def test_user_gets_its_groups(endpoint):
     group = live(endpoint, "--group", "Jets", "--feature", "dynamodb-events")
     user = live(endpoint, "--user", "deployer", "--feature", "dynamodb-events")
