@@ -193,13 +193,22 @@ def load(options: Options) -> Reviewer:
         for issue, settings in override.items():
             config.setdefault(issue, {}).update(settings)
     for issue, settings in config.items():
-        for entry in settings.get("ignore_locations") or ():
-            for values in (entry.values() if isinstance(entry, dict) else [None]):
-                try:
-                    [re.compile(str(v)) for v in (values if isinstance(values, list) else [values])]
-                except re.error as exc:
-                    raise SecondOpinionError(f"--parliament-config: {issue}.ignore_locations: bad pattern ({exc})") from exc
+        for pattern in _patterns(settings.get("ignore_locations")):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise SecondOpinionError(f"--parliament-config: {issue}.ignore_locations: bad pattern {pattern!r} ({exc})") from exc
     return Reviewer(parliament, config, options)
+
+
+def _patterns(ignores: object, key: str | None = None) -> list[str]:
+    """The patterns of parliament's `ignore_locations` entries (of one location key, or of all)."""
+    out = []
+    for entry in ignores if isinstance(ignores, list) else ():
+        for name, values in (entry.items() if isinstance(entry, dict) else ()):
+            if key is None or name == key:
+                out.extend(str(v) for v in (values if isinstance(values, list) else [values]))
+    return out
 
 
 def _ignored(location: dict, ignores: object) -> bool:
@@ -209,9 +218,8 @@ def _ignored(location: dict, ignores: object) -> bool:
     YAML's lists to jsoncfg's make_list, which turns them into [], so it never ignores anything."""
     for entry in ignores if isinstance(ignores, list) else ():
         if isinstance(entry, dict) and entry and all(
-                any(re.fullmatch(str(p).lower(), str(location.get(key, "")).lower())
-                    for p in (values if isinstance(values, list) else [values]))
-                for key, values in entry.items()):
+                any(re.fullmatch(p.lower(), str(location.get(key, "")).lower()) for p in _patterns([entry], key))
+                for key in entry):
             return True
     return False
 

@@ -192,6 +192,10 @@ def test_options_need_the_flag_and_bad_options_exit_2(tmp_path):
     assert proc.returncode == 2 and proc.stderr.decode().startswith(
         f"jets-iam-audit: error: --parliament-config {tmp_path / 'bad.yaml'}: not valid YAML (")
     assert len(proc.stderr.decode().splitlines()) == 1
+    (tmp_path / "regex.yaml").write_text("RESOURCE_STAR:\n  ignore_locations:\n  - filepath: '[unclosed'\n")
+    proc = run_cli("file", policy, "--parliament", "--parliament-config", str(tmp_path / "regex.yaml"))
+    assert proc.returncode == 2 and proc.stderr.decode().startswith(
+        "jets-iam-audit: error: --parliament-config: RESOURCE_STAR.ignore_locations: bad pattern '[unclosed' (")
 
 
 def test_parliament_config_mutes_and_ignores(write_policy, tmp_path):
