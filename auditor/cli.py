@@ -158,6 +158,7 @@ class Resolved:
     jets_version_from: str = "default"
     jets_version_note: str | None = None
     parliament: object = None  # auditor.second_opinion.Reviewer when --parliament is on (parliament imported)
+    env_source: str = "default"  # where envs came from: "option", "config" or "default"
 
 
 def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
@@ -193,7 +194,9 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     error = catalogue_mod.validate_prefix(prefix) if prefix is not None else None
     if error:
         raise AuditError(error)
-    envs = _envs(list(env) if env else list(cfg.option("env", ()) or ()) or None)
+    configured = list(cfg.option("env", ()) or ())
+    env_source = "option" if env else "config" if configured else "default"
+    envs = _envs(list(env) if env else configured or None)
     cat = catalogue_mod.load()
     requested = list(feature) if feature else list(cfg.option("feature", ()) or ())
     features = _features(cat, requested + list(project.feature_ids if project else ()))
@@ -201,7 +204,7 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     return Resolved(prefix, envs, version, features, region, account,
                     str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
                     bool(combine or cfg.option("combine", False)), cat, cfg, project, version_from, version_note,
-                    _parliament_options(cfg, path, *parliament))
+                    _parliament_options(cfg, path, *parliament), env_source)
 
 
 def _jets_version(cat, given: str | None, cfg, project) -> tuple[str, str, str | None]:
@@ -503,10 +506,18 @@ def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
         policy = read_policy(path)
     except SourceError as exc:
         raise AuditError(str(exc)) from exc
-    prefix = opts.prefix or engine.infer_prefix([policy], opts.envs)
+    prefix = opts.prefix or engine.infer_prefix([policy], opts.envs if opts.env_source != "default" else ())
     if not prefix:
         raise AuditError(f"cannot tell the project name from {path}: pass --prefix NAME")
-    settings = Settings(prefix, opts.prefix is None, None, opts.envs, opts.jets_version, opts.features,
+    envs = opts.envs
+    if opts.env_source == "default":  # never assume dev: the envs the policy names, or stop
+        try:
+            envs, evidence = repair.envs_of(policy, prefix, opts.catalogue, opts.jets_version)
+        except repair.RepairError as exc:
+            raise AuditError(str(exc)) from exc
+        typer.echo(f"envs {', '.join(envs)}: inferred from the policy's ARNs ({', '.join(evidence)}); "
+                   "pass --env to choose", err=True)
+    settings = Settings(prefix, opts.prefix is None, None, envs, opts.jets_version, opts.features,
                         opts.region, opts.account)
     try:
         fixed = repair.repair(policy.text, path, settings, opts.catalogue)

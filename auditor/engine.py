@@ -149,6 +149,7 @@ class Plan:
     needed: dict[str, str]  # lower-cased → canonical spelling of every action the requirements need
     universe: frozenset[str]  # what the ActionIndex answers: the needed actions, the escalation paths', PassRole
     checks: tuple[tuple[ModuleType, RuleSetting], ...]  # the checks the config leaves on, with their settings
+    every: tuple[Requirement, ...] = ()  # the requirements of every feature of this Jets version
 
 
 MAX_PLANS = 16
@@ -165,7 +166,8 @@ def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFI
         chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
         plan = Plan(requirements, _probes(settings, requirements), needed,
                     frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
-                    tuple((module, rule) for module, rule in chosen if rule.enabled))
+                    tuple((module, rule) for module, rule in chosen if rule.enabled),
+                    catalogue.select(settings.jets_version, catalogue.feature_ids))
         if len(catalogue.memo) >= MAX_PLANS:
             catalogue.memo.clear()
         catalogue.memo[key] = plan
@@ -200,6 +202,13 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[Covera
             )
         )
     return tuple(rows)
+
+
+def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogue) -> tuple[CoverageRow, ...]:
+    """The coverage rows of one policy set, without running the checks (generate --from uses it)."""
+    plan = plan_for(settings, catalogue)
+    target = Target("file", "policy", tuple(policies))
+    return coverage_for(target, plan, ActionIndex(tuple(s for p in policies for s in p.statements), plan.universe))
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -10,6 +10,11 @@ statements that have nothing to do with Jets:
 - iam:PassRole moves to its own statement, scoped to the project's roles, conditioned on
   iam:PassedToService;
 - what is still missing is added, as generate would write it, in statements whose Sids start with Jets.
+
+It never narrows a grant Jets needs for an env, feature or region the options did not name: a wildcard
+becomes the actions any feature needs from it, scoping uses the project's patterns for any env, and a
+guard audits the original and the result (every feature; the envs named, the envs the ARNs name, any
+env; any region) and grants again, as Jets statements, whatever an edit took away.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from auditor import awsdata, engine
 from auditor.catalogue import Catalogue, Naming
 from auditor.checks.pattern_never_matches import usable
 from auditor.checks.shell_placeholder import placeholders
-from auditor.evaluate import action_matches, overlaps, policy_pattern
+from auditor.evaluate import CONDITIONAL, GRANTED, MISSING, action_matches, covers, overlaps, policy_pattern
 from auditor.generate import passed_to, statements_for
+from auditor.infer import infer_envs
 from auditor.model import parse_policy
-from auditor.report import Settings, Target
+from auditor.report import Settings
 
 
 class RepairError(Exception):
@@ -52,7 +58,14 @@ def dump_like(doc: object, original: str) -> str:
     return text + "\n" if original.endswith("\n") else text
 
 
+ANY_ENV = "*"  # renders {ns} as "demo-*": every env of the project
+
+
 def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> dict:
+    """The repaired document. It never narrows a grant Jets needs for an env, feature or region the
+    options did not name: replacements keep every action any feature needs, and every requirement the
+    original grants (all features; the envs asked for, the envs its ARNs name and any env; any region)
+    is checked on the result and granted again where the edits lost it."""
     try:
         doc = json.loads(text)
     except ValueError as exc:
@@ -62,16 +75,16 @@ def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> 
     doc = copy.deepcopy(doc)
     if isinstance(doc["Statement"], dict):
         doc["Statement"] = [doc["Statement"]]
-    requirements = catalogue.select(settings.jets_version, settings.features)
-    needed = {r.action.lower(): r.action for r in requirements}
+    every = catalogue.select(settings.jets_version, catalogue.feature_ids)
+    needed = {r.action.lower(): r.action for r in every}  # an action any feature needs is never removed
     namings = [Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
                for env in settings.envs]
-    any_env = Naming(settings.prefix, "*", settings.jets_version, settings.region, settings.account)
+    any_env = Naming(settings.prefix, ANY_ENV, settings.jets_version)
 
     def patterns_for(actions: Sequence[str], anywhere: bool = False) -> list[str]:
         wanted = {a.lower() for a in actions}
         chosen = [any_env] if anywhere else namings
-        return sorted({n.render(r.resource) for n in chosen for r in requirements if r.action.lower() in wanted})
+        return sorted({n.render(r.resource) for n in chosen for r in every if r.action.lower() in wanted})
 
     kept: list[dict] = []
     for stmt in doc["Statement"]:
@@ -83,16 +96,21 @@ def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> 
             kept.append(new)
     doc["Statement"] = kept
 
-    # what is still missing, as generate writes it
-    policy = parse_policy(json.dumps(doc), source)
-    report = engine.run([Target("file", source, (policy,))], settings, catalogue)
-    missing: dict[str, set[str]] = {}
-    for row in report.coverage:
-        if row.status == "missing":
-            missing.setdefault(row.action, set()).add(row.resource)
-    if missing:
+    # what is still missing for the options, and what the edits took away, as generate writes it
+    original = parse_policy(text, source)
+    repaired = parse_policy(json.dumps(doc), source)
+    wanted: dict[str, set[str]] = {}
+    for row in engine.coverage([repaired], settings, catalogue):
+        if row.status == MISSING:
+            wanted.setdefault(row.action, set()).add(row.resource)
+    guard = _guard_settings(original, settings, catalogue)
+    had = {(r.action, r.resource) for r in engine.coverage([original], guard, catalogue) if r.status in (GRANTED, CONDITIONAL)}
+    for row in engine.coverage([repaired], guard, catalogue):
+        if row.status == MISSING and (row.action, row.resource) in had:
+            wanted.setdefault(row.action, set()).add(row.resource)
+    if wanted:
         taken = {s.get("Sid") for s in kept if isinstance(s, dict)}
-        for stmt in statements_for(missing, passed_to(requirements)):
+        for stmt in statements_for({a: _widest(r) for a, r in wanted.items()}, passed_to(every)):
             sid, n = stmt["Sid"], 1
             while stmt["Sid"] in taken:
                 n += 1
@@ -100,6 +118,30 @@ def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> 
             taken.add(stmt["Sid"])
             kept.append(stmt)
     return doc
+
+
+def envs_of(policy, prefix: str, catalogue: Catalogue, version: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The envs the policy's ARNs name and an ARN for each; RepairError when they name none."""
+    if not policy.statements and policy.problems:
+        raise RepairError(f"{policy.source}: {policy.problems[0].message}; fix it by hand first")
+    found = infer_envs([policy], prefix, catalogue, version)
+    if not found:
+        raise RepairError(f"cannot tell which Jets envs {policy.source} is for (no ARN names one): "
+                          "pass --env ENV (repeatable) or set env in the config file")
+    return tuple(e for e, _ in found), tuple(a for _, a in found)
+
+
+def _guard_settings(original, settings: Settings, catalogue: Catalogue) -> Settings:
+    """What the repair must not take away: every feature; the envs asked for, the envs the policy's ARNs
+    name and any env; any region and account."""
+    named = [env for env, _ in infer_envs([original], settings.prefix, catalogue, settings.jets_version)]
+    envs = tuple(dict.fromkeys([*settings.envs, *named, ANY_ENV]))
+    return Settings(settings.prefix, False, None, envs, settings.jets_version, catalogue.feature_ids)
+
+
+def _widest(resources: set[str]) -> set[str]:
+    """The patterns no other pattern of the set contains (function:demo-dev-* goes when function:demo-*-* is there)."""
+    return {r for r in resources if not any(o != r and covers(r, o) for o in resources)}
 
 
 def _repair_statement(stmt: dict, needed: dict[str, str], patterns_for, prefix: str) -> dict | None:

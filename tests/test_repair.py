@@ -19,19 +19,24 @@ def test_docs_2019_10_repaired_audits_clean(tmp_path):
     for line in ('-                "lambda:GetFunctionConfiguration",', '-                "s3:Put*",',
                  '+                "s3:PutObject",', '-                "apigateway:*",',
                  '-                "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*"',
-                 '+                "arn:aws:logs:*:*:log-group:/aws/lambda/demo-dev-*:*"',
+                 '+                "arn:aws:logs:*:*:log-group:/aws/lambda/demo-dev-*:*",',
+                 '+                "arn:aws:logs:*:*:log-group:/aws/lambda/demo-prod-*:*"',
                  '+            "Sid": "JetsPassRole",', '+                "lambda:UpdateFunctionCode",'):
         assert line in diff.splitlines(), line
-    assert proc.stderr.decode().endswith("(use --write to apply)\n")
+    inferred = ("envs prod, dev: inferred from the policy's ARNs (arn:aws:lambda:*:*:layer:prod-demo-*:*, "
+                "arn:aws:lambda:*:*:layer:dev-demo-*:*); pass --env to choose\n")
+    assert proc.stderr.decode() == inferred + f"would change {path} (use --write to apply)\n"
     proc = run_cli("generate", "--from", str(path), "--write")
-    assert proc.returncode == 0 and proc.stderr.decode() == f"updated {path}\n"
+    assert proc.returncode == 0 and proc.stderr.decode() == inferred + f"updated {path}\n"
     after = path.read_text()
     assert after.endswith("}\n") and '\n    "Statement": [\n        {' in after  # the file's 4-space style
-    audit = run_cli("file", str(path), "--format", "json")
-    assert audit.returncode == 0, audit.stderr.decode()
+    audit = run_cli("file", str(path), "--format", "json", "--env", "dev", "--env", "prod")
     doc = json.loads(audit.stdout)
-    assert {f["severity"] for f in doc["findings"]} <= {"info"}
-    assert run_cli("generate", "--from", str(path)).stderr.decode() == f"{path}: nothing to change\n"
+    # above info only what other features need, kept because the options did not name those features
+    assert [(f["rule_id"], f["message"]) for f in doc["findings"] if f["severity"] != "info"] == [
+        ("unused-action", "Statement[3] names 2 actions no selected Jets feature uses: s3:PutBucketTagging, "
+                          "s3:PutObjectAcl (needed by --feature public-assets, resource-tags)")]
+    assert run_cli("generate", "--from", str(path)).stderr.decode() == inferred + f"{path}: nothing to change\n"
 
 
 def test_sids_style_and_unrelated_statements_are_kept(tmp_path):
@@ -44,16 +49,22 @@ def test_sids_style_and_unrelated_statements_are_kept(tmp_path):
     ]}
     path = tmp_path / "p.json"
     path.write_text(json.dumps(policy, indent=2))  # no final newline
-    proc = run_cli("generate", "--from", str(path), "--prefix", "shop", "--write")
+    refused = run_cli("generate", "--from", str(path), "--prefix", "shop", "--write")  # no ARN names an env
+    assert refused.returncode == 2 and path.read_text() == json.dumps(policy, indent=2)
+    assert refused.stderr.decode() == (f"jets-iam-audit: error: cannot tell which Jets envs {path} is for (no ARN names "
+                                       "one): pass --env ENV (repeatable) or set env in the config file\n")
+    proc = run_cli("generate", "--from", str(path), "--prefix", "shop", "--env", "dev", "--write")
     assert proc.returncode == 0, proc.stderr.decode()
     text = path.read_text()
     fixed = json.loads(text)
     assert not text.endswith("\n") and '\n  "Statement"' in text
     by_sid = {s["Sid"]: s for s in fixed["Statement"]}
     assert by_sid["Reports"] == policy["Statement"][0] and by_sid["NoProd"] == policy["Statement"][3]
-    assert "Deploy" not in by_sid  # every Jets action in it could be scoped: moved to scoped statements
+    # the Jets actions in it that can be scoped moved to scoped statements; what stays takes no resource (and
+    # another feature needs it: the options did not name that feature, so its grant is kept)
+    assert by_sid["Deploy"] == {"Sid": "Deploy", "Effect": "Allow", "Action": ["lambda:CreateEventSourceMapping"], "Resource": "*"}
     assert by_sid["Stacks"]["Resource"] == "arn:aws:cloudformation:*:*:stack/shop-*/*"  # placeholder filled, style kept
-    assert all(s["Sid"].startswith("Jets") for s in fixed["Statement"][3:])
+    assert all(s["Sid"].startswith("Jets") for s in fixed["Statement"][4:])
     audit = json.loads(run_cli("file", str(path), "--prefix", "shop", "--format", "json").stdout)
     assert audit["summary"]["by_category"]["missing-action"] == 0 or {
         f["severity"] for f in audit["findings"] if f["category"] == "missing-action"} == {"info"}

@@ -28,15 +28,16 @@ def feature_needing(ctx, action: str) -> str | None:
 
 
 def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> list[str]:
-    """Resource patterns of the selected requirements for these actions, rendered for any env
-    (env "*") and the audit's prefix (or `project`). Kept per target: statements repeat action sets."""
+    """Resource patterns Jets uses for these actions (in any feature: a pattern another feature needs
+    is not a wrong pattern), rendered for any env (env "*") and the audit's prefix (or `project`).
+    Kept per target: statements repeat action sets."""
     wanted = frozenset(a.lower() for a in actions)
     key = ("rendered", wanted, project, env)
     found = ctx.memo.get(key)
     if found is None:
         s = ctx.settings
         naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
-        found = ctx.memo[key] = sorted({naming.render(req.resource) for req in ctx.requirements
+        found = ctx.memo[key] = sorted({naming.render(req.resource) for req in ctx.plan.every
                                         if req.action.lower() in wanted})
     return list(found)
 
