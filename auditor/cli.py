@@ -18,6 +18,7 @@ from auditor import __version__, reporters
 
 app = typer.Typer(
     name="jets-iam-audit",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Audit an IAM policy against what `jets deploy` (Ruby on Jets) really needs.",
     no_args_is_help=True,
     add_completion=False,
@@ -59,7 +60,8 @@ FeatureOpt = Annotated[list[str] | None, typer.Option(
     "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
-FormatOpt = Annotated[Literal["table", "json", "sarif", "markdown", "github"] | None, typer.Option("--format", help="Output format.")]
+FormatOpt = Annotated[Literal["table", "concise", "json", "sarif", "markdown", "github"] | None,
+                      typer.Option("--format", help="Output format.")]
 FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"] | None, typer.Option(
     "--fail-on", help="Exit 1 when a finding is at or above this severity.")]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
@@ -76,7 +78,9 @@ def _features(catalogue, requested: list[str] | None) -> tuple[str, ...]:
             elif name in ids:
                 chosen.append(name)
             else:
-                raise AuditError(f"unknown feature {name!r}; choose from: all, {', '.join(ids)}")
+                from auditor.text import did_you_mean
+
+                raise AuditError(f"unknown feature {name!r}{did_you_mean(name, ('all', *ids))} (choose from: all, {', '.join(ids)})")
     return tuple(f for f in ids if f in set(chosen))
 
 
@@ -113,17 +117,22 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _color(output: str | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """Colour on a terminal; NO_COLOR (set, not empty) turns it off, FORCE_COLOR (set, not empty) on
+    where stdout is not a terminal (CI logs). A report written with --output never has colour."""
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 def _width() -> int:
-    return max(80, shutil.get_terminal_size((120, 24)).columns) if sys.stdout.isatty() else 120
+    """The terminal's width (or COLUMNS), at least 60; 120 when neither says."""
+    return max(60, shutil.get_terminal_size((120, 24)).columns)
 
 
 # --- commands ---------------------------------------------------------------------------------
 
 ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", help="Config file (.jets-iam-audit.toml or pyproject.toml). Default: the nearest one from the current directory up.")]
+    "--config", help="Config file (.jets-iam-audit.toml or pyproject.toml) for every file. Default: the nearest one above each file.")]
 ShowIgnoredOpt = Annotated[bool, typer.Option("--show-ignored", help="Also show findings that config ignores, with their reasons.")]
 ProjectOpt = Annotated[str | None, typer.Option(
     "--project", help="A Jets app directory: take the project name and the features it uses from it.")]
@@ -137,6 +146,11 @@ PrivateAuditorsOpt = Annotated[str | None, typer.Option(
     "--private-auditors", help="With --parliament: a directory of parliament private auditors.")]
 ParliamentConfigOpt = Annotated[str | None, typer.Option(
     "--parliament-config", help="With --parliament: parliament's YAML config (severities, ignore_locations).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary line (stderr); --output still gets the report.")]
+BaselineOpt = Annotated[str | None, typer.Option(
+    "--baseline", help="Leave out the findings this baseline file records; say how many, and how many are fixed.")]
+WriteBaselineOpt = Annotated[str | None, typer.Option(
+    "--write-baseline", help="Record every finding of this run in FILE (then the run reports only what is new).")]
 
 
 @dataclass(frozen=True)
@@ -163,30 +177,56 @@ class Resolved:
 
 def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
              combine, project_path: str | None = None, parliament: tuple = (None, None, None, None)) -> Resolved:
-    """Load config and catalogue, merge options, validate them. Raises AuditError."""
+    """Load config (--config, else the nearest from the working directory) and catalogue, merge
+    options, validate them. Raises AuditError."""
     from pathlib import Path
 
-    from auditor import catalogue as catalogue_mod
+    from auditor import config as config_mod
+
+    path = Path(config_path) if config_path else config_mod.find(Path.cwd())
+    cfg = _load_config(path)
+    return _resolve_with(cfg, _catalogue(), _project(project_path), prefix=prefix, env=env, jets_version=jets_version,
+                         feature=feature, region=region, account=account, fmt=fmt, fail_on=fail_on, combine=combine,
+                         parliament=parliament)
+
+
+def _load_config(path):
     from auditor import config as config_mod
     from auditor.checks import CHECKS
 
-    path = Path(config_path) if config_path else config_mod.find(Path.cwd())
     try:
-        cfg = config_mod.load(path, tuple(m.RULE_ID for m in CHECKS))
+        return config_mod.load(path, tuple(m.RULE_ID for m in CHECKS))
     except config_mod.ConfigError as exc:
         raise AuditError(str(exc)) from exc
+
+
+def _catalogue():
+    from auditor import catalogue as catalogue_mod
+
+    return catalogue_mod.load()
+
+
+def _project(project_path: str | None):
+    if not project_path:
+        return None
+    from auditor.project import ProjectError, scan
+
+    try:
+        return scan(project_path)
+    except ProjectError as exc:
+        raise AuditError(str(exc)) from exc
+
+
+def _resolve_with(cfg, cat, project, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
+                  combine, parliament: tuple = (None, None, None, None)) -> Resolved:
+    """Merge the command line, then one config file, then the defaults; validate. Raises AuditError."""
+    from pathlib import Path
+
+    from auditor import catalogue as catalogue_mod
 
     def pick(value, key, default):
         return value if value is not None else cfg.option(key, default)
 
-    project = None
-    if project_path:
-        from auditor.project import ProjectError, scan
-
-        try:
-            project = scan(project_path)
-        except ProjectError as exc:
-            raise AuditError(str(exc)) from exc
     prefix = pick(prefix, "prefix", None) or (project.name if project else None)
     region = pick(region, "region", None)
     account = pick(account, "account", None)
@@ -197,14 +237,13 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
     configured = list(cfg.option("env", ()) or ())
     env_source = "option" if env else "config" if configured else "default"
     envs = _envs(list(env) if env else configured or None)
-    cat = catalogue_mod.load()
     requested = list(feature) if feature else list(cfg.option("feature", ()) or ())
     features = _features(cat, requested + list(project.feature_ids if project else ()))
     version, version_from, version_note = _jets_version(cat, jets_version, cfg, project)
     return Resolved(prefix, envs, version, features, region, account,
                     str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
                     bool(combine or cfg.option("combine", False)), cat, cfg, project, version_from, version_note,
-                    _parliament_options(cfg, path, *parliament), env_source)
+                    _parliament_options(cfg, Path(cfg.file) if cfg.file else None, *parliament), env_source)
 
 
 def _jets_version(cat, given: str | None, cfg, project) -> tuple[str, str, str | None]:
@@ -241,26 +280,16 @@ def _parliament_options(cfg, config_file, enabled, community, private_auditors, 
         raise AuditError(str(exc)) from exc
 
 
-def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str | None, verbose: bool = False) -> None:
-    """Run the audit, write the report, print the summary, exit with the report's code."""
-    import time
-
+def _settings(opts: Resolved, policies, show_ignored: bool):
+    """The audit's Settings for one group of policies: the prefix given, or inferred from them."""
     from auditor import engine
     from auditor.report import Settings
-    from auditor.text import safe
-
-    started = time.perf_counter()
-    if verbose:
-        for t in targets:
-            typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
-                            f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
-                                                          if t.boundary else "")), err=True)
 
     inferred = None if opts.prefix else engine.infer_prefix(policies, opts.envs)
     note = None
     if not opts.prefix and not inferred:
         note = "no --prefix given and none could be inferred from the policy: checking for any project name"
-    settings = Settings(
+    return Settings(
         prefix=opts.prefix or inferred or "*",
         prefix_inferred=opts.prefix is None and inferred is not None,
         prefix_note=note,
@@ -275,15 +304,61 @@ def _report(targets, policies, opts: Resolved, show_ignored: bool, output: str |
         jets_version_from=opts.jets_version_from,
         jets_version_note=opts.jets_version_note,
     )
-    report = engine.run(targets, settings, opts.catalogue, opts.config, opts.parliament)
-    try:
-        _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
-    except AuditError as exc:
-        _fail(str(exc))
+
+
+def _report(groups, show_ignored: bool, output: str | None, verbose: bool = False, quiet: bool = False,
+            baselines: tuple[str | None, str | None] = (None, None)) -> None:
+    """Run the audit, write the report, print the summary, exit with the report's code. `groups`:
+    (targets, their policies, their Resolved options) per config file; the first group's are the run's."""
+    import time
+    from dataclasses import replace
+
+    from auditor import engine
+    from auditor.text import safe
+
+    started = time.perf_counter()
+    targets = []
+    for group_targets, policies, opts in groups:
+        settings = _settings(opts, policies, show_ignored)
+        targets += [replace(t, settings=settings, config=opts.config) for t in group_targets]
+    if verbose:
+        for t in targets:
+            typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
+                            f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
+                                                          if t.boundary else "")
+                            + (f"; config {t.config.shown}" if t.config.file else "")), err=True)
+    opts = groups[0][2]
+    report = engine.run(targets, targets[0].settings, opts.catalogue, opts.config, opts.parliament)
+    report = _baseline(report, *baselines)
+    if output or not quiet:
+        try:
+            _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
+        except AuditError as exc:
+            _fail(str(exc))
     if verbose:
         typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}", err=True)
     typer.echo(report.summary_line(), err=True)
     raise typer.Exit(report.exit_code)
+
+
+def _baseline(report, path: str | None, write: str | None):
+    """--write-baseline records the run's findings (and then applies them); --baseline leaves out what
+    a baseline records."""
+    from dataclasses import replace
+
+    from auditor import baseline
+
+    try:
+        if write:
+            count = baseline.write(write, report)
+            typer.echo(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}", err=True)
+            path = write
+        if not path:
+            return report
+        findings, outcome = baseline.apply(report, path, baseline.read(path))
+    except baseline.BaselineError as exc:
+        _fail(str(exc))
+    return replace(report, findings=findings, baseline=outcome)
 
 
 GroupOpt = Annotated[str | None, typer.Option("--group", help="IAM group name.")]
@@ -304,7 +379,8 @@ def _principal(group: str | None, user: str | None, role: str | None) -> tuple[s
 @app.command("file")
 def file_command(
     paths: Annotated[list[str] | None, typer.Argument(
-        help="Policy JSON files, Terraform .tf files or plan JSON, CloudFormation/SAM/CDK templates; '-' reads standard input.")] = None,
+        help="Policy JSON files, Terraform .tf files or plan JSON, CloudFormation/SAM/CDK templates, or directories of "
+             "them (searched recursively); '-' reads standard input.")] = None,
     prefix: PrefixOpt = None,
     env: EnvOpt = None,
     jets_version: VersionOpt = None,
@@ -321,6 +397,9 @@ def file_command(
     auth_details: Annotated[str | None, typer.Option(
         "--auth-details", help="Output of `aws iam get-account-authorization-details`: audit --group/--user/--role from "
                                "it, or, with files, take the managed policies they attach by ARN from it.")] = None,
+    aws_managed: Annotated[list[str] | None, typer.Option(
+        "--aws-managed", help="An AWS managed policy (its JSON document) attached to the same principal (repeatable; "
+                              "implies --combine): one finding for it, not line by line.")] = None,
     group: GroupOpt = None,
     user: UserOpt = None,
     role: RoleOpt = None,
@@ -328,6 +407,9 @@ def file_command(
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
     output: OutputOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
@@ -336,33 +418,123 @@ def file_command(
 ) -> None:
     """Audit policy files, Terraform files and plans, CloudFormation templates (or a principal in a saved
     authorization-details file) against the Jets catalogue."""
+    from auditor.config import ConfigError
     from auditor.report import Target
     from auditor.sources.file import SourceError
-    from auditor.sources.targets import SelectionError, load
+    from auditor.sources.targets import SelectionError
 
+    cli = {"prefix": prefix, "env": env, "jets_version": jets_version, "feature": feature, "region": region,
+           "account": account, "fmt": fmt, "fail_on": fail_on, "combine": combine,
+           "parliament": (parliament, include_community_auditors, private_auditors, parliament_config)}
     try:
-        opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=fmt, fail_on=fail_on, combine=combine, project_path=project,
-                        parliament=(parliament, include_community_auditors, private_auditors, parliament_config))
         named = _principal(group, user, role) if (group or user or role) is not None else None
         if auth_details is not None and not paths:
             if named is None:
                 raise AuditError("name exactly one principal: --group NAME, --user NAME or --role NAME")
+            if aws_managed:
+                raise AuditError("--aws-managed goes with policy files")
+            opts = _resolve(config, project_path=project, **cli)
             principal = _from_details(auth_details, *named)
-            targets = [Target(principal.kind, principal.name, principal.policies, principal.boundary)]
-            policies = list(principal.policies)
+            target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
+            groups = [([target], list(principal.policies), opts)]
         else:
             if not paths:
                 raise AuditError("give one or more policy files ('-' for standard input)")
             managed = _from_details(auth_details, None, None) if auth_details is not None else None
-            loaded = load(paths, region=opts.region, account=opts.account, combine=opts.combine,
-                          skip_non_policies=skip_non_policies, principal=named, managed=managed)
-            if not loaded.targets:
+            extra = []
+            if aws_managed:
+                from dataclasses import replace
+
+                from auditor.sources.file import read_policies
+
+                extra = [replace(p, aws_managed=True) for p in read_policies(aws_managed)]
+                cli["combine"] = True
+            groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra)
+            if not groups:
                 raise typer.Exit(0)
-            targets, policies = list(loaded.targets), list(loaded.policies)
-    except (AuditError, SourceError, SelectionError) as exc:
+    except (AuditError, SourceError, SelectionError, ConfigError) as exc:
         _fail(str(exc))
-    _report(targets, policies, opts, show_ignored, output, verbose)
+    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline))
+
+
+def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
+                 named, managed, extra=()):
+    """The files (directories searched) grouped by the config file they answer to (the nearest above
+    each, or --config), each group with its options and its targets as the readers build them (a file,
+    a principal of infrastructure code, a config policy set), or one target for all with --combine
+    (which also holds the AWS managed policies of --aws-managed). Files found in directories that are
+    not policies are skipped, as with --skip-non-policies."""
+    from auditor import scopes
+    from auditor.checks import CHECKS
+    from auditor.report import Target
+    from auditor.sources.discover import expand
+    from auditor.sources.file import STDIN
+    from auditor.sources.targets import load
+
+    files, walked, empty = expand(paths)
+    for directory in empty:
+        typer.echo(f"no policy files under {directory}", err=True)
+    by_config = scopes.for_sources(files, config_path, tuple(m.RULE_ID for m in CHECKS), STDIN)
+    configs = [cfg for cfg, _ in by_config]
+    run = dict(cli)
+    for key, name in (("format", "fmt"), ("fail-on", "fail_on"), ("combine", "combine")):
+        run[name] = scopes.run_level(configs, key, cli[name])
+    if run["combine"] and len(configs) > 1:
+        raise AuditError("--combine audits one policy set, but its files answer to different config files ("
+                         + ", ".join(c.file or "none" for c in configs) + "): pass --config")
+    cat, project = _catalogue(), _project(project_path)
+    groups = []
+    for cfg, members in by_config:
+        opts = _resolve_with(cfg, cat, project, **run)
+
+        def read(chunk, skip, opts=opts):
+            return list(load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=named,
+                             managed=managed).targets)
+
+        given = [m for m in members if m not in walked]
+        found = [m for m in members if m in walked]
+        if named is not None:  # a principal is chosen among all the files
+            targets = read(members, skip_non_policies or bool(found))
+        else:
+            targets = (read(given, skip_non_policies) if given else []) + (read(found, True) if found else [])
+            order = {m: i for i, m in enumerate(members)}  # back in the order the paths came
+            targets.sort(key=lambda t: min((order.get(s.partition("#")[0], len(order)) for s in t.sources), default=len(order)))
+        targets = _policy_sets(targets, cfg, lambda chunk, read=read: read(chunk, skip_non_policies))
+        if opts.combine and (targets or extra):
+            policies = tuple(dict.fromkeys([*(p for t in targets for p in t.policies), *extra]))
+            notes = tuple(dict.fromkeys(n for t in targets for n in t.notes))
+            targets = [Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes)]
+        if targets:
+            groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
+    if not groups and walked:
+        typer.echo(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found", err=True)
+    return groups
+
+
+def _policy_sets(targets, cfg, read):
+    """Files of a policy set of the config are one target: whenever one of them is audited, the others
+    are read (with `read`) and the set is audited whole."""
+    import os
+
+    from auditor.report import Target
+
+    if not cfg.policy_sets or not cfg.base:
+        return targets
+    by_path = {os.path.abspath(t.name): t for t in targets if t.kind == "file"}
+    out, done = [], set()
+    for policy_set in cfg.policy_sets:
+        members = policy_set.members(cfg.base)
+        if not any(m in by_path for m in members):
+            continue
+        shown = {m: by_path[m].name if m in by_path else (m if os.path.relpath(m).startswith("..") else os.path.relpath(m))
+                 for m in members}
+        for t in read([shown[m] for m in members if m not in by_path]):
+            by_path.setdefault(os.path.abspath(t.name), t)
+        chosen = [by_path[m] for m in members if m in by_path]
+        out.append(Target("file", policy_set.name or " + ".join(t.name for t in chosen),
+                          tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes)))
+        done.update(id(t) for t in chosen)
+    return out + [t for t in targets if id(t) not in done]
 
 
 def _from_details(path: str, kind: str | None, name: str | None):
@@ -412,6 +584,9 @@ def live_command(
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
     verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    baseline: BaselineOpt = None,
+    write_baseline: WriteBaselineOpt = None,
     output: OutputOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
@@ -431,7 +606,7 @@ def live_command(
     except (AuditError, AwsError) as exc:
         _fail(str(exc))
     target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
-    _report([target], list(principal.policies), opts, show_ignored, output, verbose)
+    _report([([target], list(principal.policies), opts)], show_ignored, output, verbose, quiet, (baseline, write_baseline))
 
 
 @app.command("generate")
@@ -453,6 +628,8 @@ def generate_command(
     minimize: Annotated[bool, typer.Option(
         "--minimize", help="Shorten action lists with prefix wildcards that grant nothing more "
                            "(policyuniverse, checked against current AWS data).")] = False,
+    output_dir: Annotated[str | None, typer.Option(
+        "--output-dir", help="Write one file per policy document into this directory (created if needed).")] = None,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     output: OutputOpt = None,
@@ -462,12 +639,23 @@ def generate_command(
     from auditor import generate
 
     try:
+        if from_file and config is None:  # the config follows the file it repairs
+            from pathlib import Path
+
+            from auditor import config as config_mod
+
+            found = config_mod.find(Path(from_file).resolve().parent)
+            config = str(found) if found else None
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=None, fail_on=None, combine=None, project_path=project)
         if write and not from_file:
             raise AuditError("--write needs --from FILE")
         if from_file and fmt != "json":
             raise AuditError("--from repairs a JSON policy; --format terraform/cloudformation writes a new one")
+        if output_dir is not None and (from_file or output):
+            raise AuditError("--output-dir writes the generated documents: not with --from or --output")
+        if output_dir is not None and fmt != "json":
+            raise AuditError("--output-dir writes JSON documents; --format terraform/cloudformation writes one file")
         if from_file:
             _repair(from_file, opts, write, output)
             return
@@ -481,6 +669,17 @@ def generate_command(
     except generate.GenerateError as exc:
         _fail(str(exc))
     docs, notice = built.docs, built.notice
+    if output_dir is not None:
+        try:
+            written = generate.write_documents(docs, output_dir, opts.prefix)
+        except OSError as exc:
+            _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
+        typer.echo(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}", err=True)
+        if len(written) > 1:
+            typer.echo("they are one policy set (attach them all to the deploy principal): audit them together with "
+                       "--combine, or declare them in the config file:\n"
+                       f'[[tool.jets-iam-audit.policy-set]]\nfiles = ["{generate.set_glob(output_dir, opts.prefix)}"]', err=True)
+        return
     if fmt != "json":
         text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
         written = f"written as {len(docs)} policies; attach each"
@@ -566,10 +765,11 @@ def catalogue_command(
     region, account, cat = opts.region, opts.account, opts.catalogue
     rows = []
     seen = set()
-    for e in envs:
-        naming = catalogue_mod.Naming(prefix, e, jets_version, region, account) if prefix else None
+    # without --prefix (or --env) the names read <project>-<env>-*, never the raw {ns} placeholders
+    for e in envs if opts.env_source != "default" or prefix else ("<env>",):
+        naming = catalogue_mod.Naming(prefix or "<project>", e, jets_version, region, account)
         for req in cat.select(jets_version, features):
-            resource = naming.render(req.resource) if naming else req.resource
+            resource = naming.render(req.resource)
             if (req.action, resource, req.caller) in seen:
                 continue
             seen.add((req.action, resource, req.caller))
@@ -578,6 +778,7 @@ def catalogue_command(
                    "reason": req.reason, "evidence": req.evidence, "releases": req.releases.text, "caller": req.caller}
             if req.passed_to:
                 row["passed_to"] = list(req.passed_to)
+            row["template"] = req.resource
             rows.append(row)
     notes = ([opts.jets_version_note] if opts.jets_version_note else []) + list(cat.remote_notes(jets_version, features))
     if fmt == "json":
@@ -610,7 +811,10 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
 
     module = by_id(rule_id)
     if module is None:
-        _fail(f"unknown rule {rule_id!r}; known rules: {', '.join(m.RULE_ID for m in CHECKS)}")
+        from auditor.text import did_you_mean
+
+        known = [m.RULE_ID for m in CHECKS]
+        _fail(f"unknown rule {rule_id!r}{did_you_mean(rule_id, known)} (known rules: {', '.join(known)})")
     typer.echo(f"{module.RULE_ID} (category {module.CATEGORY}, default severity {module.SEVERITY})\n")
     typer.echo((module.__doc__ or "").strip())
 

@@ -1,6 +1,9 @@
-"""Configuration: `[tool.jets-iam-audit]` in pyproject.toml or a `.jets-iam-audit.toml`, found from
-the current directory upwards (or given with --config). Defaults for CLI options, per-rule enable and
-severity, and ignores (by file, optionally rule, Sid and pointer), each with a reason.
+"""Configuration: `[tool.jets-iam-audit]` in pyproject.toml or a `.jets-iam-audit.toml`: the nearest one
+above each audited file, like ruff (or the one --config names). Defaults for CLI options, per-rule
+enable and severity, and ignores (by file, optionally rule, Sid and pointer), each with a reason. An
+ignore's `file` glob is matched against the file's path relative to the config file's directory (a
+glob without "/" also matches the file name at any depth), so the same file gets the same result from
+any working directory.
 
 Any unknown key or bad value is a ConfigError (exit 2) that names it.
 """
@@ -8,12 +11,16 @@ Any unknown key or bad value is a ConfigError (exit 2) that names it.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.report import SEVERITIES, Finding
+from auditor.reporters import FORMATS
+from auditor.text import did_you_mean
 
 OPTION_KEYS = {
     "prefix": str, "env": list, "jets-version": str, "feature": list, "region": str, "account": str,
@@ -22,7 +29,7 @@ OPTION_KEYS = {
     "parliament": bool, "include-community-auditors": bool, "private-auditors": str, "parliament-config": str,
 }
 CHOICES = {
-    "format": ("table", "json", "sarif", "markdown", "github"),
+    "format": FORMATS,
     "fail-on": SEVERITIES,
 }
 FILE_NAME = ".jets-iam-audit.toml"
@@ -46,10 +53,16 @@ class Ignore:
     rule: str | None = None
     sid: str | None = None
     pointer: str | None = None
+    number: int = 0  # its place among the config's ignores, from 1
+    line: int | None = None  # where it starts in the config file
 
-    def matches(self, finding: Finding) -> bool:
+    def matches_file(self, path: str) -> bool:
+        """`path`: relative to the config file's directory (or an AWS policy name)."""
+        return fnmatch.fnmatchcase(path, self.file) or ("/" not in self.file and fnmatch.fnmatchcase(path.rpartition("/")[2], self.file))
+
+    def matches(self, finding: Finding, path: str | None = None) -> bool:
         loc = finding.location
-        if not (fnmatch.fnmatchcase(loc.source, self.file) or fnmatch.fnmatchcase(Path(loc.source).name, self.file)):
+        if not self.matches_file(loc.source if path is None else path):
             return False
         if self.rule is not None and self.rule != finding.rule_id:
             return False
@@ -61,17 +74,58 @@ class Ignore:
 
 
 @dataclass(frozen=True)
+class PolicySet:
+    """Files that are one principal's policies (generate --output-dir's documents): whenever one of them
+    is audited, all of them are, together, as one target."""
+
+    files: tuple[str, ...]  # globs relative to the config file's directory
+    name: str | None = None
+
+    def members(self, base: str) -> list[str]:
+        """The files that match, as absolute paths, sorted."""
+        import glob
+
+        found = {os.path.join(base, f) for pattern in self.files for f in glob.glob(pattern, root_dir=base, recursive=True)}
+        return sorted(f for f in found if os.path.isfile(f))
+
+
+@dataclass(frozen=True)
 class Config:
-    path: str | None = None
+    path: str | None = None  # how messages name it: the file, and the table for pyproject.toml
     options: tuple[tuple[str, object], ...] = ()
     rules: tuple[tuple[str, RuleSetting], ...] = ()
     ignores: tuple[Ignore, ...] = ()
+    file: str | None = None  # the config file as found (None: no config)
+    base: str | None = None  # its directory, absolute: ignore globs are relative to it
+    policy_sets: tuple[PolicySet, ...] = ()
 
     def option(self, key: str, default: object = None) -> object:
         return dict(self.options).get(key, default)
 
     def rule(self, rule_id: str) -> RuleSetting:
         return dict(self.rules).get(rule_id, RuleSetting())
+
+    @property
+    def shown(self) -> str | None:
+        """The config file as reports name it: relative to the working directory when it lies below it."""
+        if self.file is None:
+            return None
+        rel = os.path.relpath(self.file)
+        return self.file if rel.startswith("..") else rel
+
+    def relative(self, source: str, is_file: bool) -> str:
+        """The path an ignore's `file` glob is matched against: a file's path relative to the config's
+        directory (posix separators); an AWS policy name as it is."""
+        if not is_file or self.base is None or source.startswith("<"):
+            return source
+        rel = os.path.relpath(os.path.abspath(source), self.base)
+        return rel.replace(os.sep, "/")
+
+    def ignore_for(self, finding: Finding, is_file: bool) -> Ignore | None:
+        if not self.ignores:
+            return None
+        path = self.relative(finding.location.source, is_file)
+        return next((i for i in self.ignores if i.matches(finding, path)), None)
 
 
 def find(start: Path) -> Path | None:
@@ -108,23 +162,75 @@ def load(path: Path | None, rule_ids: tuple[str, ...]) -> Config:
     else:
         section = data
         where = str(path)
-    return parse(section, where, rule_ids)
+    config = parse(section, where, rule_ids)
+    lines = _ignore_lines(path.read_text(encoding="utf-8"), path.name == "pyproject.toml", len(config.ignores))
+    ignores = tuple(Ignore(i.reason, i.file, i.rule, i.sid, i.pointer, i.number, line)
+                    for i, line in zip(config.ignores, lines, strict=True))
+    return Config(config.path, config.options, config.rules, ignores, str(path), str(path.resolve().parent), config.policy_sets)
+
+
+_HEADER = re.compile(r'^[ \t]*\[\[[ \t]*(?:tool[ \t]*\.[ \t]*"?jets-iam-audit"?[ \t]*\.[ \t]*)?ignore[ \t]*\]\]', re.MULTILINE)
+_INLINE = re.compile(r'^[ \t]*(?:tool[ \t]*\.[ \t]*"?jets-iam-audit"?[ \t]*\.[ \t]*)?ignore[ \t]*=', re.MULTILINE)
+
+
+def _ignore_lines(text: str, pyproject: bool, count: int) -> list[int | None]:
+    """The line each of `count` ignores starts on: its [[ignore]] header ([[tool.jets-iam-audit.ignore]]
+    in pyproject.toml), or the `ignore = [...]` line for every entry of an inline array."""
+    def line_of(offset: int) -> int:
+        return text.count("\n", 0, offset) + 1
+
+    headers = [line_of(m.start()) for m in _HEADER.finditer(text) if pyproject == ("tool" in m.group())]
+    if len(headers) == count:
+        return list(headers)
+    inline = _INLINE.search(text)
+    return [line_of(inline.start()) if inline else None] * count
 
 
 def parse(section: dict, where: str, rule_ids: tuple[str, ...]) -> Config:
     options: dict[str, object] = {}
     rules: dict[str, RuleSetting] = {}
     ignores: list[Ignore] = []
+    sets: list[PolicySet] = []
     for key, value in section.items():
         if key == "rules":
             rules = _rules(value, where, rule_ids)
         elif key == "ignore":
             ignores = _ignores(value, where, rule_ids)
+        elif key == "policy-set":
+            sets = _policy_sets(value, where)
         elif key in OPTION_KEYS:
             options[key] = _option(key, value, where)
         else:
-            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join([*OPTION_KEYS, 'rules', 'ignore'])})")
-    return Config(where, tuple(options.items()), tuple(rules.items()), tuple(ignores))
+            known = [*OPTION_KEYS, "rules", "ignore", "policy-set"]
+            raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key, known)} (known: {', '.join(known)})")
+    return Config(where, tuple(options.items()), tuple(rules.items()), tuple(ignores), policy_sets=tuple(sets))
+
+
+def _tables(value: object, where: str, name: str, keys: set[str]) -> Iterator[tuple[int, dict]]:
+    """(number from 1, entry) of an array of tables ([[name]]) whose entries take only `keys`."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: '{name}' must be an array of tables ([[{name}]])")
+    for n, entry in enumerate(value, 1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: {name} #{n} must be a table")
+        extra = set(entry) - keys
+        if extra:
+            raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r} in {name} #{n}")
+        yield n, entry
+
+
+def _policy_sets(value: object, where: str) -> list[PolicySet]:
+    out = []
+    for n, entry in _tables(value, where, "policy-set", {"files", "name"}):
+        files = entry.get("files")
+        files = [files] if isinstance(files, str) else files
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
+            raise ConfigError(f"{where}: policy-set #{n} needs 'files', a glob or a list of globs")
+        name = entry.get("name")
+        if name is not None and not isinstance(name, str):
+            raise ConfigError(f"{where}: policy-set #{n}: 'name' must be a string")
+        out.append(PolicySet(tuple(files), name))
+    return out
 
 
 def _option(key: str, value: object, where: str) -> object:
@@ -152,7 +258,7 @@ def _rules(value: object, where: str, rule_ids: tuple[str, ...]) -> dict[str, Ru
     out = {}
     for rule_id, setting in value.items():
         if rule_id not in rule_ids:
-            raise ConfigError(f"{where}: unknown rule {rule_id!r} in 'rules' (see `jets-iam-audit rules`)")
+            raise ConfigError(f"{where}: unknown rule {rule_id!r} in 'rules'{did_you_mean(rule_id, rule_ids)} (see `jets-iam-audit rules`)")
         if not isinstance(setting, dict):
             raise ConfigError(f"{where}: rules.{rule_id} must be a table with 'enabled' and/or 'severity'")
         extra = set(setting) - {"enabled", "severity"}
@@ -169,15 +275,8 @@ def _rules(value: object, where: str, rule_ids: tuple[str, ...]) -> dict[str, Ru
 
 
 def _ignores(value: object, where: str, rule_ids: tuple[str, ...]) -> list[Ignore]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: 'ignore' must be an array of tables ([[ignore]])")
     out = []
-    for n, entry in enumerate(value, 1):
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: ignore #{n} must be a table")
-        extra = set(entry) - {"file", "rule", "sid", "pointer", "reason"}
-        if extra:
-            raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r} in ignore #{n}")
+    for n, entry in _tables(value, where, "ignore", {"file", "rule", "sid", "pointer", "reason"}):
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigError(f"{where}: ignore #{n} needs a 'reason'")
@@ -186,6 +285,6 @@ def _ignores(value: object, where: str, rule_ids: tuple[str, ...]) -> list[Ignor
                 raise ConfigError(f"{where}: ignore #{n}: {key!r} must be a string")
         rule = entry.get("rule")
         if rule is not None and rule not in rule_ids and not rule.startswith("parliament/"):  # parliament/<ISSUE>: any
-            raise ConfigError(f"{where}: ignore #{n}: unknown rule {rule!r}")
-        out.append(Ignore(reason, entry.get("file", "*"), rule, entry.get("sid"), entry.get("pointer")))
+            raise ConfigError(f"{where}: ignore #{n}: unknown rule {rule!r}{did_you_mean(rule, rule_ids)}")
+        out.append(Ignore(reason, entry.get("file", "*"), rule, entry.get("sid"), entry.get("pointer"), n))
     return out

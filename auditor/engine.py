@@ -11,7 +11,7 @@ from types import ModuleType
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
-from auditor.checks import CHECKS
+from auditor.checks import CHECKS, aws_managed_policy, unused_ignore
 from auditor.config import Config, RuleSetting
 from auditor.evaluate import MISSING, ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
 from auditor.model import Location, Policy, SourceMap, Statement
@@ -233,8 +233,17 @@ def _line_stamper(policies: Sequence[Policy]):
     return stamp
 
 
+def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None = None, target: str | None = None) -> Finding:
+    """A check's hit as a finding: rule id, category, the severity config sets (else the hit's, else the
+    check's), its location with its line, and the target it is about."""
+    return Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
+                   hit.subject, location or hit.location, hit.resource, hit.feature, hit.fix, target, hit.releases)
+
+
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
-                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
+                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...], list[tuple[Finding, str]]]:
+    """The target's findings, its coverage, and the findings folded into aws-managed-policy findings
+    (with the reason, for --show-ignored)."""
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
     coverage = coverage_for(target, plan, index)
@@ -243,7 +252,7 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str, str | None]] = set()
     for module, rule in plan.checks:
-        rule_id, category, severity = module.RULE_ID, module.CATEGORY, rule.severity
+        rule_id = module.RULE_ID
         try:
             for hit in module.check(ctx):
                 loc = hit.location
@@ -251,33 +260,70 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                 if key in seen:
                     continue
                 seen.add(key)
-                findings.append(Finding(rule_id, category, severity or hit.severity or module.SEVERITY, hit.message,
-                                        hit.subject, stamp(loc), hit.resource, hit.feature, hit.fix, target.name,
-                                        hit.releases))
+                findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
-    return findings, coverage
+    if any(p.aws_managed for p in target.policies):
+        kept, folded = _fold_managed(target, findings, plan)
+        return kept, coverage, folded
+    return findings, coverage, []
+
+
+def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+    """Findings inside AWS managed policies, which nobody can edit, become one aws-managed-policy finding
+    per policy; they are kept as folded (shown with --show-ignored)."""
+    managed = {p.source: p for p in target.policies if p.aws_managed}
+    kept: list[Finding] = []
+    inside: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.location.source in managed and f.rule_id not in aws_managed_policy.KEPT:
+            inside.setdefault(f.location.source, []).append(f)
+        else:
+            kept.append(f)
+    rule = next((r for m, r in plan.checks if m is aws_managed_policy), None)
+    folded: list[tuple[Finding, str]] = []
+    for source, policy in managed.items():
+        found = inside.get(source, [])
+        folded += [(f, f"in the AWS managed policy {source}, which cannot be edited (see its aws-managed-policy finding)")
+                   for f in found]
+        hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}") if rule else None
+        if hit is not None:
+            kept.append(_stamp(aws_managed_policy, rule, hit, target=target.name))
+    return kept, folded
 
 
 def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG,
         review=None) -> Report:
-    """The audit of every target. `review` (auditor.second_opinion.Reviewer, with --parliament) adds a
-    second opinion's findings to each target's and merges those that repeat ours."""
-    plan = plan_for(settings, catalogue, config)
+    """Audit every target with its own settings and config (a target's config file may not be the
+    run's), then report the ignores of each config that silenced nothing. `review`
+    (auditor.second_opinion.Reviewer, with --parliament) adds a second opinion's findings to each
+    target's and merges those that repeat ours."""
     findings: list[Finding] = []
     ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
+    configs: dict[int, tuple[Config, set[int], list[str]]] = {}  # id → (config, ignores used, files audited)
     for target in targets:
-        found, rows = audit_target(target, settings, catalogue, plan)
+        own_settings = target.settings or settings
+        own = target.config if isinstance(target.config, Config) else config
+        _, used, audited = configs.setdefault(id(own), (own, set(), []))
+        is_file = target.kind == "file"
+        audited.extend(own.relative(source, is_file) for source in target.sources)
+        found, rows, folded = audit_target(target, own_settings, catalogue, plan_for(own_settings, catalogue, own))
+        ignored += folded
         if review is not None:
             found = review.review(target, found, _line_stamper(target.policies))
         for finding in found:
-            reason = next((i.reason for i in config.ignores if i.matches(finding)), None) if config.ignores else None
-            if reason is None:
+            ignore = own.ignore_for(finding, is_file)
+            if ignore is None:
                 findings.append(finding)
             else:
-                ignored.append((finding, reason))
+                used.add(ignore.number)
+                ignored.append((finding, ignore.reason))
         coverage.extend(rows)
+    for own, used, audited in configs.values():
+        rule = own.rule(unused_ignore.RULE_ID)
+        if own.ignores and rule.enabled:
+            findings.extend(_stamp(unused_ignore, rule, hit) for hit in unused_ignore.unused(own, used, audited))
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
                                  f.location.line or 0, f.subject))
     notes = catalogue.remote_notes(settings.jets_version, settings.features) + tuple(

@@ -237,3 +237,30 @@ def to_cloudformation(docs: Sequence[dict], name: str = "JetsDeployPolicy") -> s
                            "PolicyDocument": doc}}
     template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
     return yaml.safe_dump(template, sort_keys=False, default_flow_style=False, width=120)
+
+
+def set_glob(directory: str, project: str) -> str:
+    """The glob that names write_documents' files (for a policy-set in the config): relative to the
+    current directory when below it, else absolute."""
+    import os
+
+    rel = os.path.relpath(directory)
+    where = os.path.abspath(directory) if rel.startswith("..") else rel
+    return os.path.join(where, f"{project}-jets-deploy-*.json").replace(os.sep, "/")
+
+
+def write_documents(docs: Sequence[dict], directory: str, project: str) -> list[str]:
+    """One file per document in `directory` (created if needed): {project}-jets-deploy.json, or
+    {project}-jets-deploy-1.json, -2, ... when the quota split the policy. Returns the paths written."""
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    names = ([f"{project}-jets-deploy.json"] if len(docs) == 1
+             else [f"{project}-jets-deploy-{i}.json" for i in range(1, len(docs) + 1)])
+    paths = []
+    for name, doc in zip(names, docs, strict=True):
+        path = os.path.join(directory, name)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(doc, indent=2) + "\n")
+        paths.append(path)
+    return paths

@@ -81,6 +81,7 @@ class Statement:
     not_resources: tuple[str, ...] | None
     conditions: tuple[Condition, ...] = ()
     scalars: frozenset[str] = frozenset()  # elements written as one string rather than a list
+    document: int | None = None  # its document's index when the file is a JSON array of documents
 
     def element_pointer(self, name: str, index: int) -> str:
         """Pointer to entry `index` of element `name` (Action, Resource, ...), string or list."""
@@ -112,10 +113,23 @@ class Statement:
 
     @property
     def ref(self) -> str:
-        return f"{self.source}#{self.label}"
+        return f"{document_name(self.source, self.document)}#{self.label}"
 
     def location(self, element_pointer: str = "") -> Location:
         return Location(self.source, self.pointer + element_pointer, self.sid)
+
+
+_AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
+
+
+def is_aws_managed(source: str) -> bool:
+    """Is this the ARN of an AWS managed policy (account "aws")?"""
+    return bool(_AWS_MANAGED.match(source))
+
+
+def document_name(source: str, document: int | None) -> str:
+    """How reports name one document: the file, or `file[i]` for document i of a JSON array."""
+    return source if document is None else f"{source}[{document}]"
 
 
 @dataclass(frozen=True)
@@ -124,7 +138,10 @@ class Policy:
     from Terraform or CloudFormation the file and the policy's address); its statements' pointers are
     into the document. A policy built from infrastructure code has an `origin` (auditor.sources.iac)
     that maps those pointers to the file, pointer and line where each element is written, and names the
-    references it could not resolve (`unresolved`: placeholder text, why)."""
+    references it could not resolve (`unresolved`: placeholder text, why). A file that holds a JSON array of
+    documents (what `generate` writes when IAM's size quota splits the policy) gives one Policy per
+    document: each keeps the file as its source and the whole file as its text, its `document` index, and
+    pointers into the file (/1/Statement/0)."""
 
     source: str
     text: str = field(repr=False)
@@ -133,6 +150,12 @@ class Policy:
     version: str | None = None
     origin: object = field(default=None, repr=False, compare=False)
     unresolved: tuple[tuple[str, str], ...] = ()
+    document: int | None = None
+    aws_managed: bool = False  # an AWS managed policy: attached, but nobody can edit it
+
+    @property
+    def name(self) -> str:
+        return document_name(self.source, self.document)
 
 
 class _DuplicateKey(Exception):
@@ -204,7 +227,8 @@ def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condit
     return tuple(out)
 
 
-def _statement(source: str, index: int, raw: object, at: str, problems: list[Problem]) -> Statement | None:
+def _statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
+               document: int | None = None) -> Statement | None:
     if not isinstance(raw, dict):
         problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
         return None
@@ -263,7 +287,8 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
         return None
     conditions = _conditions(raw["Condition"], at + "/Condition", problems) if "Condition" in raw else ()
     scalars = frozenset(k for k in ("Action", "NotAction", "Resource", "NotResource") if isinstance(raw.get(k), str))
-    return Statement(source, index, at, sid, effect, actions, not_actions, resources, not_resources, conditions, scalars)
+    return Statement(source, index, at, sid, effect, actions, not_actions, resources, not_resources, conditions, scalars,
+                     document)
 
 
 def shorten(text: str, limit: int = 60) -> str:
@@ -276,44 +301,71 @@ def label_of(sid: str | None, index: int) -> str:
 
 
 def parse_policy(text: str, source: str) -> Policy:
-    """Parse one policy document. Never raises on bad input: problems are recorded instead."""
-    problems: list[Problem] = []
+    """Parse one policy document. Never raises on bad input: problems are recorded instead. A JSON
+    array is a problem here (see parse_policies)."""
+    doc = _load(text, source)
+    if isinstance(doc, Policy):
+        return doc
+    return _document(doc, text, source, "", None)
+
+
+def parse_policies(text: str, source: str) -> tuple[Policy, ...]:
+    """The documents of a policy file: one, or one per element of a non-empty JSON array of objects
+    (generate's split output). Never raises on bad input."""
+    doc = _load(text, source)
+    if isinstance(doc, Policy):
+        return (doc,)
+    if isinstance(doc, list) and doc and all(isinstance(d, dict) for d in doc):
+        return tuple(_document(d, text, source, f"/{i}", i) for i, d in enumerate(doc))
+    return (_document(doc, text, source, "", None),)
+
+
+def _load(text: str, source: str) -> object:
+    """The parsed JSON, or a Policy whose problem says why there is none."""
     if not text.strip():
         return Policy(source, text, (), (Problem("", "file is empty", source),))
     try:
-        doc = json.loads(text, object_pairs_hook=_pairs_no_duplicates)
+        return json.loads(text, object_pairs_hook=_pairs_no_duplicates)
     except json.JSONDecodeError as exc:
         problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno)
         return Policy(source, text, (), (problem,))
     except RecursionError:
         return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source),))
+
+
+def _document(doc: object, text: str, source: str, base: str, document: int | None) -> Policy:
+    """One document at pointer `base` of the file (base "" for a file that is one document)."""
+    problems: list[Problem] = []
     if not isinstance(doc, dict):
         kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(type(doc), "a number")
         return Policy(source, text, (), (Problem("", f"not an IAM policy: the document is {kind}, not an object", source),))
     for dup in doc.get("__duplicate_keys__", []):
-        problems.append(Problem(pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
+        problems.append(Problem(base + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
     version = doc.get("Version")
     if version is None:
         pass
     elif version not in VALID_VERSIONS:
-        problems.append(Problem("/Version", f'Version must be "2012-10-17", not {json.dumps(version)}', "Version"))
+        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {json.dumps(version)}', "Version"))
+    name = document_name(source, document)
     if "Statement" not in doc:
-        problems.append(Problem("", "not an IAM policy: no Statement element", source))
-        return Policy(source, text, (), tuple(problems), version if isinstance(version, str) else None)
+        problems.append(Problem(base, "not an IAM policy: no Statement element", name))
+        return Policy(source, text, (), tuple(problems), version if isinstance(version, str) else None,
+                      document=document)
     raw_statements = doc["Statement"]
     if isinstance(raw_statements, dict):
-        items: list[tuple[object, str]] = [(raw_statements, "/Statement")]
+        items: list[tuple[object, str]] = [(raw_statements, base + "/Statement")]
     elif isinstance(raw_statements, list):
-        items = [(raw, f"/Statement/{i}") for i, raw in enumerate(raw_statements)]
+        items = [(raw, f"{base}/Statement/{i}") for i, raw in enumerate(raw_statements)]
     else:
-        problems.append(Problem("/Statement", "Statement must be an object or a list of objects", "Statement"))
+        problems.append(Problem(base + "/Statement", "Statement must be an object or a list of objects", "Statement"))
         items = []
     statements = []
     for index, (raw, at) in enumerate(items):
-        stmt = _statement(source, index, raw, at, problems)
+        stmt = _statement(source, index, raw, at, problems, document)
         if stmt is not None:
             statements.append(stmt)
-    return Policy(source, text, tuple(statements), tuple(problems), version if isinstance(version, str) else None)
+    return Policy(source, text, tuple(statements), tuple(problems), version if isinstance(version, str) else None,
+                  document=document)
 
 
 # --- line numbers ---------------------------------------------------------------------------------
@@ -424,6 +476,14 @@ class SourceMap:
                 self._last = offset, known
             at, line = offset, known
         return line if path else None
+
+    def column(self, ptr: str) -> int | None:
+        """The 1-based column where the element at `ptr` (or its nearest ancestor found) starts."""
+        try:
+            offset = self._offset(ptr)
+        except (ValueError, IndexError, StopIteration, RecursionError):
+            offset = self._scanned_offset(ptr)
+        return None if offset is None else offset - self._text.rfind("\n", 0, offset)
 
     def _offset(self, ptr: str) -> int | None:
         path = self._path(ptr)

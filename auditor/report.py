@@ -64,10 +64,13 @@ class Target:
     policies: tuple[Policy, ...]
     boundary: tuple[Policy, ...] = ()  # a permissions boundary limits what the policies grant
     notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
+    settings: Settings | None = None  # its own, when its config file is not the run's (None: the run's)
+    config: object = None  # the auditor.config.Config it is audited with (None: the run's)
 
     @property
     def sources(self) -> tuple[str, ...]:
-        return tuple(p.source for p in self.policies)
+        """The files (or AWS policy names) of its policies, each once: a file of several documents is one source."""
+        return tuple(dict.fromkeys(p.source for p in self.policies))
 
 
 class CoverageRow(NamedTuple):
@@ -168,6 +171,7 @@ class Report:
     requirement_notes: tuple[str, ...] = field(default=())
     ignored: tuple[tuple[Finding, str], ...] = field(default=())
     second_opinion: object = None  # auditor.second_opinion.Summary with --parliament
+    baseline: object = None  # auditor.baseline.Outcome when --baseline left findings out
 
     def failing(self) -> tuple[Finding, ...]:
         floor = SEVERITY_RANK[self.settings.fail_on]
@@ -200,5 +204,10 @@ class Report:
         head = f"{total} {word}" + (f" ({sev})" if sev else "")
         if self.ignored:
             head += f", {len(self.ignored)} ignored"
+        if self.baseline is not None:
+            b = self.baseline
+            head += f", {b.baselined} baselined"  # type: ignore[attr-defined]
+            if b.fixed:  # type: ignore[attr-defined]
+                head += f" ({b.fixed} baseline {'entry' if b.fixed == 1 else 'entries'} now fixed)"  # type: ignore[attr-defined]
         opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""  # type: ignore[attr-defined]
         return f"{head}; coverage: {cov or 'no requirements'}{opinion}; exit {self.exit_code}"

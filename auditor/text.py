@@ -18,3 +18,11 @@ def safe(value: object) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def did_you_mean(word: str, choices) -> str:
+    """'; did you mean "x"?' for the closest of `choices` (difflib), or "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -64,13 +64,13 @@ def test_stdin_and_non_tty_stdin_with_a_file():
     assert proc.returncode == 1 and json.loads(proc.stdout)["targets"][0]["name"] == POLICY
 
 
-def test_missing_path_and_directory_exit_2(tmp_path):
+def test_missing_path_exit_2_and_an_empty_directory_exit_0(tmp_path):
     proc = run_cli("file", str(tmp_path / "nope.json"))
     assert proc.returncode == 2
     assert proc.stderr.decode() == f"jets-iam-audit: error: {tmp_path / 'nope.json'}: no such file\n"
     proc = run_cli("file", str(tmp_path))
-    assert proc.returncode == 2
-    assert "is a directory" in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
+    assert proc.returncode == 0
+    assert proc.stderr.decode() == f"no policy files under {tmp_path}\n" and proc.stdout == b""
 
 
 def test_usage_errors_exit_2():
@@ -80,7 +80,7 @@ def test_usage_errors_exit_2():
         proc = run_cli(*args)
         assert proc.returncode == 2, args
         assert "Traceback" not in proc.stderr.decode()
-    assert "unknown feature 'nope'; choose from: all, core, prewarm" in run_cli("file", POLICY, "--feature", "nope").stderr.decode()
+    assert "unknown feature 'nope' (choose from: all, core, prewarm" in run_cli("file", POLICY, "--feature", "nope").stderr.decode()
 
 
 def test_invalid_file_is_a_finding(write_policy):
@@ -120,19 +120,23 @@ def test_catalogue_json():
     doc = json.loads(proc.stdout)
     assert doc["schema_version"] == 1 and doc["features"] == ["core", "prewarm", "vpc"]
     first = doc["requirements"][0]
-    assert list(first) == ["feature", "action", "resource", "phase", "confidence", "reason", "evidence", "releases", "caller"]
+    assert list(first) == ["feature", "action", "resource", "phase", "confidence", "reason", "evidence", "releases", "caller", "template"]
     assert (first["releases"], first["caller"]) == (">= 3, < 6", "cli")
     assert first["resource"] == "arn:aws:cloudformation:*:*:stack/shop-dev/*"
+    assert first["template"] == "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}/*"
     vpc = [r for r in doc["requirements"] if r["feature"] == "vpc"]
     assert [r["action"] for r in vpc] == ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
                                           "ec2:DescribeNetworkInterfaces"]
 
 
-def test_catalogue_table_templates_without_prefix():
+def test_catalogue_without_prefix_names_project_and_env():
     proc = run_cli("catalogue", "--jets-version", "6")
     assert proc.returncode == 0
     out = proc.stdout.decode()
-    assert "project/{ns}-remote*" in out and "codebuild:StartBuild" in out
+    assert "project/<project>-<env>-remote*" in out and "codebuild:StartBuild" in out and "{" not in out
+    doc = json.loads(run_cli("catalogue", "--format", "json", "--env", "prod").stdout)
+    assert {r["resource"] for r in doc["requirements"]} >= {"arn:aws:lambda:*:*:function:<project>-prod-*",
+                                                            "arn:aws:lambda:*:*:layer:prod-<project>-gems"}
 
 
 def test_rules_and_explain():

@@ -93,10 +93,11 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
         'jets-version = "5.x"\n': "'jets-version' must be a Jets line or release such as 5 or 5.0.14, not '5.x'",
         'jets-version = "2.3.17"\n': "--jets-version 2.3.17: this catalogue covers Jets 3.x",
     }
+    shutil.copy(DOCS / "broad.json", tmp_path / "broad.json")
     for text, expected in cases.items():
         cfg = tmp_path / ".jets-iam-audit.toml"
         cfg.write_text(text)
-        proc = run_cli("file", str(DOCS / "broad.json"), cwd=tmp_path)
+        proc = run_cli("file", "broad.json", cwd=tmp_path)
         err = proc.stderr.decode()
         assert proc.returncode == 2, text
         assert expected in err and err.startswith("jets-iam-audit: error: ") and "Traceback" not in err, err

@@ -18,4 +18,6 @@ def test_wheel_contains_the_catalogue(tmp_path):
     assert "auditor/_rules/features.toml" in names
     assert "auditor/_rules/jets3-5/core.toml" in names and "auditor/_rules/jets6/core.toml" in names
     assert "auditor/cli.py" in names
+    assert {"auditor/schemas/report-v1.schema.json", "auditor/schemas/catalogue-v1.schema.json",
+            "auditor/schemas/baseline-v1.schema.json"} <= names
     assert not [n for n in names if n.startswith(("tests/", "fixtures/"))]

@@ -4,6 +4,7 @@ pre-commit installs the hook from this repository into its own environment (pip,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,10 @@ def test_bad_policy_blocks_the_commit(tmp_path, hook_env):
     assert commit.returncode != 0, out
     assert "jets-iam-audit" in out and "Failed" in out
     assert '"lambda:GetFunctionConfiguration" is listed twice' in " ".join(out.split())
+    # concise by default: one line per finding (21), not a page of tables
+    assert "iam/deploy.json:42:17: low duplicate-action \"lambda:GetFunctionConfiguration\" is listed twice" in out
+    assert len([line for line in out.splitlines() if line.startswith("iam/deploy.json:")]) == 21
+    assert len(out.splitlines()) < 40 and "┏" not in out
     assert "package.json" not in out
     assert _git(repo, "rev-parse", "HEAD", env=env).returncode != 0  # nothing was committed
 
@@ -86,6 +91,29 @@ def test_terraform_and_templates_are_checked_and_other_yaml_skipped(tmp_path, ho
     commit = _git(repo, "commit", "-m", "infrastructure", env=env)
     out = " ".join((commit.stdout + commit.stderr).split())
     assert commit.returncode != 0, out
-    assert "group jets-deploy" in out and "group demo-deploy" in out  # the Terraform group and the template's
-    assert "infra/iam.tf" in out and "deploy.yaml" in out
+    # the Terraform group and the template's group are audited: the hook's concise lines point into both files
+    assert re.search(r"infra/iam\.tf:\d+:\d+: \w+ ", out) and re.search(r"deploy\.yaml:\d+:\d+: \w+ ", out)
     assert "s3.tf" not in out and "docker-compose.yml" not in out
+
+
+def test_everything_generate_writes_passes_the_hook(tmp_path, hook_env):
+    """The split policy generate writes (a JSON array), and its documents one file each (a policy set in
+    the config), commit cleanly; a later commit that changes one document alone is audited with its set."""
+    rev, env = hook_env
+    repo = _repo(tmp_path, rev, env)
+    (repo / "pyproject.toml").write_text('[tool.jets-iam-audit]\nprefix = "demo"\nfeature = ["all"]\nenv = ["dev", "prod"]\n'
+                                         '[[tool.jets-iam-audit.policy-set]]\nfiles = ["iam/split/demo-jets-deploy-*.json"]\n')
+    generate = [sys.executable, "-m", "auditor", "generate"]
+    (repo / "iam").mkdir()
+    assert subprocess.run([*generate, "--output", "iam/deploy.json"], cwd=repo, env=env, timeout=120).returncode == 0
+    assert subprocess.run([*generate, "--output-dir", "iam/split"], cwd=repo, env=env, timeout=120).returncode == 0
+    assert (repo / "iam" / "deploy.json").read_text().startswith("[")  # over IAM's quota: an array of documents
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "the generated deploy policy", env=env)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
+    assert "jets-iam-audit" in commit.stdout + commit.stderr
+    second = repo / "iam" / "split" / "demo-jets-deploy-2.json"
+    second.write_text(second.read_text().replace('\n  "Statement"', '\n    "Statement"'))  # a reformat, alone
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "reformat one document", env=env)
+    assert commit.returncode == 0, commit.stdout + commit.stderr

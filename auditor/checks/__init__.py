@@ -11,6 +11,8 @@ from types import ModuleType
 from auditor.checks import (
     allow_notaction,
     allow_notresource,
+    aws_managed_policy,
+    cross_policy_duplicate,
     duplicate_action,
     duplicate_resource,
     duplicate_sid,
@@ -30,6 +32,7 @@ from auditor.checks import (
     unknown_action,
     unresolved_reference,
     unused_action,
+    unused_ignore,
     wildcard_action,
     wildcard_resource,
 )
@@ -45,12 +48,14 @@ CHECKS: tuple[ModuleType, ...] = (
     allow_notaction,
     allow_notresource,
     unused_action,
+    aws_managed_policy,
     # duplicate
     duplicate_action,
     redundant_action,
     duplicate_resource,
     duplicate_statement,
     duplicate_sid,
+    cross_policy_duplicate,
     # resource-mismatch
     resource_type_mismatch,
     pattern_never_matches,
@@ -62,6 +67,7 @@ CHECKS: tuple[ModuleType, ...] = (
     invalid_policy,
     unknown_action,
     invalid_condition,
+    unused_ignore,
     internal_error,
 )
 

@@ -2,7 +2,8 @@
 
 What it does
     Reports a statement whose effect, actions (case-insensitive), resources and conditions equal
-    those of an earlier statement in the same principal's policy set, whatever their Sids.
+    those of an earlier statement of the same policy document, whatever their Sids. (A statement
+    that repeats one of another policy of the same principal is reported by cross-policy-duplicate.)
 
 Why it matters
     Policies get merged by hand; a repeated statement doubles its size (IAM's quota counts it) and
@@ -26,18 +27,19 @@ CATEGORY = "duplicate"
 SEVERITY = "low"
 
 
-def _key(stmt):
+def key(stmt):
+    """What makes two statements say the same thing."""
     return (stmt.effect, stmt.actions is None, frozenset(a.lower() for a in stmt.action_patterns),
             stmt.resources is None, frozenset(stmt.resource_patterns), frozenset(stmt.conditions))
 
 
 def check(ctx) -> Iterator[Hit]:
-    seen: dict[tuple, object] = {}
-    for stmt in ctx.statements:
-        key = _key(stmt)
-        if key in seen:
-            first = seen[key]
-            where = first.label if first.source == stmt.source else f"{first.label} of {first.source}"
-            yield Hit(f"{stmt.label} repeats {where}", stmt.label, stmt.location(), fix=f"delete {stmt.label}")
-        else:
-            seen[key] = stmt
+    for policy in ctx.target.policies:
+        seen: dict[tuple, object] = {}
+        for stmt in policy.statements:
+            k = key(stmt)
+            if k in seen:
+                first = seen[k]
+                yield Hit(f"{stmt.label} repeats {first.label}", stmt.label, stmt.location(), fix=f"delete {stmt.label}")
+            else:
+                seen[k] = stmt

@@ -2,9 +2,11 @@
 
 What it does
     For each action entry of an Action statement, looks for a wildcard entry (in the same or another
-    statement of the same effect, without conditions) whose actions include it and whose resources
-    contain every resource of the first statement. Action matching is case-insensitive; resource
-    containment uses the evaluator's exact pattern containment.
+    statement of the same policy document and effect, without conditions) whose actions include it
+    and whose resources contain every resource of the first statement. Action matching is
+    case-insensitive; resource containment uses the evaluator's exact pattern containment. (Entries
+    another policy of the same principal grants are reported by cross-policy-duplicate, once per pair
+    of policies.)
 
 Why it matters
     Redundant entries make a policy longer than it needs to be (IAM's size quota is 6,144 characters
@@ -54,11 +56,14 @@ def _wildcards(stmt) -> dict[str, list[str]]:
     return out
 
 
-def check(ctx) -> Iterator[Hit]:
-    plain = [s for s in ctx.statements if s.actions is not None and s.resources is not None]
-    wild = {id(s): _wildcards(s) for s in plain}
-    holders = [s for s in plain if wild[id(s)]]
-    for stmt in plain:
+def redundant(statements, holders) -> Iterator[tuple[object, int, str, str, object]]:
+    """(statement, index, action, wildcard, the statement holding it) for each action entry of
+    `statements` that a wildcard of `holders` already grants on the same or broader resources."""
+    wild = {id(s): _wildcards(s) for s in holders}
+    holders = [s for s in holders if wild[id(s)]]
+    for stmt in statements:
+        if stmt.actions is None or stmt.resources is None:
+            continue
         others = [o for o in holders if o.effect == stmt.effect
                   and not (o.conditions and o.conditions != stmt.conditions)
                   and _resources_within(stmt.resources or (), o.resources or ())]
@@ -73,7 +78,18 @@ def check(ctx) -> Iterator[Hit]:
                 candidates = table.get(_service(action), []) + table.get("", [])
                 wildcard = next((w for w in candidates if w.lower() != low and covers(low, w.lower())), None)
                 if wildcard:
-                    where = "the same statement" if other is stmt else other.label
-                    yield Hit(f'"{action}" in {stmt.label} is already granted by "{wildcard}" in {where}', action,
-                              stmt.element_location("Action", i), fix=f'delete "{action}" or narrow "{wildcard}"')
+                    yield stmt, i, action, wildcard, other
                     break
+
+
+def plain(statements) -> list:
+    return [s for s in statements if s.actions is not None and s.resources is not None]
+
+
+def check(ctx) -> Iterator[Hit]:
+    for policy in ctx.target.policies:
+        statements = plain(policy.statements)
+        for stmt, i, action, wildcard, other in redundant(statements, statements):
+            where = "the same statement" if other is stmt else other.label
+            yield Hit(f'"{action}" in {stmt.label} is already granted by "{wildcard}" in {where}', action,
+                      stmt.element_location("Action", i), fix=f'delete "{action}" or narrow "{wildcard}"')

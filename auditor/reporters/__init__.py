@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 Reporter = Callable[..., str]
 
-FORMATS = ("table", "json", "sarif", "markdown", "github")
+FORMATS = ("table", "concise", "json", "sarif", "markdown", "github")
 
 
 def get(fmt: str) -> Reporter:

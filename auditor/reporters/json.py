@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.report import Report
+from auditor.report import Report, Target
 
 SCHEMA_VERSION = 1
 
@@ -14,20 +14,32 @@ def to_dict(report: Report) -> dict[str, object]:
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "jets-iam-audit", "version": report.tool_version, "iam_data": report.iam_data},
         "settings": report.settings.as_dict(),
-        "targets": [{"kind": t.kind, "name": t.name, "sources": list(t.sources),
-                     **({"boundary": [p.source for p in t.boundary]} if t.boundary else {})} for t in report.targets],
+        "targets": [_target(t, report) for t in report.targets],
         "findings": [f.as_dict() for f in report.findings],
         "coverage": [row.as_dict() for row in report.coverage],
         "notes": list(report.requirement_notes),
         **({"ignored": [{**f.as_dict(), "reason": reason} for f, reason in report.ignored]}
            if report.settings.show_ignored else {}),
         **({"parliament": report.second_opinion.as_dict()} if report.second_opinion is not None else {}),  # type: ignore[attr-defined]
+        **({"baseline": report.baseline.as_dict()} if report.baseline is not None else {}),  # type: ignore[attr-defined]
         "summary": {
             "by_severity": report.by_severity(),
             "by_category": report.by_category(),
             "exit_code": report.exit_code,
         },
     }
+
+
+def _target(t: Target, report: Report) -> dict[str, object]:
+    out: dict[str, object] = {"kind": t.kind, "name": t.name, "sources": list(t.sources)}
+    if t.boundary:
+        out["boundary"] = [p.source for p in t.boundary]
+    config = getattr(t.config, "shown", None)
+    if config:
+        out["config"] = config
+    if t.settings is not None and t.settings != report.settings:
+        out["settings"] = t.settings.as_dict()
+    return out
 
 
 def render(report: Report, **_: object) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from auditor.checks.missing_action import short_resource
 from auditor.report import CATEGORIES, CoverageRow, Finding, Report
+from auditor.reporters.layout import Column, grid
 from auditor.text import safe
 
 STATUS_STYLE = {"granted": "green", "conditional": "yellow", "missing": "bold red", "denied": "bold magenta"}
@@ -27,21 +27,24 @@ def cell(value: object, style: str = "") -> Text:
 
 
 def _group_actions(actions: list[str]) -> str:
-    by_service: dict[str, list[str]] = defaultdict(list)
+    by_service: dict[str, dict[str, None]] = defaultdict(dict)  # an action required in several envs is listed once
     for action in actions:
         service, _, name = action.partition(":")
-        by_service[service].append(name)
+        by_service[service][name] = None
     return "; ".join(f"{svc}: {', '.join(names)}" for svc, names in by_service.items())
 
 
-def _coverage_table(title: str, rows: list[CoverageRow]) -> Table:
+COVERAGE = (Column("status"), Column("actions", body=True), Column("resource"), Column("granted by / note", body=True))
+FINDINGS = (Column("severity"), Column("rule"), Column("message", body=True), Column("location"))
+IGNORED = (*FINDINGS, Column("reason", body=True))
+CATALOGUE = (Column("action"), Column("resource"), Column("phase / caller / Jets"), Column("conf."),
+             Column("reason / evidence", body=True))
+
+
+def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> RenderableType:
     """Rows that are not granted in full detail; granted rows folded per granting statement set,
     so a policy that grants everything takes one line, not sixty."""
-    table = Table(title=Text(safe(title), style="bold"), title_justify="left", expand=False)
-    table.add_column("status")
-    table.add_column("actions", overflow="fold")
-    table.add_column("resource", overflow="fold")
-    table.add_column("granted by / note", overflow="fold")
+    table: list[list[Text]] = []
     groups: dict[tuple, list[str]] = {}
     granted: dict[tuple[str, ...], list[CoverageRow]] = {}
     for row in rows:
@@ -57,17 +60,18 @@ def _coverage_table(title: str, rows: list[CoverageRow]) -> Table:
         detail = ", ".join(_short_ref(r) for r in who)
         if notes:
             detail = (detail + "; " if detail else "") + "; ".join(notes)
-        table.add_row(cell(status, STATUS_STYLE[status]), cell(_group_actions(actions)),
-                      cell(short_resource(resource)), cell(detail))
+        table.append([cell(status, STATUS_STYLE[status]), cell(_group_actions(actions)),
+                      cell(short_resource(resource)), cell(detail)])
     for who, items in granted.items():
         services = sorted({r.action.partition(":")[0] for r in items})
         resources = sorted({short_resource(r.resource) for r in items})
-        what = _group_actions([r.action for r in items]) if len(items) <= 3 else (
+        actions = list(dict.fromkeys(r.action for r in items))
+        what = _group_actions(actions) if len(actions) <= 3 else (
             f"{len(items)} requirements ({', '.join(services)})")
         where = resources[0] if len(resources) == 1 else f"{len(resources)} resource patterns"
-        table.add_row(cell("granted", STATUS_STYLE["granted"]), cell(what), cell(where),
-                      cell(", ".join(_short_ref(r) for r in who)))
-    return table
+        table.append([cell("granted", STATUS_STYLE["granted"]), cell(what), cell(where),
+                      cell(", ".join(_short_ref(r) for r in who))])
+    return grid(Text(safe(title), style="bold"), COVERAGE, table, width)
 
 
 def _short_ref(ref: str) -> str:
@@ -85,25 +89,16 @@ def _location(f: Finding, target: str) -> str:
     return " ".join(parts) or "-"
 
 
-def _findings_table(category: str, findings: list[Finding], target: str) -> Table:
-    table = Table(title=Text(f"{category} ({len(findings)})", style="bold"), title_justify="left")
-    table.add_column("severity")
-    table.add_column("rule", overflow="fold")
-    table.add_column("message", overflow="fold", ratio=4)
-    table.add_column("location", overflow="fold", ratio=1)
-    for f in findings:
-        rule = Text.assemble(safe(f.rule_id), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id)
-        table.add_row(cell(f.severity, SEVERITY_STYLE[f.severity]), rule, cell(f.message), cell(_location(f, target)))
-    return table
+def _findings_table(category: str, findings: list[Finding], target: str, width: int) -> RenderableType:
+    rows = [[cell(f.severity, SEVERITY_STYLE[f.severity]),
+             Text.assemble(safe(f.rule_id), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id),
+             cell(f.message), cell(_location(f, target))] for f in findings]
+    return grid(Text(f"{category} ({len(findings)})", style="bold"), FINDINGS, rows, width)
 
 
-def _ignored_table(ignored: list[tuple[Finding, str]], target: str) -> Table:
-    table = Table(title=Text(f"ignored ({len(ignored)})", style="bold dim"), title_justify="left")
-    for name in ("severity", "rule", "message", "location", "reason"):
-        table.add_column(name, overflow="fold")
-    for f, why in ignored:
-        table.add_row(cell(f.severity), cell(f.rule_id), cell(f.message), cell(_location(f, target)), cell(why))
-    return table
+def _ignored_table(ignored: list[tuple[Finding, str]], target: str, width: int) -> RenderableType:
+    rows = [[cell(f.severity), cell(f.rule_id), cell(f.message), cell(_location(f, target)), cell(why)] for f, why in ignored]
+    return grid(Text(f"ignored ({len(ignored)})", style="bold dim"), IGNORED, rows, width)
 
 
 def render(report: Report, *, color: bool = False, width: int = 120, **_: object) -> str:
@@ -129,9 +124,17 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
         console.print(cell(f"note: {note}", "dim"))
     if report.second_opinion is not None:
         console.print(cell(report.second_opinion.line(), "dim"))  # type: ignore[attr-defined]
+    placed: set[int] = set()  # the findings shown under a target
     for target in report.targets:
         console.print()
         console.print(cell(f"{target.kind} {target.name}", "bold underline"))
+        config = getattr(target.config, "shown", None)
+        if target.settings is not None and target.settings != s:
+            t = target.settings
+            console.print(cell(f"config {config}: prefix {t.prefix} · env {', '.join(t.envs)} · Jets {t.jets_version} · "
+                               f"features {', '.join(t.features)}", "dim"))
+        elif config:
+            console.print(cell(f"config {config}", "dim"))
         rows = [r for r in report.coverage if r.target == target.name]
         by_feature: dict[str, list[CoverageRow]] = defaultdict(list)
         for row in rows:
@@ -140,20 +143,25 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
             console.print(cell("no requirements for these options", "dim"))
         for feature in s.features:
             if by_feature.get(feature):
-                console.print(_coverage_table(f"coverage: {feature}", by_feature[feature]))
+                console.print(_coverage_table(f"coverage: {feature}", by_feature[feature], width))
         sources = set(target.sources) | {target.name}
         findings = [f for f in report.findings if (f.target == target.name if f.target else f.location.source in sources)]
+        placed.update(id(f) for f in findings)
         if not findings:
             console.print(cell("no findings", "green"))
         for category in CATEGORIES:
             found = [f for f in findings if f.category == category]
             if found:
-                console.print(_findings_table(category, found, target.name))
+                console.print(_findings_table(category, found, target.name, width))
         if s.show_ignored:
             ignored = [(f, why) for f, why in report.ignored
                        if (f.target == target.name if f.target else f.location.source in sources)]
             if ignored:
-                console.print(_ignored_table(ignored, target.name))
+                console.print(_ignored_table(ignored, target.name, width))
+    elsewhere = [f for f in report.findings if id(f) not in placed]  # about config files (unused-ignore)
+    if elsewhere:
+        console.print()
+        console.print(_findings_table("config", elsewhere, "", width))
     return buf.getvalue()
 
 
@@ -169,18 +177,13 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
     for row in rows:
         by_feature[row["feature"]].append(row)
     for feature, items in by_feature.items():
-        table = Table(title=Text(f"{feature} ({len(items)} requirements)", style="bold"), title_justify="left")
-        table.add_column("action", overflow="fold")
-        table.add_column("resource", overflow="fold")
-        table.add_column("phase / caller / Jets", overflow="fold")
-        table.add_column("conf.")
-        table.add_column("reason / evidence", overflow="fold", ratio=2)
+        rows = []
         for r in items:
             when = Text.assemble(safe(", ".join(r["phase"])), "\n", safe(f"by {r['caller']}"), "\n",
                                  (safe(r["releases"]), "dim"))
-            table.add_row(cell(r["action"]), cell(short_resource(r["resource"])), when,
-                          cell(r["confidence"]), Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim")))
-        console.print(table)
+            rows.append([cell(r["action"]), cell(short_resource(r["resource"])), when, cell(r["confidence"]),
+                         Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
+        console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, rows, width))
     if not rows:
         console.print(cell("no requirements for these options", "dim"))
     return buf.getvalue()

@@ -15,9 +15,9 @@ import json
 import os
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from auditor.model import Policy, parse_policy
+from auditor.model import Policy, is_aws_managed, parse_policy
 
 KINDS = ("group", "user", "role")
 READ_POLICY = """{
@@ -62,7 +62,8 @@ def _document(raw: object) -> object:
 def _policy(raw: object, source: str) -> Policy:
     doc = _document(raw)
     text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
-    return parse_policy(text, source)
+    policy = parse_policy(text, source)
+    return replace(policy, aws_managed=True) if is_aws_managed(source) else policy
 
 
 # --- live -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import BinaryIO
 
-from auditor.model import Policy, Problem, decode_text, parse_policy
+from auditor.model import Policy, Problem, decode_text, parse_policies
 
 MAX_BYTES = 2 * 1024 * 1024  # IAM's own limits are far lower (10,240 characters for an inline policy)
 STDIN = "-"
@@ -18,16 +18,17 @@ class SourceError(Exception):
     """The audit cannot run: a path that cannot be read."""
 
 
-def _from_bytes(raw: bytes, source: str) -> Policy:
+def _from_bytes(raw: bytes, source: str) -> tuple[Policy, ...]:
+    """The file's documents: one, or one per element of a JSON array of documents."""
     if len(raw) > MAX_BYTES:
         problem = Problem("", f"refused: larger than {MAX_BYTES // (1024 * 1024)} MiB; IAM policies are at most a few KB", source)
-        return Policy(source, "", (), (problem,))
+        return (Policy(source, "", (), (problem,)),)
     if b"\x00" in raw and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Policy(source, "", (), (Problem("", "not a policy: binary data (NUL bytes)", source),))
+        return (Policy(source, "", (), (Problem("", "not a policy: binary data (NUL bytes)", source),)),)
     text, error = decode_text(raw)
     if text is None:
-        return Policy(source, "", (), (Problem("", f"not a policy: {error}", source),))
-    return parse_policy(text, source)
+        return (Policy(source, "", (), (Problem("", f"not a policy: {error}", source),)),)
+    return parse_policies(text, source)
 
 
 def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None) -> bytes:
@@ -57,14 +58,24 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:
+def read_documents(path: str, stdin: BinaryIO | None = None) -> tuple[Policy, ...]:
+    """The policy documents of one file (several when it holds a JSON array of documents)."""
     return _from_bytes(read_bytes(path, stdin=stdin), STDIN_NAME if path == STDIN else path)
 
 
+def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:
+    """One policy document; a file that holds several is a SourceError."""
+    docs = read_documents(path, stdin)
+    if len(docs) > 1:
+        raise SourceError(f"{docs[0].source} holds {len(docs)} policy documents (a JSON array); give one document")
+    return docs[0]
+
+
 def read_policies(paths: list[str], stdin: BinaryIO | None = None) -> list[Policy]:
+    """Every document of every file, in order; documents of one file share its source."""
     if paths.count(STDIN) > 1:
         raise SourceError("'-' (standard input) can be given only once")
-    return [read_policy(p, stdin) for p in paths]
+    return [doc for p in paths for doc in read_documents(p, stdin)]
 
 
 def looks_like_policy(policy: Policy) -> bool:

@@ -1,6 +1,7 @@
 """From the paths given to `file` to the targets an audit runs on.
 
-A JSON policy file is one target (or, with --combine, all files are one). A Terraform file, plan or
+A JSON policy file is one target, also when it holds a JSON array of documents (or, with --combine,
+all files are one). A Terraform file, plan or
 CloudFormation template is read by its reader (auditor.sources.READERS) into principals and the
 policies attached to none; each principal is one target, audited as `live --group` audits a group:
 coverage over the union of its policies, the lint checks per document. Which principals:
@@ -57,10 +58,8 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
             raw = read_bytes(path, BY_NAME["tfplan"].limit)
         text, _ = decode_text(raw) if b"\x00" not in raw[:8192] else (None, None)
         kind = detect(name, text) if text is not None and len(raw) <= BY_NAME["tfplan"].limit else "policy"
-        if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):
-            policy = _from_bytes(raw, name)
-            if not skip_non_policies or looks_like_policy(policy):
-                plain.append(policy)
+        if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):  # one document, or an array of them
+            plain.extend(p for p in _from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
             continue
         if kind is None:  # a YAML file that is not a template
             if not skip_non_policies:
@@ -99,8 +98,11 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         if not policies:
             return Loaded((), ())
         notes = tuple(n for t in targets for n in t.notes)
-        return Loaded((Target("file", " + ".join(p.source for p in policies), policies, notes=notes),), policies)
-    targets = [Target("file", p.source, (p,)) for p in plain] + targets
+        return Loaded((Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes),), policies)
+    by_file: dict[str, list[Policy]] = {}  # the documents of a split policy are attached to one principal
+    for p in plain:
+        by_file.setdefault(p.source, []).append(p)
+    targets = [Target("file", source, tuple(docs)) for source, docs in by_file.items()] + targets
     return Loaded(tuple(targets), tuple(dict.fromkeys(p for t in targets for p in t.policies)))
 
 

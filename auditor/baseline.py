@@ -1,0 +1,185 @@
+"""Baselines: adopt the tool on an existing policy without fixing everything first.
+
+`--write-baseline FILE` records every finding of today's run by a stable fingerprint; `--baseline
+FILE` leaves out the findings it records and counts the entries no finding matches any more (fixed).
+
+A fingerprint is made of the rule id, the subject, the resource, the file (relative to the baseline
+file's directory, so the run can start anywhere) and the finding's place in the policy, normalised so
+that it survives reformatting the JSON and reordering statements: never a line number, and never a
+statement's index. A statement is named by its Sid, or, without one, by a hash of everything but its
+actions (keys sorted, lists sorted: adding an action keeps the name; changing its resources makes its
+findings new); an entry of an Action or Resource list by its value; the document index of a
+JSON array of documents is dropped. `Statement[3]` in a subject is named the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from auditor.model import pointer_unescape
+from auditor.report import Finding, Report
+
+VERSION = 1
+_LABEL = re.compile(r"\bStatement\[(\d+)\]")
+_LISTS = ("Action", "NotAction", "Resource", "NotResource")
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be read or written: exit 2."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a baseline did to a run: findings left out, and entries no finding matches any more."""
+
+    path: str
+    baselined: int
+    fixed: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "baselined": self.baselined, "fixed": self.fixed}
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return value
+
+
+def _statement_name(raw: object) -> str:
+    """By its Sid; without one, by a hash of what it applies to (all but its actions, so adding an action
+    to a statement, the usual fix, keeps its findings' fingerprints)."""
+    if isinstance(raw, dict) and isinstance(raw.get("Sid"), str) and raw["Sid"]:
+        return f"Statement{{sid:{raw['Sid']}}}"
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k not in ("Action", "NotAction", "Sid")}
+    digest = hashlib.sha256(json.dumps(_canonical(raw), sort_keys=True).encode()).hexdigest()[:12]
+    return f"Statement{{#{digest}}}"
+
+
+class _Documents:
+    """The parsed policy files of a report, to name statements and list entries by what they hold."""
+
+    def __init__(self, report: Report) -> None:
+        self._texts = {p.source: p.text for t in report.targets for p in (*t.policies, *t.boundary)}
+        self._parsed: dict[str, object] = {}
+
+    def _doc(self, source: str) -> object:
+        if source not in self._parsed:
+            try:
+                self._parsed[source] = json.loads(self._texts.get(source, ""))
+            except (ValueError, RecursionError):
+                self._parsed[source] = None
+        return self._parsed[source]
+
+    def _statements(self, source: str, document: int | None) -> list | None:
+        doc = self._doc(source)
+        if document is not None:
+            doc = doc[document] if isinstance(doc, list) and document < len(doc) else None
+        stmts = doc.get("Statement") if isinstance(doc, dict) else None
+        return stmts if isinstance(stmts, list) else [stmts] if isinstance(stmts, dict) else None
+
+    def place(self, finding: Finding) -> tuple[str, str]:
+        """(the normalised pointer, the normalised subject)."""
+        loc = finding.location
+        tokens = [pointer_unescape(t) for t in loc.pointer.split("/")[1:]] if loc.pointer else []
+        document = None
+        if tokens and tokens[0].isdigit():
+            document = int(tokens.pop(0))
+        stmts = self._statements(loc.source, document)
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            if token == "Statement" and stmts is not None:
+                if i + 1 < len(tokens) and tokens[i + 1].isdigit() and int(tokens[i + 1]) < len(stmts):
+                    raw = stmts[int(tokens[i + 1])]
+                    out.append(_statement_name(raw))
+                    i += 2
+                    if i + 1 < len(tokens) and tokens[i] in _LISTS and tokens[i + 1].isdigit() and isinstance(raw, dict):
+                        values = raw.get(tokens[i])
+                        index = int(tokens[i + 1])
+                        if isinstance(values, list) and index < len(values):
+                            out.append(f"{tokens[i]}{{{json.dumps(values[index])}}}")
+                            i += 2
+                    continue
+                if len(stmts) == 1:  # "Statement": {...} written as one object
+                    out.append(_statement_name(stmts[0]))
+                    i += 1
+                    continue
+            out.append(token)
+            i += 1
+        subject = finding.subject
+        if stmts is not None:
+            subject = _LABEL.sub(lambda m: _statement_name(stmts[int(m.group(1))]) if int(m.group(1)) < len(stmts)
+                                 else m.group(), subject)
+        return "/".join(out), subject
+
+
+def _source(source: str, base: str) -> str:
+    if not os.path.isfile(source):
+        return source  # standard input, an AWS policy name
+    return os.path.relpath(os.path.abspath(source), base).replace(os.sep, "/")
+
+
+def entries(report: Report, base: str) -> list[dict[str, str]]:
+    """One entry per finding, with its fingerprint and the readable parts it is made of."""
+    docs = _Documents(report)
+    out = []
+    for f in report.findings:
+        where, subject = docs.place(f)
+        parts = {"rule_id": f.rule_id, "source": _source(f.location.source, base), "where": where, "subject": subject,
+                 "resource": f.resource or ""}
+        digest = hashlib.sha256("\x1f".join(parts.values()).encode()).hexdigest()[:20]
+        out.append({"fingerprint": digest, **parts, "message": f.message})
+    return out
+
+
+def _base(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path))
+
+
+def write(path: str, report: Report) -> int:
+    rows = sorted(entries(report, _base(path)), key=lambda e: (e["source"], e["rule_id"], e["where"], e["subject"], e["resource"]))
+    doc = {"version": VERSION, "tool": f"jets-iam-audit {report.tool_version}", "findings": rows}
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise BaselineError(f"cannot write the baseline {path}: {exc.strerror or exc}") from exc
+    return len(rows)
+
+
+def read(path: str) -> Counter[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except FileNotFoundError as exc:
+        raise BaselineError(f"{path}: no such baseline file (write one with --write-baseline {path})") from exc
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"{path}: not a baseline file ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(doc.get("findings"), list) or not all(
+            isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in doc["findings"]):
+        raise BaselineError(f"{path}: not a version {VERSION} baseline of jets-iam-audit")
+    return Counter(e["fingerprint"] for e in doc["findings"])
+
+
+def apply(report: Report, path: str, recorded: Counter[str]) -> tuple[tuple[Finding, ...], Outcome]:
+    """The findings the baseline does not record, and what it did."""
+    left = Counter(recorded)
+    kept: list[Finding] = []
+    for finding, entry in zip(report.findings, entries(report, _base(path)), strict=True):
+        if left[entry["fingerprint"]] > 0:
+            left[entry["fingerprint"]] -= 1
+        else:
+            kept.append(finding)
+    return tuple(kept), Outcome(path, len(report.findings) - len(kept), sum(left.values()))
+
