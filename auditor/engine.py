@@ -241,9 +241,7 @@ def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None
 
 
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
-                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...], list[tuple[Finding, str]]]:
-    """The target's findings, its coverage, and the findings folded into aws-managed-policy findings
-    (with the reason, for --show-ignored)."""
+                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
     coverage = coverage_for(target, plan, index)
@@ -263,10 +261,7 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                 findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
-    if any(p.aws_managed for p in target.policies):
-        kept, folded = _fold_managed(target, findings, plan)
-        return kept, coverage, folded
-    return findings, coverage, []
+    return findings, coverage
 
 
 def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:
@@ -308,10 +303,13 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
         _, used, audited = configs.setdefault(id(own), (own, set(), []))
         is_file = target.kind == "file"
         audited.extend(own.relative(source, is_file) for source in target.sources)
-        found, rows, folded = audit_target(target, own_settings, catalogue, plan_for(own_settings, catalogue, own))
-        ignored += folded
+        plan = plan_for(own_settings, catalogue, own)
+        found, rows = audit_target(target, own_settings, catalogue, plan)
         if review is not None:
             found = review.review(target, found, _line_stamper(target.policies))
+        if any(p.aws_managed for p in target.policies):  # after the second opinion: its findings there fold too
+            found, folded = _fold_managed(target, found, plan)
+            ignored += folded
         for finding in found:
             ignore = own.ignore_for(finding, is_file)
             if ignore is None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from auditor.catalogue import SHORT_ENVS, Catalogue, Naming
+from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, major
 from auditor.model import Policy
 
 _MARK = "JETSENVMARK"
@@ -42,7 +42,7 @@ def _env_patterns(templates: frozenset[str], prefix: str, version: str) -> tuple
 
 def infer_envs(policies: Sequence[Policy], prefix: str, catalogue: Catalogue, version: str) -> tuple[tuple[str, str], ...]:
     """(env, the ARN that names it) for each env the policy's Allow statements name, in order."""
-    templates = frozenset(r.resource for r in catalogue.requirements if version in r.versions)
+    templates = frozenset(r.resource for r in catalogue.select(version, catalogue.feature_ids))
     patterns = _env_patterns(templates, prefix, version)
     found: dict[str, str] = {}
     for policy in policies:
@@ -54,7 +54,7 @@ def infer_envs(policies: Sequence[Policy], prefix: str, catalogue: Catalogue, ve
                     m = pattern.match(arn)
                     if m:
                         env = m.group(1)
-                        env = SHORT_ENVS.get(env, env) if version != "6" else env
+                        env = SHORT_ENVS.get(env, env) if major(version) != "6" else env
                         found.setdefault(env, arn)
                         break
     return tuple(found.items())
