@@ -466,7 +466,6 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
     from auditor.checks import CHECKS
-    from auditor.report import Target
     from auditor.sources.discover import expand
     from auditor.sources.file import STDIN
     from auditor.sources.targets import load
@@ -499,42 +498,14 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
             targets = (read(given, skip_non_policies) if given else []) + (read(found, True) if found else [])
             order = {m: i for i, m in enumerate(members)}  # back in the order the paths came
             targets.sort(key=lambda t: min((order.get(s.partition("#")[0], len(order)) for s in t.sources), default=len(order)))
-        targets = _policy_sets(targets, cfg, lambda chunk, read=read: read(chunk, skip_non_policies))
+        targets = scopes.policy_sets(targets, cfg, lambda chunk, read=read: read(chunk, skip_non_policies))
         if opts.combine and (targets or extra):
-            policies = tuple(dict.fromkeys([*(p for t in targets for p in t.policies), *extra]))
-            notes = tuple(dict.fromkeys(n for t in targets for n in t.notes))
-            targets = [Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes)]
+            targets = [scopes.combined(targets, extra)]
         if targets:
             groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
     if not groups and walked:
         typer.echo(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found", err=True)
     return groups
-
-
-def _policy_sets(targets, cfg, read):
-    """Files of a policy set of the config are one target: whenever one of them is audited, the others
-    are read (with `read`) and the set is audited whole."""
-    import os
-
-    from auditor.report import Target
-
-    if not cfg.policy_sets or not cfg.base:
-        return targets
-    by_path = {os.path.abspath(t.name): t for t in targets if t.kind == "file"}
-    out, done = [], set()
-    for policy_set in cfg.policy_sets:
-        members = policy_set.members(cfg.base)
-        if not any(m in by_path for m in members):
-            continue
-        shown = {m: by_path[m].name if m in by_path else (m if os.path.relpath(m).startswith("..") else os.path.relpath(m))
-                 for m in members}
-        for t in read([shown[m] for m in members if m not in by_path]):
-            by_path.setdefault(os.path.abspath(t.name), t)
-        chosen = [by_path[m] for m in members if m in by_path]
-        out.append(Target("file", policy_set.name or " + ".join(t.name for t in chosen),
-                          tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes)))
-        done.update(id(t) for t in chosen)
-    return out + [t for t in targets if id(t) not in done]
 
 
 def _from_details(path: str, kind: str | None, name: str | None):

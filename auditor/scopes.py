@@ -1,7 +1,7 @@
 """Which config file each audited file answers to: the nearest one above the file (like ruff), or the
 one --config names for all. Files under different config files are audited with different settings;
 the options that shape the whole run (format, fail-on, combine) must then agree, or come from the
-command line.
+command line. A config's policy sets, and --combine, decide which files are audited together.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from auditor import config as config_mod
 from auditor.config import Config, ConfigError
+from auditor.report import Target
 
 RUN_LEVEL = ("format", "fail-on", "combine")
 
@@ -43,3 +44,33 @@ def run_level(configs: Sequence[Config], key: str, given: object) -> object:
         listed = ", ".join(f"{v!r} in {f}" for f, v in values.items())
         raise ConfigError(f"the audited files' config files disagree on {key!r} ({listed}): pass --{key} on the command line")
     return distinct.pop() if distinct else None
+
+
+def policy_sets(targets: list, cfg: Config, read) -> list:
+    """Files of a policy set of the config are one target: whenever one of them is audited, the others
+    are read (with `read`: paths → targets) and the set is audited whole."""
+    if not cfg.policy_sets or not cfg.base:
+        return targets
+    by_path = {os.path.abspath(t.name): t for t in targets if t.kind == "file"}
+    out, done = [], set()
+    for policy_set in cfg.policy_sets:
+        members = policy_set.members(cfg.base)
+        if not any(m in by_path for m in members):
+            continue
+        shown = {m: by_path[m].name if m in by_path else (m if os.path.relpath(m).startswith("..") else os.path.relpath(m))
+                 for m in members}
+        for t in read([shown[m] for m in members if m not in by_path]):
+            by_path.setdefault(os.path.abspath(t.name), t)
+        chosen = [by_path[m] for m in members if m in by_path]
+        out.append(Target("file", policy_set.name or " + ".join(t.name for t in chosen),
+                          tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes)))
+        done.update(id(t) for t in chosen)
+    return out + [t for t in targets if id(t) not in done]
+
+
+def combined(targets: Sequence[Target], extra: Sequence = ()) -> Target:
+    """--combine: every policy of the targets (and the AWS managed policies of --aws-managed) as one
+    principal's set."""
+    policies = tuple(dict.fromkeys([*(p for t in targets for p in t.policies), *extra]))
+    notes = tuple(dict.fromkeys(n for t in targets for n in t.notes))
+    return Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes)
