@@ -12,6 +12,29 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 DOCS = FIXTURES / "docs"
 CORPUS = ROOT.parent / "shared" / "iam-policy-corpus"
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from what the tool prints now (review the diff before committing)")
+
+
+@pytest.fixture
+def golden(request):
+    """golden(name, text): compare text with tests/golden/NAME, or rewrite it with --update-golden."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"no golden output {path.relative_to(ROOT)}: run pytest --update-golden"
+        assert text == path.read_text(encoding="utf-8"), f"output differs from {path.relative_to(ROOT)} (pytest --update-golden rewrites it)"
+
+    return check
 
 
 def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
