@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -51,8 +52,27 @@ def run_cli(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
                           cwd=cwd or ROOT, env=env, timeout=120)
 
 
+def invoke(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
+           env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The CLI in this process, through typer's CliRunner: what run_cli gives (exit code, stdout and
+    stderr as bytes) without starting Python for every call. An exception that escapes the app fails
+    the test (the console script would turn it into an "internal error" line). Tests of what only a
+    real process shows (the entry point, stdin, files written, import time) use run_cli."""
+    from typer.testing import CliRunner
+
+    from auditor.cli import app
+
+    with contextlib.chdir(cwd or ROOT):
+        result = CliRunner().invoke(app, list(args), input=stdin, env={"NO_COLOR": "1", **(env_extra or {})})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["jets-iam-audit", *args], result.exit_code, result.stdout_bytes,
+                                       result.stderr_bytes)
+
+
 def audit_json(*args: str, stdin: bytes | None = None) -> tuple[int, dict]:
-    proc = run_cli("file", *args, "--format", "json", stdin=stdin)
+    """`file ARGS --format json` in this process: the exit code and the parsed document."""
+    proc = invoke("file", *args, "--format", "json", stdin=stdin)
     assert proc.returncode in (0, 1), proc.stderr.decode()
     return proc.returncode, json.loads(proc.stdout)
 

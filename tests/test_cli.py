@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from auditor import __version__
 from auditor.cli import app
-from tests.conftest import DOCS, run_cli
+from tests.conftest import DOCS, invoke, run_cli
 
 POLICY = str(DOCS / "least-privilege-2019-10.json")
 runner = CliRunner()
@@ -49,8 +49,8 @@ def test_table_report_and_summary_on_stderr():
 
 
 def test_fail_on_threshold():
-    assert run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "critical").returncode == 0
-    assert run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "high").returncode == 1
+    assert invoke("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "critical").returncode == 0
+    assert invoke("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "high").returncode == 1
 
 
 def test_stdin_and_non_tty_stdin_with_a_file():
@@ -77,15 +77,15 @@ def test_usage_errors_exit_2():
     for args in (["file", POLICY, "--feature", "nope"], ["file", POLICY, "--prefix", "bad prefix!"],
                  ["file", POLICY, "--jets-version", "7"], ["file", POLICY, "--region", "mars"],
                  ["file", POLICY, "--account", "12"], ["file"], ["explain", "no-such-rule"]):
-        proc = run_cli(*args)
+        proc = invoke(*args)
         assert proc.returncode == 2, args
         assert "Traceback" not in proc.stderr.decode()
-    assert "unknown feature 'nope' (choose from: all, core, prewarm" in run_cli("file", POLICY, "--feature", "nope").stderr.decode()
+    assert "unknown feature 'nope' (choose from: all, core, prewarm" in invoke("file", POLICY, "--feature", "nope").stderr.decode()
 
 
 def test_invalid_file_is_a_finding(write_policy):
     path = write_policy("{ not json")
-    proc = run_cli("file", path, "--format", "json")
+    proc = invoke("file", path, "--format", "json")
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     invalid = [f for f in doc["findings"] if f["category"] == "invalid"]
@@ -97,11 +97,11 @@ def test_invalid_file_is_a_finding(write_policy):
 
 def test_output_file_and_nothing_written_without_it(tmp_path):
     out = tmp_path / "report.json"
-    proc = run_cli("file", POLICY, "--format", "json", "--output", str(out), cwd=tmp_path)
+    proc = invoke("file", POLICY, "--format", "json", "--output", str(out), cwd=tmp_path)
     assert proc.returncode == 1 and proc.stdout == b""
     assert json.loads(out.read_text())["schema_version"] == 1
     before = sorted(p.name for p in tmp_path.iterdir())
-    run_cli("file", POLICY, cwd=tmp_path)
+    invoke("file", POLICY, cwd=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
@@ -109,13 +109,13 @@ def test_policy_text_is_not_markup(write_policy):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Sid": "[bold red]x[/bold red]\u001b[2J", "Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
         {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-    out = run_cli("file", path, "--prefix", "demo").stdout.decode()
+    out = invoke("file", path, "--prefix", "demo").stdout.decode()
     assert "[bold red]x[/bold red]\\x1b[2J" in out
     assert "\x1b" not in out
 
 
 def test_catalogue_json():
-    proc = run_cli("catalogue", "--format", "json", "--prefix", "shop", "--feature", "vpc")
+    proc = invoke("catalogue", "--format", "json", "--prefix", "shop", "--feature", "vpc")
     assert proc.returncode == 0
     doc = json.loads(proc.stdout)
     assert doc["schema_version"] == 1 and doc["features"] == ["core", "prewarm", "vpc"]
@@ -130,7 +130,7 @@ def test_catalogue_json():
 
 
 def test_catalogue_without_prefix_names_project_and_env():
-    proc = run_cli("catalogue", "--jets-version", "6")
+    proc = invoke("catalogue", "--jets-version", "6")
     assert proc.returncode == 0
     out = proc.stdout.decode()
     assert "project/<project>-<env>-remote*" in out and "codebuild:StartBuild" in out and "{" not in out
@@ -149,7 +149,7 @@ def test_rules_and_explain():
 
 
 def test_broad_docs_policy_fits_one_screen():
-    proc = run_cli("file", str(DOCS / "broad.json"), "--prefix", "demo")
+    proc = invoke("file", str(DOCS / "broad.json"), "--prefix", "demo")
     out = proc.stdout.decode()
     assert proc.returncode == 1
     assert len(out.splitlines()) <= 60

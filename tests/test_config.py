@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from tests.conftest import DOCS, run_cli
+from tests.conftest import DOCS, invoke, run_cli
 
 PYPROJECT = """
 [project]
@@ -56,7 +56,7 @@ def test_pyproject_defaults_rules_and_ignores(tmp_path):
 
 def test_show_ignored_and_cli_beats_config(tmp_path):
     root = _project(tmp_path, PYPROJECT)
-    proc = run_cli("file", "policies/deploy.json", "--format", "json", "--show-ignored", "--fail-on", "critical", cwd=root)
+    proc = invoke("file", "policies/deploy.json", "--format", "json", "--show-ignored", "--fail-on", "critical", cwd=root)
     doc = _json(proc)
     assert proc.returncode == 0 and doc["settings"]["fail_on"] == "critical"
     (ignored,) = doc["ignored"]
@@ -67,7 +67,7 @@ def test_show_ignored_and_cli_beats_config(tmp_path):
 def test_dotfile_found_from_a_subdirectory(tmp_path):
     root = _project(tmp_path, 'prefix = "other"\n[rules.unused-action]\nenabled = false\n', ".jets-iam-audit.toml")
     sub = root / "policies"
-    doc = _json(run_cli("file", "deploy.json", "--format", "json", cwd=sub))
+    doc = _json(invoke("file", "deploy.json", "--format", "json", cwd=sub))
     assert doc["settings"]["prefix"] == "other"
     assert "unused-action" not in {f["rule_id"] for f in doc["findings"]}
 
@@ -75,10 +75,10 @@ def test_dotfile_found_from_a_subdirectory(tmp_path):
 def test_explicit_config_path(tmp_path):
     cfg = tmp_path / "audit.toml"
     cfg.write_text('jets-version = 6\n')
-    doc = _json(run_cli("file", str(DOCS / "broad.json"), "--config", str(cfg), "--format", "json", cwd=tmp_path))
+    doc = _json(invoke("file", str(DOCS / "broad.json"), "--config", str(cfg), "--format", "json", cwd=tmp_path))
     assert doc["settings"]["jets_version"] == "6" and doc["settings"]["jets_version_from"] == str(cfg)
     cfg.write_text('jets-version = "4.0.9"\n')
-    doc = _json(run_cli("file", str(DOCS / "broad.json"), "--config", str(cfg), "--format", "json", cwd=tmp_path))
+    doc = _json(invoke("file", str(DOCS / "broad.json"), "--config", str(cfg), "--format", "json", cwd=tmp_path))
     assert doc["settings"]["jets_version"] == "4.0.9"
 
 
@@ -97,7 +97,7 @@ def test_bad_config_exits_2_naming_the_key(tmp_path):
     for text, expected in cases.items():
         cfg = tmp_path / ".jets-iam-audit.toml"
         cfg.write_text(text)
-        proc = run_cli("file", "broad.json", cwd=tmp_path)
+        proc = invoke("file", "broad.json", cwd=tmp_path)
         err = proc.stderr.decode()
         assert proc.returncode == 2, text
         assert expected in err and err.startswith("jets-iam-audit: error: ") and "Traceback" not in err, err

@@ -11,6 +11,8 @@ from auditor.report import Settings, Target
 from auditor.sources.file import read_policy
 from tests.conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # 1,523 policies
+
 # Every unknown-action finding of low severity or above, by file: each entry grants nothing today.
 REAL_MISTAKES = {
     # never existed: S3 has ListBucket / ListAllMyBuckets; ListObjects(V2) are API names, not actions

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,8 @@ from auditor.evaluate import (
     strict_overlaps,
 )
 from auditor.model import Condition, Statement
+
+pytestmark = pytest.mark.slow  # hypothesis against brute force
 
 ALPHABET = "ab:x"  # x stands for any other character
 STRINGS = ["".join(p) for n in range(7) for p in itertools.product(ALPHABET, repeat=n)]

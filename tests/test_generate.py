@@ -12,7 +12,7 @@ from auditor import catalogue, engine, generate
 from auditor.evaluate import covers
 from auditor.model import parse_policy
 from auditor.report import SEVERITY_RANK, Settings, Target
-from tests.conftest import run_cli
+from tests.conftest import invoke, run_cli
 
 CAT = catalogue.load()
 FEATURES = CAT.feature_ids
@@ -69,12 +69,12 @@ def test_cli_generate_and_split_notice(tmp_path):
     assert proc.returncode == 0 and proc.stderr == b""
     doc = json.loads(proc.stdout)
     assert doc["Version"] == "2012-10-17" and any(s["Sid"] == "JetsCodeBuild" for s in doc["Statement"])
-    proc = run_cli("generate", "--prefix", "shop", "--feature", "all", "--env", "dev", "--env", "prod", "--env", "stag",
+    proc = invoke("generate", "--prefix", "shop", "--feature", "all", "--env", "dev", "--env", "prod", "--env", "stag",
                    "--env", "qa", "--env", "perf")
     docs = json.loads(proc.stdout)
     assert isinstance(docs, list) and len(docs) >= 2
     assert "written as a JSON array of" in proc.stderr.decode()
-    assert run_cli("generate").returncode == 2
+    assert invoke("generate").returncode == 2
 
 
 @pytest.mark.parametrize("version", ["3", "4", "5", "6"])

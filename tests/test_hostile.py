@@ -17,7 +17,7 @@ from auditor import catalogue, engine, reporters
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
 from auditor.sources.file import MAX_BYTES, _from_bytes
-from tests.conftest import DOCS, ROOT, run_cli
+from tests.conftest import DOCS, ROOT, invoke, run_cli
 
 CAT = catalogue.load()
 SETTINGS = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
@@ -62,18 +62,21 @@ def _audit(text: str) -> None:
             assert "\x1b" not in out
 
 
+@pytest.mark.slow  # hypothesis
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_value(value):
     _audit(json.dumps(value))
 
 
+@pytest.mark.slow  # hypothesis
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy_docs)
 def test_policy_shaped_documents(doc):
     _audit(json.dumps(doc, indent=2))
 
 
+@pytest.mark.slow  # hypothesis
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes(raw):
@@ -102,7 +105,7 @@ NAMED = {
 def test_named_bad_input_is_an_invalid_finding(name, tmp_path):
     path = tmp_path / "policy.json"
     path.write_bytes(NAMED[name])
-    proc = run_cli("file", str(path), "--format", "json")
+    proc = invoke("file", str(path), "--format", "json")
     err = proc.stderr.decode()
     assert proc.returncode == 1, err
     assert "Traceback" not in err
@@ -115,7 +118,7 @@ def test_bom_and_utf16_are_read(tmp_path):
     for name, raw in (("bom", b"\xef\xbb\xbf" + text.encode()), ("utf16", text.encode("utf-16"))):
         path = tmp_path / f"{name}.json"
         path.write_bytes(raw)
-        doc = json.loads(run_cli("file", str(path), "--format", "json").stdout)
+        doc = json.loads(invoke("file", str(path), "--format", "json").stdout)
         assert not [f for f in doc["findings"] if f["category"] == "invalid"], name
         assert doc["summary"]["by_category"]["missing-action"] == 4
 
@@ -124,7 +127,7 @@ def test_nul_characters_in_strings(tmp_path):
     path = tmp_path / "nul.json"
     path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "a\u0000b", "Effect": "Allow", "NotAction": "s3:\u0000*", "Resource": "*"}]}))
-    proc = run_cli("file", str(path), "--prefix", "demo")
+    proc = invoke("file", str(path), "--prefix", "demo")
     out = proc.stdout.decode()
     assert proc.returncode == 1 and "a\\x00b" in out and "\x00" not in out
 
@@ -133,7 +136,7 @@ def test_huge_action_name_is_bounded(tmp_path):
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "lambda:" + "A" * 1_000_000, "Resource": "*"}]}))
-    proc = run_cli("file", str(path), "--format", "json")
+    proc = invoke("file", str(path), "--format", "json")
     doc = json.loads(proc.stdout)
     (invalid,) = [f for f in doc["findings"] if f["category"] == "invalid"]
     assert invalid["message"].startswith("Action entry of 1,000,007 characters (IAM allows at most 2,048)")
@@ -145,7 +148,7 @@ def test_30_mb_policy_is_refused_without_reading_it_all(tmp_path):
     with open(path, "wb") as fh:
         fh.write(b'{"Statement": [' + b'{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},' * 500_000 + b"{}]}")
     assert path.stat().st_size > 30_000_000
-    proc = run_cli("file", str(path), "--format", "json")
+    proc = invoke("file", str(path), "--format", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1
     assert doc["findings"][0]["message"] == f"refused: larger than {MAX_BYTES // 2**20} MiB; IAM policies are at most a few KB"
@@ -175,7 +178,7 @@ def test_paths_that_cannot_be_read_exit_2(tmp_path):
     cases = {str(loop): "cannot read", str(not_dir / "x.json"): "cannot read",
              str(tmp_path / "missing.json"): "no such file"}
     for path, expected in cases.items():
-        proc = run_cli("file", path)
+        proc = invoke("file", path)
         err = proc.stderr.decode()
         assert proc.returncode == 2 and expected in err and err.count("\n") == 1, (path, err)
 
@@ -210,7 +213,7 @@ def test_unreadable_file_exits_2():
 
 
 def test_empty_and_closed_stdin():
-    proc = run_cli("file", "-", "--format", "json", stdin=b"")
+    proc = invoke("file", "-", "--format", "json", stdin=b"")
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["findings"][0]["message"] == "file is empty"
     closed = subprocess.run([sys.executable, "-c", "import os, sys; os.close(0); sys.stdin = None; "

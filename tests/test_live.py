@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import DOCS, run_cli
 
+pytestmark = pytest.mark.slow  # a moto server, and the CLI as a subprocess per test
+
 FAKE = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 DOCS_2019_10 = (DOCS / "least-privilege-2019-10.json").read_text()
 DYNAMO_RO = "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"

@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import run_cli
 from tests.test_live import FAKE, endpoint  # noqa: F401  (the moto server fixture)
 
+pytestmark = pytest.mark.slow  # a moto server behind a fault-injecting proxy; timeouts
+
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
 CREDS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEKEYID1234", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": TOKEN,

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import DOCS, ROOT
 
+pytestmark = pytest.mark.slow  # real pre-commit, which installs this package
+
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 
 

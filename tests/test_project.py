@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from auditor.project import scan
-from tests.conftest import DOCS, FIXTURES, run_cli
+from tests.conftest import DOCS, FIXTURES, invoke, run_cli
 
 APP = FIXTURES / "jets-app"
 
@@ -47,24 +47,24 @@ def test_file_with_project_reports_where_features_came_from():
     assert doc["settings"]["prefix"] == "shop" and doc["settings"]["prefix_inferred"] is False
     assert doc["settings"]["features"][:3] == ["core", "prewarm", "custom-domain"] and len(doc["settings"]["features"]) == 16
     assert {"feature": "s3-events", "source": "app/jobs/events_job.rb:6"} in doc["settings"]["project"]["features"]
-    table = run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--project", str(APP)).stdout.decode()
+    table = invoke("file", str(DOCS / "least-privilege-2021-05.json"), "--project", str(APP)).stdout.decode()
     assert ("name shop (config/application.rb:2); jets 5.0.14 (Gemfile.lock:16); features: custom-domain "
             "(config/application.rb:9)") in " ".join(table.split())
 
 
 def test_generate_and_catalogue_with_project():
-    doc = json.loads(run_cli("generate", "--project", str(APP)).stdout)
+    doc = json.loads(invoke("generate", "--project", str(APP)).stdout)
     statements = doc if isinstance(doc, list) else [doc]
     text = json.dumps(statements)
     assert "function:shop-dev-*" in text and "dynamodb:DescribeTable" in text and "ssm:GetParameter" in text
-    cat = json.loads(run_cli("catalogue", "--project", str(APP), "--format", "json").stdout)
+    cat = json.loads(invoke("catalogue", "--project", str(APP), "--format", "json").stdout)
     assert "iot-events" in cat["features"]
 
 
 def test_bad_project_path_exits_2(tmp_path):
-    proc = run_cli("file", str(DOCS / "broad.json"), "--project", str(tmp_path / "nope"))
+    proc = invoke("file", str(DOCS / "broad.json"), "--project", str(tmp_path / "nope"))
     assert proc.returncode == 2 and "not a directory" in proc.stderr.decode()
-    proc = run_cli("file", str(DOCS / "broad.json"), "--project", str(tmp_path))
+    proc = invoke("file", str(DOCS / "broad.json"), "--project", str(tmp_path))
     assert proc.returncode == 2 and "not a Jets app" in proc.stderr.decode()
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 
-from tests.conftest import DOCS, run_cli
+from tests.conftest import DOCS, invoke, run_cli
 
 
 def test_docs_2019_10_repaired_audits_clean(tmp_path):
     path = tmp_path / "deploy.json"
     shutil.copy(DOCS / "least-privilege-2019-10.json", path)
     before = path.read_text()
-    proc = run_cli("generate", "--from", str(path))
+    proc = invoke("generate", "--from", str(path))
     assert proc.returncode == 0 and path.read_text() == before  # nothing written without --write
     diff = proc.stdout.decode()
     assert diff.startswith(f"--- a/{str(path).lstrip('/')}\n+++ b/")
@@ -30,13 +30,13 @@ def test_docs_2019_10_repaired_audits_clean(tmp_path):
     assert proc.returncode == 0 and proc.stderr.decode() == inferred + f"updated {path}\n"
     after = path.read_text()
     assert after.endswith("}\n") and '\n    "Statement": [\n        {' in after  # the file's 4-space style
-    audit = run_cli("file", str(path), "--format", "json", "--env", "dev", "--env", "prod")
+    audit = invoke("file", str(path), "--format", "json", "--env", "dev", "--env", "prod")
     doc = json.loads(audit.stdout)
     # above info only what other features need, kept because the options did not name those features
     assert [(f["rule_id"], f["message"]) for f in doc["findings"] if f["severity"] != "info"] == [
         ("unused-action", "Statement[3] names 2 actions no selected Jets feature uses: s3:PutBucketTagging, "
                           "s3:PutObjectAcl (needed by --feature public-assets, resource-tags)")]
-    assert run_cli("generate", "--from", str(path)).stderr.decode() == inferred + f"{path}: nothing to change\n"
+    assert invoke("generate", "--from", str(path)).stderr.decode() == inferred + f"{path}: nothing to change\n"
 
 
 def test_sids_style_and_unrelated_statements_are_kept(tmp_path):
@@ -65,7 +65,7 @@ def test_sids_style_and_unrelated_statements_are_kept(tmp_path):
     assert by_sid["Deploy"] == {"Sid": "Deploy", "Effect": "Allow", "Action": ["lambda:CreateEventSourceMapping"], "Resource": "*"}
     assert by_sid["Stacks"]["Resource"] == "arn:aws:cloudformation:*:*:stack/shop-*/*"  # placeholder filled, style kept
     assert all(s["Sid"].startswith("Jets") for s in fixed["Statement"][4:])
-    audit = json.loads(run_cli("file", str(path), "--prefix", "shop", "--format", "json").stdout)
+    audit = json.loads(invoke("file", str(path), "--prefix", "shop", "--format", "json").stdout)
     assert audit["summary"]["by_category"]["missing-action"] == 0 or {
         f["severity"] for f in audit["findings"] if f["category"] == "missing-action"} == {"info"}
     serious = [f["rule_id"] for f in audit["findings"] if f["severity"] in ("medium", "high", "critical")]
@@ -76,6 +76,6 @@ def test_sids_style_and_unrelated_statements_are_kept(tmp_path):
 def test_repair_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{ nope")
-    proc = run_cli("generate", "--from", str(bad), "--prefix", "shop")
+    proc = invoke("generate", "--from", str(bad), "--prefix", "shop")
     assert proc.returncode == 2 and "not JSON" in proc.stderr.decode()
-    assert run_cli("generate", "--write").returncode == 2
+    assert invoke("generate", "--write").returncode == 2

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from auditor.checks import CHECKS
-from tests.conftest import DOCS, ROOT, run_cli
+from tests.conftest import DOCS, ROOT, invoke, run_cli
 
 POLICY = str(DOCS / "least-privilege-2019-10.json")
 SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -35,21 +35,21 @@ def test_sarif_validates_and_carries_rules():
 def test_markdown_escapes_policy_text(write_policy):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Sid": "<b>[x](y)|", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]})
-    out = run_cli("file", path, "--prefix", "demo", "--format", "markdown").stdout.decode()
+    out = invoke("file", path, "--prefix", "demo", "--format", "markdown").stdout.decode()
     assert out.startswith("## jets-iam-audit\n")
     assert "<b>" not in out and "](y)" not in out
     assert "| high | `allow-notaction` | \\<b\\>\\[x\\]\\(y\\)\\| uses Allow with NotAction" in out
 
 
 def test_markdown_lists_what_is_not_granted():
-    out = run_cli("file", POLICY, "--format", "markdown").stdout.decode()
+    out = invoke("file", POLICY, "--format", "markdown").stdout.decode()
     assert "### Not granted" in out
     assert "| missing | `lambda:UpdateFunctionCode` | `arn:aws:lambda:*:*:function:demo-dev-*` | core |" in out
     assert "### duplicate (5)" in out
 
 
 def test_github_annotations():
-    lines = run_cli("file", POLICY, "--format", "github").stdout.decode().splitlines()
+    lines = invoke("file", POLICY, "--format", "github").stdout.decode().splitlines()
     dup = next(line for line in lines if "duplicate-action" in line)
     assert dup.startswith(f"::notice file={POLICY},line=42,title=duplicate-action (low)::")
     logs = next(line for line in lines if "pattern-never-matches" in line)
@@ -60,5 +60,5 @@ def test_github_annotations():
 def test_github_escapes_newlines(write_policy):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "lambda:Get\nFunction%0A", "Resource": "*"}]})
-    out = run_cli("file", path, "--format", "github").stdout.decode()
+    out = invoke("file", path, "--format", "github").stdout.decode()
     assert "Get%0AFunction%250A" in out
