@@ -7,10 +7,11 @@ small JSON files, not the 15 MB set.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
+
+from auditor.globs import name_matcher
 
 
 @cache
@@ -163,22 +164,6 @@ _scopable_wildcard = lru_cache(maxsize=4096)(_scopable)  # a wildcard's expansio
 def access_level(action: str) -> str | None:
     details = action_details(action)
     return details.access if details else None
-
-
-@lru_cache(maxsize=4096)
-def name_matcher(pattern: str) -> Callable[[str], bool]:
-    """A policy's `*`/`?` pattern (any case) as a test on lower-cased names (services, actions):
-    equality, a prefix, or a regular expression only where needed."""
-    low = pattern.lower()
-    if "*" not in low and "?" not in low:
-        return low.__eq__
-    if "?" not in low and low.find("*") == len(low) - 1:
-        prefix = low[:-1]
-        return lambda name: name.startswith(prefix)
-    import re
-
-    rx = re.compile(re.escape(low).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
-    return lambda name: rx.fullmatch(name) is not None
 
 
 def expand(pattern: str) -> tuple[str, ...]:

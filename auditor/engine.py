@@ -189,15 +189,15 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[Covera
             rows.append(CoverageRow(target.name, *probe.unnamed))
             continue
         free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
-        verdict = evaluate_relevant(req.action, resource, relevant, **free)
+        verdict = evaluate_relevant(resource, relevant, **free)
         if target.boundary:
-            limit = evaluate_relevant(req.action, resource, bounded.relevant(req.action) if bounded else [], **free)
+            limit = evaluate_relevant(resource, bounded.relevant(req.action) if bounded else [], **free)
             verdict = within_boundary(verdict, limit, boundary_name)
         rows.append(
             CoverageRow(
                 target.name, req.feature, req.action, resource, verdict.status,
                 tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
-                verdict.notes, tuple(s.ref for s in verdict.allowing), req.confidence, req.phases, req.reason, req.evidence,
+                verdict.notes, tuple(s.ref for s in verdict.allowed_by), req.confidence, req.phases, req.reason, req.evidence,
                 req.releases.text,
             )
         )

@@ -38,7 +38,7 @@ def grants(catalogue: Catalogue, version: str, features: Sequence[str], project:
            region: str | None, account: str | None) -> dict[str, set[str]]:
     """action → the resource patterns it must be granted on (none that another of them contains: the
     base-path function's pattern goes when the action is granted on every function of the project)."""
-    from auditor.evaluate import covers
+    from auditor.globs import covers
 
     out: dict[str, set[str]] = defaultdict(set)
     for env in envs:

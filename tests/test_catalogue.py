@@ -115,8 +115,8 @@ def test_every_resource_fits_its_action(catalogue):
     """A requirement's resource must be a resource type the action takes (from current AWS data), and
     "*" exactly when the action takes no resource: otherwise a generated policy would grant nothing.
     The exceptions are the resources AWS really evaluates, each with the AWS doc (authorized_on)."""
-    from auditor.checks.common import format_globs
-    from auditor.evaluate import strict_overlaps
+    from auditor.arn import format_globs
+    from auditor.globs import strict_overlaps
 
     bad = []
     for req in catalogue.requirements:

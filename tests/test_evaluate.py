@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from auditor.evaluate import covers, evaluate, overlaps
+from auditor.evaluate import evaluate
+from auditor.globs import covers, overlaps
 from auditor.model import parse_policy
 
 FN = "arn:aws:lambda:*:*:function:demo-dev-*"

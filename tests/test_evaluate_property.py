@@ -4,32 +4,30 @@ over a small alphabet. A finite witness can only confirm what the engine says, n
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.evaluate import (
-    _by_vectors,
-    _fullmatch,
-    _joint_by_segment,
-    _open_vectors,
-    _overlap,
-    _pair,
-    _plain_allows,
-    _product,
-    _segment_overlap,
-    _segment_pair,
-    _segmentwise,
-    _token_regex,
-    group_classes,
-    match_classes,
-    overlaps,
-    policy_pattern,
-    requirement_pattern,
-    strict_overlaps,
-)
+from auditor import automata, evaluate, globs
+from auditor.globs import group_classes, match_classes, overlaps, policy_pattern, requirement_pattern, strict_overlaps
 from auditor.model import Condition, Statement
+
+_fullmatch, _token_regex, _overlap = automata.fullmatch, automata.token_regex, automata.table_overlaps
+_product = partial(automata.product, budget=automata.UNBOUNDED)
+_pair, _segment_pair, _segment_overlap = globs.extent, globs._segment_extent, globs._segment_overlaps
+_segmentwise, _joint_by_segment, _open_vectors = globs._segmentwise, globs._joint_by_segment, globs._open_vectors
+
+
+def _plain_allows(requirement, statements):
+    return evaluate._plain_allows(requirement, statements, evaluate.undecided)
+
+
+def _by_vectors(requirement, statements, match):
+    return evaluate._by_vectors(requirement, statements, match, evaluate.undecided)
+
+
 
 pytestmark = pytest.mark.slow  # hypothesis against brute force
 
@@ -169,8 +167,8 @@ def test_plain_allows_shortcut_equals_the_vector_search(requirement, resource_li
     fast = _plain_allows(requirement, statements)
     slow = _by_vectors(requirement, statements, "every")
     assert fast is not None
-    assert (fast.status, fast.granted_by, fast.denied_by, fast.notes, fast.allowing) == (
-        slow.status, slow.granted_by, slow.denied_by, slow.notes, slow.allowing), (requirement, resource_lists)
+    assert (fast.status, fast.granted_by, fast.denied_by, fast.notes, fast.allowed_by) == (
+        slow.status, slow.granted_by, slow.denied_by, slow.notes, slow.allowed_by), (requirement, resource_lists)
 
 
 @settings(max_examples=400, deadline=None)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from auditor import catalogue, engine, generate
-from auditor.evaluate import covers
+from auditor.globs import covers
 from auditor.model import parse_policy
 from auditor.report import SEVERITY_RANK, Settings, Target
 from tests.conftest import invoke, run_cli

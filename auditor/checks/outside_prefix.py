@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from auditor.checks.common import releases_of, rendered, summarise
 from auditor.checks.pattern_never_matches import jets_resources
-from auditor.evaluate import overlaps
+from auditor.globs import overlaps
 from auditor.report import Hit
 
 RULE_ID = "outside-prefix"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.common import releases_of, rendered, summarise
-from auditor.evaluate import overlaps, policy_pattern
+from auditor.globs import overlaps, policy_pattern
 from auditor.report import Hit
 
 RULE_ID = "pattern-never-matches"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.evaluate import covers, match_classes
+from auditor.globs import covers, match_classes
 from auditor.report import Hit
 
 RULE_ID = "redundant-action"

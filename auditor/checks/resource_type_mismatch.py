@@ -28,8 +28,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor import awsdata
-from auditor.checks.common import format_globs, rendered, summarise
-from auditor.evaluate import policy_pattern, strict_overlaps
+from auditor.arn import format_globs
+from auditor.checks.common import rendered, summarise
+from auditor.globs import policy_pattern, strict_overlaps
 from auditor.report import Hit
 
 RULE_ID = "resource-type-mismatch"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from auditor.evaluate import is_iam_variable
+from auditor.globs import is_iam_variable
 from auditor.report import Hit
 
 RULE_ID = "shell-placeholder"

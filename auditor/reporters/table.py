@@ -12,7 +12,7 @@ from collections import defaultdict
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from auditor.checks.missing_action import short_resource
+from auditor.arn import short_resource
 from auditor.report import CATEGORIES, CoverageRow, Finding, Report
 from auditor.reporters.layout import Column, grid
 from auditor.text import safe
