@@ -10,7 +10,7 @@ import json
 import pytest
 
 from auditor.evaluate import evaluate
-from auditor.globs import covers, overlaps
+from auditor.globs import MAX_JOINT, MAX_STATES, covers, overlaps
 from auditor.model import parse_policy
 
 FN = "arn:aws:lambda:*:*:function:demo-dev-*"
@@ -143,3 +143,36 @@ def test_covers(requirement, pattern, expected):
 def test_overlaps():
     assert overlaps(TABLE, "arn:aws:dynamodb:us-east-1:1:table/orders")
     assert not overlaps(FN, "arn:aws:lambda:*:*:function:other-*")
+
+
+def _length_patterns(count):
+    """`count` partial patterns whose union is every name under demo-: names of 0, 1, ... count - 2
+    characters, and longer ones."""
+    base = "arn:aws:s3:::demo-"
+    return [base + "?" * k for k in range(count - 1)] + [base + "?" * (count - 1) + "*"]
+
+
+BUCKETS = "arn:aws:s3:::demo-*"
+
+
+def test_union_of_partial_statements_is_computed_up_to_max_joint():
+    assert MAX_JOINT == 10
+    ten = [allow("s3:GetObject", p) for p in _length_patterns(10)]
+    eleven = [allow("s3:GetObject", p) for p in _length_patterns(11)]
+    assert evaluate("s3:GetObject", BUCKETS, statements(*ten)).status == "granted"
+    assert evaluate("s3:GetObject", BUCKETS, statements(*eleven)).status == "missing"  # conservative, never a false grant
+    # one statement's Resource list is one union, whatever its length
+    assert evaluate("s3:GetObject", BUCKETS, statements(allow("s3:GetObject", _length_patterns(11)))).status == "granted"
+    # a Deny beside them takes the vector search, with the same limit
+    deny_other = deny("s3:GetObject", "arn:aws:s3:::other-*")
+    assert evaluate("s3:GetObject", BUCKETS, statements(*ten, deny_other)).status == "granted"
+    assert evaluate("s3:GetObject", BUCKETS, statements(*eleven, deny_other)).status == "missing"
+
+
+def test_union_search_gives_up_past_max_states():
+    assert MAX_STATES == 4000
+    # a pattern that makes the union automaton track which of the last k characters were "a": 2^k states
+    small = [*_length_patterns(11), "arn:aws:s3:::demo-*a????"]
+    large = [*_length_patterns(11), "arn:aws:s3:::demo-*a???????????"]
+    assert evaluate("s3:GetObject", BUCKETS, statements(allow("s3:GetObject", small))).status == "granted"
+    assert evaluate("s3:GetObject", BUCKETS, statements(allow("s3:GetObject", large))).status == "missing"
