@@ -1,0 +1,90 @@
+"""What each request Jets makes carries (rules/request-context.toml), key by key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor import context
+from auditor.conditions import ABSENT, PRESENT_UNKNOWN, UNKNOWN, Known
+
+RULES = context.load(Path(__file__).resolve().parent.parent / "rules")
+BUCKET_OBJECTS = "arn:{partition}:s3:::{ns_lower}-*/jets/code/*"
+PUBLIC = "arn:{partition}:s3:::{ns_lower}-*/jets/public/*"
+ROLES = "arn:{partition}:iam::{account}:role/{ns}-*"
+
+
+@pytest.mark.parametrize(("caller", "key", "expected"), [
+    ("cli", "aws:SecureTransport", Known(("true",))),
+    ("cli", "aws:ViaAWSService", Known(("false",))),
+    ("cli", "aws:CalledVia", ABSENT),
+    ("cli", "aws:SourceIp", UNKNOWN),
+    ("cli", "aws:SourceVpce", UNKNOWN),
+    ("cli", "aws:MultiFactorAuthPresent", UNKNOWN),
+    ("cli", "aws:PrincipalTag/team", UNKNOWN),
+    ("cloudformation", "aws:ViaAWSService", Known(("true",))),
+    ("cloudformation", "aws:CalledVia", Known(("cloudformation.amazonaws.com",))),
+    ("cloudformation", "aws:CalledViaFirst", Known(("cloudformation.amazonaws.com",))),
+    ("cloudformation", "aws:CalledViaLast", Known(("cloudformation.amazonaws.com",))),
+    ("cloudformation", "aws:SourceVpce", ABSENT),
+    ("cloudformation", "aws:SecureTransport", Known(("true",))),
+])
+def test_caller_keys(caller, key, expected):
+    assert RULES.context("s3:PutObject", BUCKET_OBJECTS, caller, region="eu-west-1").lookup(key) == expected
+
+
+def test_requested_region_is_the_deploy_region_or_us_east_1_for_global_services():
+    assert RULES.context("lambda:CreateFunction", "x", "cloudformation", region="eu-west-1").lookup("aws:RequestedRegion") == Known(("eu-west-1",))
+    assert RULES.context("iam:CreateRole", ROLES, "cloudformation", region="eu-west-1").lookup("aws:RequestedRegion") == Known(("us-east-1",))
+    assert RULES.context("iam:CreateRole", ROLES, "cloudformation").lookup("aws:RequestedRegion") == Known(("us-east-1",))
+    assert RULES.context("lambda:CreateFunction", "x", "cloudformation").lookup("aws:RequestedRegion") == PRESENT_UNKNOWN
+
+
+def test_uploads_send_no_encryption_header_and_public_assets_a_public_read_acl():
+    code = RULES.context("s3:PutObject", BUCKET_OBJECTS, "cli")
+    assert code.lookup("s3:x-amz-server-side-encryption") == ABSENT
+    assert code.lookup("s3:x-amz-acl") == ABSENT
+    assets = RULES.context("s3:PutObject", PUBLIC, "cli")
+    assert assets.lookup("s3:x-amz-acl") == Known(("public-read",))
+    assert assets.lookup("s3:x-amz-server-side-encryption") == ABSENT
+
+
+def test_keys_the_action_does_not_take_are_absent():
+    ctx = RULES.context("lambda:GetFunction", "x", "cloudformation")
+    assert ctx.lookup("aws:RequestTag/Owner") == ABSENT  # GetFunction takes no request tags
+    assert ctx.lookup("aws:TagKeys") == ABSENT
+    assert ctx.lookup("s3:x-amz-acl") == ABSENT  # another service's key
+    assert ctx.lookup("lambda:FunctionUrlAuthType") == ABSENT
+    assert ctx.lookup("aws:ResourceTag/Owner") == UNKNOWN  # it takes this one: an existing function's tags
+
+
+def test_tags_only_with_the_resource_tags_feature_for_the_cli():
+    plain = RULES.context("cloudformation:CreateStack", "x", "cli")
+    assert plain.lookup("aws:RequestTag/Owner") == ABSENT
+    tagged = RULES.context("cloudformation:CreateStack", "x", "cli", features=("core", "resource-tags"))
+    assert tagged.lookup("aws:RequestTag/Owner") == UNKNOWN
+    assert tagged.lookup("aws:TagKeys") == UNKNOWN
+    assert RULES.context("lambda:CreateFunction", "x", "cloudformation").lookup("aws:RequestTag/Owner") == UNKNOWN
+
+
+def test_no_permissions_boundary_on_roles_jets_creates():
+    assert RULES.context("iam:CreateRole", ROLES, "cloudformation").lookup("iam:PermissionsBoundary") == ABSENT
+    assert RULES.context("iam:PutRolePolicy", ROLES, "cloudformation").lookup("iam:PermissionsBoundary") == ABSENT
+
+
+def test_extra_keys_from_the_requirement():
+    ctx = RULES.context("iam:PassRole", ROLES, "cloudformation", extra={"iam:PassedToService": ("lambda.amazonaws.com",)})
+    assert ctx.lookup("iam:PassedToService") == Known(("lambda.amazonaws.com",))
+    assert ctx.lookup("iam:AssociatedResourceArn") == UNKNOWN
+
+
+def test_account_known_only_when_given():
+    assert RULES.context("lambda:CreateFunction", "x", "cli").lookup("aws:PrincipalAccount") == PRESENT_UNKNOWN
+    assert RULES.context("lambda:CreateFunction", "x", "cli", account="123456789012").lookup("aws:PrincipalAccount") == Known(("123456789012",))
+
+
+def test_broken_rules_are_reported(tmp_path):
+    (tmp_path / "request-context.toml").write_text('[caller.cli]\nlabel = "x"\n', encoding="utf-8")
+    with pytest.raises(context.ContextError, match=r"\[caller.cli\] needs label, evidence and keys"):
+        context.load(tmp_path)
