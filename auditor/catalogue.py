@@ -18,6 +18,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from auditor import awsdata, releases
+from auditor.context import ContextError, ContextRules
+from auditor.context import load as context_rules
 from auditor.releases import ReleaseError, ReleaseRange, Releases, parse_range
 
 VERSION_DIRS = {"jets3-5": ">= 3, < 6", "jets6": ">= 6, < 7"}  # a file's default release range
@@ -77,6 +79,7 @@ class Catalogue:
     escalations: tuple[EscalationPath, ...] = ()
     retired_services: frozenset[str] = frozenset()
     releases: Releases | None = None  # the release lines covered (rules/releases.toml)
+    contexts: ContextRules | None = None  # what each request carries (rules/request-context.toml)
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what runs work out from it (engine.plan_for)
 
     @property
@@ -246,7 +249,11 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
-    return Catalogue(features, tuple(requirements), escalations, retired, lines)
+    try:
+        contexts = context_rules(base)
+    except ContextError as exc:
+        raise CatalogueError(str(exc)) from exc
+    return Catalogue(features, tuple(requirements), escalations, retired, lines, contexts)
 
 
 def _escalations(base: Path) -> tuple[EscalationPath, ...]:

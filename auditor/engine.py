@@ -6,15 +6,30 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import ModuleType
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, unused_ignore
 from auditor.config import Config, RuleSetting
-from auditor.evaluate import MISSING, ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
-from auditor.model import Location, Policy, SourceMap, Statement
+from auditor.conditions import Decision, RequestContext, decide
+from auditor.context import ContextRules
+from auditor.deploy import FRESH_ACCOUNT, Deploy, candidates
+from auditor.evaluate import (
+    CONDITIONAL,
+    DENIED,
+    GRANTED,
+    MISSING,
+    ActionIndex,
+    ConditionJudge,
+    Verdict,
+    evaluate_relevant,
+    statement_matches_action,
+    undecided,
+    within_boundary,
+)
+from auditor.model import Condition, Location, Policy, SourceMap, Statement
 from auditor.report import (
     SEVERITY_RANK,
     CoverageRow,
@@ -38,6 +53,7 @@ class Context:
     coverage: tuple[CoverageRow, ...]
     statements: tuple[Statement, ...]  # the target's, in order
     action_index: ActionIndex  # which statements name each needed or escalation action
+    deploy: DeployChoice | None = None  # the Region and account coverage was judged for
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-target results shared by checks
 
     @property
@@ -109,34 +125,43 @@ def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
 
 @dataclass(frozen=True)
 class Probe:
-    """One (action, rendered resource) the coverage asks about, and how (see evaluate)."""
+    """One requirement rendered for one env: an (action, resource) the coverage asks about, who asks,
+    and how (see evaluate). Rendered again for the Region and account a target is judged for."""
 
     requirement: Requirement
-    resource: str
-    match: str
-    free_region: bool
-    free_account: bool
+    env: str
+    resource: str  # rendered with the run's --region/--account ("*" where not given)
 
-    @cached_property
-    def unnamed(self) -> tuple:
-        """The fields of its coverage row after the target's name when no statement names the action."""
-        req = self.requirement
-        return (req.feature, req.action, self.resource, MISSING, (), (), (), (), req.confidence, req.phases,
-                req.reason, req.evidence, req.releases.text)
+    def rendered(self, settings: Settings, deploy: Deploy) -> str:
+        """The resource for this deploy's Region and account (an account the policy does not name
+        stays "*" in what is shown; the evaluator uses `judged`)."""
+        if deploy.region is None and deploy.account is None:
+            return self.resource
+        account = deploy.account if deploy.account != FRESH_ACCOUNT else settings.account
+        return Naming(settings.prefix, self.env, settings.jets_version, deploy.region or settings.region,
+                      account).render(self.requirement.resource)
+
+    def judged(self, settings: Settings, deploy: Deploy) -> str:
+        """The requirement the evaluator decides for this deploy."""
+        if deploy.region is None and deploy.account is None:
+            return self.resource
+        return Naming(settings.prefix, self.env, settings.jets_version, deploy.region or settings.region,
+                      deploy.account or settings.account).render(self.requirement.resource)
 
 
 def _probes(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
-    """What to evaluate for every target of a run: each requirement rendered for each env, once."""
+    """What to evaluate for every target of a run: each requirement rendered for each env, once per
+    request (the same action and resource asked by the CLI and by CloudFormation are two requests)."""
     out = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str, tuple[str, ...], str]] = set()
     for env in settings.envs:
         naming = Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
         for req in requirements:
             resource = naming.render(req.resource)
-            if (req.action, resource) not in seen:
-                seen.add((req.action, resource))
-                out.append(Probe(req, resource, req.match, settings.region is None and "{region}" in req.resource,
-                                 settings.account is None and "{account}" in req.resource))
+            key = (req.action, resource, req.caller, req.passed_to, req.match)
+            if key not in seen:
+                seen.add(key)
+                out.append(Probe(req, env, resource))
     return tuple(out)
 
 
@@ -150,6 +175,7 @@ class Plan:
     universe: frozenset[str]  # what the ActionIndex answers: the needed actions, the escalation paths', PassRole
     checks: tuple[tuple[ModuleType, RuleSetting], ...]  # the checks the config leaves on, with their settings
     every: tuple[Requirement, ...] = ()  # the requirements of every feature of this Jets version
+    settings: Settings | None = None  # the run's settings (the probes are rendered for them)
 
 
 MAX_PLANS = 16
@@ -167,48 +193,121 @@ def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFI
         plan = Plan(requirements, _probes(settings, requirements), needed,
                     frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
                     tuple((module, rule) for module, rule in chosen if rule.enabled),
-                    catalogue.select(settings.jets_version, catalogue.feature_ids))
+                    catalogue.select(settings.jets_version, catalogue.feature_ids), settings)
         if len(catalogue.memo) >= MAX_PLANS:
             catalogue.memo.clear()
         catalogue.memo[key] = plan
     return plan
 
 
-def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[CoverageRow, ...]:
-    """One row per probe. `index` covers the target's statements and the plan's universe."""
+@dataclass(frozen=True)
+class DeployChoice:
+    """The Region and account a target was judged for, and what another choice would grant that this
+    one does not (the pins that split the deploy)."""
+
+    chosen: Deploy
+    given: bool  # the user gave both (or the policy does not tell Regions and accounts apart)
+    tried: int  # how many (Region, account) pairs were judged
+    elsewhere: tuple[tuple[CoverageRow, Deploy, CoverageRow], ...] = ()  # row here, another deploy, its row there
+
+
+def coverage_for(target: Target, plan: Plan, index: ActionIndex,
+                 contexts: ContextRules | None = None) -> tuple[tuple[CoverageRow, ...], DeployChoice]:
+    """One row per probe, for the one Region and account that grants the most (see auditor/deploy.py).
+    `index` covers the target's statements and the plan's universe."""
+    settings = plan.settings
+    assert settings is not None
+    if not any(p.statements for p in target.policies) and any(p.problems for p in target.policies):
+        nowhere = Deploy(settings.region, settings.account)
+        return (), DeployChoice(nowhere, True, 0)  # nothing readable: the invalid-policy findings say why
+    statements = [s for p in (*target.policies, *target.boundary) for s in p.statements]
+    options = candidates(statements, settings.region, settings.account)
+    best: tuple[tuple[int, int], Deploy, tuple[CoverageRow, ...]] | None = None
+    judged: list[tuple[Deploy, tuple[CoverageRow, ...]]] = []
+    for deploy in options:
+        rows = _rows(target, plan, index, contexts, deploy)
+        judged.append((deploy, rows))
+        score = (sum(r.status in (MISSING, DENIED) for r in rows), sum(r.status == CONDITIONAL for r in rows))
+        if best is None or score < best[0]:
+            best = (score, deploy, rows)
+        if score == (0, 0):
+            break
+    assert best is not None
+    _, chosen, rows = best
+    given = len(options) == 1
+    elsewhere = []
+    if not given:
+        for i, row in enumerate(rows):
+            if row.status not in (MISSING, DENIED):
+                continue
+            for deploy, other in judged:
+                if deploy != chosen and other[i].status == GRANTED:
+                    elsewhere.append((row, deploy, other[i]))
+                    break
+    return rows, DeployChoice(chosen, given, len(judged), tuple(elsewhere))
+
+
+def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules | None,
+          deploy: Deploy) -> tuple[CoverageRow, ...]:
+    settings = plan.settings
+    assert settings is not None
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
-    if not any(p.statements for p in target.policies) and any(p.problems for p in target.policies):
-        return ()  # nothing readable: the invalid-policy findings say why; no coverage noise
     bounded = ActionIndex(limits, plan.universe) if limits else None
+    version = settings.jets_version.split(".")[0]
     rows: list[CoverageRow] = []
     for probe in plan.probes:
-        req, resource = probe.requirement, probe.resource
+        req = probe.requirement
         relevant = index.relevant(req.action)
+        shown = probe.rendered(settings, deploy)
         if not relevant and not target.boundary:  # no statement names it
-            rows.append(CoverageRow(target.name, *probe.unnamed))
+            rows.append(_row(target, probe, shown, MISSING))
             continue
-        free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
-        verdict = evaluate_relevant(resource, relevant, **free)
+        judge = undecided
+        if contexts is not None:
+            extra = {"iam:PassedToService": req.passed_to} if req.passed_to else None
+            judge = _judge(contexts.context(req.action, req.resource, req.caller, features=settings.features,
+                                            version=version, region=deploy.region, account=deploy.account, extra=extra))
+        requirement = probe.judged(settings, deploy)
+        verdict = evaluate_relevant(requirement, relevant, match=req.match, judge=judge)
         if target.boundary:
-            limit = evaluate_relevant(resource, bounded.relevant(req.action) if bounded else [], **free)
+            limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match, judge=judge)
             verdict = within_boundary(verdict, limit, boundary_name)
-        rows.append(
-            CoverageRow(
-                target.name, req.feature, req.action, resource, verdict.status,
-                tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
-                verdict.notes, tuple(s.ref for s in verdict.allowed_by), req.confidence, req.phases, req.reason, req.evidence,
-                req.releases.text,
-            )
-        )
+        rows.append(_row(target, probe, shown, verdict.status, verdict))
     return tuple(rows)
+
+
+def _row(target: Target, probe: Probe, resource: str, status: str, verdict: Verdict | None = None) -> CoverageRow:
+    req = probe.requirement
+    refs = (lambda stmts: tuple(s.ref for s in stmts))
+    return CoverageRow(
+        target.name, req.feature, req.action, resource, status,
+        refs(verdict.granted_by) if verdict else (), refs(verdict.denied_by) if verdict else (),
+        verdict.notes if verdict else (), refs(verdict.allowed_by) if verdict else (),
+        req.confidence, req.phases, req.reason, req.evidence, req.releases.text,
+        match=req.match, caller=req.caller, unmet=refs(verdict.unmet) if verdict else ())
+
+
+@lru_cache(maxsize=4096)
+def _judge(context: RequestContext) -> ConditionJudge:
+    """The condition judge for one request context: each statement's Conditions decided once."""
+    memo: dict[tuple[Condition, ...], Decision] = {}
+
+    def judge(stmt: Statement) -> Decision:
+        found = memo.get(stmt.conditions)
+        if found is None:
+            found = memo[stmt.conditions] = decide(stmt.conditions, context)
+        return found
+
+    return judge
 
 
 def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogue) -> tuple[CoverageRow, ...]:
     """The coverage rows of one policy set, without running the checks (generate --from uses it)."""
     plan = plan_for(settings, catalogue)
     target = Target("file", "policy", tuple(policies))
-    return coverage_for(target, plan, ActionIndex(tuple(s for p in policies for s in p.statements), plan.universe))
+    index = ActionIndex(tuple(s for p in policies for s in p.statements), plan.universe)
+    return coverage_for(target, plan, index, catalogue.contexts)[0]
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -244,8 +343,8 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                  plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
-    coverage = coverage_for(target, plan, index)
-    ctx = Context(target, settings, catalogue, plan, coverage, statements, index)
+    coverage, deploy = coverage_for(target, plan, index, catalogue.contexts)
+    ctx = Context(target, settings, catalogue, plan, coverage, statements, index, deploy)
     findings: list[Finding] = []
     stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str, str | None]] = set()

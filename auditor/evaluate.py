@@ -39,6 +39,7 @@ from auditor.globs import (
     policy_pattern,
     union_extent,
 )
+from auditor.conditions import Decision, Truth
 from auditor.model import Statement
 
 GRANTED, MISSING, DENIED, CONDITIONAL = "granted", "missing", "denied", "conditional"
@@ -104,20 +105,21 @@ class ActionIndex:
 
 YES, MAYBE, NO = 2, 1, 0  # how a statement applies to a class of strings
 
-ConditionJudge = Callable[[Statement], bool | None]
+ConditionJudge = Callable[[Statement], Decision]
 
 
-def undecided(stmt: Statement) -> bool | None:
-    """The condition judge in use: no Condition is evaluated. A judge that knows the request returns
-    True when a statement's Conditions hold, False when they cannot, None when it cannot tell."""
-    return None
+def undecided(stmt: Statement) -> Decision:
+    """A judge that knows nothing of the request: every Condition stays undecided."""
+    return Decision(Truth.UNKNOWN, tuple(str(c) for c in stmt.conditions))
 
 
 def _condition_level(stmt: Statement, judge: ConditionJudge) -> int:
     if not stmt.conditions:
         return YES
-    decided = judge(stmt)
-    return MAYBE if decided is None else YES if decided else NO
+    return _LEVEL[judge(stmt).truth]
+
+
+_LEVEL = {Truth.TRUE: YES, Truth.UNKNOWN: MAYBE, Truth.FALSE: NO}
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,10 @@ class Verdict:
     status: str
     granted_by: tuple[Statement, ...] = ()
     denied_by: tuple[Statement, ...] = ()
-    notes: tuple[str, ...] = ()  # conditions and policy variables that make it conditional
+    notes: tuple[str, ...] = ()  # conditions and policy variables that make it conditional (or deny it)
     allowed_by: tuple[Statement, ...] = ()  # every Allow statement that names the action at all
     by_boundary: bool = False  # the permissions boundary, not the identity policies, set the status
+    unmet: tuple[Statement, ...] = ()  # Allow statements that match but whose Condition this request fails
 
 
 def _statement_level(stmt: Statement, vector: tuple[bool, ...], fixed: int | None, variable: int | None,
@@ -158,11 +161,29 @@ def _groups(relevant: Sequence[Statement]) -> tuple[tuple[tuple[str, ...], ...],
     return tuple(index), slots
 
 
-def _notes(stmt: Statement) -> list[str]:
-    out = [f"{stmt.label}: condition {c}" for c in stmt.conditions]
+def _notes(stmt: Statement, judge: ConditionJudge) -> list[str]:
+    """Why the statement applies only maybe: each Condition the request context leaves undecided
+    (an Allow grants only if it holds, a Deny denies if it holds), each unresolved policy variable."""
+    verb = "grants it only if" if stmt.effect == "Allow" else "denies it if"
+    out = [f"{stmt.label} {verb} {c}, which the audit cannot know" for c in judge(stmt).unknown] if stmt.conditions else []
     for p in stmt.resource_patterns:
         if policy_pattern(p).has_variable:
             out.append(f'{stmt.label}: policy variable in "{p}" is not resolved')
+    return out
+
+
+def _decided_notes(statements: Sequence[Statement], judge: ConditionJudge) -> list[str]:
+    """What decided Conditions did: an Allow that does not apply to this request (and the condition
+    it fails), a Deny that applies because its Conditions hold."""
+    out = []
+    for stmt in statements:
+        if not stmt.conditions:
+            continue
+        decision = judge(stmt)
+        if stmt.effect == "Allow" and decision.truth is Truth.FALSE:
+            out.append(f"{stmt.label} allows it only if {decision.failed}, which this request does not meet")
+        elif stmt.effect == "Deny" and decision.truth is Truth.TRUE:
+            out.append(f"{stmt.label} denies it: {'; '.join(str(c) for c in stmt.conditions)} holds for this request")
     return out
 
 
@@ -193,14 +214,17 @@ def _plain_allows(requirement: str, relevant: Sequence[Statement], judge: Condit
         status = GRANTED
     else:
         status = CONDITIONAL
+    unmet = tuple(s for s, e, level in zip(relevant, extents, levels, strict=True) if level == NO and e != MATCHES_NONE)
     notes: list[str] = []
     if status == CONDITIONAL:
         conditional = {id(s) for s, _, level in applying if level == MAYBE}
         for stmt in matching:
             if id(stmt) in conditional:
-                notes.extend(_notes(stmt))
+                notes.extend(_notes(stmt, judge))
         matching.sort(key=lambda s: id(s) not in conditional)  # the conditional grants first
-    return Verdict(status, tuple(matching), (), tuple(dict.fromkeys(notes)), tuple(relevant))
+    elif status == MISSING:
+        notes.extend(_decided_notes(unmet, judge))
+    return Verdict(status, tuple(matching), (), tuple(dict.fromkeys(notes)), tuple(relevant), unmet=unmet)
 
 
 def _union_covers(requirement: str, pairs: Sequence[tuple[Statement, Extent]]) -> bool:
@@ -223,11 +247,14 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
     granting: dict[int, Statement] = {}
     denying: dict[int, Statement] = {}
     maybe_from: dict[int, Statement] = {}
+    unmet: dict[int, Statement] = {}  # Allows that match some strings but fail their Condition
     for vector in classes:
         allow = deny = NO
         for stmt, (fixed, variable), condition in zip(relevant, slots, conditions, strict=True):
             level = _statement_level(stmt, vector, fixed, variable, condition)
             if level == NO:
+                if condition == NO and stmt.effect == "Allow" and _statement_level(stmt, vector, fixed, variable, YES) != NO:
+                    unmet[id(stmt)] = stmt
                 continue
             key = id(stmt)
             if stmt.effect == "Allow":
@@ -250,14 +277,19 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
     status = next((s for s in order if s in outcomes), MISSING)
     notes: list[str] = []
     granted_by = [s for s in relevant if id(s) in granting]  # statement order
+    denied_by = tuple(s for s in relevant if id(s) in denying)
+    unmet_allows = tuple(s for s in relevant if id(s) in unmet)
     if status == CONDITIONAL:
         for stmt in relevant:
             if id(stmt) in maybe_from:
-                notes.extend(_notes(stmt))
+                notes.extend(_notes(stmt, judge))
         granted_by.sort(key=lambda s: id(s) not in maybe_from)  # the conditional grants first
-    denied_by = tuple(s for s in relevant if id(s) in denying)
+    elif status == DENIED:
+        notes.extend(_decided_notes(denied_by, judge))
+    elif status == MISSING:
+        notes.extend(_decided_notes(unmet_allows, judge))
     allowed_by = tuple(s for s in relevant if s.effect == "Allow")
-    return Verdict(status, tuple(granted_by), denied_by, tuple(dict.fromkeys(notes)), allowed_by)
+    return Verdict(status, tuple(granted_by), denied_by, tuple(dict.fromkeys(notes)), allowed_by, unmet=unmet_allows)
 
 
 def _evaluate_once(requirement: str, relevant: Sequence[Statement], match: str, judge: ConditionJudge) -> Verdict:

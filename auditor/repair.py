@@ -105,10 +105,13 @@ def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> 
         if row.status == MISSING:
             wanted.setdefault(row.action, set()).add(row.resource)
     guard = _guard_settings(original, settings, catalogue)
-    had = {(r.action, r.resource) for r in engine.coverage([original], guard, catalogue) if r.status in (GRANTED, CONDITIONAL)}
-    for row in engine.coverage([repaired], guard, catalogue):
-        if row.status == MISSING and (row.action, row.resource) in had:
-            wanted.setdefault(row.action, set()).add(row.resource)
+    # rows in the plan's probe order; a probe's own resource is rendered for any Region and account
+    # (a row's shows the Region and account its policy set is judged for, which an edit may change)
+    probes = engine.plan_for(guard, catalogue).probes
+    had = {i for i, r in enumerate(engine.coverage([original], guard, catalogue)) if r.status in (GRANTED, CONDITIONAL)}
+    for i, row in enumerate(engine.coverage([repaired], guard, catalogue)):
+        if row.status == MISSING and i in had:
+            wanted.setdefault(row.action, set()).add(probes[i].resource)
     if wanted:
         taken = {s.get("Sid") for s in kept if isinstance(s, dict)}
         for stmt in statements_for({a: _widest(r) for a, r in wanted.items()}, passed_to(every)):

@@ -92,12 +92,17 @@ class CoverageRow(NamedTuple):
     reason: str
     evidence: str
     releases: str = ""  # the Jets releases the requirement applies to, as in a Gemfile: ">= 3.2.1, < 6"
+    match: str = "every"  # every resource Jets may create under `resource`, or "some" one (app-named resources)
+    caller: str = "cli"  # who makes the request: the Jets CLI, CloudFormation (the caller's session), CodeBuild
+    unmet: tuple[str, ...] = ()  # Allow statements that match but whose Condition the request fails
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
             "target": self.target,
             "action": self.action,
             "resource": self.resource,
+            "match": self.match,
+            "caller": self.caller,
             "feature": self.feature,
             "status": self.status,
             "granted_by": list(self.granted_by),

@@ -45,7 +45,7 @@ def test_table_report_and_summary_on_stderr():
     assert "coverage: core" in out and "coverage: prewarm" in out
     assert "missing-action (6)" in out
     assert "\x1b[" not in out  # NO_COLOR and not a terminal
-    assert err == "20 findings (4 high, 8 medium, 4 low, 4 info); coverage: 56 granted, 6 missing; exit 1\n"
+    assert err == "20 findings (4 high, 8 medium, 4 low, 4 info); coverage: 62 granted, 6 missing; exit 1\n"
 
 
 def test_fail_on_threshold():
@@ -154,7 +154,7 @@ def test_broad_docs_policy_fits_one_screen():
     assert proc.returncode == 1
     assert len(out.splitlines()) <= 60
     assert '"iam:*" grants all' in out and "privilege-escalation" in out and "critical" in out
-    assert proc.stderr.decode() == "12 findings (1 critical, 10 high, 1 medium); coverage: 62 granted; exit 1\n"
+    assert proc.stderr.decode() == "12 findings (1 critical, 10 high, 1 medium); coverage: 68 granted; exit 1\n"
 
 
 def test_every_rule_has_docs():

@@ -50,7 +50,7 @@ def test_2019_10_does_not_report_what_it_grants():
     assert {"lambda:InvokeFunction", "lambda:CreateFunction", "iam:PassRole", "s3:PutObject"} <= granted
     invoke = next(r for r in doc["coverage"] if r["action"] == "lambda:InvokeFunction")
     assert invoke == {"target": str(DOCS / "least-privilege-2019-10.json"), "action": "lambda:InvokeFunction",
-                      "resource": "arn:aws:lambda:*:*:function:demo-dev-*", "feature": "prewarm",
+                      "resource": "arn:aws:lambda:*:*:function:demo-dev-*", "match": "every", "caller": "cli", "feature": "prewarm",
                       "status": "granted", "granted_by": [str(DOCS / "least-privilege-2019-10.json") + "#Statement[2]"]}
 
 

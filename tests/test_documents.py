@@ -32,20 +32,27 @@ def test_generated_array_audits_as_one_policy_set(tmp_path):
     assert proc.returncode == 0, proc.stdout.decode()
     report = json.loads(proc.stdout)
     assert report["targets"] == [{"kind": "file", "name": str(path), "sources": [str(path)]}]
-    assert {r["status"] for r in report["coverage"]} == {"granted", "conditional"}
+    assert {r["status"] for r in report["coverage"]} == {"granted"}  # its own iam:PassedToService condition holds
     refs = {ref for r in report["coverage"] for ref in r["granted_by"]}
     assert f"{path}[0]#JetsCloudFormation" in refs and f"{path}[1]#JetsPassRole" in refs
-    passrole = [f for f in report["findings"] if f["subject"] == "iam:PassRole"][0]
+    assert report["findings"] == []  # the generated policy: its own iam:PassedToService condition holds
+    # a repeated action in the second document is located there, in pointers, lines and SARIF
     index = next(i for i, s in enumerate(docs[1]["Statement"]) if s["Sid"] == "JetsPassRole")
-    assert passrole["location"]["pointer"] == f"/1/Statement/{index}"
-    line = passrole["location"]["line"]
-    assert path.read_text().splitlines()[line - 1].strip() == "{" and '"Sid": "JetsPassRole"' in path.read_text().splitlines()[line]
+    actions = docs[1]["Statement"][index]["Action"]
+    docs[1]["Statement"][index]["Action"] = [*actions, actions[0]] if isinstance(actions, list) else [actions, actions]
+    path.write_text(json.dumps(docs, indent=2) + "\n")
+    report = json.loads(run_cli("file", str(path), *ALL, "--format", "json").stdout)
+    (dup,) = [f for f in report["findings"] if f["rule_id"] == "duplicate-action"]
+    last = len(docs[1]["Statement"][index]["Action"]) - 1
+    assert dup["location"]["pointer"] == f"/1/Statement/{index}/Action/{last}"
+    line = dup["location"]["line"]
+    assert path.read_text().splitlines()[line - 1].strip() == '"iam:PassRole"'
     sarif = json.loads(run_cli("file", str(path), *ALL, "--format", "sarif").stdout)
-    result = next(r for r in sarif["runs"][0]["results"] if r["properties"]["subject"] == "iam:PassRole")
+    result = next(r for r in sarif["runs"][0]["results"] if r["ruleId"] == "duplicate-action")
     (location,) = result["locations"]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == str(path)
     assert location["physicalLocation"]["region"]["startLine"] == line
-    assert location["logicalLocations"][0]["fullyQualifiedName"] == f"/1/Statement/{index}"
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == f"/1/Statement/{index}/Action/{last}"
 
 
 def test_a_bad_document_in_an_array_is_located(tmp_path):

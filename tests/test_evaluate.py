@@ -119,7 +119,7 @@ def test_denied_by_and_notes():
     stmts = statements(allow("lambda:*", "*"), {"Sid": "NoProd", **deny("lambda:*", "*", Condition=COND)})
     verdict = evaluate("lambda:GetFunction", FN, stmts)
     assert verdict.status == "conditional"
-    assert verdict.notes == ("NoProd: condition StringEquals aws:RequestedRegion=us-east-1",)
+    assert verdict.notes == ("NoProd denies it if StringEquals aws:RequestedRegion=us-east-1, which the audit cannot know",)
     assert [s.sid for s in verdict.denied_by] == ["NoProd"]
 
 

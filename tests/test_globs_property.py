@@ -29,6 +29,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from auditor.conditions import Decision, Truth
 from auditor import automata
 from auditor.automata import STAR, UNBOUNDED, CharClass, fullmatch, product, table_overlaps, token_regex
 from auditor.evaluate import (
@@ -389,6 +390,8 @@ statement_specs = st.tuples(
     st.sampled_from(["none", "none", "undecided", "holds", "fails"]),  # the Condition, as the judge sees it
 )
 DECISIONS = {"none": None, "undecided": None, "holds": True, "fails": False}
+CONDITION = "StringEquals aws:RequestedRegion=us-east-1"
+TRUTHS = {None: Decision(Truth.UNKNOWN, (CONDITION,)), True: Decision(Truth.TRUE), False: Decision(Truth.FALSE, failed=CONDITION)}
 
 
 def brute_verdict(requirement: str, statements, decisions, match: str):
@@ -397,6 +400,7 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
     and the statements behind it."""
     YES, MAYBE, NO = 2, 1, 0
     levels: dict[int, set[int]] = {id(s): set() for s in statements}
+    unmet: set[int] = set()  # Allows that match some string but whose Condition fails
     outcomes = set()
     patterns = list(dict.fromkeys(p for s in statements for p in s.resource_patterns))
     for vector in product(requirement_pattern(requirement), [policy_pattern(p).tokens for p in patterns],
@@ -405,6 +409,8 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
         for stmt, decided in zip(statements, decisions, strict=True):
             hit = any(vector[patterns.index(p)] for p in stmt.resource_patterns)
             level = YES if hit == (stmt.resources is not None) else NO
+            if stmt.conditions and decided is False and level == YES and stmt.effect == "Allow":
+                unmet.add(id(stmt))
             if stmt.conditions:
                 level = min(level, MAYBE if decided is None else YES if decided else NO)
             levels[id(stmt)].add(level)
@@ -419,12 +425,20 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
     applies = [s for s in statements if levels[id(s)] - {NO}]
     granted_by = [s for s in applies if s.effect == "Allow"]
     notes: list[str] = []
+    denied_by = [s for s in applies if s.effect == "Deny"]
     if status == CONDITIONAL:
         granted_by.sort(key=lambda s: MAYBE not in levels[id(s)])
         for stmt in statements:
             if MAYBE in levels[id(stmt)]:
-                notes.extend(f"{stmt.label}: condition {c}" for c in stmt.conditions)
-    return status, granted_by, [s for s in applies if s.effect == "Deny"], list(dict.fromkeys(notes))
+                verb = "grants it only if" if stmt.effect == "Allow" else "denies it if"
+                notes.append(f"{stmt.label} {verb} {CONDITION}, which the audit cannot know")
+    elif status == DENIED:
+        notes.extend(f"{s.label} denies it: {CONDITION} holds for this request"
+                     for s, d in zip(statements, decisions, strict=True) if s in denied_by and s.conditions and d is True)
+    elif status == MISSING:
+        notes.extend(f"{s.label} allows it only if {CONDITION}, which this request does not meet"
+                     for s in statements if id(s) in unmet)
+    return status, granted_by, denied_by, list(dict.fromkeys(notes))
 
 
 @settings(max_examples=400, deadline=None)
@@ -437,7 +451,7 @@ def test_verdict_agrees_with_brute_force(requirement, specs, match):
                           for effect, element, patterns, judged in specs])
     decisions = [DECISIONS[judged] for *_, judged in specs]
     verdict = evaluate_relevant(requirement, statements, match=match,
-                                judge=lambda stmt: decisions[stmt.index])
+                                judge=lambda stmt: TRUTHS[decisions[stmt.index]])
     status, granted_by, denied_by, notes = brute_verdict(requirement, statements, decisions, match)
     assert verdict.status == status, (requirement, specs)
     assert list(verdict.granted_by) == granted_by, (requirement, specs)

@@ -73,16 +73,34 @@ def test_region_and_account_pinning(write_policy):
     assert invoke_status("--account", "210987654321") == "missing"
 
 
-def test_conditional_grant_is_info(write_policy):
+def test_a_condition_on_a_value_the_audit_cannot_know_is_info_and_names_it(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Prewarm", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}},
+    ]})
+    _, doc = audit_json(path, "--prefix", "shop")
+    invoke = next(f for f in doc["findings"] if f["subject"] == "lambda:InvokeFunction")
+    assert invoke["severity"] == "info"
+    assert invoke["message"] == ('"lambda:InvokeFunction" on function:shop-dev-* is not proven granted (Prewarm grants it '
+                                 "only if IpAddress aws:SourceIp=203.0.113.0/24, which the audit cannot know)")
+
+
+def test_a_region_condition_is_decided_for_the_region_the_deploy_uses(write_policy):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Sid": "Prewarm", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
          "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
     ]})
     _, doc = audit_json(path, "--prefix", "shop")
-    invoke = next(f for f in doc["findings"] if f["subject"] == "lambda:InvokeFunction")
-    assert invoke["severity"] == "info"
-    assert invoke["message"] == ('"lambda:InvokeFunction" on function:shop-dev-* is granted only conditionally '
-                                 "(Prewarm: condition StringEquals aws:RequestedRegion=eu-west-1)")
+    (row,) = [r for r in doc["coverage"] if r["action"] == "lambda:InvokeFunction"]
+    assert (row["status"], row["resource"]) == ("granted", "arn:aws:lambda:eu-west-1:*:function:shop-dev-*")
+    assert not [f for f in doc["findings"] if f["subject"] == "lambda:InvokeFunction"]
+    code, doc = audit_json(path, "--prefix", "shop", "--region", "us-east-1")
+    (finding,) = [f for f in doc["findings"] if f["subject"] == "lambda:InvokeFunction"]
+    assert code == 1 and finding["severity"] == "high"
+    assert finding["message"].startswith('"lambda:InvokeFunction" on function:shop-dev-* is not granted to the request the '
+                                         "Jets CLI makes (Prewarm allows it only if StringEquals aws:RequestedRegion=eu-west-1, "
+                                         "which this request does not meet): ")
+    assert finding["location"]["pointer"] == "/Statement/0/Condition"
 
 
 def test_shell_placeholder_left_in_grants_nothing(write_policy):

@@ -3,10 +3,14 @@
 What it does
     For the selected Jets version, features and envs, every catalogue requirement (an action on a
     resource pattern, such as lambda:UpdateFunctionCode on function:demo-dev-*) is evaluated against
-    the principal's policies, Deny statements and NotAction/NotResource included. A requirement that
-    is not granted on every resource Jets may create there (or that a Deny removes) is reported, with
-    the Jets step that breaks. A grant that depends on a Condition or an unresolved policy variable is
-    reported at info level: it may work, and the audit cannot tell.
+    the principal's policies, Deny statements and NotAction/NotResource included. Conditions are
+    decided from what the request carries (who makes it: the Jets CLI, or CloudFormation with the
+    caller's credentials; the deploy Region; TLS; the S3 headers of an upload; no permissions
+    boundary on the roles Jets creates; ...: rules/request-context.toml). A requirement that is not
+    granted on every resource Jets may create there (or that a Deny removes, or whose only Allow has a
+    Condition the request does not meet) is reported, with the Jets step that breaks. A Condition on
+    a value the audit cannot know (aws:SourceIp, MFA, principal tags, the time) is reported at info
+    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny.
 
 Why it matters
     Jets deploys with the caller's credentials. A missing action surfaces only when that step runs:
@@ -33,6 +37,8 @@ from auditor.evaluate import CONDITIONAL, DENIED, MISSING
 from auditor.model import Location
 from auditor.report import CONFIDENCE_SEVERITY, Hit
 
+CALLERS = {"cli": "the Jets CLI", "cloudformation": "CloudFormation", "codebuild": "the CodeBuild runner"}
+
 RULE_ID = "missing-action"
 CATEGORY = "missing-action"
 SEVERITY = "high"
@@ -54,6 +60,15 @@ def check(ctx) -> Iterator[Hit]:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
         limited = bool(row.notes) and any("permissions boundary" in note for note in row.notes)
+        if row.status == MISSING and row.unmet and not limited:  # an Allow that matches, behind a Condition the request fails
+            stmt = ctx.statement(row.unmet[0])
+            because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
+            message = (f'"{row.action}" on {short_resource(row.resource)} is not granted to the request '
+                       f'{CALLERS.get(row.caller, row.caller)} makes ({because}): {row.reason}')
+            fix = f'let the Condition of {stmt.label} hold for that request, or allow "{row.action}" without it'
+            yield Hit(message, row.action, stmt.location("/Condition"), CONFIDENCE_SEVERITY[row.confidence],
+                      row.resource, row.feature, fix, row.releases)
+            continue
         if row.status == MISSING and (not row.allowed_by or limited):
             message, fix = _missing(row.action, row.resource, row.reason, row.notes)
             yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix,
@@ -71,10 +86,16 @@ def check(ctx) -> Iterator[Hit]:
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
             location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
             severity = CONFIDENCE_SEVERITY[row.confidence]
+        elif row.denied_by:  # a Deny whose Condition the audit cannot decide
+            because = "; ".join(row.notes) or "a condition"
+            message = f'"{row.action}" on {where} may be denied ({because}): {row.reason}'
+            fix = f'make sure the condition does not hold for the request {CALLERS.get(row.caller, row.caller)} makes'
+            location = ctx.statement(row.denied_by[0]).location("/Condition")
+            severity = "info"
         else:
             because = "; ".join(row.notes) or "a condition"
-            message = f'"{row.action}" on {where} is granted only conditionally ({because})'
-            fix = "make sure the condition holds for the deploy user, or grant without it"
+            message = f'"{row.action}" on {where} is not proven granted ({because})'
+            fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
             severity = "info"
         yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)
