@@ -12,8 +12,8 @@ from types import ModuleType
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, unused_ignore
-from auditor.config import Config, RuleSetting
 from auditor.conditions import Decision, RequestContext, decide
+from auditor.config import Config, RuleSetting
 from auditor.context import ContextRules
 from auditor.deploy import FRESH_ACCOUNT, Deploy, candidates
 from auditor.evaluate import (
@@ -277,9 +277,13 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     return tuple(rows)
 
 
+def _refs(statements: Sequence[Statement]) -> tuple[str, ...]:
+    return tuple(s.ref for s in statements)
+
+
 def _row(target: Target, probe: Probe, resource: str, status: str, verdict: Verdict | None = None) -> CoverageRow:
     req = probe.requirement
-    refs = (lambda stmts: tuple(s.ref for s in stmts))
+    refs = _refs
     return CoverageRow(
         target.name, req.feature, req.action, resource, status,
         refs(verdict.granted_by) if verdict else (), refs(verdict.denied_by) if verdict else (),

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from auditor.arn import Arn, parse_arn
 from auditor.automata import CACHE_SIZE
+from auditor.conditions import Decision, Truth
 from auditor.globs import (
     MATCHES_ALL,
     MATCHES_NONE,
@@ -39,7 +40,6 @@ from auditor.globs import (
     policy_pattern,
     union_extent,
 )
-from auditor.conditions import Decision, Truth
 from auditor.model import Statement
 
 GRANTED, MISSING, DENIED, CONDITIONAL = "granted", "missing", "denied", "conditional"

@@ -29,9 +29,9 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from auditor.conditions import Decision, Truth
 from auditor import automata
 from auditor.automata import STAR, UNBOUNDED, CharClass, fullmatch, product, table_overlaps, token_regex
+from auditor.conditions import Decision, Truth
 from auditor.evaluate import (
     CONDITIONAL,
     DENIED,
