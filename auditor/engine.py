@@ -344,7 +344,7 @@ def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None
 
 
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
-                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
+                 plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...], DeployChoice]:
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
     coverage, deploy = coverage_for(target, plan, index, catalogue.contexts)
@@ -364,7 +364,16 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                 findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
         except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
             ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
-    return findings, coverage
+    return findings, coverage, deploy
+
+
+def deploy_note(target: Target, choice: DeployChoice) -> str | None:
+    """What the report says when the audit chose the Region or account (the user gave none, and the
+    policy tells some apart)."""
+    if choice.given:
+        return None
+    return (f"{target.name}: no --region/--account given; judged for {choice.chosen.label()}, which grants the most "
+            f"of {choice.tried} choices the policy's Region and account pins and conditions allow")
 
 
 def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:
@@ -399,6 +408,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     findings: list[Finding] = []
     ignored: list[tuple[Finding, str]] = []
     coverage: list[CoverageRow] = []
+    deploy_notes: list[str] = []
     configs: dict[int, tuple[Config, set[int], list[str]]] = {}  # id → (config, ignores used, files audited)
     for target in targets:
         own_settings = target.settings or settings
@@ -407,7 +417,10 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
         is_file = target.kind == "file"
         audited.extend(own.relative(source, is_file) for source in target.sources)
         plan = plan_for(own_settings, catalogue, own)
-        found, rows = audit_target(target, own_settings, catalogue, plan)
+        found, rows, choice = audit_target(target, own_settings, catalogue, plan)
+        note = deploy_note(target, choice)
+        if note is not None:
+            deploy_notes.append(note)
         if review is not None:
             found = review.review(target, found, _line_stamper(target.policies))
         if any(p.aws_managed for p in target.policies):  # after the second opinion: its findings there fold too
@@ -428,6 +441,6 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
                                  f.location.line or 0, f.subject))
     notes = catalogue.remote_notes(settings.jets_version, settings.features) + tuple(
-        dict.fromkeys(note for target in targets for note in target.notes))
+        dict.fromkeys([*(note for target in targets for note in target.notes), *deploy_notes]))
     return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
                   tuple(coverage), notes, tuple(ignored), review.summary() if review is not None else None)

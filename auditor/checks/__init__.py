@@ -29,6 +29,7 @@ from auditor.checks import (
     redundant_action,
     resource_type_mismatch,
     shell_placeholder,
+    split_deploy,
     unknown_action,
     unresolved_reference,
     unused_action,
@@ -40,6 +41,7 @@ from auditor.checks import (
 CHECKS: tuple[ModuleType, ...] = (
     # missing-action
     missing_action,
+    split_deploy,
     # over-broad
     wildcard_action,
     wildcard_resource,

@@ -82,7 +82,8 @@ def check(ctx) -> Iterator[Hit]:
             location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
             severity = CONFIDENCE_SEVERITY[row.confidence]
         elif row.status == DENIED:
-            message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}: {row.reason}'
+            because = f" ({'; '.join(row.notes)})" if row.notes else ""
+            message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}{because}: {row.reason}'
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
             location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
             severity = CONFIDENCE_SEVERITY[row.confidence]
