@@ -59,6 +59,15 @@ class CharClass:
 
 
 CLASSES: Mapping[str, CharClass] = {"segment": CharClass(frozenset(":")), "any": CharClass()}
+ONLY = "only:"  # a class key "only:CHARS" is the class of exactly those characters (a name part, see globs)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def char_class(key: str) -> CharClass:
+    """The class a wildcard token names: "segment", "any", or "only:" and its characters."""
+    if key.startswith(ONLY):
+        return CharClass(only=frozenset(key[len(ONLY):]))
+    return CLASSES[key]
 
 STAR: Token = (STAR_KIND, "segment")  # a star within one segment
 CROSSING: Token = (STAR_KIND, "any")  # a star that may run across colons
@@ -175,7 +184,7 @@ def compile_glob(tokens: tuple[Token, ...]) -> Automaton:
             literal[value] = literal.get(value, 0) | bit
             chars.append((bit, value))
         else:
-            masks = by_class.setdefault(CLASSES[value], [0, 0])
+            masks = by_class.setdefault(char_class(value), [0, 0])
             masks[0 if kind == STAR_KIND else 1] |= bit
     return _assemble(1, 1 << len(tokens), literal, by_class, chars)
 
@@ -352,5 +361,5 @@ def token_regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
         if kind == LITERAL:
             parts.append(re.escape(value))
         else:
-            parts.append(CLASSES[value].regex + ("*" if kind == STAR_KIND else ""))
+            parts.append(char_class(value).regex + ("*" if kind == STAR_KIND else ""))
     return re.compile("".join(parts), re.DOTALL)

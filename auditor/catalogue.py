@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 from auditor import awsdata, releases
 from auditor.context import ContextError, ContextRules
@@ -79,6 +80,7 @@ class Catalogue:
     escalations: tuple[EscalationPath, ...] = ()
     retired_services: frozenset[str] = frozenset()
     releases: Releases | None = None  # the release lines covered (rules/releases.toml)
+    names: dict[str, NameClass] = field(default_factory=dict, compare=False)  # rules/names.toml
     contexts: ContextRules | None = None  # what each request carries (rules/request-context.toml)
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what runs work out from it (engine.plan_for)
 
@@ -172,12 +174,63 @@ class Naming:
         }
 
     def render(self, template: str) -> str:
+        """The template as shown (and as `generate` writes it): each `{*NAME}` name part is `*`, and a
+        run of them with the literal text between them (no "/" or ":") is one `*`."""
         return _render(self, template)
+
+    def pattern(self, template: str, names: Mapping[str, NameClass]) -> str:
+        """The template as the evaluator reads it: each `{*NAME}` part as its class of characters
+        (globs.requirement_pattern reads the marker)."""
+        return _pattern(self, template, tuple(sorted(names.items())))
+
+
+@dataclass(frozen=True)
+class NameClass:
+    """The characters a part of a name Jets creates may hold (rules/names.toml)."""
+
+    chars: frozenset[str]
+    min: int
+    evidence: str
+
+    def marker(self) -> str:
+        """The class inside a requirement's text: NAME_START, "+" (at least one) or "*", the
+        characters, NAME_END."""
+        return NAME_START + ("+" if self.min else "*") + "".join(sorted(self.chars)) + NAME_END
+
+
+NAME_START, NAME_END = "\x1e", "\x1f"  # never in an ARN: project and env names are [A-Za-z0-9_-]
+_SHOWN = "\x1d"  # a name part while it is shown: runs of them (and the text between) become one `*`
+_RUNS = re.compile(r"\x1d[^*/:\x1d]*\x1d")
+
+
+class _Fill(string.Formatter):
+    def __init__(self, values: dict[str, str], names: Mapping[str, NameClass] | None) -> None:
+        super().__init__()
+        self._values, self._names = values, names
+
+    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        if isinstance(key, str) and key.startswith("*"):
+            return _SHOWN if self._names is None else self._names[key[1:]].marker()
+        return self._values[key]  # type: ignore[index]
 
 
 @lru_cache(maxsize=8192)
 def _render(naming: Naming, template: str) -> str:
-    return template.format(**naming.values())
+    if "{*" not in template:
+        return template.format(**naming.values())
+    shown = _Fill(naming.values(), None).format(template)
+    while True:
+        shorter = _RUNS.sub(_SHOWN, shown)
+        if shorter == shown:
+            return shown.replace(_SHOWN, "*")
+        shown = shorter
+
+
+@lru_cache(maxsize=8192)
+def _pattern(naming: Naming, template: str, names: tuple[tuple[str, NameClass], ...]) -> str:
+    if "{*" not in template:
+        return _render(naming, template)
+    return _Fill(naming.values(), dict(names)).format(template)
 
 
 def rules_dir() -> Path:
@@ -196,9 +249,9 @@ def _template_fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-def _validate_template(origin: str, template: str) -> None:
+def _validate_template(origin: str, template: str, names: Mapping[str, NameClass]) -> None:
     fields = _template_fields(template)
-    unknown = fields - PLACEHOLDERS
+    unknown = {f for f in fields if not (f in PLACEHOLDERS or (f.startswith("*") and f[1:] in names))}
     if unknown:
         raise _fail(origin, f"unknown placeholder(s) {sorted(unknown)} in {template!r}")
     if template == "*":
@@ -223,6 +276,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
     except ReleaseError as exc:
         raise CatalogueError(str(exc)) from exc
     known = {f.id for f in features}
+    names = _names(base)
     requirements: list[Requirement] = []
     for dirname, default in VERSION_DIRS.items():
         for path in sorted((base / dirname).glob("*.toml")):
@@ -237,7 +291,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
             if path.stem != feature:
                 raise _fail(rel, f"file name does not match its feature {feature!r}")
             for n, entry in enumerate(data.get("requirement", []), 1):
-                requirements.extend(_entry(f"{rel}#{n}", feature, parse_range(default), entry))
+                requirements.extend(_entry(f"{rel}#{n}", feature, parse_range(default), entry, names))
     escalations = _escalations(base)
     if check_actions:
         _check_actions(requirements)
@@ -253,7 +307,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         contexts = context_rules(base)
     except ContextError as exc:
         raise CatalogueError(str(exc)) from exc
-    return Catalogue(features, tuple(requirements), escalations, retired, lines, contexts)
+    return Catalogue(features, tuple(requirements), escalations, retired, lines, names, contexts)
 
 
 def _escalations(base: Path) -> tuple[EscalationPath, ...]:
@@ -274,7 +328,38 @@ ENTRY_KEYS = ("actions", "resources", "phases", "confidence", "reason", "evidenc
 OPTIONAL_KEYS = ("releases", "match", "passed_to", "authorized_on")
 
 
-def _entry(origin: str, feature: str, default: ReleaseRange, entry: dict) -> list[Requirement]:
+def _names(base: Path) -> dict[str, NameClass]:
+    """rules/names.toml: the characters each part of a name Jets creates may hold."""
+    try:
+        data = tomllib.loads((base / "names.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogueError(f"rules/names.toml: {exc}") from exc
+    out = {}
+    for name, spec in data.get("class", {}).items():
+        chars, evidence, least = spec.get("chars"), spec.get("evidence"), spec.get("min", 0)
+        if not isinstance(chars, str) or not chars or not evidence or least not in (0, 1) or set(spec) - {"chars", "min", "evidence"}:
+            raise CatalogueError(f"rules/names.toml: [class.{name}] needs chars and evidence (and min 0 or 1)")
+        expanded = _expand_chars(chars)
+        if ":" in expanded or not expanded:
+            raise CatalogueError(f"rules/names.toml: [class.{name}]: a name part never holds a colon")
+        out[name] = NameClass(frozenset(expanded), least, evidence)
+    return out
+
+
+def _expand_chars(spec: str) -> str:
+    """a-z0-9.- → every character named: ranges X-Y, and a "-" first or last as itself."""
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return "".join(dict.fromkeys(out))
+
+
+def _entry(origin: str, feature: str, default: ReleaseRange, entry: dict, names: Mapping[str, NameClass]) -> list[Requirement]:
     for key in ENTRY_KEYS:
         if not entry.get(key):
             raise _fail(origin, f"missing {key!r}")
@@ -306,7 +391,7 @@ def _entry(origin: str, feature: str, default: ReleaseRange, entry: dict) -> lis
         raise _fail(origin, f"passed_to {bad[0]!r} is not a service principal such as lambda.amazonaws.com")
     out = []
     for template in entry["resources"]:
-        _validate_template(origin, template)
+        _validate_template(origin, template, names)
         for action in entry["actions"]:
             if action.count(":") != 1 or any(c in action for c in "*? "):
                 raise _fail(origin, f"action {action!r} must be one concrete service:Name")

@@ -744,7 +744,7 @@ def catalogue_command(
             if (req.action, resource, req.caller) in seen:
                 continue
             seen.add((req.action, resource, req.caller))
-            row = {"feature": req.feature, "action": req.action, "resource": resource,
+            row = {"feature": req.feature, "action": req.action, "resource": resource, "match": req.match,
                    "phase": list(req.phases), "confidence": req.confidence,
                    "reason": req.reason, "evidence": req.evidence, "releases": req.releases.text, "caller": req.caller}
             if req.passed_to:

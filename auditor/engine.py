@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 from types import ModuleType
 
 from auditor import __version__, awsdata
-from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
+from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, unused_ignore
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.config import Config, RuleSetting
@@ -130,7 +130,9 @@ class Probe:
 
     requirement: Requirement
     env: str
-    resource: str  # rendered with the run's --region/--account ("*" where not given)
+    resource: str  # as shown, rendered with the run's --region/--account ("*" where not given)
+    pattern: str  # as the evaluator reads it: name parts as their classes (catalogue.Naming.pattern)
+    names: dict[str, NameClass] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def rendered(self, settings: Settings, deploy: Deploy) -> str:
         """The resource for this deploy's Region and account (an account the policy does not name
@@ -144,12 +146,12 @@ class Probe:
     def judged(self, settings: Settings, deploy: Deploy) -> str:
         """The requirement the evaluator decides for this deploy."""
         if deploy.region is None and deploy.account is None:
-            return self.resource
+            return self.pattern
         return Naming(settings.prefix, self.env, settings.jets_version, deploy.region or settings.region,
-                      deploy.account or settings.account).render(self.requirement.resource)
+                      deploy.account or settings.account).pattern(self.requirement.resource, self.names)
 
 
-def _probes(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
+def _probes(settings: Settings, requirements: tuple[Requirement, ...], names: dict[str, NameClass]) -> tuple[Probe, ...]:
     """What to evaluate for every target of a run: each requirement rendered for each env, once per
     request (the same action and resource asked by the CLI and by CloudFormation are two requests)."""
     out = []
@@ -161,7 +163,7 @@ def _probes(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[
             key = (req.action, resource, req.caller, req.passed_to, req.match)
             if key not in seen:
                 seen.add(key)
-                out.append(Probe(req, env, resource))
+                out.append(Probe(req, env, resource, naming.pattern(req.resource, names), names))
     return tuple(out)
 
 
@@ -190,7 +192,7 @@ def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFI
         requirements = catalogue.select(settings.jets_version, settings.features)
         needed = {r.action.lower(): r.action for r in requirements}
         chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
-        plan = Plan(requirements, _probes(settings, requirements), needed,
+        plan = Plan(requirements, _probes(settings, requirements, catalogue.names), needed,
                     frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
                     tuple((module, rule) for module, rule in chosen if rule.enabled),
                     catalogue.select(settings.jets_version, catalogue.feature_ids), settings)

@@ -43,9 +43,13 @@ from auditor.automata import (
     CROSSING,
     LITERAL,
     ONE,
+    ONE_KIND,
+    ONLY,
     OTHER,
     STAR,
+    STAR_KIND,
     UNBOUNDED,
+    Automaton,
     Token,
     TooBig,
     Vectors,
@@ -121,11 +125,16 @@ def policy_pattern(text: str) -> Pattern:
     return Pattern(tokens, has_variable, literal_ends(tokens))
 
 
+NAME_START, NAME_END = "\x1e", "\x1f"  # a name part of a requirement: START, "*" or "+", its characters, END
+
+
 @lru_cache(maxsize=4 * CACHE_SIZE)  # rendered requirements and their region/account candidates
 def requirement_pattern(text: str) -> Glob:
     """Tokenise a requirement's resource. Its `*` is any name without a colon, `**` any string (AWS
-    ARN formats whose last part may hold colons). A lone "*" is the literal resource "*" that actions
-    without resource-level permissions are evaluated against."""
+    ARN formats whose last part may hold colons), and a name part (NAME_START "*" CHARS NAME_END, as
+    catalogue.Naming.pattern writes `{*bucket}`) any run of those characters ("+": at least one). A
+    lone "*" is the literal resource "*" that actions without resource-level permissions are
+    evaluated against."""
     if text == "*":
         return (char("*"),)
     out: list[Token] = []
@@ -136,9 +145,38 @@ def requirement_pattern(text: str) -> Glob:
             i += 2
             continue
         ch = text[i]
+        if ch == NAME_START:
+            end = text.index(NAME_END, i)
+            key = ONLY + text[i + 2:end]
+            if text[i + 1] == "+":
+                out.append((ONE_KIND, key))
+            out.append((STAR_KIND, key))
+            i = end + 1
+            continue
         out.append(STAR if ch == "*" else ONE if ch == "?" else char(ch))
         i += 1
     return tuple(out)
+
+
+_NAME_PART = re.compile("\x1e([*+])[^\x1f]*\x1f")
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def widened(requirement: str) -> str:
+    """The requirement with every name part as a plain `*` (`?*` for one of at least one character):
+    a superset of its strings, since a name part never holds a colon. Whatever matches all (or none)
+    of the superset matches all (or none) of the requirement; only "some" needs the exact answer."""
+    wide = _NAME_PART.sub(lambda m: "?*" if m.group(1) == "+" else "*", requirement)
+    return "**" if wide == "*" else wide  # a lone "*" would be the literal resource "*"; "**" is a superset too
+
+
+def _narrow_search(requirement: str, members: Sequence[Automaton]) -> Vectors:
+    """The match vectors of the requirement with its name parts (the search honours their classes);
+    past MAX_STATES, the conservative vectors of _whole_vectors."""
+    try:
+        return search(compile_glob(requirement_pattern(requirement)), members, budget=MAX_STATES)
+    except TooBig:
+        return _conservative(len(members))
 
 
 @lru_cache(maxsize=4 * CACHE_SIZE)
@@ -170,7 +208,13 @@ def extent(requirement: str, pattern: str) -> Extent:
     In order: literal ends that disagree mean no shared string (_ends_agree); a pattern of crossing
     stars only matches everything; a plain requirement is one string, so one match decides; a plain
     pattern is one string and the requirement (not plain: at least two strings) has it or not; then
-    segment by segment (_segmentwise); the product search only when that cannot decide."""
+    segment by segment (_segmentwise); the product search only when that cannot decide. A requirement
+    with name parts is first decided on its widened form, and searched only when that says "some"."""
+    if NAME_START in requirement:
+        wide = extent(widened(requirement), pattern)
+        if wide != MATCHES_SOME:
+            return wide
+        return frozenset(v[0] for v in _narrow_search(requirement, [compile_glob(policy_pattern(pattern).tokens)]))
     r_tokens = requirement_pattern(requirement)
     policy = policy_pattern(pattern)
     p_tokens = policy.tokens
@@ -454,8 +498,8 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
         r_tokens = requirement_pattern(requirement)
         p_tokens = [policy_pattern(patterns[i]).tokens for i in partial]
         try:
-            joint = _joint_by_segment(r_tokens, p_tokens)
-            if joint is None:
+            joint = None if NAME_START in requirement else _joint_by_segment(r_tokens, p_tokens)
+            if joint is None:  # (name parts: the segment shortcuts assume any colon-free character)
                 joint = product(r_tokens, p_tokens, budget=MAX_STATES)
         except TooBig:
             joint = None
@@ -483,6 +527,14 @@ def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> froz
     return _whole_vectors(extents, partial, joint)
 
 
+def _conservative(count: int) -> Vectors:
+    """The vectors assumed when a joint search gives up: each pattern alone matches some string the
+    others do not, and some string matches none (never a false "covered")."""
+    vectors = {tuple(j == i for j in range(count)) for i in range(count)}
+    vectors.add(tuple(False for _ in range(count)))
+    return vectors
+
+
 def _whole_vectors(extents: Sequence[Extent], partial: list[int], joint: Vectors | None) -> frozenset[tuple[bool, ...]]:
     """The match vectors over all patterns (or groups): each settled one's value, and the joint
     vectors in the partial places. `joint` None means the joint search gave up (more than MAX_JOINT
@@ -490,8 +542,7 @@ def _whole_vectors(extents: Sequence[Extent], partial: list[int], joint: Vectors
     others do not, and some strings to match none. Conservative: a union of partial grants is not
     counted as coverage (never a false "granted"); a Deny that overlaps the requirement still denies."""
     if joint is None:
-        joint = {tuple(j == i for j in range(len(partial))) for i in range(len(partial))}
-        joint.add(tuple(False for _ in partial))
+        joint = _conservative(len(partial))
     out = set()
     for vector in joint:
         full = [e == MATCHES_ALL for e in extents]
@@ -512,6 +563,9 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     some = [p for p, e in zip(group, extents, strict=True) if e == MATCHES_SOME]
     if len(some) <= 1:
         return MATCHES_SOME if some else MATCHES_NONE
+    if NAME_START in requirement:  # each pattern overlaps it: the union covers it or some strings escape
+        vectors = _narrow_search(requirement, [union_of(tuple(policy_pattern(p).tokens for p in some))])
+        return MATCHES_ALL if all(any(v) for v in vectors) else MATCHES_SOME
     r_tokens = requirement_pattern(requirement)
     patterns = [policy_pattern(p) for p in some]
     members = tuple(p.tokens for p in patterns)
@@ -536,7 +590,10 @@ def covers(requirement: str, pattern: str) -> bool:
     Two refutations first. If the requirement's literal start does not begin with the pattern's, the
     requirement has a string that does not (its own start, followed by OTHER where its first wildcard
     is, or nothing if it has none); likewise for the ends. And the requirement's witness, missed,
-    is a string the pattern misses. Else the match vectors decide."""
+    is a string the pattern misses. Else the match vectors decide. (A requirement with name parts:
+    `extent`, whose witness would not be one of its strings.)"""
+    if NAME_START in requirement:
+        return extent(requirement, pattern) == MATCHES_ALL
     policy = policy_pattern(pattern)
     r_pre, r_suf = _requirement_ends(requirement)
     p_pre, p_suf = policy.ends

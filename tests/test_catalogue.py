@@ -50,16 +50,16 @@ def test_release_specific_requirements(catalogue):
     """What changed between minors (rules/releases.toml): the route state in S3 from 3.2.0, the
     bucket's public access block from 3.2.1, its CORS configuration from 5.0; a line selects the
     union of its releases."""
-    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-*/jets/state/apigw/*")
-    block = ("s3:PutBucketPublicAccessBlock", "arn:{partition}:s3:::{ns_lower}-*")
-    cors = ("s3:PutBucketCORS", "arn:{partition}:s3:::{ns_lower}-*")
+    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-{*bucket}/jets/state/apigw/*")
+    block = ("s3:PutBucketPublicAccessBlock", "arn:{partition}:s3:::{ns_lower}-{*bucket}")
+    cors = ("s3:PutBucketCORS", "arn:{partition}:s3:::{ns_lower}-{*bucket}")
     assert state not in _pairs(catalogue, "3.1.5") and state in _pairs(catalogue, "3.2.0")
     assert block not in _pairs(catalogue, "3.2.0") and block in _pairs(catalogue, "3.2.1")
     assert cors not in _pairs(catalogue, "4.0.12") and cors in _pairs(catalogue, "5.0.0")
     assert cors in _pairs(catalogue, "5.0.0.beta1") and cors in _pairs(catalogue, "5")
     assert {state, block} <= _pairs(catalogue, "3") and cors not in _pairs(catalogue, "3")
     assert _pairs(catalogue, "3.2") == _pairs(catalogue, "3.2.0") | _pairs(catalogue, "3.2.2")
-    tags = ("lambda:TagResource", "arn:{partition}:lambda:{region}:{account}:function:{ns}-*")
+    tags = ("lambda:TagResource", "arn:{partition}:lambda:{region}:{account}:function:{ns}-{*function}")
     assert tags not in _pairs(catalogue, "4.0.8", ["resource-tags"]) and tags in _pairs(catalogue, "4.0.9", ["resource-tags"])
 
 
@@ -82,7 +82,7 @@ def test_callers_and_passed_to(catalogue):
     assert {s for r in catalogue.select("5.0.14", ["core"]) for s in r.passed_to} == {"lambda.amazonaws.com"}
     assert {s for r in catalogue.select("6", ["core"]) for s in r.passed_to} == {"codebuild.amazonaws.com"}
     cli = {(r.action, r.resource) for r in catalogue.select("5", ["core"]) if r.caller == "cli"}
-    nested = "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-*/*"
+    nested = "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*stack}-{*random}/{*stackid}"
     assert ("cloudformation:DescribeStacks", nested) in cli  # the CLI reads nested stacks' outputs
     assert ("cloudformation:CreateStack", nested) not in cli  # CloudFormation creates them
 
@@ -135,7 +135,7 @@ def test_every_resource_fits_its_action(catalogue):
 
 @pytest.mark.parametrize(("edit", "message"), [
     (("lambda:InvokeFunction", "lambda:InvokeFunctionz"), r"rules/jets3-5/prewarm.toml#1: 'lambda:InvokeFunctionz' is not an action"),
-    (("{ns}-*", "{namespace}-*"), r"unknown placeholder\(s\) \['namespace'\]"),
+    (("{ns}-{*function}", "{namespace}-{*function}"), r"unknown placeholder\(s\) \['namespace'\]"),
     (('caller = "cli"', 'caller = "user"'), "caller must be one of"),
     (('caller = "cli"\n', ''), "missing 'caller'"),
     (('phases = ["prewarm"]', 'phases = ["prewarm"]\nreleases = ">= 2, < 6"'), "outside this directory's '>= 3, < 6'"),

@@ -120,10 +120,13 @@ def test_catalogue_json():
     doc = json.loads(proc.stdout)
     assert doc["schema_version"] == 1 and doc["features"] == ["core", "prewarm", "vpc"]
     first = doc["requirements"][0]
-    assert list(first) == ["feature", "action", "resource", "phase", "confidence", "reason", "evidence", "releases", "caller", "template"]
+    assert list(first) == ["feature", "action", "resource", "match", "phase", "confidence", "reason", "evidence", "releases", "caller",
+                           "template"]
     assert (first["releases"], first["caller"]) == (">= 3, < 6", "cli")
     assert first["resource"] == "arn:aws:cloudformation:*:*:stack/shop-dev/*"
-    assert first["template"] == "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}/*"
+    assert first["template"] == "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}/{*stackid}"
+    assert first["match"] == "every"
+    assert {r["match"] for r in doc["requirements"] if r["action"] == "dynamodb:DescribeTable"} <= {"some"}
     vpc = [r for r in doc["requirements"] if r["feature"] == "vpc"]
     assert [r["action"] for r in vpc] == ["ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
                                           "ec2:DescribeNetworkInterfaces"]

@@ -1,0 +1,142 @@
+"""Names as Jets creates them (rules/names.toml): a requirement's name parts stand for the names Jets
+can produce, not any string. Coverage and Deny overlap are decided over those names, exactly: the
+property tests compare with brute force over small alphabets (as tests/test_globs_property.py does)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from auditor import catalogue
+from auditor.globs import MATCHES_ALL, MATCHES_NONE, MATCHES_SOME, covers, extent, overlaps, union_extent, widened
+from tests.conftest import audit_json
+from tests.test_globs_property import policy_regex
+
+CAT = catalogue.load()
+NAMING = catalogue.Naming("demo", "dev", "5")
+
+
+def pattern(template: str) -> str:
+    return NAMING.pattern(template, CAT.names)
+
+
+BUCKET = pattern("arn:{partition}:s3:::{ns_lower}-{*bucket}")
+ROLE = pattern("arn:{partition}:iam::{account}:role/{ns}-{*role}-{*random}")
+STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*stack}-{*random}/{*stackid}")
+
+
+@pytest.mark.parametrize(("requirement", "policy", "expected"), [
+    (BUCKET, "arn:aws:s3:::demo-*/*", MATCHES_NONE),  # a bucket name never holds "/"
+    (BUCKET, "arn:aws:s3:::*/*", MATCHES_NONE),
+    (BUCKET, "arn:aws:s3:::demo-dev-*", MATCHES_ALL),
+    (BUCKET, "arn:aws:s3:::demo-dev-A*", MATCHES_NONE),  # bucket names are lower-case
+    (BUCKET, "arn:aws:s3:::demo-dev-logs*", MATCHES_SOME),
+    (ROLE, "arn:aws:iam::*:role/*-admin", MATCHES_NONE),  # generated role names end in a random id of capitals
+    (ROLE, "arn:aws:iam::*:role/*-Admin*", MATCHES_SOME),  # a logical id may hold it
+    (ROLE, "arn:aws:iam::*:role/demo-dev-*", MATCHES_ALL),
+    (ROLE, "arn:aws:iam::*:role/demo-dev-*-*", MATCHES_ALL),
+    (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-*/*", MATCHES_ALL),
+    (STACK, "arn:aws:cloudformation:*:*:stack/*-prod/*", MATCHES_NONE),
+])
+def test_name_shapes(requirement, policy, expected):
+    assert extent(requirement, policy) == expected
+
+
+def test_the_shown_resource_is_the_widened_superset():
+    assert NAMING.render("arn:{partition}:iam::{account}:role/{ns}-{*role}-{*random}") == "arn:aws:iam::*:role/demo-dev-*"
+    assert widened(ROLE) == "arn:aws:iam::*:role/demo-dev-*-?*"
+    assert covers(widened(ROLE), "arn:aws:iam::*:role/demo-dev-*") and covers(ROLE, "arn:aws:iam::*:role/demo-dev-*")
+
+
+def test_notresource_on_objects_leaves_the_bucket_granted(write_policy):
+    """The issue's example: an Allow with NotResource arn:aws:s3:::demo-*/* does not exclude the bucket."""
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Buckets", "Effect": "Allow", "Action": ["s3:CreateBucket", "s3:PutEncryptionConfiguration"],
+         "NotResource": "arn:aws:s3:::demo-*/*"}]})
+    _, report = audit_json(path, "--prefix", "demo")
+    rows = {r["action"]: r["status"] for r in report["coverage"] if r["action"] in ("s3:CreateBucket", "s3:PutEncryptionConfiguration")}
+    assert rows == {"s3:CreateBucket": "granted", "s3:PutEncryptionConfiguration": "granted"}
+
+
+def test_deny_on_names_jets_never_creates_takes_nothing(write_policy):
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Roles", "Effect": "Allow", "Action": ["iam:CreateRole", "iam:GetRole"], "Resource": "arn:aws:iam::*:role/demo-*"},
+        {"Sid": "NoAdmins", "Effect": "Deny", "Action": "iam:*", "Resource": ["arn:aws:iam::*:role/*-admin", "arn:aws:iam::*:role/admin-*"]},
+    ]})
+    _, report = audit_json(path, "--prefix", "demo")
+    assert {r["status"] for r in report["coverage"] if r["action"] in ("iam:CreateRole", "iam:GetRole")} == {"granted"}
+
+
+# --- against brute force ----------------------------------------------------------------------------
+
+ALPHABET = "ab:x"  # x: a character no glob names
+CLASSES = ["a", "b", "ab", "ax", "abx"]
+
+
+def _marker(kind: str, chars: str) -> str:
+    return "\x1e" + kind + "".join(sorted(chars)) + "\x1f"
+
+
+requirement_parts = st.lists(st.one_of(
+    st.sampled_from(["a", "b", ":", "*"]),
+    st.tuples(st.sampled_from(["*", "+"]), st.sampled_from(CLASSES)).map(lambda kc: _marker(*kc)),
+), min_size=1, max_size=4).filter(lambda parts: "**" not in "".join(parts) and parts != ["*"])  # "**": any string; "*": the resource "*"
+
+
+def _strings(parts: list[str], limit: int) -> set[str]:
+    out: set[str] = set()
+
+    def fill(k: int, acc: str) -> None:
+        if len(acc) > limit:
+            return
+        if k == len(parts):
+            out.add(acc)
+            return
+        part = parts[k]
+        if part == "*":
+            choices: list[str] = [""] + ["".join(p) for n in range(1, limit - len(acc) + 1) for p in itertools.product("abx", repeat=n)]
+        elif part.startswith("\x1e"):
+            kind, chars = part[1], part[2:-1]
+            least = 1 if kind == "+" else 0
+            choices = ["".join(p) for n in range(least, limit - len(acc) + 1) for p in itertools.product(chars, repeat=n)]
+        else:
+            choices = [part]
+        for choice in choices:
+            fill(k + 1, acc + choice)
+
+    fill(0, "")
+    return out
+
+
+def brute(parts: list[str], policies: list[str]) -> set[tuple[bool, ...]]:
+    limit = sum(len(p) - p.count("*") for p in policies) + sum(1 for p in parts if not p.startswith("\x1e") and p != "*") + 3
+    assume(limit <= 7)
+    regexes = [policy_regex(p) for p in policies]
+    return {tuple(bool(r.fullmatch(s)) for r in regexes) for s in _strings(parts, limit)}
+
+
+policy_globs = st.text(alphabet="ab:*?", min_size=1, max_size=4)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(requirement_parts, policy_globs)
+def test_extent_with_name_parts_agrees_with_brute_force(parts, policy):
+    requirement = "".join(parts)
+    found = frozenset(v[0] for v in brute(parts, [policy]))
+    assert extent(requirement, policy) == found, (parts, policy)
+    assert covers(requirement, policy) == (found == MATCHES_ALL)
+    assert overlaps(requirement, policy) == (True in found)
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(requirement_parts, st.lists(policy_globs, min_size=2, max_size=3))
+def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
+    requirement = "".join(parts)
+    vectors = brute(parts, policies)
+    union = frozenset(any(v) for v in vectors)
+    assert union_extent(requirement, tuple(policies)) == union, (parts, policies)
