@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from auditor.arn import parse_arn
 from auditor.conditions import glob_match
 from auditor.model import Statement
 
 MAX_ACCOUNTS = 8  # accounts a policy names that are tried (the most named first); the rest are not
 FRESH_ACCOUNT = "000000000000"  # stands for an account the policy does not name
+_REGION, _ACCOUNT = 3, 4  # ARN segments: arn:partition:service:region:account:resource
 _REGION_KEYS = frozenset({"aws:requestedregion"})
 _ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:resourceaccount"})
 
@@ -60,17 +60,17 @@ def aws_regions() -> tuple[str, ...]:
     return ("us-east-1",)  # pragma: no cover
 
 
-def _values(statements: Iterable[Statement], part: str, keys: frozenset[str]) -> list[str]:
-    """The Region (or account) values the statements name: ARN segments other than "*" and empty,
+def _values(statements: Iterable[Statement], index: int, keys: frozenset[str]) -> list[str]:
+    """The Region (or account) values the statements name: ARN segments (by index) other than "*" and empty,
     and the values of conditions on the given keys."""
     out: list[str] = []
     for stmt in statements:
         for pattern in stmt.resource_patterns:
-            arn = parse_arn(pattern) if "${" not in pattern else None
-            if arn is not None:
-                value = getattr(arn, part)
-                if value not in ("", "*"):
-                    out.append(value)
+            if "${" in pattern or not pattern.startswith("arn:"):
+                continue
+            parts = pattern.split(":", 5)  # a truncated ARN (arn:aws:lambda:us-east-1:*) still pins its Region
+            if len(parts) > index and parts[index] not in ("", "*"):
+                out.append(parts[index])
         for cond in stmt.conditions:
             if cond.key.lower() in keys:
                 out.extend(v for v in cond.values if "${" not in v)
@@ -83,17 +83,17 @@ def candidates(statements: Sequence[Statement], region: str | None, account: str
     if region is not None:
         regions = [(region, True)]
     else:
-        patterns = sorted(set(_values(statements, "region", _REGION_KEYS)))
+        patterns = sorted(set(_values(statements, _REGION, _REGION_KEYS)))
         regions = _region_groups(tuple(patterns)) if patterns else [(None, True)]
     accounts: list[tuple[str | None, bool]]
     if account is not None:
         accounts = [(account, True)]
     else:
-        named = Counter(v for v in _values(statements, "account", _ACCOUNT_KEYS) if v.isdigit() and len(v) == 12)
+        named = Counter(v for v in _values(statements, _ACCOUNT, _ACCOUNT_KEYS) if v.isdigit() and len(v) == 12)
         if named:
             accounts = [(a, True) for a, _ in sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_ACCOUNTS]]
             accounts.append((FRESH_ACCOUNT, False))
-        elif _values(statements, "account", _ACCOUNT_KEYS):
+        elif _values(statements, _ACCOUNT, _ACCOUNT_KEYS):
             accounts = [(FRESH_ACCOUNT, False)]  # only patterns: judged for an account they may not name
         else:
             accounts = [(None, True)]

@@ -605,6 +605,22 @@ def covers(requirement: str, pattern: str) -> bool:
     return bool(classes) and all(v[0] for v in classes)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def as_requirement(pattern: str) -> str | None:
+    """A policy pattern written as a requirement with the same strings (a `*` that ends a segment,
+    which may run across colons, becomes `**`), for the checks that ask whether one policy pattern
+    contains another; None for a pattern with a policy variable or an escape (`${...}`)."""
+    if "${" in pattern:
+        return None
+    if pattern == "*":
+        return "**"
+    out = []
+    for i, ch in enumerate(pattern):
+        crossing = ch == "*" and (i + 1 == len(pattern) or pattern[i + 1] == ":")
+        out.append("**" if crossing else ch)
+    return "".join(out)
+
+
 def overlaps(requirement: str, pattern: str) -> bool:
     """Does the policy resource `pattern` match at least one resource the requirement describes?
     (`extent` says so on its own: "some" means some strings match; no joint search is needed.)"""

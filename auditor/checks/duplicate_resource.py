@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.globs import covers, policy_pattern
+from auditor.globs import as_requirement, covers, policy_pattern
 from auditor.report import Hit
 
 RULE_ID = "duplicate-resource"
@@ -41,9 +41,10 @@ def check(ctx) -> Iterator[Hit]:
                           fix=f'delete the second "{res}"')
                 continue
             listed.add(res)
-            if res == "*" or policy_pattern(res).has_variable:
+            inner = as_requirement(res) if res != "*" else None
+            if inner is None:
                 continue
-            container = next((o for j, o in wild if j != i and o != res and covers(res, o)), None)
+            container = next((o for j, o in wild if j != i and o != res and covers(inner, o)), None)
             if container:
                 yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
                           stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')

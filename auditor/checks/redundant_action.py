@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.globs import covers, match_classes
+from auditor.globs import as_requirement, covers, match_classes
 from auditor.report import Hit
 
 RULE_ID = "redundant-action"
@@ -36,7 +36,10 @@ def _resources_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
     for r in inner:
         if r in outer or "*" in outer:
             continue
-        classes = match_classes(r, tuple(outer))
+        inner = as_requirement(r)
+        if inner is None:
+            return False  # a policy variable: its strings are not known
+        classes = match_classes(inner, tuple(outer))
         if not classes or not all(any(v) for v in classes):
             return False
     return True

@@ -13,8 +13,15 @@ def test_layer_action_on_function_arn(findings):
 
 
 def test_star_only_action_on_an_arn(findings):
-    (hit,) = findings("resource-type-mismatch", allow("logs:DescribeLogGroups", "arn:aws:logs:*:*:log-group:*"))
-    assert hit[2] == '"logs:DescribeLogGroups" takes no resource ARN (only "*"), and no Resource of Statement[0] is one: it grants nothing here'
+    (hit,) = findings("resource-type-mismatch", allow("ec2:DescribeVpcs", "arn:aws:ec2:*:*:vpc/*"), features=("core", "prewarm", "vpc"))
+    assert hit[2] == '"ec2:DescribeVpcs" takes no resource ARN (only "*"), and no Resource of Statement[0] is one: it grants nothing here'
+
+
+def test_what_coverage_counts_as_granting_is_never_called_a_mismatch(findings):
+    """AWS evaluates logs:DescribeLogGroups on log-group::log-stream: (the CloudWatch Logs guide's
+    log-group:* grants it), and a `*` that ends a segment runs across colons (lambda:us-east-1:*)."""
+    assert findings("resource-type-mismatch", allow("logs:DescribeLogGroups", "arn:aws:logs:*:*:log-group:*"),
+                    allow("lambda:CreateFunction", "arn:aws:lambda:us-east-1:*")) == []
 
 
 def test_wildcard_reports_only_the_jets_actions_once(findings):
