@@ -19,7 +19,6 @@ against it (tests/test_globs_property.py), and it is tested against brute force 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,7 +28,6 @@ LITERAL, STAR_KIND, ONE_KIND = "c", "s", "q"
 
 OTHER = "\x00"  # stands for every character no automaton of a search treats apart (see search)
 CACHE_SIZE = 4096  # entries per memo: what one policy and its neighbours reuse; an account audit stays bounded
-UNBOUNDED = 1 << 30  # a search budget that never stops it (the callers whose patterns are small)
 
 
 @dataclass(frozen=True)
@@ -47,15 +45,6 @@ class CharClass:
     def mentioned(self) -> frozenset[str]:
         """The characters the class may treat apart from one it does not name."""
         return self.excluded | (self.only or frozenset())
-
-    @property
-    def regex(self) -> str:
-        if self.only is not None:
-            chars = sorted(self.only - self.excluded)
-            return "[" + "".join(re.escape(c) for c in chars) + "]" if chars else "(?!)"
-        if self.excluded:
-            return "[^" + "".join(re.escape(c) for c in sorted(self.excluded)) + "]"
-        return "."
 
 
 CLASSES: Mapping[str, CharClass] = {"segment": CharClass(frozenset(":")), "any": CharClass()}
@@ -130,7 +119,6 @@ class Automaton:
     stars: int  # positions of every star
     wild: int  # positions of every wildcard
     wildcards: tuple[tuple[CharClass, int, int], ...]  # per class: its stars' positions, its ?s' positions
-    chars: tuple[tuple[int, str], ...]  # (position bit, literal character) for every literal token
 
     def close(self, mask: int) -> int:
         return _closed(mask, self.stars)
@@ -145,8 +133,8 @@ class Automaton:
         return self.close(((mask & advance) << 1) | (mask & stay))
 
     def expected(self, mask: int) -> set[str]:
-        """The literal characters the positions in `mask` take next."""
-        return {c for bit, c in self.chars if mask & bit}
+        """The literal characters the positions in `mask` take next (one test per distinct character)."""
+        return {c for c, positions in self.literal.items() if mask & positions}
 
     @property
     def mentioned(self) -> frozenset[str]:
@@ -163,30 +151,27 @@ def _closed(mask: int, stars: int) -> int:
         mask = grown
 
 
-def _assemble(start: int, accept: int, literal: dict[str, int], by_class: dict[CharClass, list[int]],
-              chars: list[tuple[int, str]]) -> Automaton:
+def _assemble(start: int, accept: int, literal: dict[str, int], by_class: dict[CharClass, list[int]]) -> Automaton:
     wildcards = tuple((cls, stars, ones) for cls, (stars, ones) in by_class.items())
     stars = wild = 0
     for _, s, o in wildcards:
         stars |= s
         wild |= s | o
-    return Automaton(_closed(start, stars), accept, literal, stars, wild, wildcards, tuple(chars))
+    return Automaton(_closed(start, stars), accept, literal, stars, wild, wildcards)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def compile_glob(tokens: tuple[Token, ...]) -> Automaton:
     literal: dict[str, int] = {}
     by_class: dict[CharClass, list[int]] = {}
-    chars = []
     for i, (kind, value) in enumerate(tokens):
         bit = 1 << i
         if kind == LITERAL:
             literal[value] = literal.get(value, 0) | bit
-            chars.append((bit, value))
         else:
             masks = by_class.setdefault(char_class(value), [0, 0])
             masks[0 if kind == STAR_KIND else 1] |= bit
-    return _assemble(1, 1 << len(tokens), literal, by_class, chars)
+    return _assemble(1, 1 << len(tokens), literal, by_class)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -198,7 +183,6 @@ def union_of(members: tuple[tuple[Token, ...], ...]) -> Automaton:
     start = accept = 0
     literal: dict[str, int] = {}
     by_class: dict[CharClass, list[int]] = {}
-    chars: list[tuple[int, str]] = []
     offset = 0
     for tokens in members:
         bits = compile_glob(tokens)
@@ -210,13 +194,16 @@ def union_of(members: tuple[tuple[Token, ...], ...]) -> Automaton:
             masks = by_class.setdefault(cls, [0, 0])
             masks[0] |= stars << offset
             masks[1] |= ones << offset
-        chars.extend((bit << offset, ch) for bit, ch in bits.chars)
         offset += len(tokens) + 1
-    return _assemble(start, accept, literal, by_class, chars)
+    return _assemble(start, accept, literal, by_class)
+
+
+STEPS_PER_STATE = 16  # word-sized automaton steps per product state, on average, before the search gives up
 
 
 class TooBig(Exception):
-    """The product search reached its state budget."""
+    """The product search reached its budget: `budget` product states, or STEPS_PER_STATE times as many
+    automaton steps, each on 64 positions (a state of long patterns may try dozens of characters)."""
 
 
 Vectors = set[tuple[bool, ...]]
@@ -225,7 +212,9 @@ Vectors = set[tuple[bool, ...]]
 def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
     """The product search: the requirement automaton `r` run in step with every pattern automaton of
     `ps`. Returns the match vectors (one bool per pattern: does it match?) of the requirement's
-    strings, that is, the vectors seen where `r` accepts. Raises TooBig past `budget` product states.
+    strings, that is, the vectors seen where `r` accepts. Raises TooBig past `budget` product states or
+    `budget * STEPS_PER_STATE` automaton steps, a step on a pattern of n tokens counting n // 64 + 1:
+    the work of one search is O(budget * STEPS_PER_STATE) word operations, whatever the patterns.
 
     Only some characters need trying from a state: the literals the automata expect next, and the
     characters some wildcard class treats apart (":" for segment wildcards). Every other character
@@ -240,6 +229,8 @@ def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
     wants: dict[tuple[int, int], set[str]] = {}  # (automaton, mask) → literal characters expected next
     automata = [r, *ps]
     special = {OTHER}.union(*(a.mentioned for a in automata))
+    tries = budget * STEPS_PER_STATE
+    weight = sum(a.accept.bit_length() // 64 + 1 for a in automata)  # the steps of trying one character
 
     def step(k: int, mask: int, sym: str) -> int:
         key = (k, mask, sym)
@@ -265,6 +256,9 @@ def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
             symbols = special | expected(0, r_mask)
             for k, m in enumerate(p_masks, 1):
                 symbols |= expected(k, m)
+        tries -= len(symbols) * weight
+        if tries < 0:
+            raise TooBig
         for sym in symbols:
             r_next = step(0, r_mask, sym)
             if not r_next:
@@ -336,7 +330,10 @@ def _middle_matcher(middle: tuple[Token, ...]) -> Callable[[str, int, int], bool
     """How `fullmatch` tests the part between a glob's literal ends, which starts and ends with a
     wildcard. When every wildcard is a star that may cross colons (`*:*:function:*`, the usual ARN
     pattern), the literal runs between them are found in order, leftmost first, which is exact for
-    stars that take any character; anything else is a regular expression."""
+    stars that take any character (O(len(text) * len(glob))). Anything else runs the glob's bit-mask
+    automaton over the text, one step per character: O(len(text) * len(glob) * stars in a row / 64)
+    word operations, with no backtracking whatever the text (no regular expression is ever built
+    from policy text)."""
     if all(t[0] == LITERAL or t == CROSSING for t in middle):
         runs = [run for run in chunks(middle) if run]
 
@@ -349,17 +346,14 @@ def _middle_matcher(middle: tuple[Token, ...]) -> Callable[[str, int, int], bool
             return True
 
         return in_order
-    regex = token_regex(middle)
-    return lambda text, start, end: regex.fullmatch(text, start, end) is not None
+    bits = compile_glob(middle)
 
+    def simulate(text: str, start: int, end: int) -> bool:
+        mask = bits.start
+        for i in range(start, end):
+            mask = bits.step(mask, text[i])
+            if not mask:
+                return False
+        return bool(mask & bits.accept)
 
-@lru_cache(maxsize=CACHE_SIZE)
-def token_regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
-    """The glob as a regular expression: a star is its class repeated, a `?` its class once."""
-    parts = []
-    for kind, value in tokens:
-        if kind == LITERAL:
-            parts.append(re.escape(value))
-        else:
-            parts.append(char_class(value).regex + ("*" if kind == STAR_KIND else ""))
-    return re.compile("".join(parts), re.DOTALL)
+    return simulate

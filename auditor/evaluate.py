@@ -23,7 +23,7 @@ Semantics:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from auditor.arn import Arn, parse_arn
@@ -34,7 +34,9 @@ from auditor.globs import (
     MATCHES_NONE,
     MATCHES_SOME,
     MAX_JOINT,
+    MAX_STATES,
     Extent,
+    gave_up,
     group_classes,
     name_matcher,
     policy_pattern,
@@ -294,7 +296,13 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
 
 def _evaluate_once(requirement: str, relevant: Sequence[Statement], match: str, judge: ConditionJudge) -> Verdict:
     plain = _plain_allows(requirement, relevant, judge) if match == "every" else None
-    return plain if plain is not None else _by_vectors(requirement, relevant, match, judge)
+    verdict = plain if plain is not None else _by_vectors(requirement, relevant, match, judge)
+    if verdict.status == GRANTED:
+        return verdict
+    undecided = [f"{s.label}: its Resource is too complex to compare within {MAX_STATES:,} automaton states, so it is "
+                 f"counted as matching only part of what Jets needs" for s in relevant
+                 if s.resources is not None and gave_up(union_extent(requirement, _resource_group(s)))]
+    return replace(verdict, notes=tuple(dict.fromkeys((*verdict.notes, *undecided)))) if undecided else verdict
 
 
 _RANK = {GRANTED: 0, CONDITIONAL: 1, MISSING: 2, DENIED: 3}

@@ -48,7 +48,6 @@ from auditor.automata import (
     OTHER,
     STAR,
     STAR_KIND,
-    UNBOUNDED,
     Automaton,
     Token,
     TooBig,
@@ -67,6 +66,8 @@ from auditor.automata import (
     union_of,
 )
 
+_ANY_ONE: Token = (ONE_KIND, "any")  # a `?` in an action name: any one character
+
 MAX_JOINT = 10  # partial patterns (or statements) settled jointly; beyond it, see _whole_vectors
 MAX_STATES = 4000  # product states a joint search may visit before it gives up (see _whole_vectors)
 MAX_SPREADS = 64  # ways of spreading extra colons over segment-ending stars tried before the search
@@ -75,6 +76,28 @@ Extent = frozenset[bool]  # the answers a pattern gives over a requirement's str
 MATCHES_NONE: Extent = frozenset({False})
 MATCHES_ALL: Extent = frozenset({True})
 MATCHES_SOME: Extent = frozenset({False, True})
+
+
+class Undecided(frozenset[bool]):
+    """MATCHES_SOME as answered by a search that gave up (past MAX_STATES product states). It equals
+    MATCHES_SOME, so every caller reads it as "some": an Allow then does not cover the requirement and
+    a Deny may deny it, never a false "granted". `gave_up` lets the evaluator say so in a note."""
+
+
+GAVE_UP: Extent = Undecided({False, True})
+
+
+def gave_up(found: Extent) -> bool:
+    """Is this the answer of a search that gave up (see Undecided)?"""
+    return isinstance(found, Undecided)
+
+
+def _searched(r_tokens: Glob, p_tokens: Glob) -> Extent:
+    """The product search for one pattern, within MAX_STATES (past it: GAVE_UP)."""
+    try:
+        return frozenset(v[0] for v in product(r_tokens, [p_tokens], budget=MAX_STATES))
+    except TooBig:
+        return GAVE_UP
 
 Glob = tuple[Token, ...]
 
@@ -214,7 +237,11 @@ def extent(requirement: str, pattern: str) -> Extent:
         wide = extent(widened(requirement), pattern)
         if wide != MATCHES_SOME:
             return wide
-        return frozenset(v[0] for v in _narrow_search(requirement, [compile_glob(policy_pattern(pattern).tokens)]))
+        try:
+            return frozenset(v[0] for v in search(compile_glob(requirement_pattern(requirement)),
+                                                  [compile_glob(policy_pattern(pattern).tokens)], budget=MAX_STATES))
+        except TooBig:
+            return GAVE_UP
     r_tokens = requirement_pattern(requirement)
     policy = policy_pattern(pattern)
     p_tokens = policy.tokens
@@ -229,7 +256,7 @@ def extent(requirement: str, pattern: str) -> Extent:
     by_segment = _segmentwise(r_tokens, p_tokens)
     if by_segment is not None:
         return by_segment
-    return frozenset(v[0] for v in product(r_tokens, [p_tokens], budget=UNBOUNDED))
+    return _searched(r_tokens, p_tokens)
 
 
 # Segment by segment. Every string of a requirement without `**` has as many colons as the
@@ -270,8 +297,8 @@ def _aligned(r_segs: Sequence[Glob], p_segs: Sequence[Glob]) -> Extent:
         found = _segment_extent(r_seg, p_seg)
         if found == MATCHES_NONE:
             return MATCHES_NONE
-        if found == MATCHES_SOME:
-            outcome = MATCHES_SOME
+        if found == MATCHES_SOME and not gave_up(outcome):
+            outcome = found  # GAVE_UP, once met, stays
     return outcome
 
 
@@ -301,6 +328,7 @@ def _segmentwise(r_tokens: Glob, p_tokens: Glob) -> Extent | None:
     if math.comb(extra + len(ends) - 1, len(ends) - 1) > MAX_SPREADS:
         return None
     partial = 0
+    undecided = False
     for spread in _spreads(extra, len(ends)):
         widened: list[Glob] = []
         absorbed = dict(zip(ends, spread, strict=True))
@@ -311,8 +339,9 @@ def _segmentwise(r_tokens: Glob, p_tokens: Glob) -> Extent | None:
         if found == MATCHES_ALL:
             return MATCHES_ALL  # one alternative alone matches every string
         partial += found == MATCHES_SOME
+        undecided = undecided or gave_up(found)
     if partial <= 1:  # the union of one partial alternative and empty ones is that alternative
-        return MATCHES_SOME if partial else MATCHES_NONE
+        return (GAVE_UP if undecided else MATCHES_SOME) if partial else MATCHES_NONE
     # Several partial alternatives. The segments before the first segment-ending star (its own
     # included) and after the last one line up the same way in every alternative: if one of them
     # misses some strings of its requirement segment, a string with such a segment escapes every
@@ -321,7 +350,7 @@ def _segmentwise(r_tokens: Glob, p_tokens: Glob) -> Extent | None:
     shared = [*zip(r_segs[:first + 1], flat[:first + 1], strict=True),
               *zip(r_segs[last + 1 + extra:], flat[last + 1:], strict=True)]
     if any(_segment_extent(r_seg, p_seg) == MATCHES_SOME for r_seg, p_seg in shared):
-        return MATCHES_SOME
+        return MATCHES_SOME  # exact: a string escapes every alternative, whatever the others say
     return None
 
 
@@ -345,7 +374,7 @@ def _segment_extent(r_seg: Glob, p_seg: Glob) -> Extent:
         return found
     if not fullmatch(p_seg, _witness(r_seg)):
         return MATCHES_SOME if table_overlaps(r_seg, p_seg) else MATCHES_NONE
-    return frozenset(v[0] for v in product(r_seg, [p_seg], budget=UNBOUNDED))
+    return _searched(r_seg, p_seg)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -642,7 +671,10 @@ def strict_overlaps(a: str, b: str) -> bool:
     for one, other in ((ta, tb), (tb, ta)):
         if is_plain(one):
             return fullmatch(other, text_of(one))
-    return any(v[0] for v in product(ta, [tb], budget=UNBOUNDED))
+    try:
+        return any(v[0] for v in product(ta, [tb], budget=MAX_STATES))
+    except TooBig:
+        return True  # assumed to overlap: no check claims a mismatch it could not prove
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -661,7 +693,7 @@ def _text_segments_overlap(a: str, b: str) -> bool:
 @lru_cache(maxsize=CACHE_SIZE)
 def name_matcher(pattern: str) -> Callable[[str], bool]:
     """A policy's `*`/`?` pattern (any case) as a test on lower-cased names (services, actions):
-    equality, a prefix, or a regular expression only where needed. In names `*` and `?` take any
+    equality, a prefix, else the glob's automaton (no regular expression: policy text never builds one). In names `*` and `?` take any
     character, colons included (`*` alone is every action)."""
     low = pattern.lower()
     if "*" not in low and "?" not in low:
@@ -669,5 +701,6 @@ def name_matcher(pattern: str) -> Callable[[str], bool]:
     if "?" not in low and low.find("*") == len(low) - 1:
         prefix = low[:-1]
         return lambda name: name.startswith(prefix)
-    rx = re.compile(re.escape(low).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
-    return lambda name: rx.fullmatch(name) is not None
+    tokens = tuple(CROSSING if c == "*" else _ANY_ONE if c == "?" else char(c) for c in low)
+    ends = literal_ends(tokens)
+    return lambda name: fullmatch(tokens, name, ends)  # linear in the name (automata.fullmatch)
