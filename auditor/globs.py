@@ -590,10 +590,14 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     if MATCHES_ALL in extents:
         return MATCHES_ALL
     some = [p for p, e in zip(group, extents, strict=True) if e == MATCHES_SOME]
-    if len(some) <= 1:
-        return MATCHES_SOME if some else MATCHES_NONE
+    if len(some) <= 1:  # that pattern's answer (GAVE_UP stays marked)
+        return next((e for e in extents if e == MATCHES_SOME), MATCHES_NONE)
     if NAME_START in requirement:  # each pattern overlaps it: the union covers it or some strings escape
-        vectors = _narrow_search(requirement, [union_of(tuple(policy_pattern(p).tokens for p in some))])
+        try:
+            vectors = search(compile_glob(requirement_pattern(requirement)),
+                             [union_of(tuple(policy_pattern(p).tokens for p in some))], budget=MAX_STATES)
+        except TooBig:
+            return GAVE_UP
         return MATCHES_ALL if all(any(v) for v in vectors) else MATCHES_SOME
     r_tokens = requirement_pattern(requirement)
     patterns = [policy_pattern(p) for p in some]
@@ -606,7 +610,7 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
         if vectors is None:
             vectors = search(compile_glob(r_tokens), [union_of(members)], budget=MAX_STATES)
     except TooBig:
-        return MATCHES_SOME
+        return GAVE_UP
     return MATCHES_ALL if all(any(v) for v in vectors) else MATCHES_SOME
 
 

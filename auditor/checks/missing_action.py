@@ -77,7 +77,8 @@ def check(ctx) -> Iterator[Hit]:
         where = short_resource(row.resource)
         if row.status == MISSING:  # a statement allows the action, but not on this resource
             stmt = ctx.statement(row.allowed_by[0])
-            message = (f'"{row.action}" is allowed by {stmt.label} but not on {where}: {row.reason}')
+            because = f" ({'; '.join(row.notes)})" if row.notes else ""  # e.g. a Resource too complex to compare
+            message = f'"{row.action}" is allowed by {stmt.label} but not on {where}{because}: {row.reason}'
             fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
             location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
             severity = CONFIDENCE_SEVERITY[row.confidence]
