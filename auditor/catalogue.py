@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import awsdata, releases
+from auditor.arn import parse_arn, short_resource
 from auditor.context import ContextError, ContextRules
 from auditor.context import load as context_rules
 from auditor.releases import ReleaseError, ReleaseRange, Releases, parse_range
@@ -418,3 +419,30 @@ def validate_env(env: str) -> str | None:
     if not ENV_NAME.match(env):
         return f"--env {env!r} is not a Jets env name (letters, digits, '-' and '_')"
     return None
+
+
+def _named(arn_format: str) -> str:
+    """An AWS ARN format as the pattern of the resources it names: each ${Placeholder} is a non-empty
+    name (`?*`), so an access point's format, whose Region and account are never empty, cannot name
+    `arn:aws:s3:::*`."""
+    return re.sub(r"\$\{[^}]*\}", "?*", arn_format.replace("*", "?"))
+
+
+@lru_cache(maxsize=1024)
+def shown_resource(action: str, resource: str, match: str = "every") -> str:
+    """A requirement's resource as the reports show it: `table/*` (short_resource), and for one the app
+    names itself, or that is the caller's own (match "some": one resource of the type will do) "any one
+    table (table/*)", so that `*` does not read as "every table". The type is the first of the action's resource types
+    (AWS data) whose ARN format can name the resource; "resource" when none can."""
+    short = short_resource(resource)
+    if match != "some":
+        return short
+    from auditor.globs import overlaps  # the evaluator's matching: a `*` here is what it is there
+
+    details = awsdata.action_details(action)
+    formats = dict(awsdata.service_resource_types(action.partition(":")[0]))
+    kinds = [kind for kind, _ in details.resource_types] if details else []
+    kind = next((k for k in kinds if (fmt := formats.get(k.lower(), (None, ()))[0])
+                 and parse_arn(resource) and overlaps(resource, _named(fmt))), "resource")
+    kind = kind.replace("-", " ")
+    return f"any one {kind}" if short == "*" else f"any one {kind} ({short})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import DOCS, audit_json
+from tests.conftest import DOCS, audit_json, run_cli
 
 
 def _subjects(doc):
@@ -110,3 +110,24 @@ def test_shell_placeholder_left_in_grants_nothing(write_policy):
     statuses = {r["status"] for r in doc["coverage"] if r["resource"] != "*" and "apigateway" not in r["action"]
                 and r["action"] not in ("cloudformation:DescribeStacks", "logs:DescribeLogGroups")}
     assert statuses == {"missing"}
+
+
+def test_an_app_named_resource_reads_as_any_one_of_its_type(write_policy):
+    """A requirement the app names (match "some") is shown as "any one table", not as `table/*`, which
+    would read as every table; the JSON keeps the pattern and says match "some"."""
+    path = write_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:ListFunctions", "Resource": "*"}]})
+    _, doc = audit_json(path, "--prefix", "shop", "--feature", "dynamodb-events,s3-events")
+    messages = {f["message"].split(":")[0] + ":" + f["message"].split(":")[1] for f in doc["findings"]
+                if f["subject"] in ("dynamodb:DescribeTable", "s3:CreateBucket")}
+    assert messages == {'missing "dynamodb:DescribeTable" on any one table (table/*)',
+                        'missing "s3:CreateBucket" on any one bucket',  # s3-events: the app's bucket
+                        'missing "s3:CreateBucket" on shop-dev-*'}  # core: the Jets bucket
+    rows = {(r["action"], r["resource"], r["match"]) for r in doc["coverage"]
+            if r["action"] in ("dynamodb:DescribeTable", "s3:CreateBucket")}
+    assert rows == {("dynamodb:DescribeTable", "arn:aws:dynamodb:*:*:table/*", "some"),
+                    ("s3:CreateBucket", "arn:aws:s3:::*", "some"),
+                    ("s3:CreateBucket", "arn:aws:s3:::shop-dev-*", "every")}
+    table = run_cli("file", str(path), "--prefix", "shop", "--feature", "dynamodb-events", "--format", "table",
+                    env_extra={"COLUMNS": "200"})
+    assert "any one table (table/*)" in table.stdout.decode()

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from auditor.arn import short_resource
+from auditor.catalogue import shown_resource
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING
 from auditor.model import Location
 from auditor.report import CONFIDENCE_SEVERITY, Hit
@@ -45,9 +45,9 @@ SEVERITY = "high"
 
 
 @lru_cache(maxsize=4096)
-def _missing(action: str, resource: str, reason: str, notes: tuple[str, ...]) -> tuple[str, str]:
+def _missing(action: str, resource: str, match: str, reason: str, notes: tuple[str, ...]) -> tuple[str, str]:
     """Message and fix of a plain missing action: the same for every target that lacks it."""
-    message = f'missing "{action}" on {short_resource(resource)}: {reason}'
+    message = f'missing "{action}" on {shown_resource(action, resource, match)}: {reason}'
     if notes:
         message += f" ({'; '.join(notes)})"
     return message, f'allow "{action}" on "{resource}"'
@@ -63,18 +63,18 @@ def check(ctx) -> Iterator[Hit]:
         if row.status == MISSING and row.unmet and not limited:  # an Allow that matches, behind a Condition the request fails
             stmt = ctx.statement(row.unmet[0])
             because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
-            message = (f'"{row.action}" on {short_resource(row.resource)} is not granted to the request '
+            message = (f'"{row.action}" on {shown_resource(row.action, row.resource, row.match)} is not granted to the request '
                        f'{CALLERS.get(row.caller, row.caller)} makes ({because}): {row.reason}')
             fix = f'let the Condition of {stmt.label} hold for that request, or allow "{row.action}" without it'
             yield Hit(message, row.action, stmt.location("/Condition"), CONFIDENCE_SEVERITY[row.confidence],
                       row.resource, row.feature, fix, row.releases)
             continue
         if row.status == MISSING and (not row.allowed_by or limited):
-            message, fix = _missing(row.action, row.resource, row.reason, row.notes)
+            message, fix = _missing(row.action, row.resource, row.match, row.reason, row.notes)
             yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix,
                       row.releases)
             continue
-        where = short_resource(row.resource)
+        where = shown_resource(row.action, row.resource, row.match)
         if row.status == MISSING:  # a statement allows the action, but not on this resource
             stmt = ctx.statement(row.allowed_by[0])
             because = f" ({'; '.join(row.notes)})" if row.notes else ""  # e.g. a Resource too complex to compare

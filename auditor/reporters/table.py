@@ -12,7 +12,7 @@ from collections import defaultdict
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from auditor.arn import short_resource
+from auditor.catalogue import shown_resource
 from auditor.report import CATEGORIES, CoverageRow, Finding, Report
 from auditor.reporters.layout import Column, grid
 from auditor.text import safe
@@ -46,6 +46,7 @@ def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> Renderab
     so a policy that grants everything takes one line, not sixty."""
     table: list[list[Text]] = []
     groups: dict[tuple, list[str]] = {}
+    shown: dict[tuple, str] = {}  # the resource as shown ("any one table (table/*)" when the app names it)
     granted: dict[tuple[str, ...], list[CoverageRow]] = {}
     for row in rows:
         if row.status == "granted":
@@ -53,18 +54,18 @@ def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> Renderab
             continue
         key = (row.status, row.resource, row.granted_by if row.status != "missing" else (), row.denied_by, row.notes)
         groups.setdefault(key, []).append(row.action)
-    for (status, resource, granted_by, denied_by, notes), actions in sorted(
-        groups.items(), key=lambda kv: (STATUS_ORDER[kv[0][0]], kv[0][1])
-    ):
+        shown.setdefault(key, shown_resource(row.action, row.resource, row.match))
+    for key, actions in sorted(groups.items(), key=lambda kv: (STATUS_ORDER[kv[0][0]], kv[0][1])):
+        status, _, granted_by, denied_by, notes = key
         who = denied_by if status == "denied" else granted_by
         detail = ", ".join(_short_ref(r) for r in who)
         if notes:
             detail = (detail + "; " if detail else "") + "; ".join(notes)
         table.append([cell(status, STATUS_STYLE[status]), cell(_group_actions(actions)),
-                      cell(short_resource(resource)), cell(detail)])
+                      cell(shown[key]), cell(detail)])
     for who, items in granted.items():
         services = sorted({r.action.partition(":")[0] for r in items})
-        resources = sorted({short_resource(r.resource) for r in items})
+        resources = sorted({shown_resource(r.action, r.resource, r.match) for r in items})
         actions = list(dict.fromkeys(r.action for r in items))
         what = _group_actions(actions) if len(actions) <= 3 else (
             f"{len(items)} requirements ({', '.join(services)})")
@@ -181,7 +182,8 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
         for r in items:
             when = Text.assemble(safe(", ".join(r["phase"])), "\n", safe(f"by {r['caller']}"), "\n",
                                  (safe(r["releases"]), "dim"))
-            rows.append([cell(r["action"]), cell(short_resource(r["resource"])), when, cell(r["confidence"]),
+            where = shown_resource(r["action"], r["resource"], r.get("match", "every"))
+            rows.append([cell(r["action"]), cell(where), when, cell(r["confidence"]),
                          Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
         console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, rows, width))
     if not rows:
