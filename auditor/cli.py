@@ -10,11 +10,12 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
 from auditor import __version__, reporters
+from auditor.choices import PRINCIPAL_KINDS, Attach, CatalogueFormat, Format, GenerateFormat, Severity
 
 app = typer.Typer(
     name="jets-iam-audit",
@@ -60,9 +61,8 @@ FeatureOpt = Annotated[list[str] | None, typer.Option(
     "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
-FormatOpt = Annotated[Literal["table", "concise", "json", "sarif", "markdown", "github"] | None,
-                      typer.Option("--format", help="Output format.")]
-FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"] | None, typer.Option(
+FormatOpt = Annotated[Format | None, typer.Option("--format", help="Output format.")]
+FailOnOpt = Annotated[Severity | None, typer.Option(
     "--fail-on", help="Exit 1 when a finding is at or above this severity.")]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
@@ -192,10 +192,10 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
 
 def _load_config(path):
     from auditor import config as config_mod
-    from auditor.checks import CHECKS
+    from auditor.checks import ALWAYS_ON, RULE_IDS
 
     try:
-        return config_mod.load(path, tuple(m.RULE_ID for m in CHECKS))
+        return config_mod.load(path, RULE_IDS, ALWAYS_ON)
     except config_mod.ConfigError as exc:
         raise AuditError(str(exc)) from exc
 
@@ -367,7 +367,7 @@ RoleOpt = Annotated[str | None, typer.Option("--role", help="IAM role name.")]
 
 
 def _principal(group: str | None, user: str | None, role: str | None) -> tuple[str, str]:
-    given = [(k, v) for k, v in (("group", group), ("user", user), ("role", role)) if v is not None]
+    given = [(k, v) for k, v in zip(PRINCIPAL_KINDS, (group, user, role), strict=True) if v is not None]
     if len(given) != 1:
         raise AuditError("name exactly one principal: --group NAME, --user NAME or --role NAME")
     kind, name = given[0]
@@ -465,7 +465,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     (which also holds the AWS managed policies of --aws-managed). Files found in directories that are
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
-    from auditor.checks import CHECKS
+    from auditor.checks import ALWAYS_ON, RULE_IDS
     from auditor.sources.discover import expand
     from auditor.sources.file import STDIN
     from auditor.sources.targets import load
@@ -473,7 +473,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     files, walked, empty = expand(paths)
     for directory in empty:
         typer.echo(f"no policy files under {directory}", err=True)
-    by_config = scopes.for_sources(files, config_path, tuple(m.RULE_ID for m in CHECKS), STDIN)
+    by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
     for key, name in (("format", "fmt"), ("fail-on", "fail_on"), ("combine", "combine")):
@@ -591,10 +591,10 @@ def generate_command(
     from_file: Annotated[str | None, typer.Option(
         "--from", help="Repair this policy instead of writing a new one; shows the change as a diff.")] = None,
     write: Annotated[bool, typer.Option("--write", help="With --from: update that file in place.")] = False,
-    fmt: Annotated[Literal["json", "terraform", "cloudformation"], typer.Option(
+    fmt: Annotated[GenerateFormat, typer.Option(
         "--format", help="json (a policy document), terraform (aws_iam_policy_document + aws_iam_policy) or "
                          "cloudformation (a template with an AWS::IAM::ManagedPolicy).")] = "json",
-    attach: Annotated[Literal["managed", "group-inline", "user-inline", "role-inline"], typer.Option(
+    attach: Annotated[Attach, typer.Option(
         "--attach", help="Where the policy goes; sets IAM's size quota (6,144 / 5,120 / 2,048 / 10,240 characters).")] = "managed",
     minimize: Annotated[bool, typer.Option(
         "--minimize", help="Shorten action lists with prefix wildcards that grant nothing more "
@@ -719,7 +719,7 @@ def catalogue_command(
     feature: FeatureOpt = None,
     region: RegionOpt = None,
     account: AccountOpt = None,
-    fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
+    fmt: Annotated[CatalogueFormat, typer.Option("--format", help="Output format.")] = "table",
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     output: OutputOpt = None,

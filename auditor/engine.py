@@ -4,68 +4,29 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from types import ModuleType
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, Naming, Requirement
-from auditor.checks import CHECKS, aws_managed_policy, unused_ignore
+from auditor.checks import CHECKS, aws_managed_policy, internal_error, unused_ignore
+from auditor.checks.base import Check, Context
 from auditor.config import Config, RuleSetting
-from auditor.evaluate import MISSING, ActionIndex, evaluate_relevant, statement_matches_action, within_boundary
-from auditor.model import Location, Policy, SourceMap, Statement
+from auditor.evaluate import MISSING, ActionIndex, evaluate_relevant, within_boundary
+from auditor.model import Location, Policy, SourceMap
 from auditor.report import (
     SEVERITY_RANK,
     CoverageRow,
     Finding,
+    Hit,
     Report,
     Settings,
     Target,
 )
 
 NO_CONFIG = Config()
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a check sees: one target, the settings, and its coverage."""
-
-    target: Target
-    settings: Settings
-    catalogue: Catalogue
-    plan: Plan
-    coverage: tuple[CoverageRow, ...]
-    statements: tuple[Statement, ...]  # the target's, in order
-    action_index: ActionIndex  # which statements name each needed or escalation action
-    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-target results shared by checks
-
-    @property
-    def requirements(self) -> tuple[Requirement, ...]:
-        return self.plan.requirements
-
-    @property
-    def needed(self) -> dict[str, str]:
-        """Lower-cased → canonical spelling of every action the selected features need."""
-        return self.plan.needed
-
-    def naming(self, action: str) -> list[Statement]:
-        """The statements whose Action (or NotAction) covers `action`, in order."""
-        if action.lower() in self.action_index:
-            return self.action_index.relevant(action)
-        return [s for s in self.statements if statement_matches_action(s, action)]
-
-    def needed_by(self, stmt: Statement) -> list[str]:
-        """The needed actions (canonical spelling, sorted) that `stmt`'s Action names."""
-        return sorted(self.needed[a] for a in self.action_index.actions_of(stmt) if a in self.needed)
-
-    @cached_property
-    def _by_ref(self) -> dict[str, Statement]:
-        return {stmt.ref: stmt for stmt in reversed(self.statements)}  # the first of equal refs wins
-
-    def statement(self, ref: str) -> Statement:
-        """The statement a coverage row names (refs always come from this target's statements)."""
-        return self._by_ref[ref]
 
 
 # --- prefix inference ---------------------------------------------------------------------------
@@ -117,22 +78,21 @@ class Probe:
     free_region: bool
     free_account: bool
 
-    @cached_property
-    def unnamed(self) -> tuple:
-        """The fields of its coverage row after the target's name when no statement names the action."""
+    def unnamed_row(self, target: str) -> CoverageRow:
+        """Its coverage row on a target none of whose statements names the action: missing."""
         req = self.requirement
-        return (req.feature, req.action, self.resource, MISSING, (), (), (), (), req.confidence, req.phases,
-                req.reason, req.evidence, req.releases.text)
+        return CoverageRow(target=target, feature=req.feature, action=req.action, resource=self.resource, status=MISSING,
+                           granted_by=(), denied_by=(), notes=(), allowed_by=(), confidence=req.confidence,
+                           phases=req.phases, reason=req.reason, evidence=req.evidence, releases=req.releases.text)
 
 
-def _probes(settings: Settings, requirements: tuple[Requirement, ...]) -> tuple[Probe, ...]:
+def _probes(settings: Settings, catalogue: Catalogue) -> tuple[Probe, ...]:
     """What to evaluate for every target of a run: each requirement rendered for each env, once."""
     out = []
     seen: set[tuple[str, str]] = set()
     for env in settings.envs:
         naming = Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
-        for req in requirements:
-            resource = naming.render(req.resource)
+        for req, resource in catalogue.rendered(naming, settings.features):
             if (req.action, resource) not in seen:
                 seen.add((req.action, resource))
                 out.append(Probe(req, resource, req.match, settings.region is None and "{region}" in req.resource,
@@ -146,32 +106,27 @@ class Plan:
 
     requirements: tuple[Requirement, ...]
     probes: tuple[Probe, ...]
-    needed: dict[str, str]  # lower-cased → canonical spelling of every action the requirements need
+    needed: Mapping[str, str]  # lower-cased → canonical spelling of every action the requirements need
     universe: frozenset[str]  # what the ActionIndex answers: the needed actions, the escalation paths', PassRole
-    checks: tuple[tuple[ModuleType, RuleSetting], ...]  # the checks the config leaves on, with their settings
-    every: tuple[Requirement, ...] = ()  # the requirements of every feature of this Jets version
+    checks: tuple[tuple[Check, RuleSetting], ...]  # the checks the config leaves on, with their settings
+    failure: RuleSetting  # internal-error's setting: the engine reports a failed check, whatever the config says
 
 
 MAX_PLANS = 16
 
 
+@lru_cache(maxsize=MAX_PLANS)
 def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Plan:
-    """The run's Plan, kept in the catalogue's memo: a caller that audits target by target (one run
-    per file) works it out once."""
-    key = ("plan", settings, config)
-    plan = catalogue.memo.get(key)
-    if plan is None:
-        requirements = catalogue.select(settings.jets_version, settings.features)
-        needed = {r.action.lower(): r.action for r in requirements}
-        chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
-        plan = Plan(requirements, _probes(settings, requirements), needed,
-                    frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
-                    tuple((module, rule) for module, rule in chosen if rule.enabled),
-                    catalogue.select(settings.jets_version, catalogue.feature_ids))
-        if len(catalogue.memo) >= MAX_PLANS:
-            catalogue.memo.clear()
-        catalogue.memo[key] = plan
-    return plan
+    """The run's Plan, kept (a bounded cache keyed by the settings, the loaded catalogue and the config):
+    a caller that audits target by target (one run per file) works it out once, and the ActionIndex's
+    cache keeps answering for the same universe object."""
+    requirements = catalogue.select(settings.jets_version, settings.features)
+    needed = {r.action.lower(): r.action for r in requirements}
+    chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
+    return Plan(requirements, _probes(settings, catalogue), MappingProxyType(needed),
+                frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
+                tuple((module, rule) for module, rule in chosen if rule.enabled),
+                RuleSetting(True, config.rule(internal_error.RULE_ID).severity))
 
 
 def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[CoverageRow, ...]:
@@ -186,21 +141,20 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex) -> tuple[Covera
         req, resource = probe.requirement, probe.resource
         relevant = index.relevant(req.action)
         if not relevant and not target.boundary:  # no statement names it
-            rows.append(CoverageRow(target.name, *probe.unnamed))
+            rows.append(probe.unnamed_row(target.name))
             continue
-        free = {"match": probe.match, "free_region": probe.free_region, "free_account": probe.free_account}
-        verdict = evaluate_relevant(resource, relevant, **free)
+        verdict = evaluate_relevant(resource, relevant, match=probe.match, free_region=probe.free_region,
+                                    free_account=probe.free_account)
         if target.boundary:
-            limit = evaluate_relevant(resource, bounded.relevant(req.action) if bounded else [], **free)
+            limit = evaluate_relevant(resource, bounded.relevant(req.action) if bounded else [], match=probe.match,
+                                      free_region=probe.free_region, free_account=probe.free_account)
             verdict = within_boundary(verdict, limit, boundary_name)
-        rows.append(
-            CoverageRow(
-                target.name, req.feature, req.action, resource, verdict.status,
-                tuple(s.ref for s in verdict.granted_by), tuple(s.ref for s in verdict.denied_by),
-                verdict.notes, tuple(s.ref for s in verdict.allowed_by), req.confidence, req.phases, req.reason, req.evidence,
-                req.releases.text,
-            )
-        )
+        rows.append(CoverageRow(
+            target=target.name, feature=req.feature, action=req.action, resource=resource, status=verdict.status,
+            granted_by=tuple(s.ref for s in verdict.granted_by), denied_by=tuple(s.ref for s in verdict.denied_by),
+            notes=verdict.notes, allowed_by=tuple(s.ref for s in verdict.allowed_by), confidence=req.confidence,
+            phases=req.phases, reason=req.reason, evidence=req.evidence, releases=req.releases.text,
+            by_boundary=verdict.by_boundary))
     return tuple(rows)
 
 
@@ -213,7 +167,7 @@ def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogu
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _line_stamper(policies: Sequence[Policy]):
+def _line_stamper(policies: Sequence[Policy]) -> Callable[[Location], Location]:
     """A function that gives a location its line, from the policy it points into. A policy read from
     Terraform or CloudFormation has an origin: its locations become the file, the path in the file and
     the line where the element is written (also for findings about the whole document)."""
@@ -223,7 +177,7 @@ def _line_stamper(policies: Sequence[Policy]):
     def stamp(loc: Location) -> Location:
         origin = origins.get(loc.source) if origins else None
         if origin is not None:
-            spot = origin.locate(loc.pointer)  # type: ignore[attr-defined]
+            spot = origin.locate(loc.pointer)
             return Location(spot.path, spot.pointer, loc.sid, spot.line)
         if not loc.pointer or loc.line is not None:  # the whole target, or a line already known
             return loc
@@ -233,7 +187,7 @@ def _line_stamper(policies: Sequence[Policy]):
     return stamp
 
 
-def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None = None, target: str | None = None) -> Finding:
+def _stamp(module: Check, rule: RuleSetting, hit: Hit, location: Location | None = None, target: str | None = None) -> Finding:
     """A check's hit as a finding: rule id, category, the severity config sets (else the hit's, else the
     check's), its location with its line, and the target it is about."""
     return Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
@@ -242,25 +196,32 @@ def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None
 
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                  plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...]]:
+    """Every check the plan keeps on one target. A check that raises keeps the findings it gave so far;
+    the others still run, and the engine reports the failure as an internal-error finding."""
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
     coverage = coverage_for(target, plan, index)
-    ctx = Context(target, settings, catalogue, plan, coverage, statements, index)
+    ctx = Context(target, settings, catalogue, plan.requirements, plan.needed, coverage, statements, index)
     findings: list[Finding] = []
     stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str, str | None]] = set()
+
+    def add(module: Check, rule: RuleSetting, hit: Hit) -> None:
+        loc = hit.location
+        key = (module.RULE_ID, loc.source, loc.pointer, hit.subject, hit.resource)
+        if key not in seen:
+            seen.add(key)
+            findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
+
+    failed: list[tuple[str, Exception]] = []
     for module, rule in plan.checks:
-        rule_id = module.RULE_ID
         try:
             for hit in module.check(ctx):
-                loc = hit.location
-                key = (rule_id, loc.source, loc.pointer, hit.subject, hit.resource)
-                if key in seen:
-                    continue
-                seen.add(key)
-                findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
-        except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
-            ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
+                add(module, rule, hit)
+        except Exception as exc:  # a bug in one check must not cost the others
+            failed.append((module.RULE_ID, exc))
+    for rule_id, exc in failed:
+        add(internal_error, plan.failure, internal_error.failure(target, rule_id, exc))
     return findings, coverage
 
 
@@ -311,7 +272,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
             found, folded = _fold_managed(target, found, plan)
             ignored += folded
         for finding in found:
-            ignore = own.ignore_for(finding, is_file)
+            ignore = None if finding.rule_id == internal_error.RULE_ID else own.ignore_for(finding, is_file)
             if ignore is None:
                 findings.append(finding)
             else:

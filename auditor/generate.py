@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditor.catalogue import Catalogue, Naming, Requirement
+from auditor.choices import Attach
 
-QUOTAS = {"managed": 6144, "group-inline": 5120, "user-inline": 2048, "role-inline": 10240}
-ATTACH_NAMES = {"managed": "a managed policy", "group-inline": "a group's inline policies",
+QUOTAS: dict[Attach, int] = {"managed": 6144, "group-inline": 5120, "user-inline": 2048, "role-inline": 10240}
+ATTACH_NAMES: dict[Attach, str] = {"managed": "a managed policy", "group-inline": "a group's inline policies",
                 "user-inline": "a user's inline policies", "role-inline": "a role's inline policies"}
 POLICY_QUOTA = QUOTAS["managed"]
 SERVICE_TITLES = {
@@ -42,9 +43,8 @@ def grants(catalogue: Catalogue, version: str, features: Sequence[str], project:
 
     out: dict[str, set[str]] = defaultdict(set)
     for env in envs:
-        naming = Naming(project, env, version, region, account)
-        for req in catalogue.select(version, features):
-            out[req.action].add(naming.render(req.resource))
+        for req, resource in catalogue.rendered(Naming(project, env, version, region, account), features):
+            out[req.action].add(resource)
     for action, patterns in out.items():
         if len(patterns) > 1:
             out[action] = {p for p in patterns if not any(q != p and covers(p, q) for q in patterns)}

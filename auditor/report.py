@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from auditor.choices import SEVERITIES
 from auditor.model import Location, Policy
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 CATEGORIES = ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")
-CONFIDENCE_SEVERITY = {"high": "high", "medium": "medium", "low": "low"}
 
 
 @dataclass(frozen=True)
@@ -92,6 +91,7 @@ class CoverageRow(NamedTuple):
     reason: str
     evidence: str
     releases: str = ""  # the Jets releases the requirement applies to, as in a Gemfile: ">= 3.2.1, < 6"
+    by_boundary: bool = False  # the permissions boundary, not the identity policies, set the status
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

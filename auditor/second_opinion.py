@@ -37,8 +37,9 @@ from pathlib import Path
 
 from auditor import awsdata
 from auditor.checks.common import summarise
+from auditor.choices import SEVERITIES
 from auditor.model import Location, Policy, pointer_escape
-from auditor.report import CATEGORIES, SEVERITIES, Finding, Target
+from auditor.report import CATEGORIES, Finding, Target
 
 INSTALL = "pip install 'jets-iam-audit[parliament]'"
 RULE_PREFIX = "parliament/"

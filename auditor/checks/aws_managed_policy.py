@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.model import Location, Policy
 from auditor.report import SEVERITY_RANK, Finding, Hit
@@ -38,7 +39,7 @@ SEVERITY = "medium"
 KEPT = ("missing-action", "internal-error", "cross-policy-duplicate")  # not folded: about the set, or not in the policy
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     """Folded by the engine after the other checks ran (see `summary`): nothing per target here."""
     return iter(())
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.checks.duplicate_statement import key
 from auditor.checks.redundant_action import plain, redundant
@@ -35,7 +36,7 @@ CATEGORY = "duplicate"
 SEVERITY = "info"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     policies = [p for p in ctx.target.policies if p.statements]
     if len(policies) < 2:
         return

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.globs import covers, policy_pattern
 from auditor.report import Hit
 
@@ -28,7 +29,7 @@ CATEGORY = "duplicate"
 SEVERITY = "low"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.resource_element
         entries = stmt.resource_patterns

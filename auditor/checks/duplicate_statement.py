@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.report import Hit
 
 RULE_ID = "duplicate-statement"
@@ -33,7 +34,7 @@ def key(stmt):
             stmt.resources is None, frozenset(stmt.resource_patterns), frozenset(stmt.conditions))
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for policy in ctx.target.policies:
         seen: dict[tuple, object] = {}
         for stmt in policy.statements:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.model import Location
 from auditor.report import Hit
 
@@ -31,7 +32,7 @@ CATEGORY = "invalid"
 SEVERITY = "high"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for policy in ctx.target.policies:
         for problem in policy.problems:
             yield Hit(problem.message, problem.subject, Location(policy.source, problem.pointer, line=problem.line))

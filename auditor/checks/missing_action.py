@@ -29,9 +29,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor.arn import short_resource
+from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING
 from auditor.model import Location
-from auditor.report import CONFIDENCE_SEVERITY, Hit
+from auditor.report import Hit
 
 RULE_ID = "missing-action"
 CATEGORY = "missing-action"
@@ -47,17 +48,15 @@ def _missing(action: str, resource: str, reason: str, notes: tuple[str, ...]) ->
     return message, f'allow "{action}" on "{resource}"'
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
     whole = Location(first_source, "")  # one object for every finding about the whole target
     for row in ctx.coverage:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
-        limited = bool(row.notes) and any("permissions boundary" in note for note in row.notes)
-        if row.status == MISSING and (not row.allowed_by or limited):
+        if row.status == MISSING and (not row.allowed_by or row.by_boundary):
             message, fix = _missing(row.action, row.resource, row.reason, row.notes)
-            yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix,
-                      row.releases)
+            yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
             continue
         where = short_resource(row.resource)
         if row.status == MISSING:  # a statement allows the action, but not on this resource
@@ -65,12 +64,12 @@ def check(ctx) -> Iterator[Hit]:
             message = (f'"{row.action}" is allowed by {stmt.label} but not on {where}: {row.reason}')
             fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
             location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
-            severity = CONFIDENCE_SEVERITY[row.confidence]
+            severity = row.confidence  # a requirement's confidence is the severity of its absence
         elif row.status == DENIED:
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}: {row.reason}'
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
             location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
-            severity = CONFIDENCE_SEVERITY[row.confidence]
+            severity = row.confidence  # a requirement's confidence is the severity of its absence
         else:
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} is granted only conditionally ({because})'

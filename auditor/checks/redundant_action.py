@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.globs import covers, match_classes
 from auditor.report import Hit
 
@@ -86,7 +87,7 @@ def plain(statements) -> list:
     return [s for s in statements if s.actions is not None and s.resources is not None]
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for policy in ctx.target.policies:
         statements = plain(policy.statements)
         for stmt, i, action, wildcard, other in redundant(statements, statements):

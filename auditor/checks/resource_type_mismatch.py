@@ -29,7 +29,8 @@ from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import format_globs
-from auditor.checks.common import rendered, summarise
+from auditor.checks.base import Context
+from auditor.checks.common import summarise
 from auditor.globs import policy_pattern, strict_overlaps
 from auditor.report import Hit
 
@@ -52,14 +53,14 @@ def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...
     return _formats_fit(formats, resources), formats
 
 
-def _evaluated_fits(ctx, action: str, resources: tuple[str, ...]) -> bool:
+def _evaluated_fits(ctx: Context, action: str, resources: tuple[str, ...]) -> bool:
     """Does a Resource overlap the resource AWS really evaluates for the action (authorized_on)?"""
     if not any(r.authorized_on and r.action.lower() == action.lower() for r in ctx.requirements):
         return False
-    return any(strict_overlaps(pattern, res) for pattern in rendered(ctx, [action]) for res in resources)
+    return any(strict_overlaps(pattern, res) for pattern in ctx.rendered([action]) for res in resources)
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:

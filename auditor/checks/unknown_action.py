@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.report import Hit
 
 RULE_ID = "unknown-action"
@@ -55,7 +56,7 @@ def problem(action: str, retired: frozenset[str] = frozenset()) -> str | None:
     return f'"{action}" is not a {service.lower()} action{hint}'
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.action_element
         for i, action in enumerate(stmt.action_patterns):

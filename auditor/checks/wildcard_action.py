@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.report import Hit
 
@@ -36,7 +37,7 @@ SEVERITY = "medium"
 RISKY_LEVELS = ("Write", "Permissions management", "Tagging")
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:

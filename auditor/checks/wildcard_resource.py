@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.common import rendered, summarise
+from auditor.checks.base import Context
+from auditor.checks.common import summarise
 from auditor.report import Hit
 
 RULE_ID = "wildcard-resource"
@@ -30,7 +31,7 @@ CATEGORY = "over-broad"
 SEVERITY = "medium"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or "*" not in stmt.resources:
             continue
@@ -49,7 +50,7 @@ def check(ctx) -> Iterator[Hit]:
         if not scoped:
             continue
         index = stmt.resources.index("*")
-        patterns = rendered(ctx, concrete, env=ctx.settings.envs[0])
+        patterns = ctx.rendered(concrete, env=ctx.settings.envs[0])
         fix = ("scope to " + ", ".join(f'"{p}"' for p in patterns if p != "*")) if patterns else "scope to the ARNs the actions need"
         yield Hit(f'{stmt.label} grants {len(scoped)} action entries on "*" that can be scoped to ARNs: {summarise(scoped)}',
                   stmt.label, stmt.element_location("Resource", index), fix=fix)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 
 from auditor.model import Policy, is_aws_managed, parse_policy
 
-KINDS = ("group", "user", "role")
 READ_POLICY = """{
   "Version": "2012-10-17",
   "Statement": [{
