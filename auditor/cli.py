@@ -476,7 +476,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
-    for key, name in (("format", "fmt"), ("fail-on", "fail_on"), ("combine", "combine")):
+    for key, name in scopes.RUN_LEVEL.items():
         run[name] = scopes.run_level(configs, key, cli[name])
     if run["combine"] and len(configs) > 1:
         raise AuditError("--combine audits one policy set, but its files answer to different config files ("
@@ -668,43 +668,24 @@ def generate_command(
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
-    from auditor import engine, repair
-    from auditor.report import Settings
-    from auditor.sources.file import SourceError, read_policy
+    from auditor.repair_file import RepairError, repair_file
 
     try:
-        policy = read_policy(path)
-    except SourceError as exc:
+        fixed = repair_file(path, opts.catalogue, prefix=opts.prefix, envs=opts.envs, envs_given=opts.env_source != "default",
+                            version=opts.jets_version, features=opts.features, region=opts.region, account=opts.account,
+                            say=lambda line: typer.echo(line, err=True))
+    except RepairError as exc:
         raise AuditError(str(exc)) from exc
-    prefix = opts.prefix or engine.infer_prefix([policy], opts.envs if opts.env_source != "default" else ())
-    if not prefix:
-        raise AuditError(f"cannot tell the project name from {path}: pass --prefix NAME")
-    envs = opts.envs
-    if opts.env_source == "default":  # never assume dev: the envs the policy names, or stop
-        try:
-            envs, evidence = repair.envs_of(policy, prefix, opts.catalogue, opts.jets_version)
-        except repair.RepairError as exc:
-            raise AuditError(str(exc)) from exc
-        typer.echo(f"envs {', '.join(envs)}: inferred from the policy's ARNs ({', '.join(evidence)}); "
-                   "pass --env to choose", err=True)
-    settings = Settings(prefix, opts.prefix is None, None, envs, opts.jets_version, opts.features,
-                        opts.region, opts.account)
-    try:
-        fixed = repair.repair(policy.text, path, settings, opts.catalogue)
-    except repair.RepairError as exc:
-        raise AuditError(str(exc)) from exc
-    after = repair.dump_like(fixed, policy.text)
-    change = repair.diff(policy.text, after, path)
     if output:
-        _emit(after, output)
-    if write and change:
+        _emit(fixed.after, output)
+    if write and fixed.change:
         try:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(after)
+                fh.write(fixed.after)
         except OSError as exc:
             raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    if change:
-        sys.stdout.write(change)
+    if fixed.change:
+        sys.stdout.write(fixed.change)
         typer.echo(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"),
                    err=True)
     else:
@@ -725,40 +706,17 @@ def catalogue_command(
     output: OutputOpt = None,
 ) -> None:
     """What Jets needs for these options, per feature, with the reason and the evidence."""
-    from auditor import catalogue as catalogue_mod
+    from auditor import catalogue_rows
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=None, combine=None, project_path=project)
     except AuditError as exc:
         _fail(str(exc))
-    prefix, envs, jets_version, features = opts.prefix, opts.envs, opts.jets_version, opts.features
-    region, account, cat = opts.region, opts.account, opts.catalogue
-    rows = []
-    seen = set()
-    # without --prefix (or --env) the names read <project>-<env>-*, never the raw {ns} placeholders
-    for e in envs if opts.env_source != "default" or prefix else ("<env>",):
-        naming = catalogue_mod.Naming(prefix or "<project>", e, jets_version, region, account)
-        for req in cat.select(jets_version, features):
-            resource = naming.render(req.resource)
-            if (req.action, resource, req.caller) in seen:
-                continue
-            seen.add((req.action, resource, req.caller))
-            row = {"feature": req.feature, "action": req.action, "resource": resource,
-                   "phase": list(req.phases), "confidence": req.confidence,
-                   "reason": req.reason, "evidence": req.evidence, "releases": req.releases.text, "caller": req.caller}
-            if req.passed_to:
-                row["passed_to"] = list(req.passed_to)
-            row["template"] = req.resource
-            rows.append(row)
-    notes = ([opts.jets_version_note] if opts.jets_version_note else []) + list(cat.remote_notes(jets_version, features))
-    if fmt == "json":
-        text = json.dumps({"schema_version": 1, "jets_version": jets_version, "jets_version_from": opts.jets_version_from,
-                           "features": list(features), "notes": notes, "requirements": rows}, indent=2) + "\n"
-    else:
-        from auditor.reporters.table import render_catalogue
-
-        text = render_catalogue(rows, notes, color=_color(output), width=_width())
+    text = catalogue_rows.render(opts.catalogue, fmt, version=opts.jets_version, version_from=opts.jets_version_from,
+                                 version_note=opts.jets_version_note, features=opts.features, prefix=opts.prefix,
+                                 envs=opts.envs, region=opts.region, account=opts.account,
+                                 envs_chosen=opts.env_source != "default", color=_color(output), width=_width())
     try:
         _emit(text, output)
     except AuditError as exc:

@@ -108,8 +108,7 @@ class Statement:
 
     @property
     def label(self) -> str:
-        """How reports name the statement: its Sid, else its index."""
-        return self.sid if self.sid else f"Statement[{self.index}]"
+        return label_of(self.sid, self.index)
 
     @property
     def ref(self) -> str:
@@ -156,10 +155,6 @@ class Policy:
     @property
     def name(self) -> str:
         return document_name(self.source, self.document)
-
-
-class _DuplicateKey(Exception):
-    pass
 
 
 def _pairs_no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -297,6 +292,7 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 def label_of(sid: str | None, index: int) -> str:
+    """How reports name a statement (also one too broken to be a Statement): its Sid, else its index."""
     return sid if sid else f"Statement[{index}]"
 
 

@@ -14,7 +14,7 @@ from auditor import config as config_mod
 from auditor.config import Config, ConfigError
 from auditor.report import Target
 
-RUN_LEVEL = ("format", "fail-on", "combine")
+RUN_LEVEL = {"format": "fmt", "fail-on": "fail_on", "combine": "combine"}  # config key → the CLI parameter
 
 
 def for_sources(sources: Sequence[str], explicit: str | None, rule_ids: tuple[str, ...],

@@ -177,13 +177,13 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
     for row in rows:
         by_feature[row["feature"]].append(row)
     for feature, items in by_feature.items():
-        rows = []
+        lines = []
         for r in items:
             when = Text.assemble(safe(", ".join(r["phase"])), "\n", safe(f"by {r['caller']}"), "\n",
                                  (safe(r["releases"]), "dim"))
-            rows.append([cell(r["action"]), cell(short_resource(r["resource"])), when, cell(r["confidence"]),
-                         Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
-        console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, rows, width))
+            lines.append([cell(r["action"]), cell(short_resource(r["resource"])), when, cell(r["confidence"]),
+                          Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
+        console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, lines, width))
     if not rows:
         console.print(cell("no requirements for these options", "dim"))
     return buf.getvalue()
