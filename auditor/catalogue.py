@@ -253,10 +253,10 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
     escalations = _escalations(base)
     if check_actions:
         _check_actions(requirements)
-        for path in escalations:
-            for action in path.actions:
+        for escalation in escalations:
+            for action in escalation.actions:
                 if not awsdata.action_exists(action):
-                    raise CatalogueError(f"rules/escalation.toml: {path.name!r}: {action!r} is not an action")
+                    raise CatalogueError(f"rules/escalation.toml: {escalation.name!r}: {action!r} is not an action")
     try:
         retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:

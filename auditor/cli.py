@@ -10,12 +10,18 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from auditor import __version__, reporters
 from auditor.choices import PRINCIPAL_KINDS, Attach, CatalogueFormat, Format, GenerateFormat, Severity
+
+if TYPE_CHECKING:  # types only: the CLI imports these where a command needs them (cold start)
+    from auditor.catalogue import Catalogue
+    from auditor.config import Config
+    from auditor.project import Project
+    from auditor.second_opinion import Reviewer
 
 app = typer.Typer(
     name="jets-iam-audit",
@@ -166,12 +172,12 @@ class Resolved:
     fmt: str
     fail_on: str
     combine: bool
-    catalogue: object
-    config: object
-    project: object = None
+    catalogue: Catalogue
+    config: Config
+    project: Project | None = None
     jets_version_from: str = "default"
     jets_version_note: str | None = None
-    parliament: object = None  # auditor.second_opinion.Reviewer when --parliament is on (parliament imported)
+    parliament: Reviewer | None = None  # when --parliament is on (parliament imported)
     env_source: str = "default"  # where envs came from: "option", "config" or "default"
 
 
@@ -423,7 +429,7 @@ def file_command(
     from auditor.sources.file import SourceError
     from auditor.sources.targets import SelectionError
 
-    cli = {"prefix": prefix, "env": env, "jets_version": jets_version, "feature": feature, "region": region,
+    cli: dict[str, Any] = {"prefix": prefix, "env": env, "jets_version": jets_version, "feature": feature, "region": region,
            "account": account, "fmt": fmt, "fail_on": fail_on, "combine": combine,
            "parliament": (parliament, include_community_auditors, private_auditors, parliament_config)}
     try:
@@ -653,12 +659,12 @@ def generate_command(
         return
     if fmt != "json":
         text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
-        written = f"written as {len(docs)} policies; attach each"
+        shape = f"written as {len(docs)} policies; attach each"
     else:
         text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
-        written = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"
+        shape = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"
     if len(docs) > 1:
-        notice = f"{notice}: {written}" + ("" if minimize else " (or try --minimize)")
+        notice = f"{notice}: {shape}" + ("" if minimize else " (or try --minimize)")
     try:
         _emit(text, output)
     except AuditError as exc:
@@ -748,7 +754,7 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
     typer.echo((module.__doc__ or "").strip())
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     from auditor.text import safe
 
     typer.echo(f"jets-iam-audit: error: {safe(message)}", err=True)

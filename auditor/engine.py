@@ -220,8 +220,8 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                 add(module, rule, hit)
         except Exception as exc:  # a bug in one check must not cost the others
             failed.append((module.RULE_ID, exc))
-    for rule_id, exc in failed:
-        add(internal_error, plan.failure, internal_error.failure(target, rule_id, exc))
+    for rule_id, error in failed:
+        add(internal_error, plan.failure, internal_error.failure(target, rule_id, error))
     return findings, coverage
 
 
@@ -242,7 +242,9 @@ def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[
         found = inside.get(source, [])
         folded += [(f, f"in the AWS managed policy {source}, which cannot be edited (see its aws-managed-policy finding)")
                    for f in found]
-        hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}") if rule else None
+        if rule is None:  # aws-managed-policy is disabled: the findings stay folded, nothing sums them up
+            continue
+        hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}")
         if hit is not None:
             kept.append(_stamp(aws_managed_policy, rule, hit, target=target.name))
     return kept, folded

@@ -20,6 +20,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.catalogue import Catalogue, Naming, Requirement
 from auditor.choices import Attach
@@ -87,15 +88,15 @@ def statements_for(wanted: dict[str, set[str]], services: Sequence[str]) -> list
             anywhere.add(action)
         else:
             by_service[action.partition(":")[0]][action] = resources
-    statements = []
+    statements: list[dict[str, Any]] = []  # JSON statements
     if anywhere:
         statements.append({"Sid": "JetsAnyResource", "Effect": "Allow", "Action": sorted(anywhere), "Resource": ["*"]})
     for service in sorted(by_service):
         title = SERVICE_TITLES.get(service, service.title().replace("-", ""))
         pairs = sorted(_grouped(by_service[service]), key=lambda pair: (sorted(pair[1]), sorted(pair[0])))
-        for n, (actions, resources) in enumerate(pairs, 1):
+        for n, (same_actions, same_resources) in enumerate(pairs, 1):
             sid = f"Jets{title}{n if n > 1 else ''}"
-            statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources)})
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(same_actions), "Resource": sorted(same_resources)})
     if passrole:
         statements.append({"Sid": "JetsPassRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                            "Resource": sorted(passrole),
@@ -150,7 +151,7 @@ def generate(catalogue: Catalogue, version: str, features: Sequence[str], projec
 
 
 def build(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
-          region: str | None = None, account: str | None = None, *, attach: str = "managed",
+          region: str | None = None, account: str | None = None, *, attach: Attach = "managed",
           minimize: bool = False) -> Generated:
     """The policy for `attach` (a key of QUOTAS), minimised when asked, split only when it must be."""
     wanted = grants(catalogue, version, features, project, envs, region, account)

@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from json.scanner import make_scanner
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from auditor.sources.iac import Spot
 
 VALID_EFFECTS = ("Allow", "Deny")
 MAX_ELEMENT = 2048  # IAM caps ARNs at 2,048 characters and action names far lower
@@ -131,6 +135,14 @@ def document_name(source: str, document: int | None) -> str:
     return source if document is None else f"{source}[{document}]"
 
 
+class Origin(Protocol):
+    """Where a policy built from infrastructure code is written (auditor.sources.iac's MappedOrigin, TextOrigin)."""
+
+    def locate(self, ptr: str) -> Spot:
+        """The file, path in it and line of the element at document pointer `ptr`."""
+        ...
+
+
 @dataclass(frozen=True)
 class Policy:
     """One policy document. `source` names it (a file, an AWS policy name or ARN, or for a policy read
@@ -147,7 +159,7 @@ class Policy:
     statements: tuple[Statement, ...]
     problems: tuple[Problem, ...] = ()
     version: str | None = None
-    origin: object = field(default=None, repr=False, compare=False)
+    origin: Origin | None = field(default=None, repr=False, compare=False)
     unresolved: tuple[tuple[str, str], ...] = ()
     document: int | None = None
     aws_managed: bool = False  # an AWS managed policy: attached, but nobody can edit it
@@ -161,7 +173,7 @@ def _pairs_no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     out: dict[str, object] = {}
     for key, value in pairs:
         if key in out:
-            out.setdefault("__duplicate_keys__", [])  # type: ignore[arg-type]
+            out.setdefault("__duplicate_keys__", [])
             dups = out["__duplicate_keys__"]
             assert isinstance(dups, list)
             dups.append(key)
@@ -227,7 +239,7 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
     if not isinstance(raw, dict):
         problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
         return None
-    for dup in raw.get("__duplicate_keys__", []):  # type: ignore[union-attr]
+    for dup in raw.get("__duplicate_keys__", []):
         problems.append(Problem(at + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
     for key in raw:
         if key not in STATEMENT_KEYS and key != "__duplicate_keys__":
@@ -369,7 +381,15 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
 _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*')  # "key" : (up to its value)
 _NEXT = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")  # after a value: the comma, if any
-_SCAN = make_scanner(json.JSONDecoder())  # (value, end) at an offset; the C scanner when built
+_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants a make_scanner as context; json passes its decoder
+# (value, end) at an offset; the C scanner when built
+
+
+def _skip(pattern: re.Pattern[str], text: str, at: int) -> int:
+    """Where `pattern` (which matches the empty string: whitespace, an optional comma) ends from `at`."""
+    found = pattern.match(text, at)
+    assert found is not None  # every pattern passed here matches the empty string
+    return found.end()
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
@@ -494,7 +514,7 @@ class SourceMap:
         if path is not None:
             return path
         if not ptr.startswith("/"):  # "" (RFC 6901: any other pointer starts with "/")
-            at = _WS.match(self._text).end()
+            at = _skip(_WS, self._text, 0)
             path = [at] if at < len(self._text) else []
         else:
             parent, _, part = ptr.rpartition("/")
@@ -514,7 +534,7 @@ class SourceMap:
             return None
         reading = self._containers.get(start)
         if reading is None:
-            reading = self._containers[start] = _Reading({} if opener == "{" else [], _WS.match(self._text, start + 1).end())
+            reading = self._containers[start] = _Reading({} if opener == "{" else [], _skip(_WS, self._text, start + 1))
         children = reading.children
         if isinstance(children, dict):
             while key not in children and not reading.done:
@@ -542,7 +562,7 @@ class SourceMap:
             reading.children.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
         else:
             reading.children.append(at)
-        reading.at = _NEXT.match(text, _SCAN(text, at)[1]).end()
+        reading.at = _skip(_NEXT, text, _SCAN(text, at)[1])
 
     def _scanned_offset(self, ptr: str) -> int | None:
         node = self._root

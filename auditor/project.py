@@ -78,7 +78,7 @@ def _files(root: Path, sub: str, suffix: str | None) -> list[Path]:
     base = root / sub
     if not base.is_dir():
         return []
-    out = []
+    out: list[Path] = []
     for path in sorted(base.rglob("*")):
         if len(out) >= MAX_FILES:
             break
@@ -98,9 +98,11 @@ def jets_version(root: Path) -> tuple[str | None, tuple[str, ...], str | None]:
     for number, line in _code_lines(root / "Gemfile"):
         m = GEM_JETS.match(line)
         if m:
-            rest, found = m.group(1), []
+            rest, found = m.group(1), list[str]()
             while (r := REQUIREMENT.match(rest)) is not None:
-                op, version = OPERATOR.match(r.group(1)).groups()
+                parts = OPERATOR.match(r.group(1))
+                assert parts is not None  # the operator is optional and the rest is anything: it always matches
+                op, version = parts.groups()
                 found.append(f"{op} {version}" if op else version)
                 rest = rest[r.end():]
             if found:

@@ -164,7 +164,7 @@ class Releases:
     def newest(self, requirements: tuple[str, ...]) -> str | None:
         """The newest reviewed release a Gemfile constraint allows ("~> 5.0", ">= 4", "5.0.14", ...): what
         `bundle install` picks without a lock file. Pre-releases only when a requirement names one."""
-        pre = any(key_or_none(r.split()[-1]) and key_or_none(r.split()[-1])[3] == 0 for r in requirements)
+        pre = any((k := key_or_none(r.split()[-1])) is not None and k[3] == 0 for r in requirements)
         allowed = [r for r in self.all() if (pre or key(r)[3] == 1) and all(_satisfies(key(r), q) for q in requirements)]
         return max(allowed, key=key) if allowed else None
 

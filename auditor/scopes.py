@@ -52,7 +52,8 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
     if not cfg.policy_sets or not cfg.base:
         return targets
     by_path = {os.path.abspath(t.name): t for t in targets if t.kind == "file"}
-    out, done = [], set()
+    out: list[Target] = []
+    done: set[int] = set()
     for policy_set in cfg.policy_sets:
         members = policy_set.members(cfg.base)
         if not any(m in by_path for m in members):

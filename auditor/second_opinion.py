@@ -204,7 +204,7 @@ def load(options: Options) -> Reviewer:
 
 def _patterns(ignores: object, key: str | None = None) -> list[str]:
     """The patterns of parliament's `ignore_locations` entries (of one location key, or of all)."""
-    out = []
+    out: list[str] = []
     for entry in ignores if isinstance(ignores, list) else ():
         for name, values in (entry.items() if isinstance(entry, dict) else ()):
             if key is None or name == key:

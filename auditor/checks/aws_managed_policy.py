@@ -25,7 +25,7 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from auditor import awsdata
 from auditor.checks.base import Context
@@ -44,7 +44,7 @@ def check(ctx: Context) -> Iterator[Hit]:
     return iter(())
 
 
-def beyond(policy: Policy, needed: dict[str, str]) -> list[str]:
+def beyond(policy: Policy, needed: Mapping[str, str]) -> list[str]:
     """The policy's Allow action entries that grant some action Jets does not need."""
     out: dict[str, None] = {}
     for stmt in policy.statements:
@@ -60,7 +60,7 @@ def beyond(policy: Policy, needed: dict[str, str]) -> list[str]:
     return list(out)
 
 
-def summary(policy: Policy, folded: Sequence[Finding], needed: dict[str, str], principal: str) -> Hit | None:
+def summary(policy: Policy, folded: Sequence[Finding], needed: Mapping[str, str], principal: str) -> Hit | None:
     extra = beyond(policy, needed)
     if not extra and not folded:
         return None

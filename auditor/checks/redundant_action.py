@@ -22,10 +22,11 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from auditor.checks.base import Context
 from auditor.globs import covers, match_classes
+from auditor.model import Statement
 from auditor.report import Hit
 
 RULE_ID = "redundant-action"
@@ -57,7 +58,7 @@ def _wildcards(stmt) -> dict[str, list[str]]:
     return out
 
 
-def redundant(statements, holders) -> Iterator[tuple[object, int, str, str, object]]:
+def redundant(statements: Sequence[Statement], holders: Sequence[Statement]) -> Iterator[tuple[Statement, int, str, str, Statement]]:
     """(statement, index, action, wildcard, the statement holding it) for each action entry of
     `statements` that a wildcard of `holders` already grants on the same or broader resources."""
     wild = {id(s): _wildcards(s) for s in holders}
@@ -83,7 +84,7 @@ def redundant(statements, holders) -> Iterator[tuple[object, int, str, str, obje
                     break
 
 
-def plain(statements) -> list:
+def plain(statements: Iterable[Statement]) -> list[Statement]:
     return [s for s in statements if s.actions is not None and s.resources is not None]
 
 

@@ -43,7 +43,7 @@ def to_dict(report: Report) -> dict[str, object]:
     rules = [_rule(m) for m in CHECKS]
     opinion = report.second_opinion
     if opinion is not None:
-        rules += [_second_opinion_rule(info) for info in opinion.rules]  # type: ignore[attr-defined]
+        rules += [_second_opinion_rule(info) for info in opinion.rules]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = []
     for f in report.findings:
@@ -83,7 +83,7 @@ def to_dict(report: Report) -> dict[str, object]:
             }},
             "results": results,
             "properties": {"settings": report.settings.as_dict(), "exit_code": report.exit_code,
-                           **({"parliament": opinion.as_dict()} if opinion is not None else {})},  # type: ignore[attr-defined]
+                           **({"parliament": opinion.as_dict()} if opinion is not None else {})},
         }],
     }
 

@@ -123,7 +123,7 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
     for note in ((s.jets_version_note,) if s.jets_version_note else ()) + report.requirement_notes:
         console.print(cell(f"note: {note}", "dim"))
     if report.second_opinion is not None:
-        console.print(cell(report.second_opinion.line(), "dim"))  # type: ignore[attr-defined]
+        console.print(cell(report.second_opinion.line(), "dim"))
     placed: set[int] = set()  # the findings shown under a target
     for target in report.targets:
         console.print()

@@ -16,6 +16,7 @@ import os
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from auditor.model import Policy, is_aws_managed, parse_policy
 
@@ -133,7 +134,7 @@ def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None) -> 
     return AwsError(f"AWS request failed: {type(exc).__name__}")
 
 
-def _pages(client, operation: str, key: str, **kwargs) -> Iterator[object]:
+def _pages(client, operation: str, key: str, **kwargs) -> Iterator[dict[str, Any]]:  # IAM's list entries (JSON objects)
     paginator = client.get_paginator(operation)
     for page in paginator.paginate(**kwargs):
         yield from page.get(key, [])
@@ -216,7 +217,8 @@ def _dedupe(policies: list[Policy]) -> list[Policy]:
 
 def from_auth_details(data: object, kind: str, name: str, source: str) -> Principal:
     """The same principal, read from `aws iam get-account-authorization-details` output."""
-    managed = managed_documents(data, source)
+    details = _details(data, source)
+    managed = managed_documents(details, source)
 
     def managed_policy(arn: str) -> Policy:
         if arn not in managed:
@@ -226,7 +228,7 @@ def from_auth_details(data: object, kind: str, name: str, source: str) -> Princi
 
     def own(kind_of: str, wanted: str) -> tuple[list[Policy], dict]:
         title = kind_of.title()
-        for entry in data.get(f"{title}DetailList", []) or []:
+        for entry in details.get(f"{title}DetailList", []) or []:
             if entry.get(NAME_KEY[kind_of]) == wanted:
                 out = [_policy(p.get("PolicyDocument"), f"{kind_of}/{wanted}/inline/{p.get('PolicyName')}")
                        for p in entry.get(f"{title}PolicyList", []) or []]
@@ -245,13 +247,18 @@ def from_auth_details(data: object, kind: str, name: str, source: str) -> Princi
     return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
 
 
+def _details(data: object, source: str) -> dict[str, Any]:
+    """`data` if it is a get-account-authorization-details document (AwsError if it is not one)."""
+    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
+        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
+    return data
+
+
 def managed_documents(data: object, source: str) -> dict[str, object]:
     """ARN → default version's document of every managed policy in a get-account-authorization-details
     document (AwsError if it is not one)."""
-    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
-        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
     managed = {}
-    for p in data.get("Policies", []) or []:
+    for p in _details(data, source).get("Policies", []) or []:
         versions = p.get("PolicyVersionList", []) or []
         default = next((v for v in versions if v.get("IsDefaultVersion")), versions[0] if versions else None)
         if default is not None:

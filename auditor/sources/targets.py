@@ -113,7 +113,7 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     seen: set[tuple[str, str, str]] = set()
     chosen = []
     loose: list[Policy] = []
-    file_notes = {}  # a principal or policy → the notes of the file it was read from
+    file_notes: dict[int, tuple[str, ...]] = {}  # a principal or policy → the notes of the file it was read from
     for found in files:
         for item in (*found.principals, *found.loose):
             file_notes.setdefault(id(item), found.notes)
@@ -154,7 +154,7 @@ def _with_managed(p, managed: Mapping[str, Policy]) -> tuple[tuple[Policy, ...],
     note for those it has not."""
     extra = [managed[arn] for arn in p.managed_arns if arn in managed]
     missing = [arn for arn in p.managed_arns if arn not in managed]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if missing:
         shown = ", ".join(missing)
         notes = (f"{p.kind} {p.name}: {len(missing)} managed polic{'y' if len(missing) == 1 else 'ies'} attached by ARN "
