@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from auditor import catalogue, engine, reporters
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
-from auditor.sources.file import MAX_BYTES, _from_bytes
+from auditor.sources.file import MAX_BYTES, policies_from_bytes
 from tests.conftest import DOCS, ROOT, invoke, run_cli
 
 CAT = catalogue.load()
@@ -80,7 +80,7 @@ def test_policy_shaped_documents(doc):
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes(raw):
-    policies = _from_bytes(raw, "b.json")
+    policies = policies_from_bytes(raw, "b.json")
     assert all(p.statements or p.problems or raw.strip() in (b"",) for p in policies)
     report = engine.run([Target("file", "b.json", policies)], SETTINGS, CAT)
     assert report.exit_code in (0, 1)

@@ -20,21 +20,6 @@ from typing import Any
 
 from auditor.model import Policy, is_aws_managed, parse_policy
 
-READ_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [{
-    "Sid": "JetsIamAuditLive",
-    "Effect": "Allow",
-    "Action": [
-      "iam:GetGroup", "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:ListAttachedGroupPolicies",
-      "iam:GetUser", "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies",
-      "iam:ListGroupsForUser", "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy",
-      "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion"
-    ],
-    "Resource": "*"
-  }]
-}"""
-
 
 class AwsError(Exception):
     """The live audit cannot run; the message is one line for the user."""

@@ -18,7 +18,7 @@ class SourceError(Exception):
     """The audit cannot run: a path that cannot be read."""
 
 
-def _from_bytes(raw: bytes, source: str) -> tuple[Policy, ...]:
+def policies_from_bytes(raw: bytes, source: str) -> tuple[Policy, ...]:
     """The file's documents: one, or one per element of a JSON array of documents."""
     if len(raw) > MAX_BYTES:
         problem = Problem("", f"refused: larger than {MAX_BYTES // (1024 * 1024)} MiB; IAM policies are at most a few KB", source)
@@ -60,7 +60,7 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
 
 def read_documents(path: str, stdin: BinaryIO | None = None) -> tuple[Policy, ...]:
     """The policy documents of one file (several when it holds a JSON array of documents)."""
-    return _from_bytes(read_bytes(path, stdin=stdin), STDIN_NAME if path == STDIN else path)
+    return policies_from_bytes(read_bytes(path, stdin=stdin), STDIN_NAME if path == STDIN else path)
 
 
 def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from auditor.model import Policy, Problem, decode_text
 from auditor.report import Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
-from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, _from_bytes, looks_like_policy, read_bytes
+from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
 
 
 class SelectionError(Exception):
@@ -59,7 +59,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         text, _ = decode_text(raw) if b"\x00" not in raw[:8192] else (None, None)
         kind = detect(name, text) if text is not None and len(raw) <= BY_NAME["tfplan"].limit else "policy"
         if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):  # one document, or an array of them
-            plain.extend(p for p in _from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
+            plain.extend(p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
             continue
         if kind is None:  # a YAML file that is not a template
             if not skip_non_policies:
