@@ -381,8 +381,8 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
 _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*')  # "key" : (up to its value)
 _NEXT = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")  # after a value: the comma, if any
-_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants a make_scanner as context; json passes its decoder
 # (value, end) at an offset; the C scanner when built
+_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants a make_scanner as context; json passes its decoder
 
 
 def _skip(pattern: re.Pattern[str], text: str, at: int) -> int:
