@@ -64,16 +64,15 @@ def check(ctx: Context) -> Iterator[Hit]:
             message = (f'"{row.action}" is allowed by {stmt.label} but not on {where}: {row.reason}')
             fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
             location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
-            severity = row.confidence  # a requirement's confidence is the severity of its absence
         elif row.status == DENIED:
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}: {row.reason}'
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
             location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
-            severity = row.confidence  # a requirement's confidence is the severity of its absence
         else:
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} is granted only conditionally ({because})'
             fix = "make sure the condition holds for the deploy user, or grant without it"
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
-            severity = "info"
+        # a requirement's confidence is the severity of its absence; a conditional grant is only info
+        severity = "info" if row.status == CONDITIONAL else row.confidence
         yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)
