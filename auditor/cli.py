@@ -336,8 +336,8 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
         except AuditError as exc:
             _fail(str(exc))
     if verbose:
-        typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}", err=True)
-    typer.echo(report.summary_line(), err=True)
+        _say(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}")
+    typer.echo(safe(report.summary_line()), err=True)
     raise typer.Exit(report.exit_code)
 
 
@@ -351,7 +351,7 @@ def _baseline(report, path: str | None, write: str | None):
     try:
         if write:
             count = baseline.write(write, report)
-            typer.echo(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}", err=True)
+            _say(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}")
             path = write
         if not path:
             return report
@@ -472,7 +472,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
     files, walked, empty = expand(paths)
     for directory in empty:
-        typer.echo(f"no policy files under {directory}", err=True)
+        _say(f"no policy files under {directory}")
     by_config = scopes.for_sources(files, config_path, tuple(m.RULE_ID for m in CHECKS), STDIN)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
@@ -504,7 +504,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
         if targets:
             groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
     if not groups and walked:
-        typer.echo(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found", err=True)
+        _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
 
 
@@ -512,13 +512,16 @@ def _from_details(path: str, kind: str | None, name: str | None):
     """The principal `kind name` from a saved get-account-authorization-details file, or (kind None) its
     managed policies by ARN."""
     from auditor.model import decode_text
-    from auditor.sources.aws import AwsError, from_auth_details, managed_policies
-    from auditor.sources.file import MAX_BYTES, SourceError, read_bytes
+    from auditor.sources.aws import MAX_AUTH_DETAILS_BYTES, AwsError, from_auth_details, managed_policies
+    from auditor.sources.file import SourceError, read_bytes
 
     try:
-        raw = read_bytes(path, 64 * MAX_BYTES)  # a whole account's details run to megabytes
+        raw = read_bytes(path, MAX_AUTH_DETAILS_BYTES)
     except SourceError as exc:
         raise AuditError(str(exc)) from exc
+    if len(raw) > MAX_AUTH_DETAILS_BYTES:
+        raise AuditError(f"{path}: larger than {MAX_AUTH_DETAILS_BYTES // (1024 * 1024)} MiB; refused (an authorization-"
+                         "details file that large is not read whole)")
     text, error = decode_text(raw)
     if text is None:
         raise AuditError(f"{path}: {error}")
@@ -526,6 +529,8 @@ def _from_details(path: str, kind: str | None, name: str | None):
         data = json.loads(text)
     except ValueError as exc:
         raise AuditError(f"{path}: not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise AuditError(f"{path}: not JSON (nesting too deep)") from exc
     try:
         if kind is None or name is None:
             return managed_policies(data, path)
@@ -550,7 +555,8 @@ def live_command(
     account: AccountOpt = None,
     fmt: FormatOpt = None,
     fail_on: FailOnOpt = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each AWS request.")] = 20.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help=(
+        "Seconds each AWS request may take in all (connect, send, every read); the whole read may take 15 times that."))] = 20.0,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
@@ -645,11 +651,12 @@ def generate_command(
             written = generate.write_documents(docs, output_dir, opts.prefix)
         except OSError as exc:
             _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
-        typer.echo(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}", err=True)
+        _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
         if len(written) > 1:
-            typer.echo("they are one policy set (attach them all to the deploy principal): audit them together with "
-                       "--combine, or declare them in the config file:\n"
-                       f'[[tool.jets-iam-audit.policy-set]]\nfiles = ["{generate.set_glob(output_dir, opts.prefix)}"]', err=True)
+            _say("they are one policy set (attach them all to the deploy principal): audit them together with "
+                 "--combine, or declare them in the config file:")
+            _say('[[tool.jets-iam-audit.policy-set]]')
+            _say(f'files = ["{generate.set_glob(output_dir, opts.prefix)}"]')
         return
     if fmt != "json":
         text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
@@ -664,18 +671,23 @@ def generate_command(
     except AuditError as exc:
         _fail(str(exc))
     if notice:
-        typer.echo(notice, err=True)
+        _say(notice)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
     from auditor import engine, repair
     from auditor.report import Settings
     from auditor.sources.file import SourceError, read_policy
+    from auditor.text import safe
 
     try:
         policy = read_policy(path)
     except SourceError as exc:
         raise AuditError(str(exc)) from exc
+    unreadable = next((p for p in policy.problems if p.unreadable), None)
+    if unreadable is not None:
+        where = f" at {unreadable.pointer}" if unreadable.pointer else ""
+        raise AuditError(f"{policy.source}{where}: {unreadable.message}; fix it by hand first")
     prefix = opts.prefix or engine.infer_prefix([policy], opts.envs if opts.env_source != "default" else ())
     if not prefix:
         raise AuditError(f"cannot tell the project name from {path}: pass --prefix NAME")
@@ -685,16 +697,17 @@ def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
             envs, evidence = repair.envs_of(policy, prefix, opts.catalogue, opts.jets_version)
         except repair.RepairError as exc:
             raise AuditError(str(exc)) from exc
-        typer.echo(f"envs {', '.join(envs)}: inferred from the policy's ARNs ({', '.join(evidence)}); "
-                   "pass --env to choose", err=True)
+        _say(f"envs {', '.join(envs)}: inferred from the policy's ARNs ({', '.join(evidence)}); pass --env to choose")
     settings = Settings(prefix, opts.prefix is None, None, envs, opts.jets_version, opts.features,
                         opts.region, opts.account)
     try:
         fixed = repair.repair(policy.text, path, settings, opts.catalogue)
+        after = repair.dump_like(fixed, policy.text)
     except repair.RepairError as exc:
         raise AuditError(str(exc)) from exc
-    after = repair.dump_like(fixed, policy.text)
-    change = repair.diff(policy.text, after, path)
+    except RecursionError as exc:  # deep nesting inside an element (a Condition value): JSON reads it, a repair cannot
+        raise AuditError(f"{path}: nested too deeply to repair; fix it by hand first") from exc
+    change = repair.diff(policy.text, after, safe(path))  # the header names the file: one line, whatever its name
     if output:
         _emit(after, output)
     if write and change:
@@ -704,11 +717,12 @@ def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
         except OSError as exc:
             raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from exc
     if change:
-        sys.stdout.write(change)
-        typer.echo(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"),
-                   err=True)
+        from auditor.text import safe_lines
+
+        sys.stdout.write(safe_lines(change))
+        _say(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"))
     else:
-        typer.echo(f"{path}: nothing to change", err=True)
+        _say(f"{path}: nothing to change")
 
 
 @app.command("catalogue")
@@ -790,6 +804,13 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
     typer.echo((module.__doc__ or "").strip())
 
 
+def _say(message: str) -> None:
+    """One line on stderr, neutralised: it may name files and policy text."""
+    from auditor.text import safe
+
+    typer.echo(safe(message), err=True)
+
+
 def _fail(message: str) -> None:
     from auditor.text import safe
 
@@ -798,8 +819,21 @@ def _fail(message: str) -> None:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is shown escaped, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("jets-iam-audit: interrupted\n")
+        sys.exit(130)
+    except typer.TyperException as exc:  # a usage error: its text may repeat what was typed, so it is neutralised
+        from auditor.text import safe
+
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one's message is the help text, ours
+            exc.message = safe(exc.message)
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("jets-iam-audit: interrupted\n")
         sys.exit(130)
@@ -810,3 +844,4 @@ def main() -> None:
 
         sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}\n")
         sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)

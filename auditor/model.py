@@ -56,6 +56,7 @@ class Problem:
     message: str
     subject: str
     line: int | None = None
+    unreadable: bool = False  # the text does not read as IAM reads it (not JSON, a repeated key, NaN): no repair
 
 
 @dataclass(frozen=True)
@@ -228,11 +229,11 @@ def _rejected(doc: object, base: str) -> list[Problem]:
         value, at = stack.pop()
         if isinstance(value, _NonFinite):
             problems.append(Problem(at, f"{shorten(value.text)} is not a JSON number IAM accepts (no NaN or Infinity, "
-                                        "nothing beyond a double's range)", shorten(value.text)))
+                                        "nothing beyond a double's range)", shorten(value.text), unreadable=True))
         elif isinstance(value, dict):
             if isinstance(value, _Object):
                 problems += [Problem(at + pointer(dup), f'key "{shorten(dup)}" appears twice; IAM rejects duplicate keys',
-                                     shorten(dup)) for dup in dict.fromkeys(value.duplicates)]
+                                     shorten(dup), unreadable=True) for dup in dict.fromkeys(value.duplicates)]
             stack += [(child, at + pointer(key)) for key, child in reversed(value.items())]
         elif isinstance(value, list):
             stack += [(child, f"{at}/{i}") for i, child in reversed(list(enumerate(value)))]
@@ -390,15 +391,15 @@ def _load(text: str, source: str) -> tuple[object, bool] | Policy:
     """The parsed JSON and whether it holds duplicate keys or non-finite numbers, or a Policy whose
     problem says why there is none."""
     if not text.strip():
-        return Policy(source, text, (), (Problem("", "file is empty", source),))
+        return Policy(source, text, (), (Problem("", "file is empty", source, unreadable=True),))
     loader = _Loader()
     try:
         return loader.load(text), loader.special
     except json.JSONDecodeError as exc:
-        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno)
+        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno, True)
         return Policy(source, text, (), (problem,))
     except RecursionError:
-        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source),))
+        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source, unreadable=True),))
 
 
 def _document(doc: object, text: str, source: str, base: str, document: int | None, special: bool = False) -> Policy:
