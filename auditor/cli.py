@@ -212,9 +212,12 @@ def _project(project_path: str | None):
     from auditor.project import ProjectError, scan
 
     try:
-        return scan(project_path)
+        project = scan(project_path)
     except ProjectError as exc:
         raise AuditError(str(exc)) from exc
+    for line in project.skipped:
+        _say(line)
+    return project
 
 
 def _resolve_with(cfg, cat, project, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
@@ -378,6 +381,7 @@ def _principal(group: str | None, user: str | None, role: str | None) -> tuple[s
 
 @app.command("file")
 def file_command(
+    ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(
         help="Policy JSON files, Terraform .tf files or plan JSON, CloudFormation/SAM/CDK templates, or directories of "
              "them (searched recursively); '-' reads standard input.")] = None,
@@ -418,6 +422,9 @@ def file_command(
 ) -> None:
     """Audit policy files, Terraform files and plans, CloudFormation templates (or a principal in a saved
     authorization-details file) against the Jets catalogue."""
+    late = _options_after_dashes(ctx, paths or [])
+    if late is not None:
+        return file_command(ctx, **late)
     from auditor.config import ConfigError
     from auditor.report import Target
     from auditor.sources.file import SourceError
@@ -457,6 +464,41 @@ def file_command(
     _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline))
 
 
+def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
+    """The pre-commit hook's entry ends its options with `--`, so that no file name is read as an option
+    (a committed file named `--output=package.json` would otherwise overwrite package.json). pre-commit
+    puts the hook's `args` after the entry, before the file names: the leading paths that start with "-",
+    are no existing file and parse as options of this command are those args. Returns the command's
+    parameters with them applied (a later single-valued option wins, a repeatable one adds), or None when
+    there are none. A path that exists is always a path."""
+    options = {name: p for p in ctx.command.params if p.param_type_name == "option" for name in (*p.opts, *p.secondary_opts)}
+    taken = 0
+    while taken < len(paths):
+        token = paths[taken]
+        if token == "-" or not token.startswith("-") or os.path.lexists(token):
+            break
+        name, eq, _ = token.partition("=")
+        param = options.get(name)
+        if param is None:
+            _fail(f"{token!r} after `--` is neither an option of `file` nor an existing file")
+        taken += 1 if eq or param.is_flag or param.count else 2  # type: ignore[union-attr]
+    if taken == 0:
+        return None
+    try:
+        late = ctx.command.make_context(ctx.info_name, paths[:taken], parent=ctx.parent)
+    except typer.TyperException as exc:
+        _fail(f"the options after `--` ({' '.join(paths[:taken])}): {exc.format_message()}")
+    params = dict(ctx.params)
+    for name, value in late.params.items():
+        source = late.get_parameter_source(name)
+        if source is None or source.name != "COMMANDLINE":
+            continue
+        param = next(p for p in ctx.command.params if p.name == name)
+        params[name] = [*(params[name] or []), *value] if param.multiple and params[name] else value  # type: ignore[attr-defined]
+    params["paths"] = paths[taken:]
+    return params
+
+
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
                  named, managed, extra=()):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
@@ -466,13 +508,19 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
     from auditor.checks import CHECKS
-    from auditor.sources.discover import expand
-    from auditor.sources.file import STDIN
+    from auditor.sources.discover import WalkError, expand
+    from auditor.sources.file import STDIN, check_run_size
     from auditor.sources.targets import load
 
-    files, walked, empty = expand(paths)
+    try:
+        files, walked, empty, skipped = expand(paths)
+    except WalkError as exc:
+        raise AuditError(str(exc)) from exc
+    for line in skipped:
+        _say(line)
     for directory in empty:
         _say(f"no policy files under {directory}")
+    check_run_size(files)
     by_config = scopes.for_sources(files, config_path, tuple(m.RULE_ID for m in CHECKS), STDIN)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
@@ -627,6 +675,8 @@ def generate_command(
                         account=account, fmt=None, fail_on=None, combine=None, project_path=project)
         if write and not from_file:
             raise AuditError("--write needs --from FILE")
+        if write and from_file == "-":
+            raise AuditError("--write needs a file: --from - reads standard input (use --output FILE)")
         if from_file and fmt != "json":
             raise AuditError("--from repairs a JSON policy; --format terraform/cloudformation writes a new one")
         if output_dir is not None and (from_file or output):
@@ -711,11 +761,12 @@ def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
     if output:
         _emit(after, output)
     if write and change:
+        from auditor.atomic import WriteError, replace_file
+
         try:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(after)
-        except OSError as exc:
-            raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            replace_file(path, after)
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
     if change:
         from auditor.text import safe_lines
 
