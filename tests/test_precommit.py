@@ -137,5 +137,5 @@ def test_a_file_named_like_an_option_is_audited_not_obeyed(tmp_path, hook_env):
     out = commit.stdout + commit.stderr
     assert commit.returncode != 0, out
     assert (repo / "package.json").read_text() == package
-    assert "--output=package.json:1:29: high invalid-policy Effect must be \"Allow\" or \"Deny\", not 'allow'" in out
+    assert "--output=package.json:1:27: high invalid-policy Effect must be \"Allow\" or \"Deny\", not 'allow'" in " ".join(out.split())
     assert "iam/deploy.json:42:17: low duplicate-action" in out  # --prefix demo from args: the usual findings
