@@ -329,7 +329,7 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
             typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
                             f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
                                                           if t.boundary else "")
-                            + (f"; config {t.config.shown}" if t.config.file else "")), err=True)
+                            + (f"; config {t.config.shown}" if t.config.file else "; no config file")), err=True)
     opts = groups[0][2]
     report = engine.run(targets, targets[0].settings, opts.catalogue, opts.config, opts.parliament)
     report = _baseline(report, *baselines)

@@ -210,4 +210,11 @@ class Report:
             if b.fixed:  # type: ignore[attr-defined]
                 head += f" ({b.fixed} baseline {'entry' if b.fixed == 1 else 'entries'} now fixed)"  # type: ignore[attr-defined]
         opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""  # type: ignore[attr-defined]
-        return f"{head}; coverage: {cov or 'no requirements'}{opinion}; exit {self.exit_code}"
+        configs = self.config_files()
+        config = f"; config {', '.join(configs)}" if configs else ""
+        return f"{head}; coverage: {cov or 'no requirements'}{opinion}{config}; exit {self.exit_code}"
+
+    def config_files(self) -> tuple[str, ...]:
+        """The config files the targets were audited with, as reports name them (each once, in order)."""
+        shown = (getattr(t.config, "shown", None) for t in self.targets)
+        return tuple(dict.fromkeys(name for name in shown if name))
