@@ -184,6 +184,11 @@ class _NonFinite:
         return self.text
 
 
+def _dumps(value: object) -> str:
+    """A value as JSON for a message: a non-finite number as JSON parsers print it (Infinity, NaN)."""
+    return json.dumps(value, default=lambda o: float(o.text) if isinstance(o, _NonFinite) else repr(o))
+
+
 class _Loader:
     """json.loads hooks that note what IAM rejects but JSON parsers let through: duplicate keys (every
     level) and non-finite numbers. `special` says whether the document holds either (only then is it
@@ -311,7 +316,7 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
         sid = shorten(sid)
     effect = raw.get("Effect")
     if effect not in VALID_EFFECTS:
-        shown = effect if isinstance(effect, str) else json.dumps(effect)
+        shown = effect if isinstance(effect, str) else _dumps(effect)
         problems.append(Problem(at + "/Effect", f'Effect must be "Allow" or "Deny", not {shown!r}', "Effect"))
         return None
 
@@ -427,7 +432,7 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
     if version is None:
         pass
     elif version not in VALID_VERSIONS:
-        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {json.dumps(version)}', "Version"))
+        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {_dumps(version)}', "Version"))
     raw_statements = doc["Statement"]
     if isinstance(raw_statements, dict):
         items: list[tuple[object, str]] = [(raw_statements, base + "/Statement")]

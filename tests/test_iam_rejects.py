@@ -74,3 +74,11 @@ def test_a_wrapped_document_is_reported_even_when_skipping_non_policies(tmp_path
             f"{version}:1:32: high invalid-policy not an IAM policy document but the output of aws iam get-policy-version: "
             "the policy is its PolicyVersion.Document; save only that (jq '.PolicyVersion.Document')",
         ]
+
+
+def test_a_non_finite_version_or_effect_is_shown_not_a_crash(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"Version": Infinity, "Statement": [{"Effect": [NaN], "Action": "s3:GetObject", "Resource": "*"}]}')
+    found = _invalid(invoke("file", str(path), "--prefix", "demo", "--format", "json"))
+    assert ("/Version", 'Version must be "2012-10-17", not Infinity') in found
+    assert ("/Statement/0/Effect", 'Effect must be "Allow" or "Deny", not \'[NaN]\'') in found
