@@ -217,20 +217,52 @@ def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def close_actions(action: str, limit: int = 3) -> list[str]:
-    """"Did you mean" candidates for an unknown action in a known service."""
+def scan_size(pattern: str) -> int:
+    """How many action names expanding `pattern` looks at (its services' actions; one per service when
+    the name is literal; 1 for a single action): the work a check counts for an expansion."""
+    if "*" not in pattern and "?" not in pattern:
+        return 1
+    service, sep, name = pattern.partition(":")
+    if not sep:
+        service, name = ("*", "*") if pattern.strip("*") == "" else (service, "")
+    return _scan_size(service.lower(), "*" in name or "?" in name)
+
+
+@lru_cache(maxsize=256)
+def _scan_size(service: str, wild_name: bool) -> int:
+    if any(c in service for c in "*?"):
+        fits = name_matcher(service)
+        services = [s for s in service_names() if fits(s)]
+    else:
+        services = [service]
+    return sum(len(service_actions(s)) for s in services) if wild_name else len(services)
+
+
+MAX_SUGGESTED = 64  # characters of a name "did you mean" looks at; a longer one gets no suggestion
+
+
+@lru_cache(maxsize=1024)
+def close_actions(action: str, limit: int = 3) -> tuple[str, ...]:
+    """"Did you mean" candidates for an unknown action in a known service. Bounded: a name longer
+    than MAX_SUGGESTED characters gets none (difflib's work grows with the product of the lengths)."""
     import difflib
 
     service, _, name = action.partition(":")
+    if len(name) > MAX_SUGGESTED:
+        return ()
     names = {k: v.name for k, v in service_actions(service).items()}
     hits = difflib.get_close_matches(name.lower(), list(names), n=limit, cutoff=0.75)
-    return [f"{service.lower()}:{names[h]}" for h in hits]
+    return tuple(f"{service.lower()}:{names[h]}" for h in hits)
 
 
-def close_services(service: str, limit: int = 3) -> list[str]:
+@lru_cache(maxsize=1024)
+def close_services(service: str, limit: int = 3) -> tuple[str, ...]:
+    """"Did you mean" candidates for an unknown service prefix (none for a name over MAX_SUGGESTED)."""
     import difflib
 
-    return difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75)
+    if len(service) > MAX_SUGGESTED:
+        return ()
+    return tuple(difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75))
 
 
 @cache  # keyed by the data's condition keys only

@@ -218,9 +218,12 @@ def _project(project_path: str | None):
     from auditor.project import ProjectError, scan
 
     try:
-        return scan(project_path)
+        project = scan(project_path)
     except ProjectError as exc:
         raise AuditError(str(exc)) from exc
+    for line in project.skipped:
+        _say(line)
+    return project
 
 
 def _resolve_with(cfg, cat, project, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
@@ -332,7 +335,7 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
             typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
                             f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
                                                           if t.boundary else "")
-                            + (f"; config {t.config.shown}" if t.config.file else "")), err=True)
+                            + (f"; config {t.config.shown}" if t.config.file else "; no config file")), err=True)
     opts = groups[0][2]
     report = engine.run(targets, targets[0].settings, opts.catalogue, opts.config, opts.parliament)
     report = _baseline(report, *baselines)
@@ -342,8 +345,8 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
         except AuditError as exc:
             _fail(str(exc))
     if verbose:
-        typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}", err=True)
-    typer.echo(report.summary_line(), err=True)
+        _say(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}")
+    typer.echo(safe(report.summary_line()), err=True)
     raise typer.Exit(report.exit_code)
 
 
@@ -357,7 +360,7 @@ def _baseline(report, path: str | None, write: str | None):
     try:
         if write:
             count = baseline.write(write, report)
-            typer.echo(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}", err=True)
+            _say(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}")
             path = write
         if not path:
             return report
@@ -384,6 +387,7 @@ def _principal(group: str | None, user: str | None, role: str | None) -> tuple[s
 
 @app.command("file")
 def file_command(
+    ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(
         help="Policy JSON files, Terraform .tf files or plan JSON, CloudFormation/SAM/CDK templates, or directories of "
              "them (searched recursively); '-' reads standard input.")] = None,
@@ -424,6 +428,9 @@ def file_command(
 ) -> None:
     """Audit policy files, Terraform files and plans, CloudFormation templates (or a principal in a saved
     authorization-details file) against the Jets catalogue."""
+    late = _options_after_dashes(ctx, paths or [])
+    if late is not None:
+        return file_command(ctx, **late)
     from auditor.config import ConfigError
     from auditor.report import Target
     from auditor.sources.file import SourceError
@@ -463,6 +470,46 @@ def file_command(
     _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline))
 
 
+def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
+    """The pre-commit hook's entry ends its options with `--`, so that no file name is read as an option
+    (a committed file named `--output=package.json` would otherwise overwrite package.json). pre-commit
+    puts the hook's `args` after the entry, before the file names: the leading paths that start with "-",
+    are no existing file and parse as options of this command are those args. Returns the command's
+    parameters with them applied (a later single-valued option wins, a repeatable one adds), or None when
+    there are none. A path that exists is always a path."""
+    from typer.core import TyperOption
+
+    options: dict[str, TyperOption] = {}
+    for declared in ctx.command.params:
+        if isinstance(declared, TyperOption):
+            options.update(dict.fromkeys((*declared.opts, *declared.secondary_opts), declared))
+    taken = 0
+    while taken < len(paths):
+        token = paths[taken]
+        if token == "-" or not token.startswith("-") or os.path.lexists(token):
+            break
+        name, eq, _ = token.partition("=")
+        param = options.get(name)
+        if param is None:
+            _fail(f"{token!r} after `--` is neither an option of `file` nor an existing file")
+        taken += 1 if eq or param.is_flag or param.count else 2
+    if taken == 0:
+        return None
+    try:
+        late = ctx.command.make_context(ctx.info_name, paths[:taken], parent=ctx.parent)
+    except typer.TyperException as exc:
+        _fail(f"the options after `--` ({' '.join(paths[:taken])}): {exc.format_message()}")
+    params = dict(ctx.params)
+    for name, value in late.params.items():
+        source = late.get_parameter_source(name)
+        if source is None or source.name != "COMMANDLINE":
+            continue
+        multiple = next(p.multiple for p in ctx.command.params if p.name == name)
+        params[name] = [*(params[name] or []), *value] if multiple and params[name] else value
+    params["paths"] = paths[taken:]
+    return params
+
+
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
                  named, managed, extra=()):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
@@ -472,13 +519,19 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
     from auditor.checks import ALWAYS_ON, RULE_IDS
-    from auditor.sources.discover import expand
-    from auditor.sources.file import STDIN
+    from auditor.sources.discover import WalkError, expand
+    from auditor.sources.file import STDIN, check_run_size
     from auditor.sources.targets import load
 
-    files, walked, empty = expand(paths)
+    try:
+        files, walked, empty, skipped = expand(paths)
+    except WalkError as exc:
+        raise AuditError(str(exc)) from exc
+    for line in skipped:
+        _say(line)
     for directory in empty:
-        typer.echo(f"no policy files under {directory}", err=True)
+        _say(f"no policy files under {directory}")
+    check_run_size(files)
     by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
@@ -510,7 +563,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
         if targets:
             groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
     if not groups and walked:
-        typer.echo(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found", err=True)
+        _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
 
 
@@ -518,13 +571,16 @@ def _from_details(path: str, kind: str | None, name: str | None):
     """The principal `kind name` from a saved get-account-authorization-details file, or (kind None) its
     managed policies by ARN."""
     from auditor.model import decode_text
-    from auditor.sources.aws import AwsError, from_auth_details, managed_policies
-    from auditor.sources.file import MAX_BYTES, SourceError, read_bytes
+    from auditor.sources.aws import MAX_AUTH_DETAILS_BYTES, AwsError, from_auth_details, managed_policies
+    from auditor.sources.file import SourceError, read_bytes
 
     try:
-        raw = read_bytes(path, 64 * MAX_BYTES)  # a whole account's details run to megabytes
+        raw = read_bytes(path, MAX_AUTH_DETAILS_BYTES)
     except SourceError as exc:
         raise AuditError(str(exc)) from exc
+    if len(raw) > MAX_AUTH_DETAILS_BYTES:
+        raise AuditError(f"{path}: larger than {MAX_AUTH_DETAILS_BYTES // (1024 * 1024)} MiB; refused (an authorization-"
+                         "details file that large is not read whole)")
     text, error = decode_text(raw)
     if text is None:
         raise AuditError(f"{path}: {error}")
@@ -532,6 +588,8 @@ def _from_details(path: str, kind: str | None, name: str | None):
         data = json.loads(text)
     except ValueError as exc:
         raise AuditError(f"{path}: not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise AuditError(f"{path}: not JSON (nesting too deep)") from exc
     try:
         if kind is None or name is None:
             return managed_policies(data, path)
@@ -556,7 +614,8 @@ def live_command(
     account: AccountOpt = None,
     fmt: FormatOpt = None,
     fail_on: FailOnOpt = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each AWS request.")] = 20.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help=(
+        "Seconds each AWS request may take in all (connect, send, every read); the whole read may take 15 times that."))] = 20.0,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
@@ -627,6 +686,8 @@ def generate_command(
                         account=account, fmt=None, fail_on=None, combine=None, project_path=project)
         if write and not from_file:
             raise AuditError("--write needs --from FILE")
+        if write and from_file == "-":
+            raise AuditError("--write needs a file: --from - reads standard input (use --output FILE)")
         if from_file and fmt != "json":
             raise AuditError("--from repairs a JSON policy; --format terraform/cloudformation writes a new one")
         if output_dir is not None and (from_file or output):
@@ -651,11 +712,12 @@ def generate_command(
             written = generate.write_documents(docs, output_dir, opts.prefix)
         except OSError as exc:
             _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
-        typer.echo(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}", err=True)
+        _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
         if len(written) > 1:
-            typer.echo("they are one policy set (attach them all to the deploy principal): audit them together with "
-                       "--combine, or declare them in the config file:\n"
-                       f'[[tool.jets-iam-audit.policy-set]]\nfiles = ["{generate.set_glob(output_dir, opts.prefix)}"]', err=True)
+            _say("they are one policy set (attach them all to the deploy principal): audit them together with "
+                 "--combine, or declare them in the config file:")
+            _say('[[tool.jets-iam-audit.policy-set]]')
+            _say(f'files = ["{generate.set_glob(output_dir, opts.prefix)}"]')
         return
     if fmt != "json":
         text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
@@ -670,7 +732,7 @@ def generate_command(
     except AuditError as exc:
         _fail(str(exc))
     if notice:
-        typer.echo(notice, err=True)
+        _say(notice)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
@@ -679,23 +741,25 @@ def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
     try:
         fixed = repair_file(path, opts.catalogue, prefix=opts.prefix, envs=opts.envs, envs_given=opts.env_source != "default",
                             version=opts.jets_version, features=opts.features, region=opts.region, account=opts.account,
-                            say=lambda line: typer.echo(line, err=True))
+                            say=_say)
     except RepairError as exc:
         raise AuditError(str(exc)) from exc
     if output:
         _emit(fixed.after, output)
     if write and fixed.change:
+        from auditor.atomic import WriteError, replace_file
+
         try:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(fixed.after)
-        except OSError as exc:
-            raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            replace_file(path, fixed.after)
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
     if fixed.change:
-        sys.stdout.write(fixed.change)
-        typer.echo(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"),
-                   err=True)
+        from auditor.text import safe_lines
+
+        sys.stdout.write(safe_lines(fixed.change))
+        _say(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"))
     else:
-        typer.echo(f"{path}: nothing to change", err=True)
+        _say(f"{path}: nothing to change")
 
 
 @app.command("catalogue")
@@ -754,6 +818,13 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
     typer.echo((module.__doc__ or "").strip())
 
 
+def _say(message: str) -> None:
+    """One line on stderr, neutralised: it may name files and policy text."""
+    from auditor.text import safe
+
+    typer.echo(safe(message), err=True)
+
+
 def _fail(message: str) -> NoReturn:
     from auditor.text import safe
 
@@ -762,8 +833,21 @@ def _fail(message: str) -> NoReturn:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is shown escaped, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("jets-iam-audit: interrupted\n")
+        sys.exit(130)
+    except typer.TyperException as exc:  # a usage error: its text may repeat what was typed, so it is neutralised
+        from auditor.text import safe
+
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one's message is the help text, ours
+            exc.message = safe(exc.message)
+        exc.show()  # type: ignore[attr-defined]  # typer declares show() on its click exceptions, not on TyperException
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("jets-iam-audit: interrupted\n")
         sys.exit(130)
@@ -774,3 +858,4 @@ def main() -> None:
 
         sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}\n")
         sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -128,9 +129,28 @@ class Config:
         return next((i for i in self.ignores if i.matches(finding, path)), None)
 
 
-def find(start: Path) -> Path | None:
-    """The nearest .jets-iam-audit.toml, or pyproject.toml with a [tool.jets-iam-audit] table."""
+def search_path(start: Path) -> list[Path]:
+    """The directories the implicit search looks in, nearest first: `start` and its parents, up to the
+    repository root (the nearest directory that holds .git) and never past it; and never a directory
+    anyone may write to (world-writable, such as /tmp), where anyone could plant a config that turns
+    every rule off."""
+    out = []
     for directory in (start, *start.parents):
+        try:
+            if directory.stat().st_mode & stat.S_IWOTH:
+                break
+        except OSError:
+            break
+        out.append(directory)
+        if (directory / ".git").exists():
+            break
+    return out
+
+
+def find(start: Path) -> Path | None:
+    """The nearest .jets-iam-audit.toml, or pyproject.toml with a [tool.jets-iam-audit] table, on
+    `search_path(start)`."""
+    for directory in search_path(start):
         candidate = directory / FILE_NAME
         if candidate.is_file():
             return candidate

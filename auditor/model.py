@@ -20,10 +20,12 @@ if TYPE_CHECKING:
 VALID_EFFECTS = ("Allow", "Deny")
 MAX_ELEMENT = 2048  # IAM caps ARNs at 2,048 characters and action names far lower
 VALID_VERSIONS = ("2012-10-17", "2008-10-17")
-STATEMENT_KEYS = frozenset(
-    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal",
-     "NotPrincipal"}
-)
+STATEMENT_KEYS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
+PRINCIPAL_KEYS = ("Principal", "NotPrincipal")  # resource and trust policies only: IAM rejects them here
+POLICY_KEYS = ("Version", "Id", "Statement")
+# what `aws iam get-*-policy` and get-policy-version print around a document: (its key path, the command)
+WRAPPERS = ((("PolicyDocument",), "aws iam get-group-policy, get-user-policy or get-role-policy"),
+            (("PolicyVersion", "Document"), "aws iam get-policy-version"))
 
 
 def pointer_escape(token: str | int) -> str:
@@ -58,6 +60,7 @@ class Problem:
     message: str
     subject: str
     line: int | None = None
+    unreadable: bool = False  # the text does not read as IAM reads it (not JSON, a repeated key, NaN): no repair
 
 
 @dataclass(frozen=True)
@@ -169,17 +172,88 @@ class Policy:
         return document_name(self.source, self.document)
 
 
-def _pairs_no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            out.setdefault("__duplicate_keys__", [])
-            dups = out["__duplicate_keys__"]
-            assert isinstance(dups, list)
-            dups.append(key)
-            continue
-        out[key] = value
-    return out
+class _Object(dict[str, object]):
+    """A JSON object that had duplicate keys: the first value of each is kept, the repeats are listed
+    out of band (a key that happens to be named like a marker is just a key)."""
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: dict[str, object], duplicates: list[str]) -> None:
+        super().__init__(pairs)
+        self.duplicates = duplicates
+
+
+class _NonFinite:
+    """A number IAM rejects: NaN, Infinity, -Infinity, or a literal beyond a double's range (1e999)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _dumps(value: object) -> str:
+    """A value as JSON for a message: a non-finite number as JSON parsers print it (Infinity, NaN)."""
+    return json.dumps(value, default=lambda o: float(o.text) if isinstance(o, _NonFinite) else repr(o))
+
+
+class _Loader:
+    """json.loads hooks that note what IAM rejects but JSON parsers let through: duplicate keys (every
+    level) and non-finite numbers. `special` says whether the document holds either (only then is it
+    walked to find where)."""
+
+    def __init__(self) -> None:
+        self.special = False
+
+    def pairs(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        duplicates: list[str] = []
+        for key, value in pairs:
+            if key in out:
+                duplicates.append(key)
+            else:
+                out[key] = value
+        if not duplicates:
+            return out
+        self.special = True
+        return _Object(out, duplicates)
+
+    def constant(self, text: str) -> object:
+        self.special = True
+        return _NonFinite(text)
+
+    def number(self, text: str) -> object:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            self.special = True
+            return _NonFinite(text)
+        return value
+
+    def load(self, text: str) -> object:
+        return json.loads(text, object_pairs_hook=self.pairs, parse_constant=self.constant, parse_float=self.number)
+
+
+def _rejected(doc: object, base: str) -> list[Problem]:
+    """Where the document holds what IAM rejects (duplicate keys, non-finite numbers), in document order.
+    Iterative: a deeply nested document does not exhaust the stack."""
+    problems: list[Problem] = []
+    stack: list[tuple[object, str]] = [(doc, base)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, _NonFinite):
+            problems.append(Problem(at, f"{shorten(value.text)} is not a JSON number IAM accepts (no NaN or Infinity, "
+                                        "nothing beyond a double's range)", shorten(value.text), unreadable=True))
+        elif isinstance(value, dict):
+            if isinstance(value, _Object):
+                problems += [Problem(at + pointer(dup), f'key "{shorten(dup)}" appears twice; IAM rejects duplicate keys',
+                                     shorten(dup), unreadable=True) for dup in dict.fromkeys(value.duplicates)]
+            stack += [(child, at + pointer(key)) for key, child in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [(child, f"{at}/{i}") for i, child in reversed(list(enumerate(value)))]
+    return problems
 
 
 def decode_text(raw: bytes) -> tuple[str | None, str | None]:
@@ -211,14 +285,12 @@ def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condit
         return ()
     out: list[Condition] = []
     for op, block in value.items():
-        if op == "__duplicate_keys__":
-            continue
         if not isinstance(block, dict):
             problems.append(Problem(at + pointer(op), f'condition operator "{op}" must map keys to values', op))
             continue
         for key, vals in block.items():
-            if key == "__duplicate_keys__":
-                continue
+            if isinstance(vals, _NonFinite) or isinstance(vals, list) and any(isinstance(v, _NonFinite) for v in vals):
+                continue  # reported where the number is (_rejected)
             if isinstance(vals, (str, bool, int, float)) and not isinstance(vals, bool):
                 norm: tuple[str, ...] = (str(vals),)
             elif isinstance(vals, bool):
@@ -239,11 +311,13 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
     if not isinstance(raw, dict):
         problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
         return None
-    for dup in raw.get("__duplicate_keys__", []):
-        problems.append(Problem(at + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
     for key in raw:
-        if key not in STATEMENT_KEYS and key != "__duplicate_keys__":
-            problems.append(Problem(at + pointer(key), f'unknown statement element "{key}"', key))
+        if key in PRINCIPAL_KEYS:
+            problems.append(Problem(at + pointer(key), f"{key} has no place in an identity policy: IAM rejects it (a "
+                                                       "principal belongs in a trust or resource policy)", key))
+        elif key not in STATEMENT_KEYS:
+            problems.append(Problem(at + pointer(key), f'unknown statement element "{shorten(key)}" (a statement has '
+                                                       f"only {', '.join(STATEMENT_KEYS)})", shorten(key)))
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         problems.append(Problem(at + "/Sid", "Sid must be a string", "Sid"))
@@ -253,7 +327,7 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
         sid = shorten(sid)
     effect = raw.get("Effect")
     if effect not in VALID_EFFECTS:
-        shown = effect if isinstance(effect, str) else json.dumps(effect)
+        shown = effect if isinstance(effect, str) else _dumps(effect)
         problems.append(Problem(at + "/Effect", f'Effect must be "Allow" or "Deny", not {shown!r}', "Effect"))
         return None
 
@@ -311,54 +385,66 @@ def label_of(sid: str | None, index: int) -> str:
 def parse_policy(text: str, source: str) -> Policy:
     """Parse one policy document. Never raises on bad input: problems are recorded instead. A JSON
     array is a problem here (see parse_policies)."""
-    doc = _load(text, source)
-    if isinstance(doc, Policy):
-        return doc
-    return _document(doc, text, source, "", None)
+    loaded = _load(text, source)
+    if isinstance(loaded, Policy):
+        return loaded
+    doc, special = loaded
+    return _document(doc, text, source, "", None, special)
 
 
 def parse_policies(text: str, source: str) -> tuple[Policy, ...]:
     """The documents of a policy file: one, or one per element of a non-empty JSON array of objects
     (generate's split output). Never raises on bad input."""
-    doc = _load(text, source)
-    if isinstance(doc, Policy):
-        return (doc,)
+    loaded = _load(text, source)
+    if isinstance(loaded, Policy):
+        return (loaded,)
+    doc, special = loaded
     if isinstance(doc, list) and doc and all(isinstance(d, dict) for d in doc):
-        return tuple(_document(d, text, source, f"/{i}", i) for i, d in enumerate(doc))
-    return (_document(doc, text, source, "", None),)
+        return tuple(_document(d, text, source, f"/{i}", i, special) for i, d in enumerate(doc))
+    return (_document(doc, text, source, "", None, special),)
 
 
-def _load(text: str, source: str) -> object:
-    """The parsed JSON, or a Policy whose problem says why there is none."""
+def _load(text: str, source: str) -> tuple[object, bool] | Policy:
+    """The parsed JSON and whether it holds duplicate keys or non-finite numbers, or a Policy whose
+    problem says why there is none."""
     if not text.strip():
-        return Policy(source, text, (), (Problem("", "file is empty", source),))
+        return Policy(source, text, (), (Problem("", "file is empty", source, unreadable=True),))
+    loader = _Loader()
     try:
-        return json.loads(text, object_pairs_hook=_pairs_no_duplicates)
+        return loader.load(text), loader.special
     except json.JSONDecodeError as exc:
-        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno)
+        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno, True)
         return Policy(source, text, (), (problem,))
     except RecursionError:
-        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source),))
+        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source, unreadable=True),))
 
 
-def _document(doc: object, text: str, source: str, base: str, document: int | None) -> Policy:
+def _document(doc: object, text: str, source: str, base: str, document: int | None, special: bool = False) -> Policy:
     """One document at pointer `base` of the file (base "" for a file that is one document)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _rejected(doc, base) if special else []
     if not isinstance(doc, dict):
         kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(type(doc), "a number")
-        return Policy(source, text, (), (Problem("", f"not an IAM policy: the document is {kind}, not an object", source),))
-    for dup in doc.get("__duplicate_keys__", []):
-        problems.append(Problem(base + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
+        return Policy(source, text, (), (*problems, Problem("", f"not an IAM policy: the document is {kind}, not an object",
+                                                             source)))
+    name = document_name(source, document)
+    if "Statement" not in doc:
+        wrapped = _wrapper(doc)
+        if wrapped is not None:
+            path, command = wrapped
+            problems.append(Problem(base + pointer(*path), f"not an IAM policy document but the output of {command}: the "
+                                    f"policy is its {'.'.join(path)}; save only that ({unwrap(path)})", name))
+        else:
+            problems.append(Problem(base, "not an IAM policy: no Statement element", name))
+        return Policy(source, text, (), tuple(problems), document=document)
+    for key in doc:
+        if key not in POLICY_KEYS:
+            problems.append(Problem(base + pointer(key), f'unknown policy element "{shorten(key)}" (a policy has only '
+                                                         "Version, Id and Statement)", shorten(key)))
     version = doc.get("Version")
     if version is None:
         pass
     elif version not in VALID_VERSIONS:
-        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {json.dumps(version)}', "Version"))
-    name = document_name(source, document)
-    if "Statement" not in doc:
-        problems.append(Problem(base, "not an IAM policy: no Statement element", name))
-        return Policy(source, text, (), tuple(problems), version if isinstance(version, str) else None,
-                      document=document)
+        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {_dumps(version)}', "Version"))
     raw_statements = doc["Statement"]
     if isinstance(raw_statements, dict):
         items: list[tuple[object, str]] = [(raw_statements, base + "/Statement")]
@@ -374,6 +460,22 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
             statements.append(stmt)
     return Policy(source, text, tuple(statements), tuple(problems), version if isinstance(version, str) else None,
                   document=document)
+
+
+def _wrapper(doc: dict) -> tuple[tuple[str, ...], str] | None:
+    """A policy document wrapped as the AWS CLI prints it: (the key path to it, the command), or None."""
+    for path, command in WRAPPERS:
+        inner: object = doc
+        for key in path:
+            inner = inner.get(key) if isinstance(inner, dict) else None
+        if isinstance(inner, dict) and "Statement" in inner or isinstance(inner, str) and "Statement" in inner:
+            return path, command
+    return None
+
+
+def unwrap(path: tuple[str, ...]) -> str:
+    """How to unwrap: the jq filter for the document at `path`."""
+    return "jq '." + ".".join(path) + "'"
 
 
 # --- line numbers ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from auditor import engine, repair
 from auditor.catalogue import Catalogue
 from auditor.report import Settings
 from auditor.sources.file import SourceError, read_policy
+from auditor.text import safe
 
 RepairError = repair.RepairError
 
@@ -30,6 +31,10 @@ def repair_file(path: str, catalogue: Catalogue, *, prefix: str | None, envs: Se
         policy = read_policy(path)
     except SourceError as exc:
         raise RepairError(str(exc)) from exc
+    unreadable = next((p for p in policy.problems if p.unreadable), None)
+    if unreadable is not None:
+        where = f" at {unreadable.pointer}" if unreadable.pointer else ""
+        raise RepairError(f"{policy.source}{where}: {unreadable.message}; fix it by hand first")
     project = prefix or engine.infer_prefix([policy], envs if envs_given else ())
     if not project:
         raise RepairError(f"cannot tell the project name from {path}: pass --prefix NAME")
@@ -38,5 +43,8 @@ def repair_file(path: str, catalogue: Catalogue, *, prefix: str | None, envs: Se
         chosen, evidence = repair.envs_of(policy, project, catalogue, version)
         say(f"envs {', '.join(chosen)}: inferred from the policy's ARNs ({', '.join(evidence)}); pass --env to choose")
     settings = Settings(project, prefix is None, None, chosen, version, features, region, account)
-    after = repair.dump_like(repair.repair(policy.text, path, settings, catalogue), policy.text)
-    return Repaired(after, repair.diff(policy.text, after, path))
+    try:
+        after = repair.dump_like(repair.repair(policy.text, path, settings, catalogue), policy.text)
+    except RecursionError as exc:  # deep nesting inside an element (a Condition value): JSON reads it, a repair cannot
+        raise RepairError(f"{path}: nested too deeply to repair; fix it by hand first") from exc
+    return Repaired(after, repair.diff(policy.text, after, safe(path)))  # the header names the file: one line, whatever its name

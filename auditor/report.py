@@ -216,4 +216,11 @@ class Report:
             if b.fixed:
                 head += f" ({b.fixed} baseline {'entry' if b.fixed == 1 else 'entries'} now fixed)"
         opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""
-        return f"{head}; coverage: {cov or 'no requirements'}{opinion}; exit {self.exit_code}"
+        configs = self.config_files()
+        config = f"; config {', '.join(configs)}" if configs else ""
+        return f"{head}; coverage: {cov or 'no requirements'}{opinion}{config}; exit {self.exit_code}"
+
+    def config_files(self) -> tuple[str, ...]:
+        """The config files the targets were audited with, as reports name them (each once, in order)."""
+        shown = (t.config.shown for t in self.targets if t.config is not None)
+        return tuple(dict.fromkeys(name for name in shown if name))

@@ -171,6 +171,15 @@ def test_dead_endpoint_exits_2_quickly():
     assert time.monotonic() - start < 60
 
 
+def test_a_password_in_the_endpoint_url_is_never_shown():
+    port = _free_port()
+    proc = run_cli("live", "--group", "Jets", "--endpoint-url", f"http://deploy:hunter2@127.0.0.1:{port}/path?token=abc",
+                   env_extra={**FAKE, "AWS_MAX_ATTEMPTS": "1"})
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (f"jets-iam-audit: error: cannot reach the AWS IAM endpoint http://127.0.0.1:{port}: "
+                                    "check the network, --endpoint-url or AWS_ENDPOINT_URL\n")
+
+
 def test_no_credentials_exits_2(endpoint):
     proc = run_cli("live", "--group", "Jets", "--endpoint-url", endpoint)
     assert proc.returncode == 2

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import format_globs
+from auditor.budget import MAX_SCANNED, Work
 from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.globs import policy_pattern, strict_overlaps
@@ -62,6 +63,7 @@ def _evaluated_fits(ctx: Context, action: str, resources: tuple[str, ...]) -> bo
 
 def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
+    work = Work(MAX_SCANNED)
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue
@@ -69,7 +71,11 @@ def check(ctx: Context) -> Iterator[Hit]:
             continue
         for i, pattern in enumerate(stmt.actions):
             wildcard = "*" in pattern or "?" in pattern
-            actions = [a for a in awsdata.expand(pattern) if a.lower() in need] if wildcard else (
+            expansion = work.expand(pattern) if wildcard else ()
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
+            actions = [a for a in expansion if a.lower() in need] if wildcard else (
                 [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
             bad: list[tuple[str, tuple[str, ...]]] = []
             for action in actions:

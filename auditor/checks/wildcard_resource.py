@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
+from auditor.budget import MAX_SCANNED, Work
 from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.report import Hit
@@ -32,13 +33,17 @@ SEVERITY = "medium"
 
 
 def check(ctx: Context) -> Iterator[Hit]:
+    work = Work(MAX_SCANNED)
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or "*" not in stmt.resources:
             continue
         scoped: list[str] = []
         concrete: set[str] = set()
-        for pattern in stmt.actions or ():
-            expansion = awsdata.expand(pattern)
+        for i, pattern in enumerate(stmt.actions or ()):
+            expansion = work.expand(pattern)
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
             scopable = awsdata.scopable(pattern)
             if not scopable:
                 continue

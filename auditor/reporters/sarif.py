@@ -13,6 +13,15 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def uri(source: str) -> str:
+    """A file path (or an AWS policy name) as a SARIF artifact URI: a relative reference (RFC 3986) with
+    every character outside the unreserved set and "/" percent-encoded as UTF-8 (a colon too, so the
+    first segment is never read as a scheme; a file name that was not valid UTF-8 keeps its bytes)."""
+    from urllib.parse import quote
+
+    return quote(source.encode("utf-8", "surrogateescape"), safe="/")
+
+
 def _rule(module) -> dict[str, object]:
     doc = (module.__doc__ or "").strip()
     summary = doc.splitlines()[0].split(": ", 1)[-1] if doc else module.RULE_ID
@@ -47,7 +56,7 @@ def to_dict(report: Report) -> dict[str, object]:
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = []
     for f in report.findings:
-        physical: dict[str, object] = {"artifactLocation": {"uri": f.location.source}}
+        physical: dict[str, object] = {"artifactLocation": {"uri": uri(f.location.source)}}
         if f.location.line:
             physical["region"] = {"startLine": f.location.line}
         result: dict[str, object] = {
