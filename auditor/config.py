@@ -13,13 +13,15 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.report import SEVERITIES, Finding
-from auditor.reporters import FORMATS
+from auditor.choices import FORMATS, SEVERITIES
+from auditor.releases import VERSION
+from auditor.report import Finding
 from auditor.text import did_you_mean
 
 OPTION_KEYS = {
@@ -33,7 +35,6 @@ CHOICES = {
     "fail-on": SEVERITIES,
 }
 FILE_NAME = ".jets-iam-audit.toml"
-JETS_VERSION = re.compile(r"^\d+(\.\d+(\.\d+(\.[A-Za-z]+\d*)?)?)?$")  # 5, 5.0, 5.0.14, 5.0.0.beta1
 
 
 class ConfigError(Exception):
@@ -128,9 +129,28 @@ class Config:
         return next((i for i in self.ignores if i.matches(finding, path)), None)
 
 
-def find(start: Path) -> Path | None:
-    """The nearest .jets-iam-audit.toml, or pyproject.toml with a [tool.jets-iam-audit] table."""
+def search_path(start: Path) -> list[Path]:
+    """The directories the implicit search looks in, nearest first: `start` and its parents, up to the
+    repository root (the nearest directory that holds .git) and never past it; and never a directory
+    anyone may write to (world-writable, such as /tmp), where anyone could plant a config that turns
+    every rule off."""
+    out = []
     for directory in (start, *start.parents):
+        try:
+            if directory.stat().st_mode & stat.S_IWOTH:
+                break
+        except OSError:
+            break
+        out.append(directory)
+        if (directory / ".git").exists():
+            break
+    return out
+
+
+def find(start: Path) -> Path | None:
+    """The nearest .jets-iam-audit.toml, or pyproject.toml with a [tool.jets-iam-audit] table, on
+    `search_path(start)`."""
+    for directory in search_path(start):
         candidate = directory / FILE_NAME
         if candidate.is_file():
             return candidate
@@ -145,7 +165,7 @@ def find(start: Path) -> Path | None:
     return None
 
 
-def load(path: Path | None, rule_ids: tuple[str, ...]) -> Config:
+def load(path: Path | None, rule_ids: tuple[str, ...], always_on: Collection[str] = ()) -> Config:
     if path is None:
         return Config()
     try:
@@ -162,7 +182,7 @@ def load(path: Path | None, rule_ids: tuple[str, ...]) -> Config:
     else:
         section = data
         where = str(path)
-    config = parse(section, where, rule_ids)
+    config = parse(section, where, rule_ids, always_on)
     lines = _ignore_lines(path.read_text(encoding="utf-8"), path.name == "pyproject.toml", len(config.ignores))
     ignores = tuple(Ignore(i.reason, i.file, i.rule, i.sid, i.pointer, i.number, line)
                     for i, line in zip(config.ignores, lines, strict=True))
@@ -186,16 +206,17 @@ def _ignore_lines(text: str, pyproject: bool, count: int) -> list[int | None]:
     return [line_of(inline.start()) if inline else None] * count
 
 
-def parse(section: dict, where: str, rule_ids: tuple[str, ...]) -> Config:
+def parse(section: dict, where: str, rule_ids: tuple[str, ...], always_on: Collection[str] = ()) -> Config:
+    """`always_on`: rules config may give a severity, but neither disable nor ignore (internal-error)."""
     options: dict[str, object] = {}
     rules: dict[str, RuleSetting] = {}
     ignores: list[Ignore] = []
     sets: list[PolicySet] = []
     for key, value in section.items():
         if key == "rules":
-            rules = _rules(value, where, rule_ids)
+            rules = _rules(value, where, rule_ids, always_on)
         elif key == "ignore":
-            ignores = _ignores(value, where, rule_ids)
+            ignores = _ignores(value, where, rule_ids, always_on)
         elif key == "policy-set":
             sets = _policy_sets(value, where)
         elif key in OPTION_KEYS:
@@ -245,14 +266,14 @@ def _option(key: str, value: object, where: str) -> object:
         value = str(value)
     if not isinstance(value, kind):
         raise ConfigError(f"{where}: {key!r} must be a {kind.__name__}, not {value!r}")
-    if key == "jets-version" and not JETS_VERSION.match(str(value)):
+    if key == "jets-version" and not VERSION.match(str(value)):
         raise ConfigError(f"{where}: 'jets-version' must be a Jets line or release such as 5 or 5.0.14, not {value!r}")
     if key in CHOICES and value not in CHOICES[key]:
         raise ConfigError(f"{where}: {key!r} must be one of {', '.join(CHOICES[key])}, not {value!r}")
     return value
 
 
-def _rules(value: object, where: str, rule_ids: tuple[str, ...]) -> dict[str, RuleSetting]:
+def _rules(value: object, where: str, rule_ids: tuple[str, ...], always_on: Collection[str]) -> dict[str, RuleSetting]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: 'rules' must be a table of rule id = {{enabled, severity}}")
     out = {}
@@ -267,6 +288,9 @@ def _rules(value: object, where: str, rule_ids: tuple[str, ...]) -> dict[str, Ru
         enabled = setting.get("enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError(f"{where}: rules.{rule_id}.enabled must be true or false")
+        if not enabled and rule_id in always_on:
+            raise ConfigError(f"{where}: rules.{rule_id} cannot be disabled: it reports a check that failed "
+                              "(its severity can be changed)")
         severity = setting.get("severity")
         if severity is not None and severity not in SEVERITIES:
             raise ConfigError(f"{where}: rules.{rule_id}.severity must be one of {', '.join(SEVERITIES)}, not {severity!r}")
@@ -274,7 +298,7 @@ def _rules(value: object, where: str, rule_ids: tuple[str, ...]) -> dict[str, Ru
     return out
 
 
-def _ignores(value: object, where: str, rule_ids: tuple[str, ...]) -> list[Ignore]:
+def _ignores(value: object, where: str, rule_ids: tuple[str, ...], always_on: Collection[str]) -> list[Ignore]:
     out = []
     for n, entry in _tables(value, where, "ignore", {"file", "rule", "sid", "pointer", "reason"}):
         reason = entry.get("reason")
@@ -286,5 +310,7 @@ def _ignores(value: object, where: str, rule_ids: tuple[str, ...]) -> list[Ignor
         rule = entry.get("rule")
         if rule is not None and rule not in rule_ids and not rule.startswith("parliament/"):  # parliament/<ISSUE>: any
             raise ConfigError(f"{where}: ignore #{n}: unknown rule {rule!r}{did_you_mean(rule, rule_ids)}")
+        if rule in always_on:
+            raise ConfigError(f"{where}: ignore #{n}: {rule} findings cannot be ignored: each reports a check that failed")
         out.append(Ignore(reason, entry.get("file", "*"), rule, entry.get("sid"), entry.get("pointer"), n))
     return out

@@ -18,6 +18,7 @@ from functools import cache
 
 from auditor.conditions import glob_match
 from auditor.model import Statement
+from auditor.report import CoverageRow
 
 MAX_ACCOUNTS = 8  # accounts a policy names that are tried (the most named first); the rest are not
 FRESH_ACCOUNT = "000000000000"  # stands for an account the policy does not name
@@ -75,6 +76,17 @@ def _values(statements: Iterable[Statement], index: int, keys: frozenset[str]) -
             if cond.key.lower() in keys:
                 out.extend(v for v in cond.values if "${" not in v)
     return out
+
+
+@dataclass(frozen=True)
+class DeployChoice:
+    """The Region and account a target was judged for, and what another choice would grant that this
+    one does not (the pins that split the deploy)."""
+
+    chosen: Deploy
+    given: bool  # the user gave both (or the policy does not tell Regions and accounts apart)
+    tried: int  # how many (Region, account) pairs were judged
+    elsewhere: tuple[tuple[CoverageRow, Deploy, CoverageRow], ...] = ()  # row here, another deploy, its row there
 
 
 def candidates(statements: Sequence[Statement], region: str | None, account: str | None) -> tuple[Deploy, ...]:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from types import ModuleType
+from functools import lru_cache
+from types import MappingProxyType
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
-from auditor.checks import CHECKS, aws_managed_policy, unused_ignore
+from auditor.checks import CHECKS, aws_managed_policy, internal_error, unused_ignore
+from auditor.checks.base import Check, Context
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.config import Config, RuleSetting
 from auditor.context import ContextRules
-from auditor.deploy import FRESH_ACCOUNT, Deploy, candidates
+from auditor.deploy import FRESH_ACCOUNT, Deploy, DeployChoice, candidates
 from auditor.evaluate import (
     CONDITIONAL,
     DENIED,
@@ -25,7 +26,6 @@ from auditor.evaluate import (
     ConditionJudge,
     Verdict,
     evaluate_relevant,
-    statement_matches_action,
     undecided,
     within_boundary,
 )
@@ -34,54 +34,13 @@ from auditor.report import (
     SEVERITY_RANK,
     CoverageRow,
     Finding,
+    Hit,
     Report,
     Settings,
     Target,
 )
 
 NO_CONFIG = Config()
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a check sees: one target, the settings, and its coverage."""
-
-    target: Target
-    settings: Settings
-    catalogue: Catalogue
-    plan: Plan
-    coverage: tuple[CoverageRow, ...]
-    statements: tuple[Statement, ...]  # the target's, in order
-    action_index: ActionIndex  # which statements name each needed or escalation action
-    deploy: DeployChoice | None = None  # the Region and account coverage was judged for
-    memo: dict = field(default_factory=dict, compare=False, repr=False)  # per-target results shared by checks
-
-    @property
-    def requirements(self) -> tuple[Requirement, ...]:
-        return self.plan.requirements
-
-    @property
-    def needed(self) -> dict[str, str]:
-        """Lower-cased → canonical spelling of every action the selected features need."""
-        return self.plan.needed
-
-    def naming(self, action: str) -> list[Statement]:
-        """The statements whose Action (or NotAction) covers `action`, in order."""
-        if action.lower() in self.action_index:
-            return self.action_index.relevant(action)
-        return [s for s in self.statements if statement_matches_action(s, action)]
-
-    def needed_by(self, stmt: Statement) -> list[str]:
-        """The needed actions (canonical spelling, sorted) that `stmt`'s Action names."""
-        return sorted(self.needed[a] for a in self.action_index.actions_of(stmt) if a in self.needed)
-
-    @cached_property
-    def _by_ref(self) -> dict[str, Statement]:
-        return {stmt.ref: stmt for stmt in reversed(self.statements)}  # the first of equal refs wins
-
-    def statement(self, ref: str) -> Statement:
-        """The statement a coverage row names (refs always come from this target's statements)."""
-        return self._by_ref[ref]
 
 
 # --- prefix inference ---------------------------------------------------------------------------
@@ -132,7 +91,7 @@ class Probe:
     env: str
     resource: str  # as shown, rendered with the run's --region/--account ("*" where not given)
     pattern: str  # as the evaluator reads it: name parts as their classes (catalogue.Naming.pattern)
-    names: dict[str, NameClass] = field(default_factory=dict, compare=False, repr=False, hash=False)
+    names: Mapping[str, NameClass] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def rendered(self, settings: Settings, deploy: Deploy) -> str:
         """The resource for this deploy's Region and account (an account the policy does not name
@@ -150,20 +109,36 @@ class Probe:
         return Naming(settings.prefix, self.env, settings.jets_version, deploy.region or settings.region,
                       deploy.account or settings.account).pattern(self.requirement.resource, self.names)
 
+    def row(self, target: str, resource: str, verdict: Verdict | None = None) -> CoverageRow:
+        """Its coverage row on a target: the verdict's, or missing when no statement names the action."""
+        req = self.requirement
+        refs = _refs
+        return CoverageRow(
+            target=target, feature=req.feature, action=req.action, resource=resource,
+            status=verdict.status if verdict else MISSING,
+            granted_by=refs(verdict.granted_by) if verdict else (), denied_by=refs(verdict.denied_by) if verdict else (),
+            notes=verdict.notes if verdict else (), allowed_by=refs(verdict.allowed_by) if verdict else (),
+            confidence=req.confidence, phases=req.phases, reason=req.reason, evidence=req.evidence,
+            releases=req.releases.text, by_boundary=verdict.by_boundary if verdict else False,
+            match=req.match, caller=req.caller, unmet=refs(verdict.unmet) if verdict else ())
 
-def _probes(settings: Settings, requirements: tuple[Requirement, ...], names: dict[str, NameClass]) -> tuple[Probe, ...]:
+
+def _refs(statements: Sequence[Statement]) -> tuple[str, ...]:
+    return tuple(s.ref for s in statements)
+
+
+def _probes(settings: Settings, catalogue: Catalogue) -> tuple[Probe, ...]:
     """What to evaluate for every target of a run: each requirement rendered for each env, once per
     request (the same action and resource asked by the CLI and by CloudFormation are two requests)."""
     out = []
     seen: set[tuple[str, str, str, tuple[str, ...], str]] = set()
     for env in settings.envs:
         naming = Naming(settings.prefix, env, settings.jets_version, settings.region, settings.account)
-        for req in requirements:
-            resource = naming.render(req.resource)
+        for req, resource in catalogue.rendered(naming, settings.features):
             key = (req.action, resource, req.caller, req.passed_to, req.match)
             if key not in seen:
                 seen.add(key)
-                out.append(Probe(req, env, resource, naming.pattern(req.resource, names), names))
+                out.append(Probe(req, env, resource, naming.pattern(req.resource, catalogue.names), catalogue.names))
     return tuple(out)
 
 
@@ -173,44 +148,28 @@ class Plan:
 
     requirements: tuple[Requirement, ...]
     probes: tuple[Probe, ...]
-    needed: dict[str, str]  # lower-cased → canonical spelling of every action the requirements need
+    needed: Mapping[str, str]  # lower-cased → canonical spelling of every action the requirements need
     universe: frozenset[str]  # what the ActionIndex answers: the needed actions, the escalation paths', PassRole
-    checks: tuple[tuple[ModuleType, RuleSetting], ...]  # the checks the config leaves on, with their settings
-    every: tuple[Requirement, ...] = ()  # the requirements of every feature of this Jets version
-    settings: Settings | None = None  # the run's settings (the probes are rendered for them)
+    checks: tuple[tuple[Check, RuleSetting], ...]  # the checks the config leaves on, with their settings
+    failure: RuleSetting  # internal-error's setting: the engine reports a failed check, whatever the config says
+    settings: Settings  # the run's settings (the probes are rendered for them)
 
 
 MAX_PLANS = 16
 
 
+@lru_cache(maxsize=MAX_PLANS)
 def plan_for(settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG) -> Plan:
-    """The run's Plan, kept in the catalogue's memo: a caller that audits target by target (one run
-    per file) works it out once."""
-    key = ("plan", settings, config)
-    plan = catalogue.memo.get(key)
-    if plan is None:
-        requirements = catalogue.select(settings.jets_version, settings.features)
-        needed = {r.action.lower(): r.action for r in requirements}
-        chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
-        plan = Plan(requirements, _probes(settings, requirements, catalogue.names), needed,
-                    frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
-                    tuple((module, rule) for module, rule in chosen if rule.enabled),
-                    catalogue.select(settings.jets_version, catalogue.feature_ids), settings)
-        if len(catalogue.memo) >= MAX_PLANS:
-            catalogue.memo.clear()
-        catalogue.memo[key] = plan
-    return plan
-
-
-@dataclass(frozen=True)
-class DeployChoice:
-    """The Region and account a target was judged for, and what another choice would grant that this
-    one does not (the pins that split the deploy)."""
-
-    chosen: Deploy
-    given: bool  # the user gave both (or the policy does not tell Regions and accounts apart)
-    tried: int  # how many (Region, account) pairs were judged
-    elsewhere: tuple[tuple[CoverageRow, Deploy, CoverageRow], ...] = ()  # row here, another deploy, its row there
+    """The run's Plan, kept (a bounded cache keyed by the settings, the loaded catalogue and the config):
+    a caller that audits target by target (one run per file) works it out once, and the ActionIndex's
+    cache keeps answering for the same universe object."""
+    requirements = catalogue.select(settings.jets_version, settings.features)
+    needed = {r.action.lower(): r.action for r in requirements}
+    chosen = [(module, config.rule(module.RULE_ID)) for module in CHECKS]
+    return Plan(requirements, _probes(settings, catalogue), MappingProxyType(needed),
+                frozenset({*needed, *catalogue.escalation_actions, "iam:passrole"}),
+                tuple((module, rule) for module, rule in chosen if rule.enabled),
+                RuleSetting(True, config.rule(internal_error.RULE_ID).severity), settings)
 
 
 def coverage_for(target: Target, plan: Plan, index: ActionIndex,
@@ -218,7 +177,6 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
     """One row per probe, for the one Region and account that grants the most (see auditor/deploy.py).
     `index` covers the target's statements and the plan's universe."""
     settings = plan.settings
-    assert settings is not None
     if not any(p.statements for p in target.policies) and any(p.problems for p in target.policies):
         nowhere = Deploy(settings.region, settings.account)
         return (), DeployChoice(nowhere, True, 0)  # nothing readable: the invalid-policy findings say why
@@ -252,7 +210,6 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
 def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules | None,
           deploy: Deploy) -> tuple[CoverageRow, ...]:
     settings = plan.settings
-    assert settings is not None
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
     bounded = ActionIndex(limits, plan.universe) if limits else None
@@ -263,7 +220,7 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
         relevant = index.relevant(req.action)
         shown = probe.rendered(settings, deploy)
         if not relevant and not target.boundary:  # no statement names it
-            rows.append(_row(target, probe, shown, MISSING))
+            rows.append(probe.row(target.name, shown))
             continue
         judge = undecided
         if contexts is not None:
@@ -273,25 +230,11 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
         requirement = probe.judged(settings, deploy)
         verdict = evaluate_relevant(requirement, relevant, match=req.match, judge=judge)
         if target.boundary:
-            limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match, judge=judge)
+            limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match,
+                                      judge=judge)
             verdict = within_boundary(verdict, limit, boundary_name)
-        rows.append(_row(target, probe, shown, verdict.status, verdict))
+        rows.append(probe.row(target.name, shown, verdict))
     return tuple(rows)
-
-
-def _refs(statements: Sequence[Statement]) -> tuple[str, ...]:
-    return tuple(s.ref for s in statements)
-
-
-def _row(target: Target, probe: Probe, resource: str, status: str, verdict: Verdict | None = None) -> CoverageRow:
-    req = probe.requirement
-    refs = _refs
-    return CoverageRow(
-        target.name, req.feature, req.action, resource, status,
-        refs(verdict.granted_by) if verdict else (), refs(verdict.denied_by) if verdict else (),
-        verdict.notes if verdict else (), refs(verdict.allowed_by) if verdict else (),
-        req.confidence, req.phases, req.reason, req.evidence, req.releases.text,
-        match=req.match, caller=req.caller, unmet=refs(verdict.unmet) if verdict else ())
 
 
 @lru_cache(maxsize=4096)
@@ -318,7 +261,7 @@ def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogu
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _line_stamper(policies: Sequence[Policy]):
+def _line_stamper(policies: Sequence[Policy]) -> Callable[[Location], Location]:
     """A function that gives a location its line, from the policy it points into. A policy read from
     Terraform or CloudFormation has an origin: its locations become the file, the path in the file and
     the line where the element is written (also for findings about the whole document)."""
@@ -328,7 +271,7 @@ def _line_stamper(policies: Sequence[Policy]):
     def stamp(loc: Location) -> Location:
         origin = origins.get(loc.source) if origins else None
         if origin is not None:
-            spot = origin.locate(loc.pointer)  # type: ignore[attr-defined]
+            spot = origin.locate(loc.pointer)
             return Location(spot.path, spot.pointer, loc.sid, spot.line)
         if not loc.pointer or loc.line is not None:  # the whole target, or a line already known
             return loc
@@ -338,7 +281,7 @@ def _line_stamper(policies: Sequence[Policy]):
     return stamp
 
 
-def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None = None, target: str | None = None) -> Finding:
+def _stamp(module: Check, rule: RuleSetting, hit: Hit, location: Location | None = None, target: str | None = None) -> Finding:
     """A check's hit as a finding: rule id, category, the severity config sets (else the hit's, else the
     check's), its location with its line, and the target it is about."""
     return Finding(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
@@ -347,25 +290,32 @@ def _stamp(module: ModuleType, rule: RuleSetting, hit, location: Location | None
 
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                  plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...], DeployChoice]:
+    """Every check the plan keeps on one target. A check that raises keeps the findings it gave so far;
+    the others still run, and the engine reports the failure as an internal-error finding."""
     statements = tuple(s for p in target.policies for s in p.statements)
     index = ActionIndex(statements, plan.universe)
     coverage, deploy = coverage_for(target, plan, index, catalogue.contexts)
-    ctx = Context(target, settings, catalogue, plan, coverage, statements, index, deploy)
+    ctx = Context(target, settings, catalogue, plan.requirements, plan.needed, coverage, statements, index, deploy)
     findings: list[Finding] = []
     stamp = _line_stamper(target.policies)
     seen: set[tuple[str, str, str, str, str | None]] = set()
+
+    def add(module: Check, rule: RuleSetting, hit: Hit) -> None:
+        loc = hit.location
+        key = (module.RULE_ID, loc.source, loc.pointer, hit.subject, hit.resource)
+        if key not in seen:
+            seen.add(key)
+            findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
+
+    failed: list[tuple[str, Exception]] = []
     for module, rule in plan.checks:
-        rule_id = module.RULE_ID
         try:
             for hit in module.check(ctx):
-                loc = hit.location
-                key = (rule_id, loc.source, loc.pointer, hit.subject, hit.resource)
-                if key in seen:
-                    continue
-                seen.add(key)
-                findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
-        except Exception as exc:  # a bug in one check must not cost the others: internal-error reports it
-            ctx.memo.setdefault("failed", []).append((module.RULE_ID, f"{type(exc).__name__}: {exc}"))
+                add(module, rule, hit)
+        except Exception as exc:  # a bug in one check must not cost the others
+            failed.append((module.RULE_ID, exc))
+    for rule_id, error in failed:
+        add(internal_error, plan.failure, internal_error.failure(target, rule_id, error))
     return findings, coverage, deploy
 
 
@@ -395,7 +345,9 @@ def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[
         found = inside.get(source, [])
         folded += [(f, f"in the AWS managed policy {source}, which cannot be edited (see its aws-managed-policy finding)")
                    for f in found]
-        hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}") if rule else None
+        if rule is None:  # aws-managed-policy is disabled: the findings stay folded, nothing sums them up
+            continue
+        hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}")
         if hit is not None:
             kept.append(_stamp(aws_managed_policy, rule, hit, target=target.name))
     return kept, folded
@@ -429,7 +381,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
             found, folded = _fold_managed(target, found, plan)
             ignored += folded
         for finding in found:
-            ignore = own.ignore_for(finding, is_file)
+            ignore = None if finding.rule_id == internal_error.RULE_ID else own.ignore_for(finding, is_file)
             if ignore is None:
                 findings.append(finding)
             else:

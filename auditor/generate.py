@@ -20,11 +20,13 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.catalogue import Catalogue, Naming, Requirement
+from auditor.choices import Attach
 
-QUOTAS = {"managed": 6144, "group-inline": 5120, "user-inline": 2048, "role-inline": 10240}
-ATTACH_NAMES = {"managed": "a managed policy", "group-inline": "a group's inline policies",
+QUOTAS: dict[Attach, int] = {"managed": 6144, "group-inline": 5120, "user-inline": 2048, "role-inline": 10240}
+ATTACH_NAMES: dict[Attach, str] = {"managed": "a managed policy", "group-inline": "a group's inline policies",
                 "user-inline": "a user's inline policies", "role-inline": "a role's inline policies"}
 POLICY_QUOTA = QUOTAS["managed"]
 SERVICE_TITLES = {
@@ -42,9 +44,8 @@ def grants(catalogue: Catalogue, version: str, features: Sequence[str], project:
 
     out: dict[str, set[str]] = defaultdict(set)
     for env in envs:
-        naming = Naming(project, env, version, region, account)
-        for req in catalogue.select(version, features):
-            out[req.action].add(naming.render(req.resource))
+        for req, resource in catalogue.rendered(Naming(project, env, version, region, account), features):
+            out[req.action].add(resource)
     for action, patterns in out.items():
         if len(patterns) > 1:
             out[action] = {p for p in patterns if not any(q != p and covers(p, q) for q in patterns)}
@@ -87,15 +88,15 @@ def statements_for(wanted: dict[str, set[str]], services: Sequence[str]) -> list
             anywhere.add(action)
         else:
             by_service[action.partition(":")[0]][action] = resources
-    statements = []
+    statements: list[dict[str, Any]] = []  # JSON statements
     if anywhere:
         statements.append({"Sid": "JetsAnyResource", "Effect": "Allow", "Action": sorted(anywhere), "Resource": ["*"]})
     for service in sorted(by_service):
         title = SERVICE_TITLES.get(service, service.title().replace("-", ""))
         pairs = sorted(_grouped(by_service[service]), key=lambda pair: (sorted(pair[1]), sorted(pair[0])))
-        for n, (actions, resources) in enumerate(pairs, 1):
+        for n, (same_actions, same_resources) in enumerate(pairs, 1):
             sid = f"Jets{title}{n if n > 1 else ''}"
-            statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": sorted(resources)})
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(same_actions), "Resource": sorted(same_resources)})
     if passrole:
         statements.append({"Sid": "JetsPassRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                            "Resource": sorted(passrole),
@@ -150,7 +151,7 @@ def generate(catalogue: Catalogue, version: str, features: Sequence[str], projec
 
 
 def build(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
-          region: str | None = None, account: str | None = None, *, attach: str = "managed",
+          region: str | None = None, account: str | None = None, *, attach: Attach = "managed",
           minimize: bool = False) -> Generated:
     """The policy for `attach` (a key of QUOTAS), minimised when asked, split only when it must be."""
     wanted = grants(catalogue, version, features, project, envs, region, account)

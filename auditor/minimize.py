@@ -67,7 +67,7 @@ def minimize_statements(action_lists: Sequence[Sequence[str]]) -> list[Minimized
     for actions in action_lists:
         own = {a.lower() for a in actions if a.lower() in known}
         mine = [p for p in proposals if any(awsdata.name_matcher(p)(a) for a in own)]
-        if any(not own.issuperset(filter(awsdata.name_matcher(p), union)) for p in mine if "*" in p):
+        if any(not own.issuperset(a for a in union if awsdata.name_matcher(p)(a)) for p in mine if "*" in p):
             mine = list(_propose(tuple(sorted(own))))
         out.append(_checked(actions, mine))
     return out

@@ -12,14 +12,20 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from json.scanner import make_scanner
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from auditor.sources.iac import Spot
 
 VALID_EFFECTS = ("Allow", "Deny")
 MAX_ELEMENT = 2048  # IAM caps ARNs at 2,048 characters and action names far lower
 VALID_VERSIONS = ("2012-10-17", "2008-10-17")
-STATEMENT_KEYS = frozenset(
-    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal",
-     "NotPrincipal"}
-)
+STATEMENT_KEYS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
+PRINCIPAL_KEYS = ("Principal", "NotPrincipal")  # resource and trust policies only: IAM rejects them here
+POLICY_KEYS = ("Version", "Id", "Statement")
+# what `aws iam get-*-policy` and get-policy-version print around a document: (its key path, the command)
+WRAPPERS = ((("PolicyDocument",), "aws iam get-group-policy, get-user-policy or get-role-policy"),
+            (("PolicyVersion", "Document"), "aws iam get-policy-version"))
 
 
 def pointer_escape(token: str | int) -> str:
@@ -54,6 +60,7 @@ class Problem:
     message: str
     subject: str
     line: int | None = None
+    unreadable: bool = False  # the text does not read as IAM reads it (not JSON, a repeated key, NaN): no repair
 
 
 @dataclass(frozen=True)
@@ -108,8 +115,7 @@ class Statement:
 
     @property
     def label(self) -> str:
-        """How reports name the statement: its Sid, else its index."""
-        return self.sid if self.sid else f"Statement[{self.index}]"
+        return label_of(self.sid, self.index)
 
     @property
     def ref(self) -> str:
@@ -132,6 +138,14 @@ def document_name(source: str, document: int | None) -> str:
     return source if document is None else f"{source}[{document}]"
 
 
+class Origin(Protocol):
+    """Where a policy built from infrastructure code is written (auditor.sources.iac's MappedOrigin, TextOrigin)."""
+
+    def locate(self, ptr: str) -> Spot:
+        """The file, path in it and line of the element at document pointer `ptr`."""
+        ...
+
+
 @dataclass(frozen=True)
 class Policy:
     """One policy document. `source` names it (a file, an AWS policy name or ARN, or for a policy read
@@ -148,7 +162,7 @@ class Policy:
     statements: tuple[Statement, ...]
     problems: tuple[Problem, ...] = ()
     version: str | None = None
-    origin: object = field(default=None, repr=False, compare=False)
+    origin: Origin | None = field(default=None, repr=False, compare=False)
     unresolved: tuple[tuple[str, str], ...] = ()
     document: int | None = None
     aws_managed: bool = False  # an AWS managed policy: attached, but nobody can edit it
@@ -158,21 +172,88 @@ class Policy:
         return document_name(self.source, self.document)
 
 
-class _DuplicateKey(Exception):
-    pass
+class _Object(dict[str, object]):
+    """A JSON object that had duplicate keys: the first value of each is kept, the repeats are listed
+    out of band (a key that happens to be named like a marker is just a key)."""
+
+    __slots__ = ("duplicates",)
+
+    def __init__(self, pairs: dict[str, object], duplicates: list[str]) -> None:
+        super().__init__(pairs)
+        self.duplicates = duplicates
 
 
-def _pairs_no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            out.setdefault("__duplicate_keys__", [])  # type: ignore[arg-type]
-            dups = out["__duplicate_keys__"]
-            assert isinstance(dups, list)
-            dups.append(key)
-            continue
-        out[key] = value
-    return out
+class _NonFinite:
+    """A number IAM rejects: NaN, Infinity, -Infinity, or a literal beyond a double's range (1e999)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _dumps(value: object) -> str:
+    """A value as JSON for a message: a non-finite number as JSON parsers print it (Infinity, NaN)."""
+    return json.dumps(value, default=lambda o: float(o.text) if isinstance(o, _NonFinite) else repr(o))
+
+
+class _Loader:
+    """json.loads hooks that note what IAM rejects but JSON parsers let through: duplicate keys (every
+    level) and non-finite numbers. `special` says whether the document holds either (only then is it
+    walked to find where)."""
+
+    def __init__(self) -> None:
+        self.special = False
+
+    def pairs(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        duplicates: list[str] = []
+        for key, value in pairs:
+            if key in out:
+                duplicates.append(key)
+            else:
+                out[key] = value
+        if not duplicates:
+            return out
+        self.special = True
+        return _Object(out, duplicates)
+
+    def constant(self, text: str) -> object:
+        self.special = True
+        return _NonFinite(text)
+
+    def number(self, text: str) -> object:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            self.special = True
+            return _NonFinite(text)
+        return value
+
+    def load(self, text: str) -> object:
+        return json.loads(text, object_pairs_hook=self.pairs, parse_constant=self.constant, parse_float=self.number)
+
+
+def _rejected(doc: object, base: str) -> list[Problem]:
+    """Where the document holds what IAM rejects (duplicate keys, non-finite numbers), in document order.
+    Iterative: a deeply nested document does not exhaust the stack."""
+    problems: list[Problem] = []
+    stack: list[tuple[object, str]] = [(doc, base)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, _NonFinite):
+            problems.append(Problem(at, f"{shorten(value.text)} is not a JSON number IAM accepts (no NaN or Infinity, "
+                                        "nothing beyond a double's range)", shorten(value.text), unreadable=True))
+        elif isinstance(value, dict):
+            if isinstance(value, _Object):
+                problems += [Problem(at + pointer(dup), f'key "{shorten(dup)}" appears twice; IAM rejects duplicate keys',
+                                     shorten(dup), unreadable=True) for dup in dict.fromkeys(value.duplicates)]
+            stack += [(child, at + pointer(key)) for key, child in reversed(value.items())]
+        elif isinstance(value, list):
+            stack += [(child, f"{at}/{i}") for i, child in reversed(list(enumerate(value)))]
+    return problems
 
 
 def decode_text(raw: bytes) -> tuple[str | None, str | None]:
@@ -204,14 +285,12 @@ def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condit
         return ()
     out: list[Condition] = []
     for op, block in value.items():
-        if op == "__duplicate_keys__":
-            continue
         if not isinstance(block, dict):
             problems.append(Problem(at + pointer(op), f'condition operator "{op}" must map keys to values', op))
             continue
         for key, vals in block.items():
-            if key == "__duplicate_keys__":
-                continue
+            if isinstance(vals, _NonFinite) or isinstance(vals, list) and any(isinstance(v, _NonFinite) for v in vals):
+                continue  # reported where the number is (_rejected)
             if isinstance(vals, (str, bool, int, float)) and not isinstance(vals, bool):
                 norm: tuple[str, ...] = (str(vals),)
             elif isinstance(vals, bool):
@@ -232,11 +311,13 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
     if not isinstance(raw, dict):
         problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
         return None
-    for dup in raw.get("__duplicate_keys__", []):  # type: ignore[union-attr]
-        problems.append(Problem(at + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
     for key in raw:
-        if key not in STATEMENT_KEYS and key != "__duplicate_keys__":
-            problems.append(Problem(at + pointer(key), f'unknown statement element "{key}"', key))
+        if key in PRINCIPAL_KEYS:
+            problems.append(Problem(at + pointer(key), f"{key} has no place in an identity policy: IAM rejects it (a "
+                                                       "principal belongs in a trust or resource policy)", key))
+        elif key not in STATEMENT_KEYS:
+            problems.append(Problem(at + pointer(key), f'unknown statement element "{shorten(key)}" (a statement has '
+                                                       f"only {', '.join(STATEMENT_KEYS)})", shorten(key)))
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         problems.append(Problem(at + "/Sid", "Sid must be a string", "Sid"))
@@ -246,7 +327,7 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
         sid = shorten(sid)
     effect = raw.get("Effect")
     if effect not in VALID_EFFECTS:
-        shown = effect if isinstance(effect, str) else json.dumps(effect)
+        shown = effect if isinstance(effect, str) else _dumps(effect)
         problems.append(Problem(at + "/Effect", f'Effect must be "Allow" or "Deny", not {shown!r}', "Effect"))
         return None
 
@@ -297,60 +378,73 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 def label_of(sid: str | None, index: int) -> str:
+    """How reports name a statement (also one too broken to be a Statement): its Sid, else its index."""
     return sid if sid else f"Statement[{index}]"
 
 
 def parse_policy(text: str, source: str) -> Policy:
     """Parse one policy document. Never raises on bad input: problems are recorded instead. A JSON
     array is a problem here (see parse_policies)."""
-    doc = _load(text, source)
-    if isinstance(doc, Policy):
-        return doc
-    return _document(doc, text, source, "", None)
+    loaded = _load(text, source)
+    if isinstance(loaded, Policy):
+        return loaded
+    doc, special = loaded
+    return _document(doc, text, source, "", None, special)
 
 
 def parse_policies(text: str, source: str) -> tuple[Policy, ...]:
     """The documents of a policy file: one, or one per element of a non-empty JSON array of objects
     (generate's split output). Never raises on bad input."""
-    doc = _load(text, source)
-    if isinstance(doc, Policy):
-        return (doc,)
+    loaded = _load(text, source)
+    if isinstance(loaded, Policy):
+        return (loaded,)
+    doc, special = loaded
     if isinstance(doc, list) and doc and all(isinstance(d, dict) for d in doc):
-        return tuple(_document(d, text, source, f"/{i}", i) for i, d in enumerate(doc))
-    return (_document(doc, text, source, "", None),)
+        return tuple(_document(d, text, source, f"/{i}", i, special) for i, d in enumerate(doc))
+    return (_document(doc, text, source, "", None, special),)
 
 
-def _load(text: str, source: str) -> object:
-    """The parsed JSON, or a Policy whose problem says why there is none."""
+def _load(text: str, source: str) -> tuple[object, bool] | Policy:
+    """The parsed JSON and whether it holds duplicate keys or non-finite numbers, or a Policy whose
+    problem says why there is none."""
     if not text.strip():
-        return Policy(source, text, (), (Problem("", "file is empty", source),))
+        return Policy(source, text, (), (Problem("", "file is empty", source, unreadable=True),))
+    loader = _Loader()
     try:
-        return json.loads(text, object_pairs_hook=_pairs_no_duplicates)
+        return loader.load(text), loader.special
     except json.JSONDecodeError as exc:
-        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno)
+        problem = Problem("", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source, exc.lineno, True)
         return Policy(source, text, (), (problem,))
     except RecursionError:
-        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source),))
+        return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source, unreadable=True),))
 
 
-def _document(doc: object, text: str, source: str, base: str, document: int | None) -> Policy:
+def _document(doc: object, text: str, source: str, base: str, document: int | None, special: bool = False) -> Policy:
     """One document at pointer `base` of the file (base "" for a file that is one document)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _rejected(doc, base) if special else []
     if not isinstance(doc, dict):
         kind = {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(type(doc), "a number")
-        return Policy(source, text, (), (Problem("", f"not an IAM policy: the document is {kind}, not an object", source),))
-    for dup in doc.get("__duplicate_keys__", []):
-        problems.append(Problem(base + pointer(dup), f'key "{dup}" appears twice; IAM rejects duplicate keys', dup))
+        return Policy(source, text, (), (*problems, Problem("", f"not an IAM policy: the document is {kind}, not an object",
+                                                             source)))
+    name = document_name(source, document)
+    if "Statement" not in doc:
+        wrapped = _wrapper(doc)
+        if wrapped is not None:
+            path, command = wrapped
+            problems.append(Problem(base + pointer(*path), f"not an IAM policy document but the output of {command}: the "
+                                    f"policy is its {'.'.join(path)}; save only that ({unwrap(path)})", name))
+        else:
+            problems.append(Problem(base, "not an IAM policy: no Statement element", name))
+        return Policy(source, text, (), tuple(problems), document=document)
+    for key in doc:
+        if key not in POLICY_KEYS:
+            problems.append(Problem(base + pointer(key), f'unknown policy element "{shorten(key)}" (a policy has only '
+                                                         "Version, Id and Statement)", shorten(key)))
     version = doc.get("Version")
     if version is None:
         pass
     elif version not in VALID_VERSIONS:
-        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {json.dumps(version)}', "Version"))
-    name = document_name(source, document)
-    if "Statement" not in doc:
-        problems.append(Problem(base, "not an IAM policy: no Statement element", name))
-        return Policy(source, text, (), tuple(problems), version if isinstance(version, str) else None,
-                      document=document)
+        problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {_dumps(version)}', "Version"))
     raw_statements = doc["Statement"]
     if isinstance(raw_statements, dict):
         items: list[tuple[object, str]] = [(raw_statements, base + "/Statement")]
@@ -368,12 +462,36 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
                   document=document)
 
 
+def _wrapper(doc: dict) -> tuple[tuple[str, ...], str] | None:
+    """A policy document wrapped as the AWS CLI prints it: (the key path to it, the command), or None."""
+    for path, command in WRAPPERS:
+        inner: object = doc
+        for key in path:
+            inner = inner.get(key) if isinstance(inner, dict) else None
+        if isinstance(inner, dict) and "Statement" in inner or isinstance(inner, str) and "Statement" in inner:
+            return path, command
+    return None
+
+
+def unwrap(path: tuple[str, ...]) -> str:
+    """How to unwrap: the jq filter for the document at `path`."""
+    return "jq '." + ".".join(path) + "'"
+
+
 # --- line numbers ---------------------------------------------------------------------------------
 
 _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*')  # "key" : (up to its value)
 _NEXT = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*)?")  # after a value: the comma, if any
-_SCAN = make_scanner(json.JSONDecoder())  # (value, end) at an offset; the C scanner when built
+# (value, end) at an offset; the C scanner when built
+_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed wants a make_scanner as context; json passes its decoder
+
+
+def _skip(pattern: re.Pattern[str], text: str, at: int) -> int:
+    """Where `pattern` (which matches the empty string: whitespace, an optional comma) ends from `at`."""
+    found = pattern.match(text, at)
+    assert found is not None  # every pattern passed here matches the empty string
+    return found.end()
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
@@ -498,7 +616,7 @@ class SourceMap:
         if path is not None:
             return path
         if not ptr.startswith("/"):  # "" (RFC 6901: any other pointer starts with "/")
-            at = _WS.match(self._text).end()
+            at = _skip(_WS, self._text, 0)
             path = [at] if at < len(self._text) else []
         else:
             parent, _, part = ptr.rpartition("/")
@@ -518,7 +636,7 @@ class SourceMap:
             return None
         reading = self._containers.get(start)
         if reading is None:
-            reading = self._containers[start] = _Reading({} if opener == "{" else [], _WS.match(self._text, start + 1).end())
+            reading = self._containers[start] = _Reading({} if opener == "{" else [], _skip(_WS, self._text, start + 1))
         children = reading.children
         if isinstance(children, dict):
             while key not in children and not reading.done:
@@ -546,7 +664,7 @@ class SourceMap:
             reading.children.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
         else:
             reading.children.append(at)
-        reading.at = _NEXT.match(text, _SCAN(text, at)[1]).end()
+        reading.at = _skip(_NEXT, text, _SCAN(text, at)[1])
 
     def _scanned_offset(self, ptr: str) -> int | None:
         node = self._root

@@ -64,9 +64,6 @@ class ReleaseRange:
     def overlaps(self, low: Key, high: Key | None) -> bool:
         return (high is None or self.low < high) and (self.high is None or low < self.high)
 
-    def contains(self, release: Key) -> bool:
-        return self.low <= release and (self.high is None or release < self.high)
-
 
 def _next(k: Key) -> Key:
     """The smallest key above `k` (for "<=" and ">")."""
@@ -153,21 +150,10 @@ class JetsVersion:
         """A release newer than the last one reviewed in its line (the newest entries apply)."""
         return self.is_release and self.low > key(self.line.releases[-1])
 
-    def describe(self) -> str:
-        """"5.0.14", or "5 (every release 5.0.0.beta1-5.0.14)" for a line."""
-        if self.is_release:
-            return self.text
-        inside = [r for r in self.line.releases if self.low <= key(r) < self.high]
-        return f"{self.text} (releases {inside[0]}-{inside[-1]})" if inside else self.text
-
 
 @dataclass(frozen=True)
 class Releases:
     lines: tuple[Line, ...]
-
-    @property
-    def majors(self) -> tuple[str, ...]:
-        return tuple(line.major for line in self.lines)
 
     def line(self, major: str) -> Line | None:
         return next((line for line in self.lines if line.major == major), None)
@@ -178,7 +164,7 @@ class Releases:
     def newest(self, requirements: tuple[str, ...]) -> str | None:
         """The newest reviewed release a Gemfile constraint allows ("~> 5.0", ">= 4", "5.0.14", ...): what
         `bundle install` picks without a lock file. Pre-releases only when a requirement names one."""
-        pre = any(key_or_none(r.split()[-1]) and key_or_none(r.split()[-1])[3] == 0 for r in requirements)
+        pre = any((k := key_or_none(r.split()[-1])) is not None and k[3] == 0 for r in requirements)
         allowed = [r for r in self.all() if (pre or key(r)[3] == 1) and all(_satisfies(key(r), q) for q in requirements)]
         return max(allowed, key=key) if allowed else None
 

@@ -84,8 +84,7 @@ def repair(text: str, source: str, settings: Settings, catalogue: Catalogue) -> 
 
     def patterns_for(actions: Sequence[str], anywhere: bool = False) -> list[str]:
         wanted = {a.lower() for a in actions}
-        chosen = [any_env] if anywhere else namings
-        return sorted({n.render(r.resource) for n in chosen for r in every if r.action.lower() in wanted})
+        return sorted({resource for n in ([any_env] if anywhere else namings) for _, resource in catalogue.rendered(n, None, wanted)})
 
     kept: list[dict] = []
     for stmt in doc["Statement"]:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from auditor.choices import SEVERITIES
 from auditor.model import Location, Policy
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+if TYPE_CHECKING:  # types only: these modules are imported where their features are used
+    from auditor.baseline import Outcome
+    from auditor.config import Config
+    from auditor.project import Project
+    from auditor.second_opinion import Summary
+
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # keyed by str: config and findings carry plain strings
 CATEGORIES = ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")
-CONFIDENCE_SEVERITY = {"high": "high", "medium": "medium", "low": "low"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ class Settings:
     account: str | None = None
     fail_on: str = "low"
     show_ignored: bool = False
-    project: object = None  # auditor.project.Project when --project was given
+    project: Project | None = None  # when --project was given
     jets_version_from: str = "default"  # "--jets-version", the config file, "Gemfile.lock:87", ... or "default"
     jets_version_note: str | None = None  # a release newer than the reviewed ones, for instance
 
@@ -47,11 +52,11 @@ class Settings:
             out["jets_version_note"] = self.jets_version_note
         if self.project is not None:
             p = self.project
-            out["project"] = {"path": p.path, "name": p.name, "name_from": p.name_from,  # type: ignore[attr-defined]
-                              "jets_version": p.jets_version,  # type: ignore[attr-defined]
-                              "jets_requirement": list(p.jets_requirement),  # type: ignore[attr-defined]
-                              "jets_version_from": p.jets_version_from,  # type: ignore[attr-defined]
-                              "features": [{"feature": f, "source": src} for f, src in p.features]}  # type: ignore[attr-defined]
+            out["project"] = {"path": p.path, "name": p.name, "name_from": p.name_from,
+                              "jets_version": p.jets_version,
+                              "jets_requirement": list(p.jets_requirement),
+                              "jets_version_from": p.jets_version_from,
+                              "features": [{"feature": f, "source": src} for f, src in p.features]}
         return out
 
 
@@ -65,7 +70,7 @@ class Target:
     boundary: tuple[Policy, ...] = ()  # a permissions boundary limits what the policies grant
     notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
     settings: Settings | None = None  # its own, when its config file is not the run's (None: the run's)
-    config: object = None  # the auditor.config.Config it is audited with (None: the run's)
+    config: Config | None = None  # the config it is audited with (None: the run's)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -92,6 +97,7 @@ class CoverageRow(NamedTuple):
     reason: str
     evidence: str
     releases: str = ""  # the Jets releases the requirement applies to, as in a Gemfile: ">= 3.2.1, < 6"
+    by_boundary: bool = False  # the permissions boundary, not the identity policies, set the status
     match: str = "every"  # every resource Jets may create under `resource`, or "some" one (app-named resources)
     caller: str = "cli"  # who makes the request: the Jets CLI, CloudFormation (the caller's session), CodeBuild
     unmet: tuple[str, ...] = ()  # Allow statements that match but whose Condition the request fails
@@ -175,8 +181,8 @@ class Report:
     coverage: tuple[CoverageRow, ...]
     requirement_notes: tuple[str, ...] = field(default=())
     ignored: tuple[tuple[Finding, str], ...] = field(default=())
-    second_opinion: object = None  # auditor.second_opinion.Summary with --parliament
-    baseline: object = None  # auditor.baseline.Outcome when --baseline left findings out
+    second_opinion: Summary | None = None  # with --parliament
+    baseline: Outcome | None = None  # when --baseline left findings out
 
     def failing(self) -> tuple[Finding, ...]:
         floor = SEVERITY_RANK[self.settings.fail_on]
@@ -187,7 +193,7 @@ class Report:
         return 1 if self.failing() else 0
 
     def by_severity(self) -> dict[str, int]:
-        counts = {s: 0 for s in reversed(SEVERITIES)}
+        counts: dict[str, int] = {s: 0 for s in reversed(SEVERITIES)}
         for f in self.findings:
             counts[f.severity] += 1
         return counts
@@ -211,8 +217,15 @@ class Report:
             head += f", {len(self.ignored)} ignored"
         if self.baseline is not None:
             b = self.baseline
-            head += f", {b.baselined} baselined"  # type: ignore[attr-defined]
-            if b.fixed:  # type: ignore[attr-defined]
-                head += f" ({b.fixed} baseline {'entry' if b.fixed == 1 else 'entries'} now fixed)"  # type: ignore[attr-defined]
-        opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""  # type: ignore[attr-defined]
-        return f"{head}; coverage: {cov or 'no requirements'}{opinion}; exit {self.exit_code}"
+            head += f", {b.baselined} baselined"
+            if b.fixed:
+                head += f" ({b.fixed} baseline {'entry' if b.fixed == 1 else 'entries'} now fixed)"
+        opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""
+        configs = self.config_files()
+        config = f"; config {', '.join(configs)}" if configs else ""
+        return f"{head}; coverage: {cov or 'no requirements'}{opinion}{config}; exit {self.exit_code}"
+
+    def config_files(self) -> tuple[str, ...]:
+        """The config files the targets were audited with, as reports name them (each once, in order)."""
+        shown = (t.config.shown for t in self.targets if t.config is not None)
+        return tuple(dict.fromkeys(name for name in shown if name))

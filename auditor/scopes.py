@@ -7,22 +7,22 @@ command line. A config's policy sets, and --combine, decide which files are audi
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from auditor import config as config_mod
 from auditor.config import Config, ConfigError
 from auditor.report import Target
 
-RUN_LEVEL = ("format", "fail-on", "combine")
+RUN_LEVEL = {"format": "fmt", "fail-on": "fail_on", "combine": "combine"}  # config key → the CLI parameter
 
 
 def for_sources(sources: Sequence[str], explicit: str | None, rule_ids: tuple[str, ...],
-                stdin_name: str) -> list[tuple[Config, list[str]]]:
+                stdin_name: str, always_on: Collection[str] = ()) -> list[tuple[Config, list[str]]]:
     """(config, the sources that answer to it), in the order the sources first appear. Standard
     input answers to the config found from the working directory."""
     if explicit is not None:
-        return [(config_mod.load(Path(explicit), rule_ids), list(dict.fromkeys(sources)))]
+        return [(config_mod.load(Path(explicit), rule_ids, always_on), list(dict.fromkeys(sources)))]
     by_dir: dict[str, Path | None] = {}
     groups: dict[Path | None, list[str]] = {}
     for source in dict.fromkeys(sources):
@@ -30,7 +30,7 @@ def for_sources(sources: Sequence[str], explicit: str | None, rule_ids: tuple[st
         if directory not in by_dir:
             by_dir[directory] = config_mod.find(Path(directory))
         groups.setdefault(by_dir[directory], []).append(source)
-    return [(config_mod.load(path, rule_ids), members) for path, members in groups.items()]
+    return [(config_mod.load(path, rule_ids, always_on), members) for path, members in groups.items()]
 
 
 def run_level(configs: Sequence[Config], key: str, given: object) -> object:
@@ -52,7 +52,8 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
     if not cfg.policy_sets or not cfg.base:
         return targets
     by_path = {os.path.abspath(t.name): t for t in targets if t.kind == "file"}
-    out, done = [], set()
+    out: list[Target] = []
+    done: set[int] = set()
     for policy_set in cfg.policy_sets:
         members = policy_set.members(cfg.base)
         if not any(m in by_path for m in members):

@@ -37,8 +37,9 @@ from pathlib import Path
 
 from auditor import awsdata
 from auditor.checks.common import summarise
+from auditor.choices import SEVERITIES
 from auditor.model import Location, Policy, pointer_escape
-from auditor.report import CATEGORIES, SEVERITIES, Finding, Target
+from auditor.report import CATEGORIES, Finding, Target
 
 INSTALL = "pip install 'jets-iam-audit[parliament]'"
 RULE_PREFIX = "parliament/"
@@ -203,7 +204,7 @@ def load(options: Options) -> Reviewer:
 
 def _patterns(ignores: object, key: str | None = None) -> list[str]:
     """The patterns of parliament's `ignore_locations` entries (of one location key, or of all)."""
-    out = []
+    out: list[str] = []
     for entry in ignores if isinstance(ignores, list) else ():
         for name, values in (entry.items() if isinstance(entry, dict) else ()):
             if key is None or name == key:

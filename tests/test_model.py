@@ -82,7 +82,10 @@ def test_statement_problems():
         ("/Statement/0/Effect", "Effect must be \"Allow\" or \"Deny\", not 'allow'"),
         ("/Statement/1", "statement has neither Action nor NotAction"),
         ("/Statement/2/Action", "Action must be a string or a list of strings"),
-        ("/Statement/3/Bogus", 'unknown statement element "Bogus"'),
+        ("/Statement/3/Principal", "Principal has no place in an identity policy: IAM rejects it (a principal belongs in "
+                                   "a trust or resource policy)"),
+        ("/Statement/3/Bogus", 'unknown statement element "Bogus" (a statement has only Sid, Effect, Action, NotAction, '
+                               "Resource, NotResource, Condition)"),
         ("/Statement/4", "statement is not a JSON object"),
     ]
     assert [s.index for s in policy.statements] == [3]
@@ -91,6 +94,62 @@ def test_statement_problems():
 def test_duplicate_keys_are_problems():
     policy = parse_policy('{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Action": "iam:*", "Resource": "*"}]}', "p")
     assert [p.message for p in policy.problems] == ['key "Action" appears twice; IAM rejects duplicate keys']
+
+
+def test_duplicate_keys_at_every_level_without_an_in_band_marker():
+    text = ('{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", '
+            '"Resource": "*", "Condition": {"StringEquals": {"aws:username": "a", "aws:username": "b"}, '
+            '"StringEquals": {}}}]}')
+    policy = parse_policy(text, "p")
+    assert [(p.pointer, p.message) for p in policy.problems] == [
+        ("/Version", 'key "Version" appears twice; IAM rejects duplicate keys'),
+        ("/Statement/0/Condition/StringEquals", 'key "StringEquals" appears twice; IAM rejects duplicate keys'),
+        ("/Statement/0/Condition/StringEquals/aws:username", 'key "aws:username" appears twice; IAM rejects duplicate keys'),
+    ]
+    assert policy.statements[0].conditions[0].values == ("a",)  # the first value is kept
+
+
+def test_a_key_named_like_the_old_marker_is_just_an_unknown_element():
+    for doc in ({"Version": "2012-10-17", "__duplicate_keys__": ["Statement"], "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                                                          "Condition": {"__duplicate_keys__": 7}}]}):
+        policy = parse_policy(json.dumps(doc), "p")
+        assert len(policy.statements) == 1
+        assert [p.subject for p in policy.problems] == ["__duplicate_keys__"]
+        assert "appears twice" not in policy.problems[0].message
+
+
+def test_non_finite_numbers_are_problems_where_they_are():
+    text = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*", '
+            '"Condition": {"NumericLessThan": {"s3:max-keys": [NaN, 1e999]}, "NumericEquals": {"s3:max-keys": -Infinity}}}], '
+            '"Id": Infinity}')
+    policy = parse_policy(text, "p")
+    tail = " is not a JSON number IAM accepts (no NaN or Infinity, nothing beyond a double's range)"
+    assert [(p.pointer, p.message) for p in policy.problems] == [
+        ("/Statement/0/Condition/NumericLessThan/s3:max-keys/0", "NaN" + tail),
+        ("/Statement/0/Condition/NumericLessThan/s3:max-keys/1", "1e999" + tail),
+        ("/Statement/0/Condition/NumericEquals/s3:max-keys", "-Infinity" + tail),
+        ("/Id", "Infinity" + tail),
+    ]
+
+
+def test_unknown_top_level_elements():
+    policy = parse_policy('{"Version": "2012-10-17", "Id": "x", "Statement": [], "Statment": []}', "p")
+    assert [(p.pointer, p.message) for p in policy.problems] == [
+        ("/Statment", 'unknown policy element "Statment" (a policy has only Version, Id and Statement)')]
+
+
+def test_wrapped_documents_say_what_they_are_and_how_to_unwrap():
+    inner = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    role = parse_policy(json.dumps({"RoleName": "r", "PolicyName": "p", "PolicyDocument": inner}), "p")
+    assert [(p.pointer, p.message) for p in role.problems] == [
+        ("/PolicyDocument", "not an IAM policy document but the output of aws iam get-group-policy, get-user-policy or "
+                            "get-role-policy: the policy is its PolicyDocument; save only that (jq '.PolicyDocument')")]
+    version = parse_policy(json.dumps({"PolicyVersion": {"Document": inner, "VersionId": "v1"}}), "p")
+    assert [(p.pointer, p.message) for p in version.problems] == [
+        ("/PolicyVersion/Document", "not an IAM policy document but the output of aws iam get-policy-version: the policy is "
+                                    "its PolicyVersion.Document; save only that (jq '.PolicyVersion.Document')")]
 
 
 def test_decode_text():

@@ -119,3 +119,23 @@ def test_everything_generate_writes_passes_the_hook(tmp_path, hook_env):
     _git(repo, "add", "-A", env=env)
     commit = _git(repo, "commit", "-m", "reformat one document", env=env)
     assert commit.returncode == 0, commit.stdout + commit.stderr
+
+
+def test_a_file_named_like_an_option_is_audited_not_obeyed(tmp_path, hook_env):
+    """The hook's entry ends its options with `--`: a committed file named `--output=package.json` is a
+    file to audit (here a broken policy, so it is reported), never the option that would overwrite
+    package.json with the report; the hook's own args ([--prefix, demo]) still apply."""
+    rev, env = hook_env
+    repo = _repo(tmp_path, rev, env)
+    package = '{"name": "app", "version": "1.0.0"}\n'
+    (repo / "package.json").write_text(package)
+    (repo / "--output=package.json").write_text('{"Statement": [{"Effect": "allow", "Action": "s3:GetObject", "Resource": "*"}]}\n')
+    (repo / "iam").mkdir()
+    shutil.copy(DOCS / "least-privilege-2019-10.json", repo / "iam" / "deploy.json")
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "a file named like an option", env=env)
+    out = commit.stdout + commit.stderr
+    assert commit.returncode != 0, out
+    assert (repo / "package.json").read_text() == package
+    assert "--output=package.json:1:27: high invalid-policy Effect must be \"Allow\" or \"Deny\", not 'allow'" in " ".join(out.split())
+    assert "iam/deploy.json:42:17: low duplicate-action" in out  # --prefix demo from args: the usual findings

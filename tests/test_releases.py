@@ -23,6 +23,7 @@ import pytest
 
 from auditor import catalogue as catalogue_mod
 from auditor.releases import ReleaseRange, key, parse_range
+from tests.conftest import in_range
 
 RULES = catalogue_mod.rules_dir()
 REGION = "us-east-1"
@@ -120,7 +121,7 @@ def deployed(release: str, features: set[str]) -> dict[str, tuple[frozenset[str]
     """type -> (properties set by any selected feature, feature -> the properties it sets) for one release."""
     by: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for r in RESOURCES:
-        if r.feature in features and r.releases.contains(key(release)):
+        if r.feature in features and in_range(r.releases, release):
             by[r.type][r.feature] |= r.properties
     return {t: (frozenset(p for props in per.values() for p in props), per) for t, per in by.items()}
 
@@ -217,7 +218,7 @@ def test_every_cli_call_is_required():
             assert "No permissions are required" in _call_evidence(call), call.origin
             continue
         for release in RELEASES:
-            if not call.releases.contains(key(release)):
+            if not in_range(call.releases, release):
                 continue
             have = {phase for r in CAT.select(release, {"core", call.feature}) if r.caller == "cli"
                     and r.action == call.action for phase in r.phases}
@@ -250,7 +251,7 @@ def test_every_requirement_is_backed_by_a_handler_or_a_call():
     phase it lists, in some release of its range. Stale entries and wrong phases fail here."""
     problems = []
     for req in CAT.requirements:
-        covered = [r for r in RELEASES if req.releases.contains(key(r))]
+        covered = [r for r in RELEASES if in_range(req.releases, r)]
         assert covered, f"{req.origin}: releases {req.releases.text!r} contain no covered release"
         for phase in req.phases:
             if req.caller == "cloudformation":
@@ -258,7 +259,7 @@ def test_every_requirement_is_backed_by_a_handler_or_a_call():
                 source = "no handler (or [[extra]]) of a type its feature deploys lists it for that phase"
             elif req.caller == "cli":
                 ok = any(c.action == req.action and phase in c.phases and c.feature in (req.feature, "core", "prewarm")
-                         and any(c.releases.contains(key(r)) for r in covered) for c in CALLS)
+                         and any(in_range(c.releases, r) for r in covered) for c in CALLS)
                 source = "no [[call]] in rules/releases.toml makes it in that phase"
             else:
                 ok = True  # codebuild: the Jets 6 remote runner, not modelled call by call
@@ -274,7 +275,7 @@ def test_passrole_goes_to_the_services_the_templates_name():
         for feature in FEATURES:
             chosen = selection(feature)
             expected = {r.passes_role_to for r in RESOURCES if r.passes_role_to and r.feature in chosen
-                        and r.releases.contains(key(release))}
+                        and in_range(r.releases, release)}
             got = {s for r in CAT.select(release, chosen) if r.action == "iam:PassRole" for s in r.passed_to}
             assert expected <= got, (release, feature, expected, got)
 
@@ -298,7 +299,7 @@ def test_every_exclusion_and_extra_still_applies():
 def test_model_is_well_formed():
     for r in RESOURCES:
         assert r.feature in FEATURES, r.origin
-        assert any(r.releases.contains(key(x)) for x in RELEASES), r.origin
+        assert any(in_range(r.releases, x) for x in RELEASES), r.origin
         assert r.type.startswith(("AWS::", "Custom::")), r.origin
     for c in CALLS:
         assert c.feature in FEATURES and set(c.phases) <= set(catalogue_mod.PHASES), c.origin
@@ -311,7 +312,7 @@ def test_cfn_lint_knows_every_type_jets_deploys(release):
             assert isinstance(permissions(type_name), dict)
 
 
-@pytest.mark.parametrize("line", CAT.releases.majors)
+@pytest.mark.parametrize("line", tuple(line.major for line in CAT.releases.lines))
 def test_generated_policy_passes_every_handler(line):
     """The least-privilege policy `generate` writes for a release line names every permission the
     handlers of every type that line's releases deploy use (bar the reviewed exclusions), and every
@@ -329,5 +330,5 @@ def test_generated_policy_passes_every_handler(line):
                         assert perm.lower() in granted or excluded(type_name, perm, props), (
                             f"Jets {release}, {feature}: the generated policy lacks {perm} ({type_name} {op})")
             for call in CALLS:
-                if call.permission and call.feature in chosen and call.releases.contains(key(release)):
+                if call.permission and call.feature in chosen and in_range(call.releases, release):
                     assert call.action.lower() in granted, (release, feature, call.origin)

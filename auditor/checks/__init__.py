@@ -1,12 +1,11 @@
 """The explicit registry of checks: one module per rule id (DESIGN §7).
 
-Each module has RULE_ID, CATEGORY, SEVERITY (the default), a docstring that is its documentation
-(`jets-iam-audit explain RULE_ID` prints it) and `check(ctx)`, which yields Hits.
+Each module is a `Check` (auditor/checks/base.py): RULE_ID, CATEGORY, SEVERITY (the default), a
+docstring that is its documentation (`jets-iam-audit explain RULE_ID` prints it) and `check(ctx)`,
+which yields Hits from a read-only Context.
 """
 
 from __future__ import annotations
-
-from types import ModuleType
 
 from auditor.checks import (
     allow_notaction,
@@ -37,8 +36,9 @@ from auditor.checks import (
     wildcard_action,
     wildcard_resource,
 )
+from auditor.checks.base import Check
 
-CHECKS: tuple[ModuleType, ...] = (
+CHECKS: tuple[Check, ...] = (
     # missing-action
     missing_action,
     split_deploy,
@@ -73,8 +73,11 @@ CHECKS: tuple[ModuleType, ...] = (
     internal_error,
 )
 
+RULE_IDS: tuple[str, ...] = tuple(m.RULE_ID for m in CHECKS)
+ALWAYS_ON: frozenset[str] = frozenset({internal_error.RULE_ID})  # the engine reports them: config cannot disable or ignore them
 
-def by_id(rule_id: str) -> ModuleType | None:
+
+def by_id(rule_id: str) -> Check | None:
     for module in CHECKS:
         if module.RULE_ID == rule_id:
             return module

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.report import Hit
 
@@ -29,7 +30,7 @@ CATEGORY = "over-broad"
 SEVERITY = "high"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect == "Allow" and stmt.not_actions is not None:
             yield Hit(f"{stmt.label} uses Allow with NotAction: it grants every action except "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.report import Hit
 
@@ -26,7 +27,7 @@ CATEGORY = "over-broad"
 SEVERITY = "medium"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect == "Allow" and stmt.not_resources is not None:
             yield Hit(f"{stmt.label} uses Allow with NotResource: it grants on every resource except "

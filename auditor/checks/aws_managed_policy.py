@@ -25,9 +25,10 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.model import Location, Policy
 from auditor.report import SEVERITY_RANK, Finding, Hit
@@ -38,12 +39,12 @@ SEVERITY = "medium"
 KEPT = ("missing-action", "internal-error", "cross-policy-duplicate")  # not folded: about the set, or not in the policy
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     """Folded by the engine after the other checks ran (see `summary`): nothing per target here."""
     return iter(())
 
 
-def beyond(policy: Policy, needed: dict[str, str]) -> list[str]:
+def beyond(policy: Policy, needed: Mapping[str, str]) -> list[str]:
     """The policy's Allow action entries that grant some action Jets does not need."""
     out: dict[str, None] = {}
     for stmt in policy.statements:
@@ -59,7 +60,7 @@ def beyond(policy: Policy, needed: dict[str, str]) -> list[str]:
     return list(out)
 
 
-def summary(policy: Policy, folded: Sequence[Finding], needed: dict[str, str], principal: str) -> Hit | None:
+def summary(policy: Policy, folded: Sequence[Finding], needed: Mapping[str, str], principal: str) -> Hit | None:
     extra = beyond(policy, needed)
     if not extra and not folded:
         return None

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import placeholder_values
-from auditor.catalogue import Naming
+from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, GRANTED, evaluate_relevant
 
 PROBE_NAME = "jets-iam-audit-probe"
@@ -21,27 +21,12 @@ def summarise(items: Sequence[str], limit: int = 5) -> str:
     return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
 
 
-def feature_needing(ctx, action: str) -> str | None:
+def feature_needing(ctx: Context, action: str) -> str | None:
     """A feature of this Jets version (selected or not) that needs `action`."""
     return ctx.catalogue.feature_needing(ctx.settings.jets_version, action)
 
 
-def rendered(ctx, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> list[str]:
-    """Resource patterns Jets uses for these actions (in any feature: a pattern another feature needs
-    is not a wrong pattern), rendered for any env (env "*") and the audit's prefix (or `project`).
-    Kept per target: statements repeat action sets."""
-    wanted = frozenset(a.lower() for a in actions)
-    key = ("rendered", wanted, project, env)
-    found = ctx.memo.get(key)
-    if found is None:
-        s = ctx.settings
-        naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
-        found = ctx.memo[key] = sorted({naming.render(req.resource) for req in ctx.plan.every
-                                        if req.action.lower() in wanted})
-    return list(found)
-
-
-def releases_of(ctx, actions: Iterable[str]) -> str | None:
+def releases_of(ctx: Context, actions: Iterable[str]) -> str | None:
     """The release ranges of the selected requirements for these actions ("; "-joined when they differ)."""
     wanted = {a.lower() for a in actions}
     found = sorted({r.releases.text for r in ctx.requirements if r.action.lower() in wanted})
@@ -61,9 +46,9 @@ def probe_arn(action: str) -> str | None:
     return placeholder_values(formats[0], values, PROBE_NAME)
 
 
-def granted_beyond_project(ctx, action: str) -> bool:
+def granted_beyond_project(ctx: Context, action: str) -> bool:
     """Is `action` granted on a resource outside every Jets project (a probe ARN)?"""
-    relevant = ctx.naming(action)
+    relevant = ctx.statements_naming(action)
     probe = probe_arn(action) if relevant else None
     if probe is None:
         return False

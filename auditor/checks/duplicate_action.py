@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.report import Hit
 
 RULE_ID = "duplicate-action"
@@ -28,7 +29,7 @@ CATEGORY = "duplicate"
 SEVERITY = "low"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.action_element
         first: dict[str, int] = {}

@@ -4,6 +4,8 @@ What it does
     Reports Resource (or NotResource) entries of a statement that repeat an earlier entry exactly
     (low), or that another entry of the same statement already contains (info), e.g.
     arn:aws:s3:::demo-*/* beside arn:aws:s3:::demo-* (a `*` that ends an ARN also matches "/" and ":").
+    An entry is compared only with the wildcard entries whose literal start begins its own, at most
+    200,000 comparisons per target; past that an info finding says from which entry on it stopped.
 
 Why it matters
     A repeat is copy-paste noise; a contained entry suggests the author expected the broader one to
@@ -20,7 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.globs import as_requirement, covers, policy_pattern
+from auditor.automata import literal_ends
+from auditor.budget import StartIndex, Work
+from auditor.checks.base import Context
+from auditor.globs import as_requirement, covers, policy_pattern, requirement_pattern
 from auditor.report import Hit
 
 RULE_ID = "duplicate-resource"
@@ -28,12 +33,14 @@ CATEGORY = "duplicate"
 SEVERITY = "low"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
+    work = Work()  # containment is looked up by literal start, and counted (see auditor/budget.py)
     for stmt in ctx.statements:
         element = stmt.resource_element
         entries = stmt.resource_patterns
-        # only a wildcard entry without policy variables can contain another: found once per statement
-        wild = [(j, o) for j, o in enumerate(entries) if ("*" in o or "?" in o) and not policy_pattern(o).has_variable]
+        # only a wildcard entry without policy variables can contain another: indexed once per statement
+        wild = StartIndex((policy_pattern(o).ends[0], j, (j, o)) for j, o in enumerate(entries)
+                          if ("*" in o or "?" in o) and not policy_pattern(o).has_variable)
         listed: set[str] = set()
         for i, res in enumerate(entries):
             if res in listed:
@@ -41,10 +48,17 @@ def check(ctx) -> Iterator[Hit]:
                           fix=f'delete the second "{res}"')
                 continue
             listed.add(res)
-            inner = as_requirement(res) if res != "*" else None
+            if not wild or work.exhausted or res == "*" or policy_pattern(res).has_variable:
+                continue
+            inner = as_requirement(res)  # the pattern as the requirement it is (a segment-ending star stays one)
             if inner is None:
                 continue
-            container = next((o for j, o in wild if j != i and o != res and covers(inner, o)), None)
+            found, looked = wild.candidates(literal_ends(requirement_pattern(res))[0])
+            if not work.spend(1 + looked):
+                what = f"the Resource entries from {stmt.element_pointer(element, i)} on (and later statements') were"
+                yield work.stopped(RULE_ID, what, stmt.element_location(element, i))
+                continue
+            container = next((o for j, o in found if j != i and o != res and covers(inner, o)), None)
             if container:
                 yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
                           stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')

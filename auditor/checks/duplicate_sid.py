@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.report import Hit
 
 RULE_ID = "duplicate-sid"
@@ -26,7 +27,7 @@ CATEGORY = "duplicate"
 SEVERITY = "medium"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for policy in ctx.target.policies:
         seen: dict[str, int] = {}
         for stmt in policy.statements:

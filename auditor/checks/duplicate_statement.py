@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
+from auditor.model import Statement
 from auditor.report import Hit
 
 RULE_ID = "duplicate-statement"
@@ -27,15 +29,15 @@ CATEGORY = "duplicate"
 SEVERITY = "low"
 
 
-def key(stmt):
+def key(stmt: Statement) -> tuple[object, ...]:
     """What makes two statements say the same thing."""
     return (stmt.effect, stmt.actions is None, frozenset(a.lower() for a in stmt.action_patterns),
             stmt.resources is None, frozenset(stmt.resource_patterns), frozenset(stmt.conditions))
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for policy in ctx.target.policies:
-        seen: dict[tuple, object] = {}
+        seen: dict[tuple[object, ...], Statement] = {}
         for stmt in policy.statements:
             k = key(stmt)
             if k in seen:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.report import Hit
 
 RULE_ID = "invalid-condition"
@@ -147,7 +148,7 @@ def mfa_problem(operator: str, key: str, values: tuple[str, ...]) -> str | None:
     return None
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         for cond in stmt.conditions:
             where = stmt.location(f"/Condition/{cond.operator}")

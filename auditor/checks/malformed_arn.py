@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.report import Hit
 
 RULE_ID = "malformed-arn"
@@ -66,7 +67,7 @@ def problem(res: str, retired: frozenset[str] = frozenset()) -> str | None:
     return None
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.resource_element
         for i, res in enumerate(stmt.resource_patterns):

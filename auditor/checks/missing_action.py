@@ -33,9 +33,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor.catalogue import shown_resource
+from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING
 from auditor.model import Location
-from auditor.report import CONFIDENCE_SEVERITY, Hit
+from auditor.report import Hit
 
 CALLERS = {"cli": "the Jets CLI", "cloudformation": "CloudFormation", "codebuild": "the CodeBuild runner"}
 
@@ -53,26 +54,24 @@ def _missing(action: str, resource: str, match: str, reason: str, notes: tuple[s
     return message, f'allow "{action}" on "{resource}"'
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
     whole = Location(first_source, "")  # one object for every finding about the whole target
     for row in ctx.coverage:
         if row.status not in (MISSING, DENIED, CONDITIONAL):
             continue
-        limited = bool(row.notes) and any("permissions boundary" in note for note in row.notes)
-        if row.status == MISSING and row.unmet and not limited:  # an Allow that matches, behind a Condition the request fails
+        if row.status == MISSING and row.unmet and not row.by_boundary:  # an Allow that matches, behind a Condition the request fails
             stmt = ctx.statement(row.unmet[0])
             because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
             message = (f'"{row.action}" on {shown_resource(row.action, row.resource, row.match)} is not granted to the request '
                        f'{CALLERS.get(row.caller, row.caller)} makes ({because}): {row.reason}')
             fix = f'let the Condition of {stmt.label} hold for that request, or allow "{row.action}" without it'
-            yield Hit(message, row.action, stmt.location("/Condition"), CONFIDENCE_SEVERITY[row.confidence],
-                      row.resource, row.feature, fix, row.releases)
-            continue
-        if row.status == MISSING and (not row.allowed_by or limited):
-            message, fix = _missing(row.action, row.resource, row.match, row.reason, row.notes)
-            yield Hit(message, row.action, whole, CONFIDENCE_SEVERITY[row.confidence], row.resource, row.feature, fix,
+            yield Hit(message, row.action, stmt.location("/Condition"), row.confidence, row.resource, row.feature, fix,
                       row.releases)
+            continue
+        if row.status == MISSING and (not row.allowed_by or row.by_boundary):
+            message, fix = _missing(row.action, row.resource, row.match, row.reason, row.notes)
+            yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
             continue
         where = shown_resource(row.action, row.resource, row.match)
         if row.status == MISSING:  # a statement allows the action, but not on this resource
@@ -81,23 +80,21 @@ def check(ctx) -> Iterator[Hit]:
             message = f'"{row.action}" is allowed by {stmt.label} but not on {where}{because}: {row.reason}'
             fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
             location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
-            severity = CONFIDENCE_SEVERITY[row.confidence]
         elif row.status == DENIED:
             because = f" ({'; '.join(row.notes)})" if row.notes else ""
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}{because}: {row.reason}'
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
             location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
-            severity = CONFIDENCE_SEVERITY[row.confidence]
         elif row.denied_by:  # a Deny whose Condition the audit cannot decide
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} may be denied ({because}): {row.reason}'
             fix = f'make sure the condition does not hold for the request {CALLERS.get(row.caller, row.caller)} makes'
             location = ctx.statement(row.denied_by[0]).location("/Condition")
-            severity = "info"
         else:
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} is not proven granted ({because})'
             fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
-            severity = "info"
+        # a requirement's confidence is the severity of its absence; an undecided condition is only info
+        severity = "info" if row.status == CONDITIONAL else row.confidence
         yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)

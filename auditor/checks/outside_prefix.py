@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.common import releases_of, rendered, summarise
+from auditor.checks.base import Context
+from auditor.checks.common import releases_of, summarise
 from auditor.checks.pattern_never_matches import jets_resources
 from auditor.globs import overlaps
 from auditor.report import Hit
@@ -33,13 +34,13 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "low"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     if ctx.settings.prefix == "*":
         return
     for stmt, i, res, actions, anywhere in jets_resources(ctx):
-        if not any(overlaps(p, res) for p in anywhere) or any(overlaps(p, res) for p in rendered(ctx, actions)):
+        if not any(overlaps(p, res) for p in anywhere) or any(overlaps(p, res) for p in ctx.rendered(actions)):
             continue
-        fitting = [a for a in actions if any(overlaps(p, res) for p in rendered(ctx, [a], project="*"))]
+        fitting = [a for a in actions if any(overlaps(p, res) for p in ctx.rendered([a], project="*"))]
         yield Hit(f'"{res}" in {stmt.label} is outside the project\'s naming for {summarise(fitting, 3)} '
-                  f"({summarise(rendered(ctx, fitting), 2)})", res, stmt.element_location("Resource", i),
-                  fix=f'use "{rendered(ctx, fitting)[0]}"', releases=releases_of(ctx, fitting))
+                  f"({summarise(ctx.rendered(fitting), 2)})", res, stmt.element_location("Resource", i),
+                  fix=f'use "{ctx.rendered(fitting)[0]}"', releases=releases_of(ctx, fitting))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.checks.common import granted_beyond_project
 from auditor.report import Hit
 
@@ -35,14 +36,14 @@ SEVERITY = "high"
 NAMES = {"lambda.amazonaws.com": "Lambda", "codebuild.amazonaws.com": "CodeBuild"}
 
 
-def _services(ctx) -> tuple[str, ...]:
+def _services(ctx: Context) -> tuple[str, ...]:
     """The services the selected iam:PassRole requirements pass roles to (lambda.amazonaws.com if none)."""
     found = sorted({s for r in ctx.requirements if r.action == "iam:PassRole" for s in r.passed_to})
     return tuple(found) or ("lambda.amazonaws.com",)
 
 
-def check(ctx) -> Iterator[Hit]:
-    granting = [s for s in ctx.naming("iam:PassRole") if s.effect == "Allow"]
+def check(ctx: Context) -> Iterator[Hit]:
+    granting = [s for s in ctx.statements_naming("iam:PassRole") if s.effect == "Allow"]
     if not granting:
         return
     services = _services(ctx)

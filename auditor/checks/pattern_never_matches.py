@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.checks.common import releases_of, rendered, summarise
+from auditor.checks.base import Context
+from auditor.checks.common import releases_of, summarise
 from auditor.globs import overlaps, policy_pattern
 from auditor.report import Hit
 
@@ -34,7 +35,7 @@ def usable(resource: str) -> bool:
     return resource != "*" and "${" not in resource and "$" not in resource.replace("${", "")
 
 
-def jets_resources(ctx) -> Iterator[tuple]:
+def jets_resources(ctx: Context) -> Iterator[tuple]:
     """(statement, index, resource, Jets actions, their patterns for any project and env) for every
     plain Resource entry of an Allow statement that names actions Jets needs."""
     for stmt in ctx.statements:
@@ -43,16 +44,16 @@ def jets_resources(ctx) -> Iterator[tuple]:
         actions = ctx.needed_by(stmt)
         if not actions:
             continue
-        anywhere = rendered(ctx, actions, project="*")
+        anywhere = ctx.rendered(actions, project="*")
         for i, res in enumerate(stmt.resources):
             if usable(res) and not policy_pattern(res).has_variable:
                 yield stmt, i, res, actions, anywhere
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for stmt, i, res, actions, anywhere in jets_resources(ctx):
         if not any(overlaps(p, res) for p in anywhere):
-            specific = rendered(ctx, actions)
+            specific = ctx.rendered(actions)
             yield Hit(f'"{res}" in {stmt.label} can never match what Jets creates for {summarise(actions, 3)} '
                       f"({summarise(specific, 2)})", res, stmt.element_location("Resource", i),
                       fix=f'use "{specific[0]}"' if specific else "remove it", releases=releases_of(ctx, actions))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.checks.common import granted_beyond_project, summarise
 from auditor.report import SEVERITY_RANK, Hit
 
@@ -32,7 +33,7 @@ CATEGORY = "over-broad"
 SEVERITY = "high"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     broad: dict[str, bool] = {}
 
     def is_broad(action: str) -> bool:
@@ -44,7 +45,7 @@ def check(ctx) -> Iterator[Hit]:
     for path in ctx.catalogue.escalations:
         if not all(is_broad(a) for a in path.actions):  # stops at the first action not granted broadly
             continue
-        stmt = next(s for s in ctx.naming(path.actions[0]) if s.effect == "Allow")
+        stmt = next(s for s in ctx.statements_naming(path.actions[0]) if s.effect == "Allow")
         by_statement.setdefault(stmt.ref, [stmt]).append(path)
     for stmt, *paths in by_statement.values():
         severity = max((p.severity for p in paths), key=SEVERITY_RANK.__getitem__)

@@ -6,7 +6,8 @@ What it does
     and whose resources contain every resource of the first statement. Action matching is
     case-insensitive; resource containment uses the evaluator's exact pattern containment. (Entries
     another policy of the same principal grants are reported by cross-policy-duplicate, once per pair
-    of policies.)
+    of policies.) An action is compared only with the wildcards whose literal start begins its own, at
+    most 200,000 comparisons per target; past that an info finding says from which entry on it stopped.
 
 Why it matters
     Redundant entries make a policy longer than it needs to be (IAM's size quota is 6,144 characters
@@ -22,9 +23,13 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
-from auditor.globs import as_requirement, covers, match_classes
+from auditor.automata import literal_ends
+from auditor.budget import StartIndex, Work
+from auditor.checks.base import Context
+from auditor.globs import as_requirement, covers, match_classes, policy_pattern, requirement_pattern
+from auditor.model import Location, Statement
 from auditor.report import Hit
 
 RULE_ID = "redundant-action"
@@ -36,63 +41,74 @@ def _resources_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
     for r in inner:
         if r in outer or "*" in outer:
             continue
-        inner = as_requirement(r)
-        if inner is None:
+        wanted = as_requirement(r)  # the entry as the requirement it is (a segment-ending star stays one)
+        if wanted is None:
             return False  # a policy variable: its strings are not known
-        classes = match_classes(inner, tuple(outer))
+        classes = match_classes(wanted, tuple(outer))
         if not classes or not all(any(v) for v in classes):
             return False
     return True
 
 
-def _service(action: str) -> str:
-    return action.partition(":")[0].lower()
+def wildcards(holders: Sequence[Statement]) -> StartIndex:
+    """The wildcard Action entries of `holders`, by literal start. Candidates come back in the order the
+    statement-by-statement search would try them: holder by holder, within one the entries of the
+    action's own service before service wildcards (`*`, `s3*:Get*`), each in policy order."""
+    def entries() -> Iterator[tuple[str, tuple[int, bool, int], tuple[str, str, Statement]]]:
+        for h, stmt in enumerate(holders):
+            for k, w in enumerate(stmt.actions or ()):
+                if "*" in w or "?" in w:
+                    low = w.lower()
+                    general = any(c in low.partition(":")[0] for c in "*?")
+                    yield policy_pattern(low).ends[0], (h, general, k), (low, w, stmt)
+    return StartIndex(entries())
 
 
-def _wildcards(stmt) -> dict[str, list[str]]:
-    """The statement's wildcard entries by lower-cased service ("" for service wildcards such as "*")."""
-    out: dict[str, list[str]] = {}
-    for w in stmt.actions or ():
-        if "*" in w or "?" in w:
-            service = _service(w)
-            out.setdefault("" if any(c in service for c in "*?") else service, []).append(w)
-    return out
-
-
-def redundant(statements, holders) -> Iterator[tuple[object, int, str, str, object]]:
+def redundant(statements: Iterable[Statement], holders: StartIndex, work: Work) -> Iterator[tuple[Statement, int, str, str, Statement]]:
     """(statement, index, action, wildcard, the statement holding it) for each action entry of
-    `statements` that a wildcard of `holders` already grants on the same or broader resources."""
-    wild = {id(s): _wildcards(s) for s in holders}
-    holders = [s for s in holders if wild[id(s)]]
+    `statements` that a wildcard of `holders` (see `wildcards`) already grants on the same or broader
+    resources. Stops, with `work.exhausted` set, when the work budget runs out."""
+    if not holders:
+        return
     for stmt in statements:
         if stmt.actions is None or stmt.resources is None:
             continue
-        others = [o for o in holders if o.effect == stmt.effect
-                  and not (o.conditions and o.conditions != stmt.conditions)
-                  and _resources_within(stmt.resources or (), o.resources or ())]
-        if not others:
-            continue
+        eligible: dict[int, bool] = {}  # id(holder) → can it hold stmt's actions (effect, conditions, resources)?
         for i, action in enumerate(stmt.actions or ()):
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            for other in others:
-                table = wild[id(other)]
-                candidates = table.get(_service(action), []) + table.get("", [])
-                wildcard = next((w for w in candidates if w.lower() != low and covers(low, w.lower())), None)
-                if wildcard:
+            found, looked = holders.candidates(literal_ends(requirement_pattern(low))[0])
+            if not work.spend(1 + looked):
+                work.where = stmt.element_pointer("Action", i)
+                return
+            for low_w, wildcard, other in found:
+                if low_w == low:
+                    continue
+                ok = eligible.get(id(other))
+                if ok is None:
+                    work.spend(len(stmt.resources or ()))
+                    ok = eligible[id(other)] = (other.effect == stmt.effect
+                                                and not (other.conditions and other.conditions != stmt.conditions)
+                                                and _resources_within(stmt.resources or (), other.resources or ()))
+                if ok and covers(low, low_w):
                     yield stmt, i, action, wildcard, other
                     break
 
 
-def plain(statements) -> list:
+def plain(statements: Iterable[Statement]) -> list[Statement]:
     return [s for s in statements if s.actions is not None and s.resources is not None]
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
+    work = Work()
     for policy in ctx.target.policies:
         statements = plain(policy.statements)
-        for stmt, i, action, wildcard, other in redundant(statements, statements):
+        for stmt, i, action, wildcard, other in redundant(statements, wildcards(statements), work):
             where = "the same statement" if other is stmt else other.label
             yield Hit(f'"{action}" in {stmt.label} is already granted by "{wildcard}" in {where}', action,
                       stmt.element_location("Action", i), fix=f'delete "{action}" or narrow "{wildcard}"')
+        if work.exhausted:
+            yield work.stopped(RULE_ID, f"the Action entries from {work.where} of {policy.name} on (and later policies') "
+                                        "were", Location(policy.source, work.where))
+            return

@@ -29,7 +29,9 @@ from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import format_globs
-from auditor.checks.common import rendered, summarise
+from auditor.budget import MAX_SCANNED, Work
+from auditor.checks.base import Context
+from auditor.checks.common import summarise
 from auditor.globs import overlaps, policy_pattern, strict_overlaps
 from auditor.report import Hit
 
@@ -52,15 +54,16 @@ def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...
     return _formats_fit(formats, resources), formats
 
 
-def _grants_jets(ctx, action: str, resources: tuple[str, ...]) -> bool:
+def _grants_jets(ctx: Context, action: str, resources: tuple[str, ...]) -> bool:
     """Does a Resource match some resource Jets asks for with the action, as coverage decides it (the
     resource AWS really evaluates, a `*` that ends a segment running across colons)? Then the check
     never says it grants nothing: it agrees with coverage."""
-    return any(overlaps(pattern, res) for pattern in rendered(ctx, [action], project="*") for res in resources)
+    return any(overlaps(pattern, res) for pattern in ctx.rendered([action], project="*") for res in resources)
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
+    work = Work(MAX_SCANNED)
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue
@@ -68,7 +71,11 @@ def check(ctx) -> Iterator[Hit]:
             continue
         for i, pattern in enumerate(stmt.actions):
             wildcard = "*" in pattern or "?" in pattern
-            actions = [a for a in awsdata.expand(pattern) if a.lower() in need] if wildcard else (
+            expansion = work.expand(pattern) if wildcard else ()
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
+            actions = [a for a in expansion if a.lower() in need] if wildcard else (
                 [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
             bad: list[tuple[str, tuple[str, ...]]] = []
             for action in actions:

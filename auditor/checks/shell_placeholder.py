@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.globs import is_iam_variable
 from auditor.report import Hit
 
@@ -41,7 +42,7 @@ def placeholders(text: str) -> list[str]:
     return out
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     # the placeholders a Terraform or CloudFormation reader left are unresolved-reference's to report
     left = {p.source: {text for text, _ in p.unresolved} for p in ctx.target.policies if p.unresolved}
     for stmt in ctx.statements:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from auditor.checks.base import Context
 from auditor.model import Location
 from auditor.report import Hit
 
@@ -33,7 +34,7 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "high"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     for policy in ctx.target.policies:
         if not policy.unresolved:
             continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
+from auditor.checks.base import Context
 from auditor.checks.common import feature_needing, summarise
 from auditor.report import Hit
 
@@ -31,7 +32,7 @@ CATEGORY = "over-broad"
 SEVERITY = "low"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
+from auditor.checks.base import Context
 from auditor.model import Location
 from auditor.report import Hit
 
@@ -37,7 +38,7 @@ SEVERITY = "info"
 _MAGIC = frozenset("*?[")
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     """Config-level: nothing per target. The engine calls `unused` after the run."""
     return iter(())
 

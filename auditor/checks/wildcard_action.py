@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
+from auditor.budget import MAX_SCANNED, Work
+from auditor.checks.base import Context
 from auditor.checks.common import summarise
 from auditor.report import Hit
 
@@ -36,8 +38,9 @@ SEVERITY = "medium"
 RISKY_LEVELS = ("Write", "Permissions management", "Tagging")
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
+    work = Work(MAX_SCANNED)
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue
@@ -47,7 +50,10 @@ def check(ctx) -> Iterator[Hit]:
             service, _, name = pattern.partition(":")
             whole_service = name.strip("*") == "" and "?" not in name
             everything = pattern.strip("*") == "" or (service.strip("*") == "" and whole_service)
-            expansion = awsdata.expand(pattern)
+            expansion = work.expand(pattern)
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
             wanted = sorted(a for a in expansion if a.lower() in need)
             unneeded = [a for a in expansion if a.lower() not in need]
             if everything:

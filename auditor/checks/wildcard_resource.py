@@ -22,7 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.common import rendered, summarise
+from auditor.budget import MAX_SCANNED, Work
+from auditor.checks.base import Context
+from auditor.checks.common import summarise
 from auditor.report import Hit
 
 RULE_ID = "wildcard-resource"
@@ -30,14 +32,18 @@ CATEGORY = "over-broad"
 SEVERITY = "medium"
 
 
-def check(ctx) -> Iterator[Hit]:
+def check(ctx: Context) -> Iterator[Hit]:
+    work = Work(MAX_SCANNED)
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or "*" not in stmt.resources:
             continue
         scoped: list[str] = []
         concrete: set[str] = set()
-        for pattern in stmt.actions or ():
-            expansion = awsdata.expand(pattern)
+        for i, pattern in enumerate(stmt.actions or ()):
+            expansion = work.expand(pattern)
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
             scopable = awsdata.scopable(pattern)
             if not scopable:
                 continue
@@ -49,7 +55,7 @@ def check(ctx) -> Iterator[Hit]:
         if not scoped:
             continue
         index = stmt.resources.index("*")
-        patterns = rendered(ctx, concrete, env=ctx.settings.envs[0])
+        patterns = ctx.rendered(concrete, env=ctx.settings.envs[0])
         fix = ("scope to " + ", ".join(f'"{p}"' for p in patterns if p != "*")) if patterns else "scope to the ARNs the actions need"
         yield Hit(f'{stmt.label} grants {len(scoped)} action entries on "*" that can be scoped to ARNs: {summarise(scoped)}',
                   stmt.label, stmt.element_location("Resource", index), fix=fix)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-Reporter = Callable[..., str]
+from auditor.choices import FORMATS
 
-FORMATS = ("table", "concise", "json", "sarif", "markdown", "github")
+Reporter = Callable[..., str]
 
 
 def get(fmt: str) -> Reporter:

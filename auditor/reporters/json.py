@@ -20,8 +20,8 @@ def to_dict(report: Report) -> dict[str, object]:
         "notes": list(report.requirement_notes),
         **({"ignored": [{**f.as_dict(), "reason": reason} for f, reason in report.ignored]}
            if report.settings.show_ignored else {}),
-        **({"parliament": report.second_opinion.as_dict()} if report.second_opinion is not None else {}),  # type: ignore[attr-defined]
-        **({"baseline": report.baseline.as_dict()} if report.baseline is not None else {}),  # type: ignore[attr-defined]
+        **({"parliament": report.second_opinion.as_dict()} if report.second_opinion is not None else {}),
+        **({"baseline": report.baseline.as_dict()} if report.baseline is not None else {}),
         "summary": {
             "by_severity": report.by_severity(),
             "by_category": report.by_category(),

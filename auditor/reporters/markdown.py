@@ -1,20 +1,33 @@
 """Markdown for pull-request comments: a summary, what is missing, then findings by category.
-Policy text is escaped: it cannot close a table cell, open a link or inject HTML."""
+Policy text is escaped: it cannot close a table cell, open a link or inject HTML, mention a user or a
+team (@name), or become a link (https://…, www.…): such words are shown as code, where Markdown
+neither mentions nor links. Invisible and control characters are shown as escapes (auditor.text.safe)."""
 
 from __future__ import annotations
 
+import re
+
 from auditor.report import CATEGORIES, Report
+from auditor.text import safe
 
 _ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"})
+_ISSUE = re.compile(r"#\d")
+
+
+def _live(word: str) -> bool:
+    """Would GitHub turn this word into a mention, an issue reference or a link?"""
+    low = word.lower()
+    return "@" in word or "://" in word or "www." in low or _ISSUE.search(word) is not None
 
 
 def md(text: object) -> str:
-    out = str(text).translate(_ESCAPE)
-    return "".join(ch if ch >= " " or ch == "\t" else f"\\x{ord(ch):02x}" for ch in out.replace("\n", " "))
+    """Text for a Markdown table cell or paragraph: metacharacters escaped, live words as code."""
+    words = safe(text).split(" ")  # linear: no regular expression runs over the words
+    return " ".join(code(w) if _live(w) else w.translate(_ESCAPE) for w in words)
 
 
 def code(text: object) -> str:
-    value = "".join(ch if ch >= " " else " " for ch in str(text)).replace("`", "'").replace("|", "\\|")
+    value = safe(text).replace("`", "'").replace("|", "\\|")
     return f"`{value}`"
 
 

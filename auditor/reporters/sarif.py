@@ -13,6 +13,15 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def uri(source: str) -> str:
+    """A file path (or an AWS policy name) as a SARIF artifact URI: a relative reference (RFC 3986) with
+    every character outside the unreserved set and "/" percent-encoded as UTF-8 (a colon too, so the
+    first segment is never read as a scheme; a file name that was not valid UTF-8 keeps its bytes)."""
+    from urllib.parse import quote
+
+    return quote(source.encode("utf-8", "surrogateescape"), safe="/")
+
+
 def _rule(module) -> dict[str, object]:
     doc = (module.__doc__ or "").strip()
     summary = doc.splitlines()[0].split(": ", 1)[-1] if doc else module.RULE_ID
@@ -43,11 +52,11 @@ def to_dict(report: Report) -> dict[str, object]:
     rules = [_rule(m) for m in CHECKS]
     opinion = report.second_opinion
     if opinion is not None:
-        rules += [_second_opinion_rule(info) for info in opinion.rules]  # type: ignore[attr-defined]
+        rules += [_second_opinion_rule(info) for info in opinion.rules]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     results = []
     for f in report.findings:
-        physical: dict[str, object] = {"artifactLocation": {"uri": f.location.source}}
+        physical: dict[str, object] = {"artifactLocation": {"uri": uri(f.location.source)}}
         if f.location.line:
             physical["region"] = {"startLine": f.location.line}
         result: dict[str, object] = {
@@ -83,7 +92,7 @@ def to_dict(report: Report) -> dict[str, object]:
             }},
             "results": results,
             "properties": {"settings": report.settings.as_dict(), "exit_code": report.exit_code,
-                           **({"parliament": opinion.as_dict()} if opinion is not None else {})},  # type: ignore[attr-defined]
+                           **({"parliament": opinion.as_dict()} if opinion is not None else {})},
         }],
     }
 

@@ -124,7 +124,7 @@ def render(report: Report, *, color: bool = False, width: int = 120, **_: object
     for note in ((s.jets_version_note,) if s.jets_version_note else ()) + report.requirement_notes:
         console.print(cell(f"note: {note}", "dim"))
     if report.second_opinion is not None:
-        console.print(cell(report.second_opinion.line(), "dim"))  # type: ignore[attr-defined]
+        console.print(cell(report.second_opinion.line(), "dim"))
     placed: set[int] = set()  # the findings shown under a target
     for target in report.targets:
         console.print()
@@ -178,14 +178,14 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
     for row in rows:
         by_feature[row["feature"]].append(row)
     for feature, items in by_feature.items():
-        rows = []
+        lines = []
         for r in items:
             when = Text.assemble(safe(", ".join(r["phase"])), "\n", safe(f"by {r['caller']}"), "\n",
                                  (safe(r["releases"]), "dim"))
             where = shown_resource(r["action"], r["resource"], r.get("match", "every"))
-            rows.append([cell(r["action"]), cell(where), when, cell(r["confidence"]),
-                         Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
-        console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, rows, width))
+            lines.append([cell(r["action"]), cell(where), when, cell(r["confidence"]),
+                          Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
+        console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, lines, width))
     if not rows:
         console.print(cell("no requirements for these options", "dim"))
     return buf.getvalue()

@@ -6,34 +6,30 @@ inline and attached policies plus those of every group it is in; a role's inline
 (its trust policy grants nothing). A permissions boundary is kept apart: it limits, it never grants.
 
 Every AWS failure becomes an AwsError with one line that says what to do; nothing here prints, and no
-credential ever reaches a message.
+credential ever reaches a message: the endpoint's own error text (which may echo request headers) is never
+repeated, and an endpoint URL is shown without its user information.
+
+Bounded: each request must finish within --timeout, the whole read within RUN_TIMEOUTS of them, each
+answer is read up to MAX_RESPONSE_BYTES (auditor.sources.deadline), each list up to MAX_PAGES pages, and
+each policy document, live or in an authorization-details file, up to MAX_DOCUMENT_BYTES.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
-from auditor.model import Policy, is_aws_managed, parse_policy
+from auditor.model import Policy, Problem, is_aws_managed, parse_policy
+from auditor.sources.file import MAX_BYTES
 
-KINDS = ("group", "user", "role")
-READ_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [{
-    "Sid": "JetsIamAuditLive",
-    "Effect": "Allow",
-    "Action": [
-      "iam:GetGroup", "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:ListAttachedGroupPolicies",
-      "iam:GetUser", "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:ListAttachedUserPolicies",
-      "iam:ListGroupsForUser", "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy",
-      "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion"
-    ],
-    "Resource": "*"
-  }]
-}"""
+MAX_PAGES = 100  # pages of one IAM list (100 items each): a principal has at most a few dozen policies
+MAX_DOCUMENT_BYTES = MAX_BYTES  # one policy document, as for files (IAM's own quota is 10,240 characters)
+MAX_AUTH_DETAILS_BYTES = 64 * MAX_BYTES  # a saved get-account-authorization-details file: a whole account's
 
 
 class AwsError(Exception):
@@ -60,36 +56,97 @@ def _document(raw: object) -> object:
 
 
 def _policy(raw: object, source: str) -> Policy:
-    doc = _document(raw)
-    text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
+    if isinstance(raw, str) and len(raw) > 3 * MAX_DOCUMENT_BYTES:  # URL-encoding at most triples it
+        return _too_large(source)
+    try:
+        doc = _document(raw)
+        text = doc if isinstance(doc, str) else json.dumps(doc, indent=2)
+    except (RecursionError, ValueError):  # nested too deep to re-encode, or not finite
+        return Policy(source, "", (), (Problem("", "not a policy: the document cannot be read as JSON", source),))
+    if len(text) > MAX_DOCUMENT_BYTES:
+        return _too_large(source)
     policy = parse_policy(text, source)
     return replace(policy, aws_managed=True) if is_aws_managed(source) else policy
 
 
+def _too_large(source: str) -> Policy:
+    limit = MAX_DOCUMENT_BYTES // (1024 * 1024)
+    return Policy(source, "", (), (Problem("", f"refused: a document larger than {limit} MiB; IAM policies are at most a "
+                                               "few KB", source),))
+
+
+def endpoint_shown(url: str | None) -> str:
+    """An endpoint URL as messages show it: scheme, host and port only (never a user name or password,
+    a path or a query); "" when it cannot be read."""
+    if not url:
+        return ""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def check_endpoint(url: str | None) -> None:
+    """AwsError unless `url` is an http(s) URL with a host (its text is not repeated: it may hold a password)."""
+    if url is None:
+        return
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise AwsError("--endpoint-url is not an http(s) URL with a host, such as https://iam.amazonaws.com")
+
+
 # --- live -------------------------------------------------------------------------------------
 
-def _client(profile: str | None, region: str | None, endpoint_url: str | None, timeout: float = 20.0):
+def _client(profile: str | None, region: str | None, endpoint_url: str | None, clock):
     try:
         import boto3
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ProfileNotFound
     except ImportError as exc:  # pragma: no cover - boto3 is a dependency
         raise AwsError("live mode needs boto3: pip install boto3") from exc
+    from auditor.sources.deadline import bound
+
+    check_endpoint(endpoint_url)
+    timeout = clock.request_timeout
     try:
         session = boto3.Session(profile_name=profile)
         retries: dict[str, object] = {"mode": "standard"}
         if "AWS_MAX_ATTEMPTS" not in os.environ:  # botocore reads it itself when set
             retries["max_attempts"] = 6
         config = Config(retries=retries, connect_timeout=min(5.0, timeout), read_timeout=timeout)
-        return session.client("iam", region_name=region or session.region_name or "us-east-1",
-                              endpoint_url=endpoint_url, config=config)
+        client = session.client("iam", region_name=region or session.region_name or "us-east-1",
+                                endpoint_url=endpoint_url, config=config)
     except ProfileNotFound as exc:
         raise AwsError(f"AWS profile {profile!r} not found in the AWS config files") from exc
     except BotoCoreError as exc:
-        raise AwsError(f"cannot set up the AWS client: {exc}") from exc
+        raise AwsError(f"cannot set up the AWS client ({type(exc).__name__}): check the AWS config files") from exc
+    except ValueError as exc:  # botocore: "Invalid endpoint" (AWS_ENDPOINT_URL, a profile's endpoint_url)
+        raise AwsError("the IAM endpoint URL (AWS_ENDPOINT_URL or the profile's endpoint_url) is not a valid URL") from exc
+    bound(client, clock)
+    return client
 
 
-def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None) -> AwsError:
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,63}")  # an AWS error code; anything else is not repeated
+
+
+def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None, clock=None) -> AwsError:
+    from auditor.sources.deadline import MAX_RESPONSE_BYTES, RUN_TIMEOUTS, RunDeadline, TooLarge
+
+    if isinstance(exc, RunDeadline):
+        return AwsError(f"the live read did not finish within {clock.run_timeout:g} s ({RUN_TIMEOUTS} x --timeout): "
+                        "the AWS IAM endpoint is too slow; try again, or raise --timeout")
+    if isinstance(exc, TooLarge):
+        return AwsError(f"the AWS IAM endpoint sent an answer larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB: "
+                        "stopped reading (IAM answers are a few KB)")
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
@@ -104,18 +161,21 @@ def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None) -> 
         return AwsError("no AWS credentials found: set AWS_PROFILE or --profile, or AWS_ACCESS_KEY_ID and "
                         "AWS_SECRET_ACCESS_KEY")
     if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
-        return AwsError(f"cannot reach the AWS IAM endpoint{' ' + endpoint_url if endpoint_url else ''}: check the "
+        shown = endpoint_shown(endpoint_url)
+        return AwsError(f"cannot reach the AWS IAM endpoint{' ' + shown if shown else ''}: check the "
                         "network, --endpoint-url or AWS_ENDPOINT_URL")
     if isinstance(exc, ReadTimeoutError):
-        return AwsError("the AWS IAM endpoint did not answer in time (after retries)")
+        within = f" within --timeout {clock.request_timeout:g} s" if clock is not None else ""
+        return AwsError(f"the AWS IAM endpoint did not answer in time{within} (after retries)")
     if isinstance(exc, NoRegionError):
         return AwsError("no AWS region configured: pass --region")
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
+        code = code if _CODE.fullmatch(code) else ""
         operation = f"iam:{exc.operation_name}" if exc.operation_name else "an IAM read"
         if code == "NoSuchEntity":
-            return AwsError(f"IAM {kind} {name!r} not found ({error.get('Message', 'no such entity')})")
+            return AwsError(f"IAM {kind} {name!r} not found (NoSuchEntity in {operation})")
         if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
             return AwsError(f"access denied to {operation}: the credentials running the audit need read access "
                             "to IAM (see the README for the read-only policy)")
@@ -125,18 +185,26 @@ def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None) -> 
             return AwsError("the AWS credentials were rejected (invalid access key or secret)")
         if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"):
             return AwsError(f"AWS kept throttling {operation} after retries: try again later")
-        message = str(error.get("Message", "")).splitlines()[0][:200] if error.get("Message") else ""
-        return AwsError(f"AWS error {code or 'unknown'} in {operation}" + (f": {message}" if message else ""))
-    from botocore.exceptions import BotoCoreError
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return AwsError(f"AWS error {code or 'unknown'} in {operation}" + (f" (HTTP {status})" if isinstance(status, int) else "")
+                        + ": the endpoint's message is not shown (it may repeat the request)")
+    from botocore.exceptions import BotoCoreError, PaginationError
 
+    if isinstance(exc, PaginationError):
+        return AwsError("an IAM list repeated its page marker: stopped paging")
     if isinstance(exc, BotoCoreError):
-        return AwsError(f"AWS request failed: {str(exc).splitlines()[0][:200]}")
+        return AwsError(f"AWS request failed ({type(exc).__name__}): the AWS IAM endpoint's answer could not be read")
     return AwsError(f"AWS request failed: {type(exc).__name__}")
 
 
-def _pages(client, operation: str, key: str, **kwargs) -> Iterator[object]:
+def _pages(client, operation: str, key: str, **kwargs) -> Iterator[dict[str, Any]]:  # IAM's list entries (JSON objects)
+    """The items of every page of an IAM list, at most MAX_PAGES pages (an endless IsTruncated stops)."""
     paginator = client.get_paginator(operation)
-    for page in paginator.paginate(**kwargs):
+    for number, page in enumerate(paginator.paginate(**kwargs), 1):
+        if number > MAX_PAGES:
+            name = "iam:" + "".join(part.title() for part in operation.split("_"))
+            raise AwsError(f"{name} answered more than {MAX_PAGES} pages: stopped paging (no IAM principal has that many "
+                           "policies or groups)")
         yield from page.get(key, [])
 
 
@@ -181,13 +249,18 @@ def _own(client, kind: str, name: str) -> tuple[list[Policy], dict]:
 
 def fetch_live(kind: str, name: str, *, profile: str | None = None, region: str | None = None,
                endpoint_url: str | None = None, timeout: float = 20.0) -> Principal:
-    client = _client(profile, region, endpoint_url, timeout)
+    """The principal's policies read live. Every request must finish within `timeout` seconds (connect,
+    send and every read together), the whole read within RUN_TIMEOUTS of them."""
+    from auditor.sources.deadline import RUN_TIMEOUTS, Clock
+
+    clock = Clock(timeout, RUN_TIMEOUTS * timeout)
+    client = _client(profile, region, endpoint_url, clock)
     try:
         return _fetch(client, kind, name)
     except AwsError:
         raise
     except Exception as exc:  # botocore's exceptions, mapped to one line
-        raise _explain(exc, kind, name, endpoint_url) from exc
+        raise _explain(exc, kind, name, endpoint_url, clock) from exc
 
 
 def _fetch(client, kind: str, name: str) -> Principal:
@@ -215,23 +288,39 @@ def _dedupe(policies: list[Policy]) -> list[Policy]:
 
 # --- get-account-authorization-details --------------------------------------------------------
 
+def _entries(data: Mapping, key: str, source: str) -> list[dict]:
+    """The list `key` of an authorization-details object (AwsError when it is not a list of objects)."""
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise AwsError(f"{source}: {key} is not a list of objects, as get-account-authorization-details writes it")
+    return value
+
+
+def _text(entry: Mapping, key: str, source: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str):
+        raise AwsError(f"{source}: an entry without a text {key}, as get-account-authorization-details writes it")
+    return value
+
+
 def from_auth_details(data: object, kind: str, name: str, source: str) -> Principal:
     """The same principal, read from `aws iam get-account-authorization-details` output."""
-    managed = managed_documents(data, source)
+    details = _details(data, source)
+    managed = managed_policies(details, source)
 
     def managed_policy(arn: str) -> Policy:
         if arn not in managed:
             raise AwsError(f"{source}: managed policy {arn} is attached but its document is not in the file "
                            "(run get-account-authorization-details without --filter, or with LocalManagedPolicy and AWSManagedPolicy)")
-        return _policy(managed[arn], arn)
+        return managed[arn]
 
     def own(kind_of: str, wanted: str) -> tuple[list[Policy], dict]:
         title = kind_of.title()
-        for entry in data.get(f"{title}DetailList", []) or []:
+        for entry in _entries(details, f"{title}DetailList", source):
             if entry.get(NAME_KEY[kind_of]) == wanted:
-                out = [_policy(p.get("PolicyDocument"), f"{kind_of}/{wanted}/inline/{p.get('PolicyName')}")
-                       for p in entry.get(f"{title}PolicyList", []) or []]
-                out += [managed_policy(p["PolicyArn"]) for p in entry.get("AttachedManagedPolicies", []) or []]
+                out = [_policy(p.get("PolicyDocument"), f"{kind_of}/{wanted}/inline/{_text(p, 'PolicyName', source)}")
+                       for p in _entries(entry, f"{title}PolicyList", source)]
+                out += [managed_policy(_text(p, "PolicyArn", source)) for p in _entries(entry, "AttachedManagedPolicies", source)]
                 return out, entry
         raise AwsError(f"IAM {kind_of} {wanted!r} not found in {source}")
 
@@ -239,27 +328,59 @@ def from_auth_details(data: object, kind: str, name: str, source: str) -> Princi
         raise AwsError(f"unknown principal kind {kind!r}")
     policies, entity = own(kind, name)
     if kind == "user":
-        for group_name in entity.get("GroupList", []) or []:
+        groups = entity.get("GroupList") or []
+        if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+            raise AwsError(f"{source}: GroupList is not a list of group names, as get-account-authorization-details writes it")
+        for group_name in groups:
             policies += own("group", group_name)[0]
-    arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-    boundary = [managed_policy(arn)] if arn else []
+    boundary_entry = entity.get("PermissionsBoundary") or {}
+    arn = boundary_entry.get("PermissionsBoundaryArn") if isinstance(boundary_entry, dict) else None
+    boundary = [managed_policy(arn)] if isinstance(arn, str) else []
     return Principal(kind, name, tuple(_dedupe(policies)), tuple(boundary))
+
+
+def _details(data: object, source: str) -> dict[str, Any]:
+    """`data` if it is a get-account-authorization-details document (AwsError if it is not one)."""
+    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
+        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
+    return data
 
 
 def managed_documents(data: object, source: str) -> dict[str, object]:
     """ARN → default version's document of every managed policy in a get-account-authorization-details
     document (AwsError if it is not one)."""
-    if not isinstance(data, dict) or not any(k in data for k in ("UserDetailList", "GroupDetailList", "RoleDetailList")):
-        raise AwsError(f"{source}: not the output of aws iam get-account-authorization-details")
     managed = {}
-    for p in data.get("Policies", []) or []:
-        versions = p.get("PolicyVersionList", []) or []
-        default = next((v for v in versions if v.get("IsDefaultVersion")), versions[0] if versions else None)
+    for p in _entries(_details(data, source), "Policies", source):
+        versions = _entries(p, "PolicyVersionList", source)
+        default = next((v for v in versions if v.get("IsDefaultVersion") is True), versions[0] if versions else None)
         if default is not None:
-            managed[p.get("Arn")] = default.get("Document")
+            managed[_text(p, "Arn", source)] = default.get("Document")
     return managed
 
 
-def managed_policies(data: object, source: str) -> dict[str, Policy]:
+class _Managed(Mapping[str, Policy]):
+    """ARN → Policy, each document parsed when first asked for: an account's file holds every managed
+    policy, a principal attaches a few."""
+
+    def __init__(self, documents: dict[str, object]) -> None:
+        self._documents = documents
+        self._parsed: dict[str, Policy] = {}
+
+    def __getitem__(self, arn: str) -> Policy:
+        if arn not in self._parsed:
+            self._parsed[arn] = _policy(self._documents[arn], arn)
+        return self._parsed[arn]
+
+    def __contains__(self, arn: object) -> bool:
+        return arn in self._documents
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._documents)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
+def managed_policies(data: object, source: str) -> Mapping[str, Policy]:
     """ARN → Policy for every managed policy in a get-account-authorization-details document."""
-    return {arn: _policy(doc, arn) for arn, doc in managed_documents(data, source).items()}
+    return _Managed(managed_documents(data, source))

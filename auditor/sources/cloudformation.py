@@ -199,7 +199,7 @@ class Resolver:
         value = v.value
         if isinstance(value, list):
             items = [self.resolve(item, unresolved, depth + 1) for item in value]
-            return V([i for i in items if i is not NO_VALUE], v.spot)  # type: ignore[misc]
+            return V([i for i in items if i is not NO_VALUE], v.spot)
         if not isinstance(value, dict):
             return v
         if len(value) == 1:

@@ -4,12 +4,14 @@ that is read but is not a valid policy becomes a Policy with problems (an `inval
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from typing import BinaryIO
 
 from auditor.model import Policy, Problem, decode_text, parse_policies
 
 MAX_BYTES = 2 * 1024 * 1024  # IAM's own limits are far lower (10,240 characters for an inline policy)
+MAX_RUN_BYTES = 256 * 1024 * 1024  # all the files of one run together: what one run holds in memory
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
@@ -18,7 +20,7 @@ class SourceError(Exception):
     """The audit cannot run: a path that cannot be read."""
 
 
-def _from_bytes(raw: bytes, source: str) -> tuple[Policy, ...]:
+def policies_from_bytes(raw: bytes, source: str) -> tuple[Policy, ...]:
     """The file's documents: one, or one per element of a JSON array of documents."""
     if len(raw) > MAX_BYTES:
         problem = Problem("", f"refused: larger than {MAX_BYTES // (1024 * 1024)} MiB; IAM policies are at most a few KB", source)
@@ -44,10 +46,17 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
     if os.path.isdir(path):
         raise SourceError(f"{path}: is a directory; pass the policy files in it")
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat on the open file then decides, so a
+        # file swapped for a FIFO or a device after a check is still refused
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            kind = not_regular(info.st_mode)
+            if kind:
+                raise SourceError(f"{path}: not a regular file ({kind}); only files are read")
             # read(limit + 1) would allocate 2 MiB for every small policy: ask for the file's size + 1
-            # first; only a file that grew, a pipe or a device (size 0) is read on, up to the limit
-            size = min(os.fstat(fh.fileno()).st_size, limit)
+            # first; only a file that grew is read on, up to the limit
+            size = min(info.st_size, limit)
             data = fh.read(size + 1)
             return data if len(data) <= size else data + fh.read(limit + 1 - len(data))
     except FileNotFoundError as exc:
@@ -58,9 +67,40 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
+def check_run_size(paths: list[str]) -> None:
+    """SourceError when the files of one run add up to more than MAX_RUN_BYTES (sizes as the file system
+    gives them; each file is also read up to its own cap)."""
+    total = 0
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue  # reported when it is read
+        if stat.S_ISREG(info.st_mode):
+            total += info.st_size
+    if total > MAX_RUN_BYTES:
+        raise SourceError(f"the {len(paths):,} files add up to {total // (1024 * 1024):,} MiB, more than the "
+                          f"{MAX_RUN_BYTES // (1024 * 1024)} MiB one run reads: audit them in parts")
+
+
+def not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is ("a FIFO", "a device", ...), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a file"
+
+
 def read_documents(path: str, stdin: BinaryIO | None = None) -> tuple[Policy, ...]:
     """The policy documents of one file (several when it holds a JSON array of documents)."""
-    return _from_bytes(read_bytes(path, stdin=stdin), STDIN_NAME if path == STDIN else path)
+    return policies_from_bytes(read_bytes(path, stdin=stdin), STDIN_NAME if path == STDIN else path)
 
 
 def read_policy(path: str, stdin: BinaryIO | None = None) -> Policy:

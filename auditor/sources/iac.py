@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from auditor.model import Policy, SourceMap, parse_policy
+from auditor.model import Origin, Policy, SourceMap, parse_policy
 
 MAX_PLACEHOLDER = 80
 
@@ -134,7 +134,7 @@ def policy_from_text(name: str, text: str, whole: Spot, first_line: int | None, 
     return _finish(parse_policy(text, name), TextOrigin(whole, text, first_line), text, unresolved)
 
 
-def _finish(policy: Policy, origin: object, text: str, unresolved: Mapping[str, str]) -> Policy:
+def _finish(policy: Policy, origin: Origin, text: str, unresolved: Mapping[str, str]) -> Policy:
     used = tuple((p, why) for p, why in unresolved.items() if p in text)
     return replace(policy, origin=origin, unresolved=used)
 

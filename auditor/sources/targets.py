@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from auditor.model import Policy, Problem, decode_text
 from auditor.report import Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
-from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, _from_bytes, looks_like_policy, read_bytes
+from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
 
 
 class SelectionError(Exception):
@@ -59,7 +59,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         text, _ = decode_text(raw) if b"\x00" not in raw[:8192] else (None, None)
         kind = detect(name, text) if text is not None and len(raw) <= BY_NAME["tfplan"].limit else "policy"
         if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):  # one document, or an array of them
-            plain.extend(p for p in _from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
+            plain.extend(p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
             continue
         if kind is None:  # a YAML file that is not a template
             if not skip_non_policies:
@@ -113,7 +113,7 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     seen: set[tuple[str, str, str]] = set()
     chosen = []
     loose: list[Policy] = []
-    file_notes = {}  # a principal or policy → the notes of the file it was read from
+    file_notes: dict[int, tuple[str, ...]] = {}  # a principal or policy → the notes of the file it was read from
     for found in files:
         for item in (*found.principals, *found.loose):
             file_notes.setdefault(id(item), found.notes)
@@ -154,7 +154,7 @@ def _with_managed(p, managed: Mapping[str, Policy]) -> tuple[tuple[Policy, ...],
     note for those it has not."""
     extra = [managed[arn] for arn in p.managed_arns if arn in managed]
     missing = [arn for arn in p.managed_arns if arn not in managed]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if missing:
         shown = ", ".join(missing)
         notes = (f"{p.kind} {p.name}: {len(missing)} managed polic{'y' if len(missing) == 1 else 'ies'} attached by ARN "

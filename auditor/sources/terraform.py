@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from auditor.model import pointer as make_pointer
@@ -52,6 +53,8 @@ MAX_MODULE_LINES = 20_000
 MAX_STEPS = 200_000  # expressions evaluated for one module: bounds any configuration
 MAX_DEPTH = 100  # expressions nested in expressions (a chain of locals is bounded by the recursion limit)
 MAX_STRING = 64 * 1024  # a string built by interpolation: locals that double a string cannot grow it without end
+# Terraform's lower(), upper() and trimspace()
+CASE_FUNCTIONS: dict[str, Callable[[str], str]] = {"lower": str.lower, "upper": str.upper, "trimspace": str.strip}
 PRINCIPALS = {"aws_iam_group": "group", "aws_iam_user": "user", "aws_iam_role": "role"}
 INLINE = {"aws_iam_group_policy": "group", "aws_iam_user_policy": "user", "aws_iam_role_policy": "role"}
 ATTACH = {"aws_iam_group_policy_attachment": "group", "aws_iam_user_policy_attachment": "user",
@@ -69,6 +72,7 @@ class Doc(V):
     """A JSON string whose document is known element by element (jsonencode, a policy document)."""
 
     __slots__ = ("doc",)
+    value: str  # the JSON text (a V's value is any of its kinds; a Doc's is always text)
 
     def __init__(self, value: str, spot: Spot, doc: V) -> None:
         super().__init__(value, spot)
@@ -234,11 +238,11 @@ def _siblings(module: Module, given: str) -> None:
         except HclError:
             module.skipped.append(f"{shown} (not valid HCL)")
             continue
-        attrs, lines, blocks = _body(tree.children[0], shown, "")
+        attrs, attr_lines, blocks = _body(tree.children[0], shown, "")
         if name.endswith(".tfvars"):
             for attr, expr in attrs.items():
                 if name != "terraform.tfvars" or attr not in module.tfvars:  # *.auto.tfvars win over terraform.tfvars
-                    module.tfvars[attr] = (expr, shown, lines[attr])
+                    module.tfvars[attr] = (expr, shown, attr_lines[attr])
         else:
             module.blocks.extend(blocks)
 
@@ -444,14 +448,15 @@ class Evaluator:
             return Doc(json.dumps(plain(doc)), spot, doc)
         args = [self.eval(a, path, at, un, depth + 1) for a in arg_nodes]
         values = [a.value for a in args]
-        texts = all(isinstance(v, str) for v in values)
+        strings = [v for v in values if isinstance(v, str)]
+        texts = len(strings) == len(values)  # then strings[i] is values[i]
         try:
             if name == "jsondecode" and len(args) == 1 and texts:
-                return _json_tree(values[0], args[0], un)
+                return _json_tree(strings[0], args[0], un)
             if name in ("file", "templatefile") and args and isinstance(values[0], str) and "${" not in values[0]:
                 return self._file(name, args, path, at, un, depth, spot)
             if name == "format" and args and texts:
-                return self._string(_format(values[0], values[1:]), spot, un)
+                return self._string(_format(strings[0], strings[1:]), spot, un)
             if name == "join" and len(args) == 2 and isinstance(values[0], str) and isinstance(values[1], list):
                 return self._string(values[0].join(self._as_text(v, un) for v in values[1]), spot, un)
             if name in ("concat", "flatten") and all(isinstance(v, list) for v in values):
@@ -469,13 +474,14 @@ class Evaluator:
                         items.sort(key=lambda i: i.value)  # Terraform orders a set of strings lexically
                 return V(items, spot)
             if name in ("lower", "upper", "trimspace") and len(args) == 1 and texts:
-                return V({"lower": str.lower, "upper": str.upper, "trimspace": str.strip}[name](values[0]), spot)
-            if name == "replace" and len(args) == 3 and texts and not (values[1].startswith("/") and values[1].endswith("/")):
-                return V(values[0].replace(values[1], values[2]), spot)
-            if name == "merge" and all(isinstance(v, dict) for v in values):
+                return V(CASE_FUNCTIONS[name](strings[0]), spot)
+            if name == "replace" and len(args) == 3 and texts and not (strings[1].startswith("/") and strings[1].endswith("/")):
+                return V(strings[0].replace(strings[1], strings[2]), spot)
+            dicts = [v for v in values if isinstance(v, dict)]
+            if name == "merge" and len(dicts) == len(values):
                 merged: dict[str, V] = {}
-                for v in values:
-                    merged.update(v)
+                for d in dicts:
+                    merged.update(d)
                 return V(merged, spot)
             if name in ("tostring",) and len(args) == 1:
                 return args[0]
@@ -537,7 +543,7 @@ class Evaluator:
             block = self.m.find("resource", head, str(parts[1]))
             if block is not None and "name" in block.attrs:
                 value = self.attr(block, "name", un)
-                if isinstance(value.value, str):
+                if value is not None and isinstance(value.value, str):
                     return V(value.value, spot)
         return V(un.add(text, _why(text)), spot)
 
@@ -707,8 +713,8 @@ class Evaluator:
                         or not isinstance(variable.value, str):
                     continue
                 entry = tests.setdefault(test.value, V({}, Spot(c.path, c.pointer, c.line)))
-                listed = values.value if isinstance(values.value, list) else [values]
-                fixed = [V(_amp(i.value), i.spot) if isinstance(i.value, str) else i for i in listed]
+                given = values.value if isinstance(values.value, list) else [values]
+                fixed = [V(_amp(i.value), i.spot) if isinstance(i.value, str) else i for i in given]
                 entry.value[variable.value] = fixed[0] if len(fixed) == 1 else V(fixed, values.spot)  # type: ignore[index]
             out["Condition"] = V(tests, Spot(block.path, conditions[0].pointer, conditions[0].line))
         return V(out, spot)
@@ -849,7 +855,8 @@ def _format(spec: str, args: list) -> str:
 def _flatten(args: list[V], deep: bool) -> list[V]:
     out: list[V] = []
     for arg in args:
-        for item in arg.value:  # type: ignore[union-attr]
+        assert isinstance(arg.value, list)  # callers flatten only lists
+        for item in arg.value:
             if deep and isinstance(item.value, list):
                 out.extend(_flatten([item], True))
             else:
@@ -989,15 +996,15 @@ def _assemble(module: Module, path: str, sources: dict[str, str]) -> IacFile:
     for block in module.of_type("resource"):
         rtype = block.labels[0] if block.labels else ""
         if rtype in ATTACH:
-            holders = [(ATTACH[rtype], h) for h in owners(ATTACH[rtype], block, ATTACH[rtype])]
+            attached_to = owners(ATTACH[rtype], block, ATTACH[rtype])
         elif rtype == "aws_iam_policy_attachment":
-            holders = [(kind, h) for kind, attr in (("group", "groups"), ("user", "users"), ("role", "roles"))
-                       for h in owners(kind, block, attr)]
+            attached_to = [h for kind, attr in (("group", "groups"), ("user", "users"), ("role", "roles"))
+                           for h in owners(kind, block, attr)]
         else:
             continue
         arn_expr = block.attrs.get("policy_arn")
         refs = [r for r in _refs(arn_expr) if r in policies] if arn_expr is not None else []
-        for _, holder in holders:
+        for holder in attached_to:
             if refs:
                 principals[holder]["policies"].append((policies[refs[0]][0], policies[refs[0]][1].path))
                 attached.add(refs[0])

@@ -97,7 +97,8 @@ def read(path: str, text: str, **_: object) -> IacFile:
         if r.get("mode") == "data":
             continue
         if rtype in PRINCIPALS:
-            name = values(r).get("name") if isinstance(values(r).get("name"), str) else address
+            given = values(r).get("name")
+            name = given if isinstance(given, str) else address
             principals[address] = {"kind": PRINCIPALS[rtype], "name": name, "spot": Spot(path, at, smap.line(at)),
                                     "policies": [], "arns": []}
             by_name[(PRINCIPALS[rtype], name)] = address

@@ -8,3 +8,29 @@ def test_missing_and_denied(findings):
 
 def test_everything_granted_passes(findings):
     assert findings("missing-action", allow("*", "*")) == []
+
+
+def test_a_boundary_that_leaves_an_action_out_is_a_plain_missing_action(cat):
+    # The identity policy allows everything; the boundary only S3. The coverage row says the boundary set
+    # its status (by_boundary), and missing-action reports it as missing, with the boundary's note, not as
+    # "allowed by Statement[0] but not on ...".
+    import json
+
+    from auditor import engine
+    from auditor.model import parse_policy
+    from auditor.report import Settings, Target
+
+    def doc(*statements):
+        return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+    policy = parse_policy(doc(allow("*", "*")), "p.json")
+    boundary = parse_policy(doc(allow("s3:*", "*")), "b.json")
+    settings = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
+    report = engine.run([Target("role", "deploy", (policy,), (boundary,))], settings, cat)
+    row = next(r for r in report.coverage if r.action == "lambda:InvokeFunction")
+    assert (row.status, row.by_boundary, row.allowed_by) == ("missing", True, ("p.json#Statement[0]",))
+    finding = next(f for f in report.findings if f.subject == "lambda:InvokeFunction")
+    assert finding.message.startswith('missing "lambda:InvokeFunction" on function:demo-dev-*: ')
+    assert finding.message.endswith("(not allowed by the permissions boundary b.json)")
+    s3 = next(r for r in report.coverage if r.action == "s3:PutObject")
+    assert (s3.status, s3.by_boundary) == ("granted", False)
