@@ -5,6 +5,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 the audit could no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -151,6 +152,9 @@ BaselineOpt = Annotated[str | None, typer.Option(
     "--baseline", help="Leave out the findings this baseline file records; say how many, and how many are fixed.")]
 WriteBaselineOpt = Annotated[str | None, typer.Option(
     "--write-baseline", help="Record every finding of this run in FILE (then the run reports only what is new).")]
+DetailsOpt = Annotated[Literal["failing", "all"], typer.Option(
+    "--details", help="Table of several targets: after a summary row per target, the coverage and findings of the "
+                      "targets with findings at or above --fail-on (failing), or of every target (all).")]
 
 
 @dataclass(frozen=True)
@@ -280,12 +284,13 @@ def _parliament_options(cfg, config_file, enabled, community, private_auditors, 
         raise AuditError(str(exc)) from exc
 
 
-def _settings(opts: Resolved, policies, show_ignored: bool):
-    """The audit's Settings for one group of policies: the prefix given, or inferred from them."""
+def _settings(opts: Resolved, prefix_names: list[str], show_ignored: bool):
+    """The audit's Settings for one group of policies: the prefix given, or inferred from their ARNs'
+    project-name candidates (engine.prefix_names)."""
     from auditor import engine
     from auditor.report import Settings
 
-    inferred = None if opts.prefix else engine.infer_prefix(policies, opts.envs)
+    inferred = None if opts.prefix else engine.pick_prefix(prefix_names, opts.envs)
     note = None
     if not opts.prefix and not inferred:
         note = "no --prefix given and none could be inferred from the policy: checking for any project name"
@@ -307,58 +312,87 @@ def _settings(opts: Resolved, policies, show_ignored: bool):
 
 
 def _report(groups, show_ignored: bool, output: str | None, verbose: bool = False, quiet: bool = False,
-            baselines: tuple[str | None, str | None] = (None, None)) -> None:
-    """Run the audit, write the report, print the summary, exit with the report's code. `groups`:
-    (targets, their policies, their Resolved options) per config file; the first group's are the run's."""
+            baselines: tuple[str | None, str | None] = (None, None), details: str = "failing") -> None:
+    """Run the audit, writing the report target by target, print the summary, exit with the report's
+    code. `groups`: (targets, their ARNs' project-name candidates, their Resolved options) per config
+    file; the first group's are the run's."""
     import time
     from dataclasses import replace
 
-    from auditor import engine
+    from auditor import baseline, engine, progress
     from auditor.text import safe
 
     started = time.perf_counter()
     targets = []
-    for group_targets, policies, opts in groups:
-        settings = _settings(opts, policies, show_ignored)
+    for group_targets, names, opts in groups:
+        settings = _settings(opts, names, show_ignored)
         targets += [replace(t, settings=settings, config=opts.config) for t in group_targets]
     if verbose:
         for t in targets:
-            typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
+            typer.echo(safe(f"{t.kind} {t.name}: {t.documents} polic{'y' if t.documents == 1 else 'ies'} "
                             f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
                                                           if t.boundary else "")
                             + (f"; config {t.config.shown}" if t.config.file else "")), err=True)
     opts = groups[0][2]
-    report = engine.run(targets, targets[0].settings, opts.catalogue, opts.config, opts.parliament)
-    report = _baseline(report, *baselines)
-    if output or not quiet:
-        try:
-            _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
-        except AuditError as exc:
-            _fail(str(exc))
+    sieve = _sieve(*baselines)
+    shown = output is None and not quiet
+    try:
+        with _destination(output) as out:
+            writer = (reporters.writer(opts.fmt, out, color=_color(output), width=_width(), details=details)
+                      if output or not quiet else reporters.Nothing())
+            enabled = progress.wanted(quiet, shown and sys.stdout.isatty()) and len(targets) >= progress.MANY_TARGETS
+            with progress.bar("auditing", len(targets), enabled) as advance:
+                tail = engine.stream(targets, targets[0].settings, opts.catalogue, writer, opts.config, opts.parliament,
+                                     sieve, advance)
+    except (AuditError, baseline.BaselineError) as exc:
+        _fail(str(exc))
+    if baselines[1]:
+        count = tail.baseline.baselined  # type: ignore[attr-defined]
+        typer.echo(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {baselines[1]}", err=True)
     if verbose:
-        typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}", err=True)
-    typer.echo(report.summary_line(), err=True)
-    raise typer.Exit(report.exit_code)
+        typer.echo(f"audited in {time.perf_counter() - started:.2f}s with {_iam_data()}", err=True)
+    typer.echo(tail.summary_line, err=True)
+    raise typer.Exit(tail.exit_code)
 
 
-def _baseline(report, path: str | None, write: str | None):
-    """--write-baseline records the run's findings (and then applies them); --baseline leaves out what
-    a baseline records."""
-    from dataclasses import replace
+def _iam_data() -> str:
+    from auditor import awsdata
 
-    from auditor import baseline
+    return awsdata.data_version()
+
+
+def _sieve(path: str | None, write: str | None):
+    """--write-baseline records the run's findings (and then applies them: none is reported); --baseline
+    leaves out what a baseline records."""
+    from auditor import __version__, baseline
 
     try:
         if write:
-            count = baseline.write(write, report)
-            typer.echo(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}", err=True)
-            path = write
-        if not path:
-            return report
-        findings, outcome = baseline.apply(report, path, baseline.read(path))
+            return baseline.Recorder(write, __version__)
+        if path:
+            return baseline.Sieve(path, baseline.read(path))
     except baseline.BaselineError as exc:
         _fail(str(exc))
-    return replace(report, findings=findings, baseline=outcome)
+    return None
+
+
+@contextlib.contextmanager
+def _destination(output: str | None):
+    """Where the report goes as it is written: the --output file (opened before the audit starts), or
+    standard output."""
+    if output:
+        try:
+            fh = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below, errors named)
+        except OSError as exc:
+            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        try:
+            with fh:
+                yield fh
+        except OSError as exc:
+            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    else:
+        yield sys.stdout
+        sys.stdout.flush()
 
 
 GroupOpt = Annotated[str | None, typer.Option("--group", help="IAM group name.")]
@@ -410,6 +444,7 @@ def file_command(
     quiet: QuietOpt = False,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    details: DetailsOpt = "failing",
     output: OutputOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
@@ -436,7 +471,7 @@ def file_command(
             opts = _resolve(config, project_path=project, **cli)
             principal = _from_details(auth_details, *named)
             target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
-            groups = [([target], list(principal.policies), opts)]
+            groups = [([target], _names(principal.policies), opts)]
         else:
             if not paths:
                 raise AuditError("give one or more policy files ('-' for standard input)")
@@ -454,7 +489,7 @@ def file_command(
                 raise typer.Exit(0)
     except (AuditError, SourceError, SelectionError, ConfigError) as exc:
         _fail(str(exc))
-    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline))
+    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline), details)
 
 
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
@@ -488,7 +523,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
         def read(chunk, skip, opts=opts):
             return list(load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=named,
-                             managed=managed).targets)
+                             managed=managed, defer=not opts.combine).targets)
 
         given = [m for m in members if m not in walked]
         found = [m for m in members if m in walked]
@@ -502,10 +537,16 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
         if opts.combine and (targets or extra):
             targets = [scopes.combined(targets, extra)]
         if targets:
-            groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
+            groups.append((targets, scopes.prefix_names(targets), opts))
     if not groups and walked:
         typer.echo(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found", err=True)
     return groups
+
+
+def _names(policies) -> list[str]:
+    from auditor.engine import prefix_names
+
+    return prefix_names(dict.fromkeys(policies))
 
 
 def _from_details(path: str, kind: str | None, name: str | None):
@@ -558,6 +599,7 @@ def live_command(
     quiet: QuietOpt = False,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    details: DetailsOpt = "failing",
     output: OutputOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
@@ -577,7 +619,8 @@ def live_command(
     except (AuditError, AwsError) as exc:
         _fail(str(exc))
     target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
-    _report([([target], list(principal.policies), opts)], show_ignored, output, verbose, quiet, (baseline, write_baseline))
+    _report([([target], _names(principal.policies), opts)], show_ignored, output, verbose, quiet, (baseline, write_baseline),
+            details)
 
 
 @app.command("generate")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+_PLAIN = re.compile(r"[\x20-\x7e]*")  # printable ASCII: nothing to do
 _INVISIBLE = frozenset("\u2028\u2029\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def safe(value: object) -> str:
     """Control characters (terminal escapes included) and bidi overrides become visible escapes;
     newlines and tabs become spaces, so one value stays on one line."""
+    text = str(value)
+    if _PLAIN.fullmatch(text):
+        return text
     out = []
-    for ch in str(value):
+    for ch in text:
         code = ord(ch)
         if ch in "\n\t":
             out.append(" ")
