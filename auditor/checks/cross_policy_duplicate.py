@@ -26,7 +26,7 @@ from collections.abc import Iterator
 
 from auditor.checks.common import summarise
 from auditor.checks.duplicate_statement import key
-from auditor.checks.redundant_action import plain, redundant
+from auditor.checks.redundant_action import Holders, plain, redundant
 from auditor.model import Location
 from auditor.report import Hit
 
@@ -40,14 +40,16 @@ def check(ctx) -> Iterator[Hit]:
     if len(policies) < 2:
         return
     keys = {id(p): {key(s) for s in p.statements} for p in policies}
+    statements = {id(p): plain(p.statements) for p in policies}
+    holders = {id(p): Holders(statements[id(p)]) for p in policies}  # each policy's wildcards indexed once
     for n, other in enumerate(policies):
         for m, policy in enumerate(policies):
             if policy is other:
                 continue
             # a statement both repeat is reported once, on the later policy; wildcard cover in either direction
             repeated = [s.label for s in policy.statements if m > n and key(s) in keys[id(other)]]
-            covered = [f"{action} by \"{wildcard}\"" for _, _, action, wildcard, _ in redundant(plain(policy.statements),
-                                                                                                plain(other.statements))]
+            covered = [f"{action} by \"{wildcard}\"" for _, _, action, wildcard, _ in redundant(statements[id(policy)],
+                                                                                                holders[id(other)])]
             if not repeated and not covered:
                 continue
             parts = ([f"{len(repeated)} statement{'s' if len(repeated) > 1 else ''} ({summarise(repeated, 3)})"] if repeated else [])

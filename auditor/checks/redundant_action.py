@@ -22,9 +22,11 @@ Fix
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 
-from auditor.globs import covers, match_classes
+from auditor.automata import literal_ends
+from auditor.globs import covers, match_classes, policy_pattern, requirement_pattern
 from auditor.report import Hit
 
 RULE_ID = "redundant-action"
@@ -56,25 +58,88 @@ def _wildcards(stmt) -> dict[str, list[str]]:
     return out
 
 
+class Holders:
+    """The statements holding wildcard actions, indexed so that a statement meets only those that may
+    grant its actions on its resources, and cost grows with statements, not with pairs of them:
+
+    - by service: a wildcard of another service ("s3:Get*" for "lambda:GetFunction") never covers;
+    - by the literal start of their resources (the text before the first wildcard): a pattern whose
+      start is neither a prefix of the resource's start nor starts with it shares no string with it
+      (globs._ends_agree, the same necessary condition `extent` begins with), so a holder none of
+      whose resources agree with one of the statement's cannot contain it;
+    - holders alike in effect, conditions, resources and wildcards answer alike: the first stands for
+      all (the first is the one reported).
+
+    The exact tests (pattern containment, `covers`) then run on what is left, in statement order."""
+
+    def __init__(self, statements: Sequence) -> None:
+        self.items: list[tuple[object, dict[str, list[str]]]] = []
+        seen: set = set()
+        for s in statements:
+            table = _wildcards(s)
+            if not table:
+                continue
+            alike = (s.effect, s.conditions, s.resources, tuple(w for ws in table.values() for w in ws))
+            if alike in seen:
+                continue
+            seen.add(alike)
+            self.items.append((s, table))
+        self.by_service: dict[str, set[int]] = {}
+        by_start: dict[str, set[int]] = {}
+        for n, (s, table) in enumerate(self.items):
+            for service in table:
+                self.by_service.setdefault(service, set()).add(n)
+            for r in s.resources or ():  # type: ignore[attr-defined]
+                by_start.setdefault(policy_pattern(r).ends[0], set()).add(n)
+        self.by_start = by_start
+        self.starts = sorted(by_start)
+
+    def _agreeing(self, start: str) -> set[int]:
+        """The holders with a resource whose literal start agrees with `start` (one a prefix of the other)."""
+        found: set[int] = set()
+        by_start = self.by_start
+        for k in range(len(start) + 1):  # their start is a prefix of this one
+            hit = by_start.get(start[:k])
+            if hit:
+                found |= hit
+        starts = self.starts
+        i = bisect_left(starts, start)
+        while i < len(starts) and starts[i].startswith(start):  # this one is a prefix of theirs
+            found |= by_start[starts[i]]
+            i += 1
+        return found
+
+    def candidates(self, stmt) -> list[tuple[object, dict[str, list[str]]]]:
+        """The holders that may grant some action of `stmt` on all its resources, in statement order."""
+        if not self.items:
+            return []
+        services = {_service(a) for a in stmt.actions if a.strip("*")}
+        found = set().union(self.by_service.get("", ()), *(self.by_service.get(s, ()) for s in services))
+        for r in stmt.resources:
+            if not found:
+                break
+            found &= self._agreeing(literal_ends(requirement_pattern(r))[0])
+        return [self.items[n] for n in sorted(found)]
+
+
 def redundant(statements, holders) -> Iterator[tuple[object, int, str, str, object]]:
     """(statement, index, action, wildcard, the statement holding it) for each action entry of
-    `statements` that a wildcard of `holders` already grants on the same or broader resources."""
-    wild = {id(s): _wildcards(s) for s in holders}
-    holders = [s for s in holders if wild[id(s)]]
+    `statements` that a wildcard of `holders` (statements, or their Holders index) already grants on the
+    same or broader resources; of several, the first holding statement and its first such wildcard."""
+    index = holders if isinstance(holders, Holders) else Holders(holders)
     for stmt in statements:
         if stmt.actions is None or stmt.resources is None:
             continue
-        others = [o for o in holders if o.effect == stmt.effect
-                  and not (o.conditions and o.conditions != stmt.conditions)
-                  and _resources_within(stmt.resources or (), o.resources or ())]
+        others = [(o, table) for o, table in index.candidates(stmt) if o.effect == stmt.effect  # type: ignore[attr-defined]
+                  and not (o.conditions and o.conditions != stmt.conditions)  # type: ignore[attr-defined]
+                  and _resources_within(stmt.resources or (), o.resources or ())]  # type: ignore[attr-defined]
         if not others:
             continue
         for i, action in enumerate(stmt.actions or ()):
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            for other in others:
-                table = wild[id(other)]
+            for other, table in others:
                 candidates = table.get(_service(action), []) + table.get("", [])
                 wildcard = next((w for w in candidates if w.lower() != low and covers(low, w.lower())), None)
                 if wildcard:
