@@ -4,7 +4,7 @@ row (its short cells on one line, its long cells below, indented), wrapped at sp
 
 A Grid prints through rich on a terminal (`__rich__`) and writes the same characters by itself
 (`plain()`) elsewhere: rich's rendering pipeline (measuring, segments, styles) was most of the time
-of a table for many files. tests/test_plain_layout.py compares the two on every fixture, the corpus
+of a table for many files. tests/test_table_stream.py compares the two on every fixture, the corpus
 and hostile text, at many widths.
 """
 
@@ -125,7 +125,7 @@ _WORD = re.compile(r"\s*\S+\s*")  # rich's word: what the word wrap moves as a w
 def divide_ascii(text: str, width: int) -> list[int]:
     """rich._wrap.divide_line(text, width, fold=True) for printable ASCII, where a character is a cell:
     where the lines break (a word that does not fit moves to the next line; one longer than a line
-    is folded). Property-tested against rich's own in tests/test_plain_layout.py."""
+    is folded). Property-tested against rich's own in tests/test_table_stream.py."""
     breaks: list[int] = []
     offset = 0
     for m in _WORD.finditer(text):

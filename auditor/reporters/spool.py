@@ -35,8 +35,7 @@ class Spool:
     def flush(self) -> None:  # rich's Console flushes the file it prints to
         pass
 
-    def __bool__(self) -> bool:
-        return self._size > 0
+    # No __bool__: rich's Console prints to `file or sys.stdout`, so an empty spool must stay truthy.
 
     def copy_to(self, out: TextIO, fix: Callable[[str], str] | None = None) -> None:
         """Everything written, to `out` (each line through `fix` when given); the spool is then closed
