@@ -319,7 +319,7 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
     import time
     from dataclasses import replace
 
-    from auditor import baseline, engine, progress
+    from auditor import baseline, progress, streaming
     from auditor.text import safe
 
     started = time.perf_counter()
@@ -342,7 +342,7 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
                       if output or not quiet else reporters.Nothing())
             enabled = progress.wanted(quiet, shown and sys.stdout.isatty()) and len(targets) >= progress.MANY_TARGETS
             with progress.bar("auditing", len(targets), enabled) as advance:
-                tail = engine.stream(targets, targets[0].settings, opts.catalogue, writer, opts.config, opts.parliament,
+                tail = streaming.stream(targets, targets[0].settings, opts.catalogue, writer, opts.config, opts.parliament,
                                      sieve, advance)
     except (AuditError, baseline.BaselineError) as exc:
         _fail(str(exc))
@@ -607,15 +607,18 @@ def live_command(
     parliament_config: ParliamentConfigOpt = None,
 ) -> None:
     """Audit an IAM group, user or role read live from AWS (read-only IAM calls)."""
+    from auditor import progress
     from auditor.report import Target
     from auditor.sources.aws import AwsError, fetch_live
+    from auditor.text import safe
 
     try:
         kind, name = _principal(group, user, role)
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=fail_on, combine=None, project_path=project,
                         parliament=(parliament, include_community_auditors, private_auditors, parliament_config))
-        principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
+        with progress.bar(safe(f"reading {kind} {name} from IAM"), None, progress.wanted(quiet, False)):
+            principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
     except (AuditError, AwsError) as exc:
         _fail(str(exc))
     target = Target(principal.kind, principal.name, principal.policies, principal.boundary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import ModuleType
 
@@ -18,12 +18,9 @@ from auditor.model import Location, Policy, SourceMap, Statement
 from auditor.report import (
     CoverageRow,
     Finding,
-    Head,
     Part,
     Report,
     Settings,
-    Tail,
-    Tally,
     Target,
     finding_order,
 )
@@ -371,30 +368,3 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
                   tuple(row for part in parts for row in part.coverage), notes_for(targets, settings, catalogue),
                   tuple(item for part in parts for item in part.ignored), review.summary() if review is not None else None)
 
-
-def stream(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, writer, config: Config = NO_CONFIG,
-           review=None, sieve=None, advance=None) -> Tail:
-    """Audit the targets one by one and hand each target's part to `writer` (auditor.reporters.Writer)
-    as soon as it is ready: the head first, the tail (counts, exit code) last. `sieve`
-    (auditor.baseline.Sieve or Recorder) takes out the findings a baseline records; `advance` is called
-    after each target (a progress bar). Holds one target's findings and coverage at a time."""
-    tally = Tally(settings.fail_on)
-    audit = Audit(settings, catalogue, config, review)
-    writer.head(Head(__version__, awsdata.data_version(), settings, tuple(targets), notes_for(targets, settings, catalogue),
-                     review is not None))
-    for target in targets:
-        part = audit.part(target)
-        if sieve is not None:
-            part = replace(part, findings=sieve.kept(part.findings, (part.target,)))
-        tally.add(part.findings, part.coverage, len(part.ignored))
-        writer.part(part)
-        if advance is not None:
-            advance()
-    rest = audit.finish()
-    if sieve is not None:
-        rest = sieve.kept(rest, ())
-    tally.add(rest)
-    tail = Tail(rest, tally, review.summary() if review is not None else None,
-                sieve.outcome() if sieve is not None else None)
-    writer.tail(tail)
-    return tail

@@ -34,7 +34,7 @@ def bar(description: str, total: int | None, enabled: bool) -> Iterator[Callable
 
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     if total is None:
-        columns = [SpinnerColumn(), TextColumn("{task.description}: {task.completed}"), TimeElapsedColumn()]
+        columns = [SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()]  # a wait of unknown length
     with Progress(*columns, console=Console(file=sys.stderr), transient=True, redirect_stdout=False,
                   redirect_stderr=False) as progress:
         task = progress.add_task(description, total=total)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor import catalogue, engine
+from auditor import catalogue, engine, streaming
 from auditor.report import Report, Settings, Target, finding_order
 from auditor.reporters import sarif
 from auditor.reporters.jsontext import ArrayWriter, ObjectWriter, dumps
@@ -61,11 +61,11 @@ def whole_sarif(report: Report) -> str:
 
 
 def streamed(fmt: str, targets, run_settings: Settings, cat) -> tuple[str, object]:
-    """What the CLI writes: engine.stream into the format's writer."""
+    """What the CLI writes: streaming.stream into the format's writer."""
     from auditor import reporters
 
     buf = io.StringIO()
-    tail = engine.stream(targets, run_settings, cat, reporters.writer(fmt, buf))
+    tail = streaming.stream(targets, run_settings, cat, reporters.writer(fmt, buf))
     return buf.getvalue(), tail
 
 
@@ -208,8 +208,9 @@ def test_spool_moves_to_an_unnamed_file_past_its_limit(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     spool = Spool(limit=100)
+    assert spool.empty and spool  # truthy even when empty: rich prints to `file or sys.stdout`
     spool.write("x" * 60)
-    assert spool._file is None
+    assert spool._file is None and not spool.empty
     spool.write("é" * 60 + "\n")
     assert spool._file is not None
     spool.write("line two\n")

@@ -69,7 +69,7 @@ class Writer:
                   f"{' (inferred)' if s.prefix_inferred else ''} · env {', '.join(code(e) for e in s.envs)} · "
                   f"features {', '.join(code(f) for f in s.features)}\n\n**{md(tail.summary_line)}**\n\n")
         between = ""  # sections are separated by a blank line; the last ends with its last row
-        if self.missing:
+        if not self.missing.empty:
             out.write("### Not granted\n\n| status | action | resource | feature |\n|---|---|---|---|\n")
             self.missing.copy_to(out)
             between = "\n"

@@ -35,7 +35,11 @@ class Spool:
     def flush(self) -> None:  # rich's Console flushes the file it prints to
         pass
 
-    # No __bool__: rich's Console prints to `file or sys.stdout`, so an empty spool must stay truthy.
+    @property
+    def empty(self) -> bool:
+        """Nothing written yet. (Not __bool__: rich's Console prints to `file or sys.stdout`, so an empty
+        spool must stay truthy.)"""
+        return self._size == 0 and self._file is None
 
     def copy_to(self, out: TextIO, fix: Callable[[str], str] | None = None) -> None:
         """Everything written, to `out` (each line through `fix` when given); the spool is then closed
