@@ -23,6 +23,17 @@ class Writer(Protocol):
     def tail(self, tail: Tail) -> None: ...
 
 
+class Lines:
+    """A writer of line formats (concise, github): nothing before the first target; subclasses write
+    each part's lines and the tail's."""
+
+    def __init__(self, out: TextIO, **_: object) -> None:
+        self.out = out
+
+    def head(self, head: Head) -> None:
+        pass
+
+
 class Nothing:
     """The writer of --quiet without --output: the run is audited and counted, nothing is written."""
 

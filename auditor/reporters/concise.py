@@ -5,10 +5,10 @@ finding's pointer names. Policy text is made inert (no terminal escapes, one lin
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TextIO
 
 from auditor.model import SourceMap
-from auditor.report import Finding, Head, Part, Tail
+from auditor.report import Finding, Part, Tail
+from auditor.reporters import Lines
 from auditor.text import safe
 
 
@@ -25,13 +25,7 @@ def _lines(findings: Iterable[Finding], texts: Mapping[str, str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-class Writer:
-    def __init__(self, out: TextIO, **_: object) -> None:
-        self.out = out
-
-    def head(self, head: Head) -> None:
-        pass
-
+class Writer(Lines):
     def part(self, part: Part) -> None:
         self.out.write(_lines(part.findings, {p.source: p.text for p in part.target.policies}))
 

@@ -4,9 +4,9 @@ Property and message values are escaped as the runner requires (%, CR, LF; also 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TextIO
 
-from auditor.report import Finding, Head, Part, Tail
+from auditor.report import Finding, Part, Tail
+from auditor.reporters import Lines
 from auditor.text import safe
 
 COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
@@ -33,13 +33,7 @@ def _annotations(findings: Iterable[Finding]) -> str:
     return "".join(lines)
 
 
-class Writer:
-    def __init__(self, out: TextIO, **_: object) -> None:
-        self.out = out
-
-    def head(self, head: Head) -> None:
-        pass
-
+class Writer(Lines):
     def part(self, part: Part) -> None:
         self.out.write(_annotations(part.findings))
 
