@@ -28,7 +28,7 @@ Token = tuple[str, str]
 LITERAL, STAR_KIND, ONE_KIND = "c", "s", "q"
 
 OTHER = "\x00"  # stands for every character no automaton of a search treats apart (see search)
-CACHE_SIZE = 16384  # entries per memo: what one policy and its neighbours reuse; an account audit stays bounded
+CACHE_SIZE = 4096  # entries per memo: what one policy and its neighbours reuse; an account audit stays bounded
 UNBOUNDED = 1 << 30  # a search budget that never stops it (the callers whose patterns are small)
 
 

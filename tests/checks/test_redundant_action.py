@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.checks.conftest import allow
 
 
@@ -70,8 +72,12 @@ def _mixed_policy():
     return parse_policy(json.dumps({"Version": "2012-10-17", "Statement": statements}), "mixed.json")
 
 
-def test_index_finds_what_every_pair_finds():
+@pytest.mark.parametrize("few", [0, 8])  # the resource index always, or past a few holders
+def test_index_finds_what_every_pair_finds(few, monkeypatch):
+    from auditor.checks import redundant_action
     from auditor.checks.redundant_action import plain, redundant
+
+    monkeypatch.setattr(redundant_action, "FEW", few)
 
     statements = plain(_mixed_policy().statements)
     indexed = [(s.index, i, a, w, o.index) for s, i, a, w, o in redundant(statements, statements)]
@@ -80,8 +86,11 @@ def test_index_finds_what_every_pair_finds():
     assert indexed == expected
 
 
-def test_index_leaves_out_holders_of_other_services_and_disjoint_resources():
+def test_index_leaves_out_holders_of_other_services_and_disjoint_resources(monkeypatch):
+    from auditor.checks import redundant_action
     from auditor.checks.redundant_action import Holders
+
+    monkeypatch.setattr(redundant_action, "FEW", 0)  # the resource index even for these few
     from auditor.model import parse_policy
 
     doc = {"Version": "2012-10-17", "Statement": [
