@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from rich._wrap import divide_line  # rich's own word wrap, for text that is not ASCII
@@ -150,6 +151,11 @@ def wrap(text: str, width: int, pad: bool = False) -> list[str]:
     """`text` as rich wraps it in `width` cells (Text.wrap, overflow "fold": at spaces, a word longer
     than the line folded) and, with `pad`, fills each line with spaces to the width, as rich's "left"
     justification does; without, as rich prints a Text (trailing spaces kept)."""
+    return list(_wrapped(text, width, pad))
+
+
+@lru_cache(maxsize=4096)  # many targets repeat the same cells (a requirement's action, resource, message)
+def _wrapped(text: str, width: int, pad: bool) -> tuple[str, ...]:
     out = []
     for line in text.split("\n") if "\n" in text else (text,):
         simple = line.isascii() and line.isprintable()  # a character is a cell
@@ -159,7 +165,7 @@ def wrap(text: str, width: int, pad: bool = False) -> list[str]:
         offsets = divide_ascii(line, width) if simple else divide_line(line, width, fold=True)
         for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
             out.append(_fit(line[a:b], width, pad))
-    return out
+    return tuple(out)
 
 
 def _fit(piece: str, width: int, pad: bool) -> str:
