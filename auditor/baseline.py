@@ -19,10 +19,11 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from auditor.model import pointer_unescape
-from auditor.report import Finding, Report
+from auditor.report import Finding, Report, Target
 
 VERSION = 1
 _LABEL = re.compile(r"\bStatement\[(\d+)\]")
@@ -66,10 +67,10 @@ def _statement_name(raw: object) -> str:
 
 
 class _Documents:
-    """The parsed policy files of a report, to name statements and list entries by what they hold."""
+    """The parsed policy files of some targets, to name statements and list entries by what they hold."""
 
-    def __init__(self, report: Report) -> None:
-        self._texts = {p.source: p.text for t in report.targets for p in (*t.policies, *t.boundary)}
+    def __init__(self, targets: Iterable[Target]) -> None:
+        self._texts = {p.source: p.text for t in targets for p in (*t.policies, *t.boundary)}
         self._parsed: dict[str, object] = {}
 
     def _doc(self, source: str) -> object:
@@ -132,9 +133,13 @@ def _source(source: str, base: str) -> str:
 
 def entries(report: Report, base: str) -> list[dict[str, str]]:
     """One entry per finding, with its fingerprint and the readable parts it is made of."""
-    docs = _Documents(report)
+    return _entries(report.findings, report.targets, base)
+
+
+def _entries(findings: Iterable[Finding], targets: Iterable[Target], base: str) -> list[dict[str, str]]:
+    docs = _Documents(targets)
     out = []
-    for f in report.findings:
+    for f in findings:
         where, subject = docs.place(f)
         parts = {"rule_id": f.rule_id, "source": _source(f.location.source, base), "where": where, "subject": subject,
                  "resource": f.resource or ""}
@@ -148,8 +153,12 @@ def _base(path: str) -> str:
 
 
 def write(path: str, report: Report) -> int:
-    rows = sorted(entries(report, _base(path)), key=lambda e: (e["source"], e["rule_id"], e["where"], e["subject"], e["resource"]))
-    doc = {"version": VERSION, "tool": f"jets-iam-audit {report.tool_version}", "findings": rows}
+    return _write(path, entries(report, _base(path)), report.tool_version)
+
+
+def _write(path: str, found: list[dict[str, str]], tool_version: str) -> int:
+    rows = sorted(found, key=lambda e: (e["source"], e["rule_id"], e["where"], e["subject"], e["resource"]))
+    doc = {"version": VERSION, "tool": f"jets-iam-audit {tool_version}", "findings": rows}
     try:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -174,12 +183,49 @@ def read(path: str) -> Counter[str]:
 
 def apply(report: Report, path: str, recorded: Counter[str]) -> tuple[tuple[Finding, ...], Outcome]:
     """The findings the baseline does not record, and what it did."""
-    left = Counter(recorded)
-    kept: list[Finding] = []
-    for finding, entry in zip(report.findings, entries(report, _base(path)), strict=True):
-        if left[entry["fingerprint"]] > 0:
-            left[entry["fingerprint"]] -= 1
-        else:
-            kept.append(finding)
-    return tuple(kept), Outcome(path, len(report.findings) - len(kept), sum(left.values()))
+    sieve = Sieve(path, recorded)
+    kept = sieve.kept(report.findings, report.targets)
+    return kept, sieve.outcome()
+
+
+class Sieve:
+    """--baseline over a streamed run: `kept(findings, targets)` leaves out, target by target, the
+    findings the baseline records (each entry matches one finding); `outcome()` counts what it did."""
+
+    def __init__(self, path: str, recorded: Counter[str]) -> None:
+        self.path, self.base = path, _base(path)
+        self.left = Counter(recorded)
+        self.baselined = 0
+
+    def kept(self, findings: Sequence[Finding], targets: Iterable[Target]) -> tuple[Finding, ...]:
+        left = self.left
+        kept: list[Finding] = []
+        for finding, entry in zip(findings, _entries(findings, targets, self.base), strict=True):
+            if left[entry["fingerprint"]] > 0:
+                left[entry["fingerprint"]] -= 1
+            else:
+                kept.append(finding)
+        self.baselined += len(findings) - len(kept)
+        return tuple(kept)
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.path, self.baselined, sum(self.left.values()))
+
+
+class Recorder:
+    """--write-baseline over a streamed run: every finding is recorded (`kept` returns none: the
+    baseline written records them all) and the file is written by `outcome()`, at the end of the run."""
+
+    def __init__(self, path: str, tool_version: str) -> None:
+        self.path, self.base, self.tool_version = path, _base(path), tool_version
+        self.found: list[dict[str, str]] = []  # the fingerprints and their parts, not the findings
+
+    def kept(self, findings: Sequence[Finding], targets: Iterable[Target]) -> tuple[Finding, ...]:
+        self.found += _entries(findings, targets, self.base)
+        return ()
+
+    def outcome(self) -> Outcome:
+        """Writes the baseline (BaselineError when it cannot)."""
+        count = _write(self.path, self.found, self.tool_version)
+        return Outcome(self.path, count, 0)
 

@@ -12,6 +12,8 @@ FORMATS: tuple[Format, ...] = get_args(Format)
 Severity = Literal["info", "low", "medium", "high", "critical"]  # --fail-on; config "fail-on" and rules.*.severity
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
+Details = Literal["failing", "all"]  # file, live: --details (table: details for the targets failing --fail-on, or every one)
+
 CatalogueFormat = Literal["table", "json"]  # catalogue --format
 GenerateFormat = Literal["json", "terraform", "cloudformation"]  # generate --format
 Attach = Literal["managed", "group-inline", "user-inline", "role-inline"]  # generate --attach (generate.QUOTAS)

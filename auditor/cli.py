@@ -5,6 +5,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 the audit could no
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from auditor import __version__, reporters
-from auditor.choices import PRINCIPAL_KINDS, Attach, CatalogueFormat, Format, GenerateFormat, Severity
+from auditor.choices import PRINCIPAL_KINDS, Attach, CatalogueFormat, Details, Format, GenerateFormat, Severity
 
 if TYPE_CHECKING:  # types only: the CLI imports these where a command needs them (cold start)
     from auditor.catalogue import Catalogue
@@ -157,6 +158,9 @@ BaselineOpt = Annotated[str | None, typer.Option(
     "--baseline", help="Leave out the findings this baseline file records; say how many, and how many are fixed.")]
 WriteBaselineOpt = Annotated[str | None, typer.Option(
     "--write-baseline", help="Record every finding of this run in FILE (then the run reports only what is new).")]
+DetailsOpt = Annotated[Details, typer.Option(
+    "--details", help="Table of several targets: after a summary row per target, the coverage and findings of the "
+                      "targets with findings at or above --fail-on (failing), or of every target (all).")]
 
 
 @dataclass(frozen=True)
@@ -289,12 +293,13 @@ def _parliament_options(cfg, config_file, enabled, community, private_auditors, 
         raise AuditError(str(exc)) from exc
 
 
-def _settings(opts: Resolved, policies, show_ignored: bool):
-    """The audit's Settings for one group of policies: the prefix given, or inferred from them."""
+def _settings(opts: Resolved, prefix_names: list[str], show_ignored: bool):
+    """The audit's Settings for one group of policies: the prefix given, or inferred from their ARNs'
+    project-name candidates (engine.prefix_names)."""
     from auditor import engine
     from auditor.report import Settings
 
-    inferred = None if opts.prefix else engine.infer_prefix(policies, opts.envs)
+    inferred = None if opts.prefix else engine.pick_prefix(prefix_names, opts.envs)
     note = None
     if not opts.prefix and not inferred:
         note = "no --prefix given and none could be inferred from the policy: checking for any project name"
@@ -316,58 +321,87 @@ def _settings(opts: Resolved, policies, show_ignored: bool):
 
 
 def _report(groups, show_ignored: bool, output: str | None, verbose: bool = False, quiet: bool = False,
-            baselines: tuple[str | None, str | None] = (None, None)) -> None:
-    """Run the audit, write the report, print the summary, exit with the report's code. `groups`:
-    (targets, their policies, their Resolved options) per config file; the first group's are the run's."""
+            baselines: tuple[str | None, str | None] = (None, None), details: Details = "failing") -> None:
+    """Run the audit, writing the report target by target, print the summary, exit with the report's
+    code. `groups`: (targets, their ARNs' project-name candidates, their Resolved options) per config
+    file; the first group's are the run's."""
     import time
     from dataclasses import replace
 
-    from auditor import engine
+    from auditor import baseline, progress, streaming
     from auditor.text import safe
 
     started = time.perf_counter()
     targets = []
-    for group_targets, policies, opts in groups:
-        settings = _settings(opts, policies, show_ignored)
+    for group_targets, names, opts in groups:
+        settings = _settings(opts, names, show_ignored)
         targets += [replace(t, settings=settings, config=opts.config) for t in group_targets]
     if verbose:
         for t in targets:
-            typer.echo(safe(f"{t.kind} {t.name}: {len(t.policies)} polic{'y' if len(t.policies) == 1 else 'ies'} "
+            typer.echo(safe(f"{t.kind} {t.name}: {t.documents} polic{'y' if t.documents == 1 else 'ies'} "
                             f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
                                                           if t.boundary else "")
                             + (f"; config {t.config.shown}" if t.config.file else "; no config file")), err=True)
     opts = groups[0][2]
-    report = engine.run(targets, targets[0].settings, opts.catalogue, opts.config, opts.parliament)
-    report = _baseline(report, *baselines)
-    if output or not quiet:
-        try:
-            _emit(reporters.get(opts.fmt)(report, color=_color(output), width=_width()), output)
-        except AuditError as exc:
-            _fail(str(exc))
+    sieve = _sieve(*baselines)
+    shown = output is None and not quiet
+    try:
+        with _destination(output) as out:
+            writer = (reporters.writer(opts.fmt, out, color=_color(output), width=_width(), details=details)
+                      if output or not quiet else reporters.Nothing())
+            enabled = progress.wanted(quiet, shown and sys.stdout.isatty()) and len(targets) >= progress.MANY_TARGETS
+            with progress.bar("auditing", len(targets), enabled) as advance:
+                tail = streaming.stream(targets, targets[0].settings, opts.catalogue, writer, opts.config, opts.parliament,
+                                     sieve, advance)
+    except (AuditError, baseline.BaselineError) as exc:
+        _fail(str(exc))
+    if baselines[1] and tail.baseline is not None:
+        count = tail.baseline.baselined
+        _say(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {baselines[1]}")
     if verbose:
-        _say(f"audited in {time.perf_counter() - started:.2f}s with {report.iam_data}")
-    typer.echo(safe(report.summary_line()), err=True)
-    raise typer.Exit(report.exit_code)
+        _say(f"audited in {time.perf_counter() - started:.2f}s with {_iam_data()}")
+    typer.echo(safe(tail.summary_line), err=True)
+    raise typer.Exit(tail.exit_code)
 
 
-def _baseline(report, path: str | None, write: str | None):
-    """--write-baseline records the run's findings (and then applies them); --baseline leaves out what
-    a baseline records."""
-    from dataclasses import replace
+def _iam_data() -> str:
+    from auditor import awsdata
 
-    from auditor import baseline
+    return awsdata.data_version()
+
+
+def _sieve(path: str | None, write: str | None):
+    """--write-baseline records the run's findings (and then applies them: none is reported); --baseline
+    leaves out what a baseline records."""
+    from auditor import __version__, baseline
 
     try:
         if write:
-            count = baseline.write(write, report)
-            _say(f"wrote {count} finding{'' if count == 1 else 's'} to the baseline {write}")
-            path = write
-        if not path:
-            return report
-        findings, outcome = baseline.apply(report, path, baseline.read(path))
+            return baseline.Recorder(write, __version__)
+        if path:
+            return baseline.Sieve(path, baseline.read(path))
     except baseline.BaselineError as exc:
         _fail(str(exc))
-    return replace(report, findings=findings, baseline=outcome)
+    return None
+
+
+@contextlib.contextmanager
+def _destination(output: str | None):
+    """Where the report goes as it is written: the --output file (opened before the audit starts), or
+    standard output."""
+    if output:
+        try:
+            fh = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below, errors named)
+        except OSError as exc:
+            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        try:
+            with fh:
+                yield fh
+        except OSError as exc:
+            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    else:
+        yield sys.stdout
+        sys.stdout.flush()
 
 
 GroupOpt = Annotated[str | None, typer.Option("--group", help="IAM group name.")]
@@ -420,6 +454,7 @@ def file_command(
     quiet: QuietOpt = False,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    details: DetailsOpt = "failing",
     output: OutputOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
@@ -449,7 +484,7 @@ def file_command(
             opts = _resolve(config, project_path=project, **cli)
             principal = _from_details(auth_details, *named)
             target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
-            groups = [([target], list(principal.policies), opts)]
+            groups = [([target], _names(principal.policies), opts)]
         else:
             if not paths:
                 raise AuditError("give one or more policy files ('-' for standard input)")
@@ -467,7 +502,7 @@ def file_command(
                 raise typer.Exit(0)
     except (AuditError, SourceError, SelectionError, ConfigError) as exc:
         _fail(str(exc))
-    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline))
+    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline), details)
 
 
 def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
@@ -547,7 +582,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
         def read(chunk, skip, opts=opts):
             return list(load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=named,
-                             managed=managed).targets)
+                             managed=managed, defer=not opts.combine).targets)
 
         given = [m for m in members if m not in walked]
         found = [m for m in members if m in walked]
@@ -561,10 +596,16 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
         if opts.combine and (targets or extra):
             targets = [scopes.combined(targets, extra)]
         if targets:
-            groups.append((targets, list(dict.fromkeys(p for t in targets for p in t.policies)), opts))
+            groups.append((targets, scopes.prefix_names(targets), opts))
     if not groups and walked:
         _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
+
+
+def _names(policies) -> list[str]:
+    from auditor.engine import prefix_names
+
+    return prefix_names(dict.fromkeys(policies))
 
 
 def _from_details(path: str, kind: str | None, name: str | None):
@@ -623,6 +664,7 @@ def live_command(
     quiet: QuietOpt = False,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
+    details: DetailsOpt = "failing",
     output: OutputOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
@@ -630,19 +672,23 @@ def live_command(
     parliament_config: ParliamentConfigOpt = None,
 ) -> None:
     """Audit an IAM group, user or role read live from AWS (read-only IAM calls)."""
+    from auditor import progress
     from auditor.report import Target
     from auditor.sources.aws import AwsError, fetch_live
+    from auditor.text import safe
 
     try:
         kind, name = _principal(group, user, role)
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=fail_on, combine=None, project_path=project,
                         parliament=(parliament, include_community_auditors, private_auditors, parliament_config))
-        principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
+        with progress.bar(safe(f"reading {kind} {name} from IAM"), None, progress.wanted(quiet, False)):
+            principal = fetch_live(kind, name, profile=profile, region=region, endpoint_url=endpoint_url, timeout=timeout)
     except (AuditError, AwsError) as exc:
         _fail(str(exc))
     target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
-    _report([([target], list(principal.policies), opts)], show_ignored, output, verbose, quiet, (baseline, write_baseline))
+    _report([([target], _names(principal.policies), opts)], show_ignored, output, verbose, quiet, (baseline, write_baseline),
+            details)
 
 
 @app.command("generate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
@@ -31,13 +31,15 @@ from auditor.evaluate import (
 )
 from auditor.model import Condition, Location, Policy, SourceMap, Statement
 from auditor.report import (
-    SEVERITY_RANK,
     CoverageRow,
     Finding,
     Hit,
+    Part,
     Report,
     Settings,
     Target,
+    finding_order,
+    with_notes,
 )
 
 NO_CONFIG = Config()
@@ -51,11 +53,10 @@ _NAMED = re.compile(
 )
 
 
-def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
-    """The project name most of the policy's Jets-shaped ARNs start with (function:demo-*,
-    stack/demo-*, role/demo-*, rule/demo-*, arn:aws:s3:::demo-*), or None."""
-    suffixes = {f"-{e}" for e in envs} | {f"-{e}" for e in SHORT_ENVS.values()}
-    counts: Counter[str] = Counter()
+def prefix_names(policies: Iterable[Policy]) -> list[str]:
+    """The project-name candidates of the policies' Jets-shaped ARNs (function:demo-*, stack/demo-*,
+    role/demo-*, rule/demo-*, arn:aws:s3:::demo-*) in order, before an env suffix is taken off."""
+    names = []
     for policy in policies:
         for stmt in policy.statements:
             if stmt.effect != "Allow" or stmt.resources is None:
@@ -65,19 +66,34 @@ def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
                 if not m:
                     continue
                 rest = arn[m.end():]
-                name = m.group(1)
                 if not rest or rest[0] not in "*?":
                     continue  # a concrete name, not a prefix pattern
-                name = name.rstrip("-_")
-                for suffix in suffixes:
-                    if name.endswith(suffix) and len(name) > len(suffix):
-                        name = name[: -len(suffix)]
-                        break
+                name = m.group(1).rstrip("-_")
                 if name:
-                    counts[name] += 1
+                    names.append(name)
+    return names
+
+
+def pick_prefix(names: Iterable[str], envs: Sequence[str]) -> str | None:
+    """The name most candidates give once an env suffix (-dev, -prod, ...) is taken off; the first seen
+    of equals; None without candidates."""
+    suffixes = {f"-{e}" for e in envs} | {f"-{e}" for e in SHORT_ENVS.values()}
+    counts: Counter[str] = Counter()
+    for name in names:
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                break
+        if name:
+            counts[name] += 1
     if not counts:
         return None
     return counts.most_common(1)[0][0]
+
+
+def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
+    """The project name most of the policy's Jets-shaped ARNs start with, or None (see prefix_names)."""
+    return pick_prefix(prefix_names(policies), envs)
 
 
 # --- coverage -----------------------------------------------------------------------------------
@@ -353,33 +369,34 @@ def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[
     return kept, folded
 
 
-def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG,
-        review=None) -> Report:
-    """Audit every target with its own settings and config (a target's config file may not be the
-    run's), then report the ignores of each config that silenced nothing. `review`
-    (auditor.second_opinion.Reviewer, with --parliament) adds a second opinion's findings to each
-    target's and merges those that repeat ours."""
-    findings: list[Finding] = []
-    ignored: list[tuple[Finding, str]] = []
-    coverage: list[CoverageRow] = []
-    deploy_notes: list[str] = []
-    configs: dict[int, tuple[Config, set[int], list[str]]] = {}  # id → (config, ignores used, files audited)
-    for target in targets:
-        own_settings = target.settings or settings
-        own = target.config if isinstance(target.config, Config) else config
-        _, used, audited = configs.setdefault(id(own), (own, set(), []))
+class Audit:
+    """A run, one target at a time: `part(target)` audits a target with its own settings and config (a
+    target's config file may not be the run's) and returns its share of the report; `finish()` then
+    reports the ignores of each config that silenced nothing. Between targets it keeps, per config,
+    only the ignores used and the names of the files audited: never a target's findings or coverage.
+    `review` (auditor.second_opinion.Reviewer, with --parliament) adds a second opinion's findings to
+    each target's and merges those that repeat ours."""
+
+    def __init__(self, settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG, review=None) -> None:
+        self.settings, self.catalogue, self.config, self.review = settings, catalogue, config, review
+        self._configs: dict[int, tuple[Config, set[int], list[str]]] = {}  # id → (config, ignores used, files audited)
+
+    def part(self, target: Target) -> Part:
+        target = target.loaded()
+        own_settings = target.settings or self.settings
+        own = target.config if isinstance(target.config, Config) else self.config
+        _, used, audited = self._configs.setdefault(id(own), (own, set(), []))
         is_file = target.kind == "file"
         audited.extend(own.relative(source, is_file) for source in target.sources)
-        plan = plan_for(own_settings, catalogue, own)
-        found, rows, choice = audit_target(target, own_settings, catalogue, plan)
-        note = deploy_note(target, choice)
-        if note is not None:
-            deploy_notes.append(note)
-        if review is not None:
-            found = review.review(target, found, _line_stamper(target.policies))
+        plan = plan_for(own_settings, self.catalogue, own)
+        found, rows, choice = audit_target(target, own_settings, self.catalogue, plan)
+        ignored: list[tuple[Finding, str]] = []
+        if self.review is not None:
+            found = self.review.review(target, found, _line_stamper(target.policies))
         if any(p.aws_managed for p in target.policies):  # after the second opinion: its findings there fold too
             found, folded = _fold_managed(target, found, plan)
             ignored += folded
+        findings: list[Finding] = []
         for finding in found:
             ignore = None if finding.rule_id == internal_error.RULE_ID else own.ignore_for(finding, is_file)
             if ignore is None:
@@ -387,14 +404,39 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
             else:
                 used.add(ignore.number)
                 ignored.append((finding, ignore.reason))
-        coverage.extend(rows)
-    for own, used, audited in configs.values():
-        rule = own.rule(unused_ignore.RULE_ID)
-        if own.ignores and rule.enabled:
-            findings.extend(_stamp(unused_ignore, rule, hit) for hit in unused_ignore.unused(own, used, audited))
-    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.category, f.location.source,
-                                 f.location.line or 0, f.subject))
-    notes = catalogue.remote_notes(settings.jets_version, settings.features) + tuple(
-        dict.fromkeys([*(note for target in targets for note in target.notes), *deploy_notes]))
-    return Report(__version__, awsdata.data_version(), settings, tuple(targets), tuple(findings),
-                  tuple(coverage), notes, tuple(ignored), review.summary() if review is not None else None)
+        findings.sort(key=finding_order)
+        note = deploy_note(target, choice)
+        return Part(target, tuple(findings), rows, tuple(ignored), (note,) if note is not None else ())
+
+    def finish(self) -> tuple[Finding, ...]:
+        """The findings about the run's config files: ignores that silenced nothing (unused-ignore)."""
+        findings: list[Finding] = []
+        for own, used, audited in self._configs.values():
+            rule = own.rule(unused_ignore.RULE_ID)
+            if own.ignores and rule.enabled:
+                findings.extend(_stamp(unused_ignore, rule, hit) for hit in unused_ignore.unused(own, used, audited))
+        return tuple(sorted(findings, key=finding_order))
+
+
+def notes_for(targets: Sequence[Target], settings: Settings, catalogue: Catalogue) -> tuple[str, ...]:
+    """What a report says before its targets: requirements that do not apply to the local principal,
+    and how the targets were assembled. Auditing a target may add one (Part.notes: the Region and
+    account it was judged for), said after these (report.with_notes)."""
+    return catalogue.remote_notes(settings.jets_version, settings.features) + tuple(
+        dict.fromkeys(note for target in targets for note in target.notes))
+
+
+def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG,
+        review=None) -> Report:
+    """Every target audited (see Audit), as one Report: findings target by target, in the targets'
+    order, each target's sorted (finding_order), then those about config files."""
+    audit = Audit(settings, catalogue, config, review)
+    parts = [audit.part(target) for target in targets]
+    findings = [f for part in parts for f in part.findings] + list(audit.finish())
+    added = tuple((part.target.name, note) for part in parts for note in part.notes)
+    notes = with_notes(notes_for(targets, settings, catalogue), (note for _, note in added))
+    return Report(__version__, awsdata.data_version(), settings, tuple(part.target for part in parts), tuple(findings),
+                  tuple(row for part in parts for row in part.coverage), notes,
+                  tuple(item for part in parts for item in part.ignored), review.summary() if review is not None else None,
+                  target_notes=added)
+

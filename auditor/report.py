@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from auditor.choices import SEVERITIES
@@ -61,6 +62,17 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Deferred:
+    """A policy file listed but not kept: it was read once (to know it is a policy, and for prefix
+    inference) and is read again when its turn to be audited comes, so a run holds one target's
+    policies at a time, whatever the number of files."""
+
+    read: Callable[[], tuple[Policy, ...]]  # its documents, read again (a problem of the second read is a finding)
+    documents: int  # how many documents the first read found
+    prefix_names: tuple[str, ...] = ()  # the project-name candidates of its ARNs (engine.prefix_names)
+
+
+@dataclass(frozen=True)
 class Target:
     """One principal's policy set: a file, several files with --combine, or an IAM group/user/role."""
 
@@ -71,11 +83,24 @@ class Target:
     notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
     settings: Settings | None = None  # its own, when its config file is not the run's (None: the run's)
     config: Config | None = None  # the config it is audited with (None: the run's)
+    deferred: Deferred | None = field(default=None, compare=False, repr=False)  # policies read when audited
 
     @property
     def sources(self) -> tuple[str, ...]:
         """The files (or AWS policy names) of its policies, each once: a file of several documents is one source."""
+        if self.deferred is not None:
+            return (self.name,)  # a deferred target is one file, named by its path
         return tuple(dict.fromkeys(p.source for p in self.policies))
+
+    @property
+    def documents(self) -> int:
+        return self.deferred.documents if self.deferred is not None else len(self.policies)
+
+    def loaded(self) -> Target:
+        """This target with its policies (a deferred one is read now)."""
+        if self.deferred is None:
+            return self
+        return replace(self, policies=self.deferred.read(), deferred=None)
 
 
 class CoverageRow(NamedTuple):
@@ -179,53 +204,184 @@ class Report:
     targets: tuple[Target, ...]
     findings: tuple[Finding, ...]
     coverage: tuple[CoverageRow, ...]
-    requirement_notes: tuple[str, ...] = field(default=())
+    requirement_notes: tuple[str, ...] = field(default=())  # those known before the audit, then target_notes'
     ignored: tuple[tuple[Finding, str], ...] = field(default=())
     second_opinion: Summary | None = None  # with --parliament
     baseline: Outcome | None = None  # when --baseline left findings out
+    # (target name, note): what auditing a target added to requirement_notes (the Region and account it
+    # was judged for); a streamed report gives each with its target's Part
+    target_notes: tuple[tuple[str, str], ...] = field(default=())
 
     def failing(self) -> tuple[Finding, ...]:
         floor = SEVERITY_RANK[self.settings.fail_on]
         return tuple(f for f in self.findings if SEVERITY_RANK[f.severity] >= floor)
+
+    def tally(self) -> Tally:
+        tally = Tally(self.settings.fail_on)
+        tally.add(self.findings, self.coverage, len(self.ignored))
+        return tally
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failing() else 0
 
     def by_severity(self) -> dict[str, int]:
-        counts: dict[str, int] = {s: 0 for s in reversed(SEVERITIES)}
-        for f in self.findings:
-            counts[f.severity] += 1
-        return counts
+        return self.tally().by_severity
 
     def by_category(self) -> dict[str, int]:
-        counts = {c: 0 for c in CATEGORIES}
-        for f in self.findings:
-            counts[f.category] += 1
-        return counts
+        return self.tally().by_category
 
     def summary_line(self) -> str:
-        sev = ", ".join(f"{n} {s}" for s, n in self.by_severity().items() if n)
-        total = len(self.findings)
-        word = "finding" if total == 1 else "findings"
-        statuses: dict[str, int] = {}
-        for row in self.coverage:
-            statuses[row.status] = statuses.get(row.status, 0) + 1
-        cov = ", ".join(f"{n} {s}" for s, n in statuses.items())
-        head = f"{total} {word}" + (f" ({sev})" if sev else "")
-        if self.ignored:
-            head += f", {len(self.ignored)} ignored"
-        if self.baseline is not None:
-            b = self.baseline
-            head += f", {b.baselined} baselined"
-            if b.fixed:
-                head += f" ({b.fixed} baseline {'entry' if b.fixed == 1 else 'entries'} now fixed)"
-        opinion = f"; {self.second_opinion.line()}" if self.second_opinion is not None else ""
-        configs = self.config_files()
-        config = f"; config {', '.join(configs)}" if configs else ""
-        return f"{head}; coverage: {cov or 'no requirements'}{opinion}{config}; exit {self.exit_code}"
+        return self.tally().summary_line(self.baseline, self.second_opinion, self.config_files())
 
     def config_files(self) -> tuple[str, ...]:
-        """The config files the targets were audited with, as reports name them (each once, in order)."""
-        shown = (t.config.shown for t in self.targets if t.config is not None)
-        return tuple(dict.fromkeys(name for name in shown if name))
+        return config_files(self.targets)
+
+    def stream(self) -> tuple[Head, list[Part], Tail]:
+        """The report as a run streams it (reporters write that): the head, a part per target (its
+        findings, coverage, ignored findings and notes, found by the target's name) and the tail."""
+        parts = {t.name: _Gathered(t) for t in self.targets}
+        rest: list[Finding] = []
+        for f in self.findings:
+            part = parts.get(f.target) if f.target is not None else None
+            (part.findings if part is not None else rest).append(f)
+        for row in self.coverage:
+            parts[row.target].coverage.append(row)
+        for f, why in self.ignored:
+            part = parts.get(f.target) if f.target is not None else None
+            if part is not None:
+                part.ignored.append((f, why))
+        added = set()
+        for name, note in self.target_notes:
+            part = parts.get(name)
+            if part is not None:
+                part.notes.append(note)
+                added.add(note)
+        head = Head(self.tool_version, self.iam_data, self.settings, self.targets,
+                    tuple(n for n in self.requirement_notes if n not in added), self.second_opinion is not None)
+        tail = Tail(tuple(rest), self.tally(), self.second_opinion, self.baseline, self.config_files())
+        return head, [Part(p.target, p.findings, p.coverage, p.ignored, p.notes) for p in parts.values()], tail
+
+
+class _Gathered:
+    """A target's share of a whole Report, gathered by Report.stream."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.findings: list[Finding] = []
+        self.coverage: list[CoverageRow] = []
+        self.ignored: list[tuple[Finding, str]] = []
+        self.notes: list[str] = []
+
+
+def config_files(targets: Iterable[Target]) -> tuple[str, ...]:
+    """The config files the targets were audited with, as reports name them (each once, in order)."""
+    shown = (t.config.shown for t in targets if t.config is not None)
+    return tuple(dict.fromkeys(name for name in shown if name))
+
+
+def with_notes(before: Sequence[str], added: Iterable[str]) -> tuple[str, ...]:
+    """A report's notes: those known before the audit, then those the audit of each target added (each
+    once, none repeating one said before)."""
+    said = dict.fromkeys(before)
+    for note in added:
+        said.setdefault(note, None)
+    return tuple(said)
+
+
+def finding_order(f: Finding) -> tuple:
+    """How findings are sorted within a target (and those about config files, after every target):
+    most severe first, then by category, file, line and subject."""
+    return (-SEVERITY_RANK[f.severity], f.category, f.location.source, f.location.line or 0, f.subject)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a report starts with, known before the first target is audited."""
+
+    tool_version: str
+    iam_data: str
+    settings: Settings
+    targets: tuple[Target, ...]  # every target of the run, in order (deferred ones not read yet)
+    notes: tuple[str, ...]  # the requirement notes and how the targets were assembled (Part.notes come later)
+    second_opinion: bool = False  # --parliament: its summary and rules come with the tail
+
+
+@dataclass(frozen=True)
+class Part:
+    """One target's share of a report: its findings (sorted, see finding_order), coverage rows,
+    ignored findings with their reasons (shown with --show-ignored) and the notes its audit added (the
+    Region and account it was judged for: engine.deploy_note)."""
+
+    target: Target
+    findings: Sequence[Finding]
+    coverage: Sequence[CoverageRow]
+    ignored: Sequence[tuple[Finding, str]] = ()
+    notes: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What a report ends with: the findings about config files (unused-ignore), the counts, and what
+    --parliament and --baseline did."""
+
+    findings: tuple[Finding, ...]
+    tally: Tally
+    second_opinion: Summary | None = None
+    baseline: Outcome | None = None
+    configs: tuple[str, ...] = ()  # the config files the targets were audited with (config_files)
+
+    @property
+    def summary_line(self) -> str:
+        return self.tally.summary_line(self.baseline, self.second_opinion, self.configs)
+
+    @property
+    def exit_code(self) -> int:
+        return self.tally.exit_code
+
+
+class Tally:
+    """The counts of a run, kept as it streams (a run never holds every finding): by severity, by
+    category, coverage statuses in the order first seen, ignored findings; the exit code and the
+    summary line come from them."""
+
+    def __init__(self, fail_on: str = "low") -> None:
+        self.floor = SEVERITY_RANK[fail_on]
+        self.by_severity: dict[str, int] = {s: 0 for s in reversed(SEVERITIES)}
+        self.by_category: dict[str, int] = {c: 0 for c in CATEGORIES}
+        self.statuses: dict[str, int] = {}
+        self.findings = 0
+        self.failing = 0
+        self.ignored = 0
+
+    def add(self, findings: Iterable[Finding] = (), coverage: Iterable[CoverageRow] = (), ignored: int = 0) -> None:
+        severities, categories, statuses, floor = self.by_severity, self.by_category, self.statuses, self.floor
+        for f in findings:
+            severities[f.severity] += 1
+            categories[f.category] += 1
+            self.findings += 1
+            if SEVERITY_RANK[f.severity] >= floor:
+                self.failing += 1
+        for row in coverage:
+            statuses[row.status] = statuses.get(row.status, 0) + 1
+        self.ignored += ignored
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing else 0
+
+    def summary_line(self, baseline: Outcome | None = None, second_opinion: Summary | None = None,
+                     configs: Sequence[str] = ()) -> str:
+        sev = ", ".join(f"{n} {s}" for s, n in self.by_severity.items() if n)
+        word = "finding" if self.findings == 1 else "findings"
+        cov = ", ".join(f"{n} {s}" for s, n in self.statuses.items())
+        head = f"{self.findings} {word}" + (f" ({sev})" if sev else "")
+        if self.ignored:
+            head += f", {self.ignored} ignored"
+        if baseline is not None:
+            head += f", {baseline.baselined} baselined"
+            if baseline.fixed:
+                head += f" ({baseline.fixed} baseline {'entry' if baseline.fixed == 1 else 'entries'} now fixed)"
+        opinion = f"; {second_opinion.line()}" if second_opinion is not None else ""
+        config = f"; config {', '.join(configs)}" if configs else ""
+        return f"{head}; coverage: {cov or 'no requirements'}{opinion}{config}; exit {self.exit_code}"

@@ -62,16 +62,35 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
                  for m in members}
         for t in read([shown[m] for m in members if m not in by_path]):
             by_path.setdefault(os.path.abspath(t.name), t)
-        chosen = [by_path[m] for m in members if m in by_path]
+        listed = [by_path[m] for m in members if m in by_path]
+        chosen = [t.loaded() for t in listed]
         out.append(Target("file", policy_set.name or " + ".join(t.name for t in chosen),
                           tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes)))
-        done.update(id(t) for t in chosen)
+        done.update(id(t) for t in listed)
     return out + [t for t in targets if id(t) not in done]
 
 
 def combined(targets: Sequence[Target], extra: Sequence = ()) -> Target:
     """--combine: every policy of the targets (and the AWS managed policies of --aws-managed) as one
     principal's set."""
+    targets = [t.loaded() for t in targets]
     policies = tuple(dict.fromkeys([*(p for t in targets for p in t.policies), *extra]))
     notes = tuple(dict.fromkeys(n for t in targets for n in t.notes))
     return Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes)
+
+
+def prefix_names(targets: Sequence[Target]) -> list[str]:
+    """The project-name candidates of every policy of the targets, each policy once, in order (a deferred
+    target's were noted when it was first read)."""
+    from auditor.engine import prefix_names as of_policies
+
+    names: list[str] = []
+    seen: set = set()
+    for t in targets:
+        if t.deferred is not None:
+            names += t.deferred.prefix_names
+            continue
+        fresh = [p for p in t.policies if p not in seen]
+        seen.update(fresh)
+        names += of_policies(fresh)
+    return names

@@ -11,6 +11,11 @@
 4. how our cost grows with the number of statements in one policy;
 5. live mode: a group with --live-policies attached policies read from moto (started here, on
    127.0.0.1; never AWS), on one thread and on the tool's default, with the IAM API calls made.
+6. end to end, as users run it (--end-to-end, or --e2e-only for this part alone): the corpus through
+   `jets-iam-audit file` in one process for each output format (stdout to /dev/null: not a terminal),
+   time and peak RSS, each run paired with parliament's API loop over the same files; then growth with
+   the number of files (1 to 5,000: the corpus repeated under new names) and with the number of
+   statements in one policy (1 to 3,000), through the command with --format json.
 It prints a Markdown table and writes it to --output when given. It asserts nothing. --cold-only
 measures the cold start alone (a minute, where the whole run takes a quarter of an hour).
 """
@@ -135,6 +140,133 @@ def growth() -> list[tuple[int, float]]:
     return rows
 
 
+E2E_FORMATS = (("json", ["--format", "json"]), ("table", []), ("sarif", ["--format", "sarif"]),
+               ("markdown", ["--format", "markdown"]), ("github", ["--format", "github"]),
+               ("concise", ["--format", "concise"]), ("--combine json", ["--combine", "--format", "json"]),
+               ("--combine table", ["--combine"]))
+
+
+def _e2e_command(files: list[str], options: list[str]) -> list[str]:
+    return [_script("jets-iam-audit"), "file", *files, "--prefix", "demo", *options]
+
+
+def end_to_end(path: Path, runs: int) -> dict[str, dict[str, list[float]]]:
+    """Each format: our command over every corpus file in one process, and parliament's API loop over
+    the same files, `runs` adjacent pairs (the order alternating). Seconds and peak RSS (KiB) of each."""
+    files = [str(p) for p in sorted(path.glob("*.json"))]
+    out: dict[str, dict[str, list[float]]] = {}
+    for label, options in E2E_FORMATS:
+        row: dict[str, list[float]] = {"ours": [], "parliament": [], "ours_rss": [], "parliament_rss": []}
+        order = [("ours", _e2e_command(files, options)), ("parliament", [sys.executable, "-c", PARLIAMENT_CORPUS, str(path)])]
+        for i in range(runs):
+            for name, cmd in order if i % 2 == 0 else order[::-1]:
+                seconds, rss = _run(cmd)
+                row[name].append(seconds)
+                row[f"{name}_rss"].append(rss)
+        out[label] = row
+    return out
+
+
+def file_growth(path: Path, counts: tuple[int, ...], work: Path) -> list[tuple[int, float, int]]:
+    """`file --format json` over 1 to 5,000 policy files (the corpus repeated under new names):
+    (files, seconds, peak RSS KiB)."""
+    corpus = sorted(path.glob("*.json"))
+    work.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i in range(max(counts)):
+        target = work / f"{i:05d}-{corpus[i % len(corpus)].name}"
+        if not target.exists():
+            target.write_bytes(corpus[i % len(corpus)].read_bytes())
+        names.append(str(target))
+    rows = []
+    for n in counts:
+        seconds, rss = _run(_e2e_command(names[:n], ["--format", "json"]))
+        rows.append((n, seconds, rss))
+    return rows
+
+
+def synthetic_policy(n: int) -> str:
+    """n statements, a third of them holding wildcards (what redundant-action indexes), each on its own
+    function and bucket."""
+    statements = []
+    for i in range(n):
+        actions = ["lambda:GetFunction", "s3:GetObject"] + (["s3:Get*", "logs:Put*"] if i % 3 == 0 else [])
+        statements.append({"Sid": f"S{i}", "Effect": "Allow", "Action": actions,
+                           "Resource": [f"arn:aws:lambda:*:*:function:demo-{i}-*", f"arn:aws:s3:::demo-{i}/*"]})
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
+def statement_growth(counts: tuple[int, ...], work: Path) -> list[tuple[int, float, int]]:
+    """`file --format json` on one policy of 1 to 3,000 statements: (statements, seconds, peak RSS KiB)."""
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in counts:
+        policy = work / f"statements-{n}.json"
+        policy.write_text(synthetic_policy(n))
+        seconds, rss = _run(_e2e_command([str(policy)], ["--format", "json"]))
+        rows.append((n, seconds, rss))
+    return rows
+
+
+def e2e_lines(path: Path, runs: int) -> list[str]:
+    import tempfile
+
+    med = statistics.median
+    e2e = end_to_end(path, runs)
+    with tempfile.TemporaryDirectory(prefix="jets-iam-audit-bench-") as tmp:
+        files = file_growth(path, (1, 10, 100, 1000, 5000), Path(tmp) / "files")
+        stmts = statement_growth((1, 10, 100, 1000, 2000, 3000), Path(tmp) / "statements")
+    n_files = len(list(path.glob("*.json")))
+
+    def ratio(label: str) -> float:  # median of the adjacent pairs' ratios
+        row = e2e[label]
+        return med(a / b for a, b in zip(row["ours"], row["parliament"], strict=True))
+
+    json_ratio = ratio("json")
+    targets = {"json": "≤ 0.5x", "table": "≤ 1.5x json", "sarif": "≤ 1.2x json", "markdown": "≤ 1.2x json",
+               "github": "≤ 1.2x json"}
+    lines = [
+        f"End to end {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores; `python benchmarks/run.py --e2e-only --e2e-runs {runs}`", "",
+        f"The corpus ({n_files} AWS managed policies) through `jets-iam-audit file CORPUS/*.json --prefix demo [options]` "
+        "in one process, stdout to /dev/null, each run paired with parliament's API loop "
+        f"(`analyze_policy_string` over the same files); median of {runs} adjacent pairs, peak RSS the highest run:", "",
+        "| output | ours | parliament | time vs parliament | vs json | peak memory (ours / parliament) | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, _ in E2E_FORMATS:
+        row = e2e[label]
+        r = ratio(label)
+        rss, prss = max(row["ours_rss"]), max(row["parliament_rss"])
+        target = targets.get(label, "-")
+        if label == "json":
+            target += " time, ≤ 1.0x memory"
+        lines.append(f"| {label} | {med(row['ours']):.2f} s | {med(row['parliament']):.2f} s | {r:.2f}x | "
+                     f"{r / json_ratio:.2f}x | {rss / 1024:.0f} / {prss / 1024:.0f} MiB ({rss / prss:.2f}x) | {target} |")
+    by_files = {n: (t, m) for n, t, m in files}
+    by_stmts = {n: (t, m) for n, t, m in stmts}
+    lines += [
+        "", "Growth with the number of files (`file --format json`, the corpus repeated under new names; one run each):", "",
+        "| files | seconds | ms a file | peak memory |", "|---|---|---|---|",
+        *[f"| {n} | {t:.2f} | {1000 * t / n:.1f} | {m / 1024:.0f} MiB |" for n, t, m in files],
+        "",
+        f"5,000 files against 1,000: {by_files[5000][0] / by_files[1000][0]:.2f}x the time (target ≤ 5.5x), "
+        f"{by_files[5000][1] / by_files[1000][1]:.2f}x the memory (target ≤ 1.5x).",
+        "", "Growth with the number of statements in one policy (`file --format json`, a third of the statements "
+        "holding wildcards; one run each, the process's start included):", "",
+        "| statements | seconds | peak memory |", "|---|---|---|",
+        *[f"| {n} | {t:.2f} | {m / 1024:.0f} MiB |" for n, t, m in stmts],
+        "",
+        f"3,000 statements against 1,000: {by_stmts[3000][0] / by_stmts[1000][0]:.2f}x the time (target ≤ 3.5x).",
+        "",
+        "Every run, in order (ours / parliament seconds): " + "; ".join(
+            f"{label}: " + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(e2e[label]["ours"], e2e[label]["parliament"], strict=True))
+            for label, _ in E2E_FORMATS),
+        "",
+    ]
+    return lines
+
+
 def _moto() -> tuple[subprocess.Popen, str]:
     """moto as a real HTTP server on 127.0.0.1 (never AWS), started for this measurement."""
     import socket
@@ -208,7 +340,18 @@ def main() -> None:
     parser.add_argument("--output", type=Path)
     parser.add_argument("--live-policies", type=int, default=1000, help="attached policies of the live-mode group")
     parser.add_argument("--cold-only", action="store_true", help="measure the cold start only")
+    parser.add_argument("--end-to-end", action="store_true", help="also measure the command end to end (section 6)")
+    parser.add_argument("--e2e-only", action="store_true", help="measure the command end to end only")
+    parser.add_argument("--e2e-runs", type=int, default=3, help="end-to-end runs of each format, in adjacent pairs")
     args = parser.parse_args()
+
+    if args.e2e_only:
+        text = "\n".join(e2e_lines(args.corpus, args.e2e_runs))
+        print(text)
+        if args.output:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text)
+        return
 
     c = cold(args.runs)
     cold_rows = [
@@ -263,6 +406,7 @@ def main() -> None:
         "|---|---|---|---|",
         *[f"| {w} | {n} | {p} | {t:.2f} |" for w, n, p, t in lv],
         "",
+        *(e2e_lines(args.corpus, args.e2e_runs) if args.end_to_end else []),
     ]
     text = "\n".join(lines)
     print(text)

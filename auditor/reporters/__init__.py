@@ -1,17 +1,77 @@
-"""Reporters turn a Report into a string; the CLI decides where it goes."""
+"""Reporters write a report as the run streams it: the head (settings, targets), one part per target
+(its findings, coverage and ignored findings) as soon as it is audited, then the tail (findings about
+config files, counts, exit code). Each format's module has a `Writer` class; `render` gives a whole
+Report as a string (the in-process API and the tests). The CLI decides where the output goes."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import Protocol, TextIO
 
-from auditor.choices import FORMATS
+from auditor.choices import FORMATS, Details
+from auditor.report import Head, Part, Report, Tail
 
-Reporter = Callable[..., str]
+
+class Writer(Protocol):
+    def head(self, head: Head) -> None: ...
+
+    def part(self, part: Part) -> None: ...
+
+    def tail(self, tail: Tail) -> None: ...
 
 
-def get(fmt: str) -> Reporter:
-    """The reporter for a --format value, imported only when used (rich only for tables)."""
+class Lines:
+    """A writer of line formats (concise, github): nothing before the first target; subclasses write
+    each part's lines and the tail's."""
+
+    def __init__(self, out: TextIO, **_: object) -> None:
+        self.out = out
+
+    def head(self, head: Head) -> None:
+        pass
+
+
+class Nothing:
+    """The writer of --quiet without --output: the run is audited and counted, nothing is written."""
+
+    def head(self, head: Head) -> None:
+        pass
+
+    def part(self, part: Part) -> None:
+        pass
+
+    def tail(self, tail: Tail) -> None:
+        pass
+
+
+def writer(fmt: str, out: TextIO, *, color: bool = False, width: int = 120, details: Details = "failing") -> Writer:
+    """The writer for a --format value, writing to `out`; imported only when used (rich only for tables)."""
     if fmt not in FORMATS:
         raise KeyError(fmt)
-    return importlib.import_module(f"auditor.reporters.{fmt}").render
+    module = importlib.import_module(f"auditor.reporters.{fmt}")
+    return module.Writer(out, color=color, width=width, details=details)
+
+
+def feed(target: Writer, report: Report) -> None:
+    """A whole Report, to a writer, as a run would stream it."""
+    head, parts, tail = report.stream()
+    target.head(head)
+    for part in parts:
+        target.part(part)
+    target.tail(tail)
+
+
+def render(fmt: str, report: Report, *, color: bool = False, width: int = 120, details: Details = "failing", **_: object) -> str:
+    import io
+
+    buf = io.StringIO()
+    feed(writer(fmt, buf, color=color, width=width, details=details), report)
+    return buf.getvalue()
+
+
+def get(fmt: str) -> Callable[..., str]:
+    """report → text for a --format value (KeyError for an unknown one)."""
+    if fmt not in FORMATS:
+        raise KeyError(fmt)
+    return lambda report, **options: render(fmt, report, **options)

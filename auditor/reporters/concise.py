@@ -4,16 +4,18 @@ finding's pointer names. Policy text is made inert (no terminal escapes, one lin
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from auditor.model import SourceMap
-from auditor.report import Report
+from auditor.report import Finding, Part, Tail
+from auditor.reporters import Lines
 from auditor.text import safe
 
 
-def render(report: Report, **_: object) -> str:
+def _lines(findings: Iterable[Finding], texts: Mapping[str, str]) -> str:
     maps: dict[str, SourceMap] = {}
-    texts = {p.source: p.text for t in report.targets for p in t.policies}
     lines = []
-    for f in report.findings:
+    for f in findings:
         loc = f.location
         line, column = loc.line or 1, 1
         if loc.line and loc.pointer and loc.source in texts:
@@ -21,3 +23,11 @@ def render(report: Report, **_: object) -> str:
             column = smap.column(loc.pointer) or 1
         lines.append(safe(f"{loc.source}:{line}:{column}: {f.severity} {f.rule_id} {f.message}"))
     return "".join(line + "\n" for line in lines)
+
+
+class Writer(Lines):
+    def part(self, part: Part) -> None:
+        self.out.write(_lines(part.findings, {p.source: p.text for p in part.target.policies}))
+
+    def tail(self, tail: Tail) -> None:
+        self.out.write(_lines(tail.findings, {}))

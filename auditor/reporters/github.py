@@ -3,7 +3,10 @@ Property and message values are escaped as the runner requires (%, CR, LF; also 
 
 from __future__ import annotations
 
-from auditor.report import Report
+from collections.abc import Iterable
+
+from auditor.report import Finding, Part, Tail
+from auditor.reporters import Lines
 from auditor.text import safe
 
 COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
@@ -18,14 +21,21 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report, **_: object) -> str:
+def _annotations(findings: Iterable[Finding]) -> str:
     lines = []
-    for f in report.findings:
+    for f in findings:
         props = [f"file={_prop(f.location.source)}"]
         if f.location.line:
             props.append(f"line={f.location.line}")
         props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
         message = f.message + (f" Fix: {f.fix}." if f.fix else "")
-        lines.append(f"::{COMMAND[f.severity]} {','.join(props)}::{_data(message)}")
-    lines.append(_data(report.summary_line()))
-    return "\n".join(lines) + "\n"
+        lines.append(f"::{COMMAND[f.severity]} {','.join(props)}::{_data(message)}\n")
+    return "".join(lines)
+
+
+class Writer(Lines):
+    def part(self, part: Part) -> None:
+        self.out.write(_annotations(part.findings))
+
+    def tail(self, tail: Tail) -> None:
+        self.out.write(_annotations(tail.findings) + _data(tail.summary_line) + "\n")

@@ -1,19 +1,47 @@
 """Tables that never split a word: a table whose columns are each at least as wide as their longest
 word (an ARN, a pointer, an action name), or, when those widths do not fit the terminal, one block per
 row (its short cells on one line, its long cells below, indented), wrapped at spaces.
+
+A Grid prints through rich on a terminal (`__rich__`) and writes the same characters by itself
+(`plain()`) elsewhere: rich's rendering pipeline (measuring, segments, styles) was most of the time
+of a table for many files. tests/test_table_stream.py compares the two on every fixture, the corpus
+and hostile text, at many widths.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
+from rich._wrap import divide_line  # rich's own word wrap, for text that is not ASCII
+from rich.cells import cell_len, set_cell_size
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 INDENT = 4
+
+
+class Cell(NamedTuple):
+    """Text to show, and its style: (text, style) pieces whose texts make `plain`. Made inert before (auditor.text.safe)."""
+
+    plain: str
+    pieces: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, text: str, style: str = "") -> Cell:
+        return cls(text, ((text, style),))
+
+    @classmethod
+    def assemble(cls, *pieces: tuple[str, str]) -> Cell:
+        return cls("".join(text for text, _ in pieces), pieces)
+
+    def __rich__(self) -> Text:
+        return Text.assemble(*self.pieces)
 
 
 @dataclass(frozen=True)
@@ -23,28 +51,145 @@ class Column:
 
 
 def longest_word(text: str) -> int:
-    return max((len(word) for word in text.split()), default=0)
+    return max(map(len, text.split()), default=0)
 
 
-def grid(title: Text, columns: Sequence[Column], rows: Sequence[Sequence[Text]], width: int) -> RenderableType:
+@dataclass(frozen=True)
+class Grid:
+    """A table laid out for a width: `widths` (a column each) for a box table, None for blocks."""
+
+    title: Cell
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Cell]]
+    width: int
+    widths: list[int] | None
+
+    def __rich__(self) -> RenderableType:
+        columns, rows = self.columns, self.rows
+        if self.widths is not None:
+            table = Table(title=self.title.__rich__(), title_justify="left")
+            for col, fixed in zip(columns, self.widths, strict=True):
+                table.add_column(col.name, overflow="fold", width=fixed)
+            for row in rows:
+                table.add_row(*(c.__rich__() for c in row))
+            return table
+        parts: list[RenderableType] = [self.title.__rich__()]
+        for row in rows:
+            parts.append(Text("  ").join(c.__rich__() for c, col in zip(row, columns, strict=True) if not col.body and c.plain))
+            parts += [Padding(c.__rich__(), (0, 0, 0, INDENT), expand=False) for c, col in zip(row, columns, strict=True)
+                      if col.body and c.plain]
+        return Group(*parts)
+
+    def plain(self) -> str:
+        out: list[str] = []
+        if self.widths is None:
+            out += wrap(self.title.plain, self.width)
+            for row in self.rows:
+                out += wrap("  ".join(c.plain for c, col in zip(row, self.columns, strict=True) if not col.body and c.plain),
+                            self.width)
+                for c, col in zip(row, self.columns, strict=True):
+                    text = c.plain
+                    if col.body and text:
+                        room = min(max(map(cell_len, text.splitlines() or [""])) + INDENT, self.width) - INDENT
+                        out += [" " * INDENT + line for line in wrap(text, room, pad=True)]
+            return "".join(line + "\n" for line in out)
+        widths = self.widths
+        out += wrap(self.title.plain, sum(widths) + 3 * len(widths) + 1, pad=True)
+        out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
+        out += _lines([col.name for col in self.columns], widths, "┃", bottom=True)
+        out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+        for row in self.rows:
+            out += _lines([c.plain for c in row], widths, "│")
+        out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
+        return "".join(line + "\n" for line in out)
+
+
+def _lines(texts: Sequence[str], widths: list[int], bar: str, bottom: bool = False) -> list[str]:
+    """One table row as lines: each cell wrapped to its column, the shorter ones filled with blank lines
+    (above them in the header, which rich aligns to the bottom)."""
+    cells = [wrap(text, w, pad=True) for text, w in zip(texts, widths, strict=True)]
+    height = max(map(len, cells))
+    if height == 1:
+        return [bar + bar.join(f" {c[0]} " for c in cells) + bar]
+    for c, w in zip(cells, widths, strict=True):
+        if bottom:
+            c[:0] = [" " * w] * (height - len(c))
+        else:
+            c += [" " * w] * (height - len(c))
+    return [bar + bar.join(f" {c[i]} " for c in cells) + bar for i in range(height)]
+
+
+_TRAILING_SPACE = re.compile(r"\s+$")
+_WORD = re.compile(r"\s*\S+\s*")  # rich's word: what the word wrap moves as a whole, with its trailing spaces
+
+
+def divide_ascii(text: str, width: int) -> list[int]:
+    """rich._wrap.divide_line(text, width, fold=True) for printable ASCII, where a character is a cell:
+    where the lines break (a word that does not fit moves to the next line; one longer than a line
+    is folded). Property-tested against rich's own in tests/test_table_stream.py."""
+    breaks: list[int] = []
+    offset = 0
+    for m in _WORD.finditer(text):
+        start, word = m.start(), m.group()
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:  # folded across lines, each piece starting one
+            pieces = range(0, len(word), width)
+            if start:
+                breaks.extend(start + i for i in pieces)
+            else:
+                breaks.extend(start + i for i in pieces if i)
+            offset = len(word) - pieces[-1]
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    return breaks
+
+
+def wrap(text: str, width: int, pad: bool = False) -> list[str]:
+    """`text` as rich wraps it in `width` cells (Text.wrap, overflow "fold": at spaces, a word longer
+    than the line folded) and, with `pad`, fills each line with spaces to the width, as rich's "left"
+    justification does; without, as rich prints a Text (trailing spaces kept)."""
+    return list(_wrapped(text, width, pad))
+
+
+@lru_cache(maxsize=4096)  # many targets repeat the same cells (a requirement's action, resource, message)
+def _wrapped(text: str, width: int, pad: bool) -> tuple[str, ...]:
+    out = []
+    for line in text.split("\n") if "\n" in text else (text,):
+        simple = line.isascii() and line.isprintable()  # a character is a cell
+        if len(line) <= width and (simple or cell_len(line) <= width):
+            out.append(line + " " * (width - len(line)) if pad and simple else _fit(line, width, pad))
+            continue
+        offsets = divide_ascii(line, width) if simple else divide_line(line, width, fold=True)
+        for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
+            out.append(_fit(line[a:b], width, pad))
+    return tuple(out)
+
+
+def _fit(piece: str, width: int, pad: bool) -> str:
+    if len(piece) > width:  # rich drops the spaces that run past the width
+        m = _TRAILING_SPACE.search(piece)
+        if m is not None:
+            piece = piece[: len(piece) - min(len(m.group()), len(piece) - width)]
+    size = cell_len(piece)
+    if size > width:
+        return set_cell_size(piece, width)
+    if pad and size < width:
+        return piece + " " * (width - size)
+    return piece
+
+
+def grid(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> Grid:
     words = [max([longest_word(col.name), *(longest_word(row[i].plain) for row in rows)]) for i, col in enumerate(columns)]
     borders = 3 * len(columns) + 1  # "│ " before each cell, " " after, and the last "│"
     if sum(words) + borders <= width:
-        table = Table(title=title, title_justify="left")
-        for col, fixed in zip(columns, _widths(columns, rows, words, width - borders), strict=True):
-            table.add_column(col.name, overflow="fold", width=fixed)
-        for row in rows:
-            table.add_row(*row)
-        return table
-    parts: list[RenderableType] = [title]
-    for row in rows:
-        head = Text("  ").join(cell for cell, col in zip(row, columns, strict=True) if not col.body and cell.plain)
-        parts.append(head)
-        parts += [Padding(cell, (0, 0, 0, INDENT), expand=False) for cell, col in zip(row, columns, strict=True) if col.body and cell.plain]
-    return Group(*parts)
+        return Grid(title, columns, rows, width, _widths(columns, rows, words, width - borders))
+    return Grid(title, columns, rows, width, None)
 
 
-def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Text]], words: list[int], room: int) -> list[int]:
+def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], words: list[int], room: int) -> list[int]:
     """Each column as wide as its longest line when that fits; else each at least its longest word, and
     the room left shared fairly: a column that needs little more gets it, the others split the rest."""
     natural = [max([len(col.name), *(max((len(line) for line in row[i].plain.splitlines()), default=0) for row in rows)])

@@ -6,8 +6,11 @@ neither mentions nor links. Invisible and control characters are shown as escape
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TextIO
 
-from auditor.report import CATEGORIES, Report
+from auditor.report import CATEGORIES, Finding, Head, Part, Tail
+from auditor.reporters.spool import Spool
 from auditor.text import safe
 
 _ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"})
@@ -31,32 +34,52 @@ def code(text: object) -> str:
     return f"`{value}`"
 
 
-def render(report: Report, **_: object) -> str:
-    s = report.settings
-    lines = [
-        "## jets-iam-audit",
-        "",
-        f"Jets {md(s.jets_version)} · prefix {code(s.prefix)}{' (inferred)' if s.prefix_inferred else ''} · "
-        f"env {', '.join(code(e) for e in s.envs)} · features {', '.join(code(f) for f in s.features)}",
-        "",
-        f"**{md(report.summary_line())}**",
-        "",
-    ]
-    missing = [r for r in report.coverage if r.status in ("missing", "denied")]
-    if missing:
-        lines += ["### Not granted", "", "| status | action | resource | feature |", "|---|---|---|---|"]
-        lines += [f"| {r.status} | {code(r.action)} | {code(r.resource)} | {md(r.feature)} |" for r in missing]
-        lines.append("")
-    for category in CATEGORIES:
-        found = [f for f in report.findings if f.category == category]
-        if not found:
-            continue
-        lines += [f"### {category} ({len(found)})", "", "| severity | rule | message | location |", "|---|---|---|---|"]
-        for f in found:
-            where = f.location.source + (f":{f.location.line}" if f.location.line else "")
-            rule = code(f.rule_id) + (f" (Jets {md(f.releases)})" if f.releases else "")
-            lines.append(f"| {f.severity} | {rule} | {md(f.message)} | {code(where)} {code(f.location.pointer or '/')} |")
-        lines.append("")
-    if not report.findings:
-        lines += ["No findings.", ""]
-    return "\n".join(lines)
+def _row(f: Finding) -> str:
+    where = f.location.source + (f":{f.location.line}" if f.location.line else "")
+    rule = code(f.rule_id) + (f" (Jets {md(f.releases)})" if f.releases else "")
+    return f"| {f.severity} | {rule} | {md(f.message)} | {code(where)} {code(f.location.pointer or '/')} |\n"
+
+
+class Writer:
+    """The summary line heads the comment, so the sections wait in spools (what is not granted, then
+    one per category, each in the targets' order) until the run ends."""
+
+    def __init__(self, out: TextIO, **_: object) -> None:
+        self.out = out
+        self.missing = Spool()
+        self.categories = {c: Spool() for c in CATEGORIES}
+        self.counts = dict.fromkeys(CATEGORIES, 0)
+
+    def head(self, head: Head) -> None:
+        self.settings = head.settings
+
+    def _findings(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            self.categories[f.category].write(_row(f))
+            self.counts[f.category] += 1
+
+    def part(self, part: Part) -> None:
+        for r in part.coverage:
+            if r.status in ("missing", "denied"):
+                self.missing.write(f"| {r.status} | {code(r.action)} | {code(r.resource)} | {md(r.feature)} |\n")
+        self._findings(part.findings)
+
+    def tail(self, tail: Tail) -> None:
+        self._findings(tail.findings)
+        s, out = self.settings, self.out
+        out.write(f"## jets-iam-audit\n\nJets {md(s.jets_version)} · prefix {code(s.prefix)}"
+                  f"{' (inferred)' if s.prefix_inferred else ''} · env {', '.join(code(e) for e in s.envs)} · "
+                  f"features {', '.join(code(f) for f in s.features)}\n\n**{md(tail.summary_line)}**\n\n")
+        between = ""  # sections are separated by a blank line; the last ends with its last row
+        if not self.missing.empty:
+            out.write("### Not granted\n\n| status | action | resource | feature |\n|---|---|---|---|\n")
+            self.missing.copy_to(out)
+            between = "\n"
+        for category, spool in self.categories.items():
+            if self.counts[category]:
+                out.write(f"{between}### {category} ({self.counts[category]})\n\n| severity | rule | message | location |\n"
+                          "|---|---|---|---|\n")
+                spool.copy_to(out)
+                between = "\n"
+        if not tail.tally.findings:
+            out.write(f"{between}No findings.\n")

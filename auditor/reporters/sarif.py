@@ -4,9 +4,13 @@ help text, a result per finding with ruleId, level and a physical location (line
 from __future__ import annotations
 
 import json
+from typing import TextIO
 
 from auditor.checks import CHECKS
-from auditor.report import Report
+from auditor.report import Finding, Head, Part, Report, Tail
+from auditor.reporters import feed
+from auditor.reporters.jsontext import ArrayWriter, ObjectWriter, dumps
+from auditor.reporters.spool import Spool
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
@@ -48,54 +52,111 @@ def _second_opinion_rule(info) -> dict[str, object]:
     }
 
 
-def to_dict(report: Report) -> dict[str, object]:
-    rules = [_rule(m) for m in CHECKS]
-    opinion = report.second_opinion
-    if opinion is not None:
-        rules += [_second_opinion_rule(info) for info in opinion.rules]
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
-    results = []
-    for f in report.findings:
-        physical: dict[str, object] = {"artifactLocation": {"uri": uri(f.location.source)}}
-        if f.location.line:
-            physical["region"] = {"startLine": f.location.line}
-        result: dict[str, object] = {
-            "ruleId": f.rule_id,
-            "ruleIndex": index[f.rule_id],
-            "level": LEVEL[f.severity],
-            "message": {"text": f.message + (f" Fix: {f.fix}." if f.fix else "")},
-            "locations": [{
-                "physicalLocation": physical,
-                "logicalLocations": [{"fullyQualifiedName": f.location.pointer or "/", "kind": "element"}],
-            }],
-            "partialFingerprints": {"jetsIamAudit/v1": f"{f.rule_id}:{f.location.source}:{f.location.pointer}:{f.subject}"},
-            "properties": {"severity": f.severity, "category": f.category, "subject": f.subject,
-                           "security-severity": SECURITY_SEVERITY[f.severity]},
-        }
-        if f.resource:
-            result["properties"]["resource"] = f.resource  # type: ignore[index]
-        if f.releases:
-            result["properties"]["releases"] = f.releases  # type: ignore[index]
-        if f.also_reported_by:
-            result["properties"]["also_reported_by"] = list(f.also_reported_by)  # type: ignore[index]
-        results.append(result)
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "jets-iam-audit",
-                "version": report.tool_version,
-                "informationUri": "https://github.com/jets-iam-audit/jets-iam-audit",
-                "rules": rules,
-                "properties": {"iam_data": report.iam_data},
-            }},
-            "results": results,
-            "properties": {"settings": report.settings.as_dict(), "exit_code": report.exit_code,
-                           **({"parliament": opinion.as_dict()} if opinion is not None else {})},
+def _result(f: Finding, rule_index: object) -> dict[str, object]:
+    physical: dict[str, object] = {"artifactLocation": {"uri": uri(f.location.source)}}
+    if f.location.line:
+        physical["region"] = {"startLine": f.location.line}
+    result: dict[str, object] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVEL[f.severity],
+        "message": {"text": f.message + (f" Fix: {f.fix}." if f.fix else "")},
+        "locations": [{
+            "physicalLocation": physical,
+            "logicalLocations": [{"fullyQualifiedName": f.location.pointer or "/", "kind": "element"}],
         }],
+        "partialFingerprints": {"jetsIamAudit/v1": f"{f.rule_id}:{f.location.source}:{f.location.pointer}:{f.subject}"},
+        "properties": {"severity": f.severity, "category": f.category, "subject": f.subject,
+                       "security-severity": SECURITY_SEVERITY[f.severity]},
     }
+    if f.resource:
+        result["properties"]["resource"] = f.resource  # type: ignore[index]
+    if f.releases:
+        result["properties"]["releases"] = f.releases  # type: ignore[index]
+    if f.also_reported_by:
+        result["properties"]["also_reported_by"] = list(f.also_reported_by)  # type: ignore[index]
+    return result
 
 
-def render(report: Report, **_: object) -> str:
-    return json.dumps(to_dict(report), indent=2) + "\n"
+def to_dict(report: Report) -> dict[str, object]:
+    """The SARIF log as a dict (for callers in process; the CLI streams it)."""
+    import io
+
+    buf = io.StringIO()
+    feed(Writer(buf), report)
+    return json.loads(buf.getvalue())
+
+
+_LATE = '"ruleIndex": "'  # a ruleIndex known only at the end is spooled as its rule id (a string, where an index is a number)
+
+
+class Writer:
+    """The log is written as the run streams: the driver and its rules first, then a result per finding.
+    With --parliament the second opinion's rules are known only at the end (they follow ours, in the
+    log's rules, sorted): the results then wait in a spool, their ruleIndex filled in at the end."""
+
+    def __init__(self, out: TextIO, **_: object) -> None:
+        self.out = out
+        self.ours = {m.RULE_ID: i for i, m in enumerate(CHECKS)}
+
+    def head(self, head: Head) -> None:
+        self.head_ = head
+        self.late = head.second_opinion
+        self.spool = Spool()
+        self.results = ArrayWriter(self.spool, 3) if self.late else None
+        if not self.late:
+            self._open(head, [_rule(m) for m in CHECKS])
+
+    def _open(self, head: Head, rules: list[dict[str, object]]) -> None:
+        self.log = ObjectWriter(self.out)
+        self.log.member("$schema", SCHEMA)
+        self.log.member("version", "2.1.0")
+        self.runs = self.log.array("runs")
+        self.run = self.runs.object()
+        self.run.member("tool", {"driver": {
+            "name": "jets-iam-audit",
+            "version": head.tool_version,
+            "informationUri": "https://github.com/jets-iam-audit/jets-iam-audit",
+            "rules": rules,
+            "properties": {"iam_data": head.iam_data},
+        }})
+        if not self.late:
+            self.results = self.run.array("results")
+
+    def _write(self, findings) -> None:
+        assert self.results is not None
+        text = self.results.text
+        for f in findings:
+            index = self.ours.get(f.rule_id)
+            text(dumps(_result(f, index if index is not None else f.rule_id), 4))
+
+    def part(self, part: Part) -> None:
+        self._write(part.findings)
+
+    def tail(self, tail: Tail) -> None:
+        assert self.results is not None
+        self._write(tail.findings)
+        self.results.close()
+        opinion = tail.second_opinion
+        if self.late:
+            rules = [_rule(m) for m in CHECKS]
+            if opinion is not None:
+                rules += [_second_opinion_rule(info) for info in opinion.rules]
+            index = {str(rule["id"]): i for i, rule in enumerate(rules)}
+            self._open(self.head_, rules)
+
+            def fix(line: str) -> str:
+                body = line.lstrip(" ")
+                if not body.startswith(_LATE):
+                    return line
+                rule_id = json.loads(body[len(_LATE) - 1:].rstrip().rstrip(","))
+                return line[: len(line) - len(body)] + f'"ruleIndex": {index[rule_id]},\n'
+
+            self.run.spooled("results", self.spool, fix)
+        self.run.member("properties", {"settings": self.head_.settings.as_dict(), "exit_code": tail.exit_code,
+                                       **({"parliament": opinion.as_dict()} if opinion is not None else {})})
+        self.run.close()
+        self.runs.close()
+        self.log.close()
+        self.out.write("\n")
+

@@ -1,6 +1,6 @@
 """Rich tables for a terminal: a coverage table per feature, then findings grouped by category.
 
-Policy text is data: every cell is a rich Text (never parsed as markup) and control characters are
+Policy text is data: every cell is inert text (never parsed as markup) and control characters are
 shown as escapes, so a Sid of "[bold red]" or "\\x1b[2J" prints as those characters.
 """
 
@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import IO, TextIO, cast
 
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.text import Text
 
 from auditor.catalogue import shown_resource
-from auditor.report import CATEGORIES, CoverageRow, Finding, Report
-from auditor.reporters.layout import Column, grid
+from auditor.report import CATEGORIES, SEVERITIES, SEVERITY_RANK, CoverageRow, Finding, Head, Part, Report, Tail
+from auditor.reporters.layout import Cell, Column, Grid, grid, wrap
+from auditor.reporters.spool import Sink, Spool
 from auditor.text import safe
 
 STATUS_STYLE = {"granted": "green", "conditional": "yellow", "missing": "bold red", "denied": "bold magenta"}
@@ -22,8 +25,8 @@ SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium":
 STATUS_ORDER = {"denied": 0, "missing": 1, "conditional": 2, "granted": 3}
 
 
-def cell(value: object, style: str = "") -> Text:
-    return Text(safe(value), style=style)
+def cell(value: object, style: str = "") -> Cell:
+    return Cell.of(safe(value), style)
 
 
 def _group_actions(actions: list[str]) -> str:
@@ -41,10 +44,10 @@ CATALOGUE = (Column("action"), Column("resource"), Column("phase / caller / Jets
              Column("reason / evidence", body=True))
 
 
-def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> RenderableType:
+def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> Grid:
     """Rows that are not granted in full detail; granted rows folded per granting statement set,
     so a policy that grants everything takes one line, not sixty."""
-    table: list[list[Text]] = []
+    table: list[list[Cell]] = []
     groups: dict[tuple, list[str]] = {}
     shown: dict[tuple, str] = {}  # the resource as shown ("any one table (table/*)" when the app names it)
     granted: dict[tuple[str, ...], list[CoverageRow]] = {}
@@ -72,7 +75,7 @@ def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> Renderab
         where = resources[0] if len(resources) == 1 else f"{len(resources)} resource patterns"
         table.append([cell("granted", STATUS_STYLE["granted"]), cell(what), cell(where),
                       cell(", ".join(_short_ref(r) for r in who))])
-    return grid(Text(safe(title), style="bold"), COVERAGE, table, width)
+    return grid(cell(title, "bold"), COVERAGE, table, width)
 
 
 def _short_ref(ref: str) -> str:
@@ -90,88 +93,208 @@ def _location(f: Finding, target: str) -> str:
     return " ".join(parts) or "-"
 
 
-def _findings_table(category: str, findings: list[Finding], target: str, width: int) -> RenderableType:
+def _findings_table(category: str, findings: list[Finding], target: str, width: int) -> Grid:
     rows = [[cell(f.severity, SEVERITY_STYLE[f.severity]),
-             Text.assemble(safe(f.rule_id), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id),
+             Cell.assemble((safe(f.rule_id), ""), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id),
              cell(f.message), cell(_location(f, target))] for f in findings]
-    return grid(Text(f"{category} ({len(findings)})", style="bold"), FINDINGS, rows, width)
+    return grid(Cell.of(f"{category} ({len(findings)})", "bold"), FINDINGS, rows, width)
 
 
-def _ignored_table(ignored: list[tuple[Finding, str]], target: str, width: int) -> RenderableType:
+def _ignored_table(ignored: list[tuple[Finding, str]], target: str, width: int) -> Grid:
     rows = [[cell(f.severity), cell(f.rule_id), cell(f.message), cell(_location(f, target)), cell(why)] for f, why in ignored]
-    return grid(Text(f"ignored ({len(ignored)})", style="bold dim"), IGNORED, rows, width)
+    return grid(Cell.of(f"ignored ({len(ignored)})", "bold dim"), IGNORED, rows, width)
 
 
-def render(report: Report, *, color: bool = False, width: int = 120, **_: object) -> str:
-    buf = io.StringIO()
-    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, highlight=False, emoji=False,
-                      markup=False, soft_wrap=False)
-    s = report.settings
-    prefix = f"prefix {s.prefix}" + (" (inferred from the policy's ARNs)" if s.prefix_inferred else "")
-    if s.prefix_note:
-        prefix = s.prefix_note
-    jets = f"Jets {s.jets_version}" + (f" ({s.jets_version_from})" if s.jets_version_from not in ("default", "--jets-version") else "")
-    console.print(cell(f"jets-iam-audit {report.tool_version} · {jets} · {prefix} · "
-                       f"env {', '.join(s.envs)} · features {', '.join(s.features)} · {report.iam_data}"))
-    if s.project is not None:
-        p = s.project
-        used = ", ".join(f"{f} ({src})" for f, src in p.features) or "none beyond core and prewarm"
-        name = f"name {p.name} ({p.name_from})" if p.name else "no project name found"
-        jets = (f"; jets {p.jets_version or ', '.join(p.jets_requirement)} ({p.jets_version_from})"
-                if p.jets_version_from else "; no jets version in Gemfile.lock or Gemfile")
-        console.print(cell(f"project {p.path}: {name}{jets}; features: {used}", "dim"))
-    for note in ((s.jets_version_note,) if s.jets_version_note else ()) + report.requirement_notes:
-        console.print(cell(f"note: {note}", "dim"))
-    if report.second_opinion is not None:
-        console.print(cell(report.second_opinion.line(), "dim"))
-    placed: set[int] = set()  # the findings shown under a target
-    for target in report.targets:
-        console.print()
-        console.print(cell(f"{target.kind} {target.name}", "bold underline"))
+class Canvas:
+    """Where the table format prints: through rich on a terminal (colour), else as plain text written
+    straight to the stream (Grid.plain: the same characters, without rich's rendering pipeline)."""
+
+    def __init__(self, out: Sink, color: bool, width: int, plain: bool | None = None) -> None:
+        self.out, self.width, self.color = out, width, color
+        self.plain = not color if plain is None else plain
+        self.console = None if self.plain else Console(
+            file=cast(IO[str], out), width=width, force_terminal=color, no_color=not color, color_system="standard" if color else None,
+            highlight=False, emoji=False, markup=False, soft_wrap=False)
+
+    def on(self, out: Sink) -> Canvas:
+        """The same kind of canvas, printing to `out`."""
+        return Canvas(out, self.color, self.width, self.plain)
+
+    def print(self, item: Cell | Grid | None = None) -> None:
+        if self.console is not None:
+            if item is None:
+                self.console.print()
+            else:
+                self.console.print(item)
+        elif item is None:
+            self.out.write("\n")
+        elif isinstance(item, Grid):
+            self.out.write(item.plain())
+        else:
+            self.out.write("".join(line + "\n" for line in wrap(item.plain, self.width)))
+
+    def row(self, pieces: Sequence[tuple[str, str]]) -> None:
+        """One line never wrapped (a summary row): (text, style) pieces."""
+        if self.console is not None:
+            self.console.print(Text.assemble(*pieces), soft_wrap=True)
+        else:
+            self.out.write("".join(text for text, _ in pieces) + "\n")
+
+
+SEVERITY_HEAD = {"critical": "crit", "high": "high", "medium": "med", "low": "low", "info": "info"}
+CATEGORY_HEAD = {"missing-action": "miss", "over-broad": "broad", "duplicate": "dup", "resource-mismatch": "res",
+                 "invalid": "inv"}
+
+
+class Writer:
+    """The table format, written target by target. One target: its coverage and findings. Several: a
+    summary row per target as each is audited (findings by severity and category, requirements not
+    granted), then the details of the targets with findings at or above --fail-on (of every target
+    with --details all), kept in a spool until the summary is complete."""
+
+    def __init__(self, out: TextIO, *, color: bool = False, width: int = 120, details: str = "failing",
+                 plain: bool | None = None, **_: object) -> None:
+        self.out, self.width, self.details = out, width, details
+        self.canvas = self.top = Canvas(out, color, width, plain)  # plain: None is without colour
+        self.later: Spool | None = None  # the details of several targets, or everything after --parliament's line
+        self.placed = 0  # targets whose details were written
+
+    def head(self, head: Head) -> None:
+        s = self.settings = head.settings
+        self.floor = SEVERITY_RANK[s.fail_on]
+        canvas = self.canvas
+        prefix = f"prefix {s.prefix}" + (" (inferred from the policy's ARNs)" if s.prefix_inferred else "")
+        if s.prefix_note:
+            prefix = s.prefix_note
+        jets = f"Jets {s.jets_version}" + (f" ({s.jets_version_from})" if s.jets_version_from not in ("default", "--jets-version") else "")
+        canvas.print(cell(f"jets-iam-audit {head.tool_version} · {jets} · {prefix} · "
+                          f"env {', '.join(s.envs)} · features {', '.join(s.features)} · {head.iam_data}"))
+        if s.project is not None:
+            p = s.project
+            used = ", ".join(f"{f} ({src})" for f, src in p.features) or "none beyond core and prewarm"
+            name = f"name {p.name} ({p.name_from})" if p.name else "no project name found"
+            jets = (f"; jets {p.jets_version or ', '.join(p.jets_requirement)} ({p.jets_version_from})"
+                    if p.jets_version_from else "; no jets version in Gemfile.lock or Gemfile")
+            canvas.print(cell(f"project {p.path}: {name}{jets}; features: {used}", "dim"))
+        self.many = len(head.targets) > 1
+        self.pending = [*((s.jets_version_note,) if s.jets_version_note else ()), *head.notes]  # notes not printed yet
+        self.said = set(head.notes)
+        if self.many:  # the targets' own notes (Part.notes) follow the summary rows
+            self._notes(self.top)
+        if head.second_opinion:  # its line comes next, known at the end: what follows waits
+            self.later = Spool()
+            self.canvas = self.top.on(self.later)
+        if self.many:
+            self.detail = Spool()
+            self.canvas.print()
+            self.canvas.print(cell(f"{len(head.targets)} targets: findings by severity and by category (miss missing-action, "
+                                   "broad over-broad, dup duplicate, res resource-mismatch, inv invalid), requirements "
+                                   "not granted", "bold"))
+            self.canvas.row([(f"{SEVERITY_HEAD[sev]:>5}", "bold") for sev in reversed(SEVERITIES)]
+                            + [(" │", "")] + [(f"{CATEGORY_HEAD[cat]:>6}", "bold") for cat in CATEGORIES]
+                            + [(" │", ""), (f"{'not granted':>12}", "bold"), (" │ ", ""), ("target", "bold")])
+
+    def _notes(self, canvas: Canvas) -> None:
+        for note in self.pending:
+            canvas.print(cell(f"note: {note}", "dim"))
+        self.pending.clear()
+
+    def part(self, part: Part) -> None:
+        for note in part.notes:  # each once, as report.with_notes
+            if note not in self.said:
+                self.said.add(note)
+                self.pending.append(note)
+        if not self.many:  # one target: its notes after the head's, before --parliament's line
+            self._notes(self.top)
+            self._details(part, self.canvas)
+            return
+        findings, target = part.findings, part.target
+        severities: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
+        categories = dict.fromkeys(CATEGORIES, 0)
+        for f in findings:
+            severities[f.severity] += 1
+            categories[f.category] += 1
+        missing = sum(1 for r in part.coverage if r.status in ("missing", "denied"))
+        wanted = f"{missing}/{len(part.coverage)}" if part.coverage else "-"
+        self.canvas.row([(f"{severities[sev] or '-':>5}", SEVERITY_STYLE[sev] if severities[sev] else "")
+                         for sev in reversed(SEVERITIES)]
+                        + [(" │", "")] + [(f"{categories[cat] or '-':>6}", "") for cat in CATEGORIES]
+                        + [(" │", ""), (f"{wanted:>12}", "bold red" if missing else "green"), (" │ ", ""),
+                           (safe(f"{target.kind} {target.name}"), "")])
+        if self.details == "all" or any(SEVERITY_RANK[f.severity] >= self.floor for f in findings):
+            self.placed += 1
+            self._details(part, self.top.on(self.detail))
+
+    def _details(self, part: Part, canvas: Canvas) -> None:
+        target, s, width = part.target, self.settings, self.width
+        canvas.print()
+        canvas.print(cell(f"{target.kind} {target.name}", "bold underline"))
         config = getattr(target.config, "shown", None)
         if target.settings is not None and target.settings != s:
             t = target.settings
-            console.print(cell(f"config {config}: prefix {t.prefix} · env {', '.join(t.envs)} · Jets {t.jets_version} · "
-                               f"features {', '.join(t.features)}", "dim"))
+            canvas.print(cell(f"config {config}: prefix {t.prefix} · env {', '.join(t.envs)} · Jets {t.jets_version} · "
+                              f"features {', '.join(t.features)}", "dim"))
         elif config:
-            console.print(cell(f"config {config}", "dim"))
-        rows = [r for r in report.coverage if r.target == target.name]
+            canvas.print(cell(f"config {config}", "dim"))
         by_feature: dict[str, list[CoverageRow]] = defaultdict(list)
-        for row in rows:
+        for row in part.coverage:
             by_feature[row.feature].append(row)
-        if not rows:
-            console.print(cell("no requirements for these options", "dim"))
+        if not part.coverage:
+            canvas.print(cell("no requirements for these options", "dim"))
         for feature in s.features:
             if by_feature.get(feature):
-                console.print(_coverage_table(f"coverage: {feature}", by_feature[feature], width))
-        sources = set(target.sources) | {target.name}
-        findings = [f for f in report.findings if (f.target == target.name if f.target else f.location.source in sources)]
-        placed.update(id(f) for f in findings)
-        if not findings:
-            console.print(cell("no findings", "green"))
+                canvas.print(_coverage_table(f"coverage: {feature}", by_feature[feature], width))
+        if not part.findings:
+            canvas.print(cell("no findings", "green"))
+        by_category: dict[str, list[Finding]] = defaultdict(list)
+        for f in part.findings:
+            by_category[f.category].append(f)
         for category in CATEGORIES:
-            found = [f for f in findings if f.category == category]
-            if found:
-                console.print(_findings_table(category, found, target.name, width))
-        if s.show_ignored:
-            ignored = [(f, why) for f, why in report.ignored
-                       if (f.target == target.name if f.target else f.location.source in sources)]
-            if ignored:
-                console.print(_ignored_table(ignored, target.name, width))
-    elsewhere = [f for f in report.findings if id(f) not in placed]  # about config files (unused-ignore)
-    if elsewhere:
-        console.print()
-        console.print(_findings_table("config", elsewhere, "", width))
+            if by_category.get(category):
+                canvas.print(_findings_table(category, by_category[category], target.name, width))
+        if s.show_ignored and part.ignored:
+            canvas.print(_ignored_table(list(part.ignored), target.name, width))
+
+    def tail(self, tail: Tail) -> None:
+        canvas = self.canvas
+        if not self.many:
+            self._notes(self.top)  # when no target came
+        if self.later is not None and tail.second_opinion is not None:  # --parliament: its line, then what waited
+            self.top.print(cell(tail.second_opinion.line(), "dim"))
+        if self.many:
+            canvas.print()
+            self._notes(canvas)  # those the targets' audits added
+            floor = self.settings.fail_on
+            if self.details == "all":
+                canvas.print(cell("details of every target follow (--details all)", "dim"))
+            elif self.placed:
+                canvas.print(cell(f"details of the {self.placed} target{'s' if self.placed != 1 else ''} with findings at "
+                                  f"or above {floor} follow (--details all for every target)", "dim"))
+            else:
+                canvas.print(cell(f"no target has findings at or above {floor} (--details all shows every target)", "dim"))
+            self.detail.copy_to(self.later if self.later is not None else self.out)
+        if tail.findings:  # about config files (unused-ignore)
+            target = self.later if self.later is not None else self.out
+            config = self.top.on(target)
+            config.print()
+            config.print(_findings_table("config", list(tail.findings), "", self.width))
+        if self.later is not None:
+            self.later.copy_to(self.out)
+
+
+def render(report: Report, *, color: bool = False, width: int = 120, details: str = "failing",
+           plain: bool | None = None, **_: object) -> str:
+    from auditor.reporters import feed
+
+    buf = io.StringIO()
+    feed(Writer(buf, color=color, width=width, details=details, plain=plain), report)
     return buf.getvalue()
 
 
 def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False, width: int = 120) -> str:
     """The `catalogue` command's table: one table per feature."""
     buf = io.StringIO()
-    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, highlight=False, emoji=False,
-                      markup=False, soft_wrap=False)
+    console = Canvas(buf, color, width)
     for note in notes:
         console.print(cell(f"note: {note}", "dim"))
     by_feature: dict[str, list[dict]] = defaultdict(list)
@@ -180,12 +303,12 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
     for feature, items in by_feature.items():
         lines = []
         for r in items:
-            when = Text.assemble(safe(", ".join(r["phase"])), "\n", safe(f"by {r['caller']}"), "\n",
+            when = Cell.assemble((safe(", ".join(r["phase"])), ""), ("\n", ""), (safe(f"by {r['caller']}"), ""), ("\n", ""),
                                  (safe(r["releases"]), "dim"))
             where = shown_resource(r["action"], r["resource"], r.get("match", "every"))
             lines.append([cell(r["action"]), cell(where), when, cell(r["confidence"]),
-                          Text.assemble(safe(r["reason"]), "\n", (safe(r["evidence"]), "dim"))])
-        console.print(grid(Text(f"{feature} ({len(items)} requirements)", style="bold"), CATALOGUE, lines, width))
+                          Cell.assemble((safe(r["reason"]), ""), ("\n", ""), (safe(r["evidence"]), "dim"))])
+        console.print(grid(Cell.of(f"{feature} ({len(items)} requirements)", "bold"), CATALOGUE, lines, width))
     if not rows:
         console.print(cell("no requirements for these options", "dim"))
     return buf.getvalue()

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from auditor.model import Policy, Problem, decode_text
-from auditor.report import Target
+from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
 
@@ -42,12 +42,31 @@ class Loaded:
 _IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
 
 
+def _reread(path: str, skip_non_policies: bool):
+    """How a deferred policy file is read when it is audited (see report.Deferred)."""
+
+    def read() -> tuple[Policy, ...]:
+        try:
+            docs = policies_from_bytes(read_bytes(path), path)
+        except SourceError as exc:
+            return (Policy(path, "", (), (Problem("", f"could not be read again to be audited: {exc}", path),)),)
+        if skip_non_policies:
+            docs = tuple(p for p in docs if looks_like_policy(p))
+        return docs or (Policy(path, "", (), (Problem("", "changed while it was audited: no policy left in it", path),)),)
+
+    return read
+
+
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
          skip_non_policies: bool = False, principal: tuple[str, str] | None = None,
-         managed: Mapping[str, Policy] | None = None) -> Loaded:
+         managed: Mapping[str, Policy] | None = None, defer: bool = False) -> Loaded:
+    """The targets of the files `paths`. With `defer`, a policy file (not standard input) is read, checked
+    and let go: its target is Deferred, read again when it is audited, so that a run of many files holds
+    one file's policies at a time."""
     if list(paths).count(STDIN) > 1:
         raise SourceError("'-' (standard input) can be given only once")
-    plain: list[Policy] = []
+    plain: list[Policy | Target] = []  # policies by file, and the deferred files' targets, in order
+    deferred: set[str] = set()
     files = []
     empty: list[tuple[str, str]] = []
     memo: dict = {}  # Terraform modules parsed once for all their files
@@ -59,7 +78,15 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         text, _ = decode_text(raw) if b"\x00" not in raw[:8192] else (None, None)
         kind = detect(name, text) if text is not None and len(raw) <= BY_NAME["tfplan"].limit else "policy"
         if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):  # one document, or an array of them
-            plain.extend(p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
+            docs = [p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p)]
+            if defer and not combine and path != STDIN and docs and name not in deferred:
+                from auditor.engine import prefix_names
+
+                deferred.add(name)
+                plain.append(Target("file", name, (), deferred=Deferred(_reread(path, skip_non_policies), len(docs),
+                                                                        tuple(prefix_names(docs)))))
+            else:
+                plain.extend(docs)
             continue
         if kind is None:  # a YAML file that is not a template
             if not skip_non_policies:
@@ -94,15 +121,21 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
                              "an AWS account use --auth-details FILE alone, or the live command")
     targets = _principal_targets(files, principal, skip_non_policies, managed or {}) if files else []
     if combine:
-        policies = tuple(dict.fromkeys([*plain, *(p for t in targets for p in t.policies)]))
+        policies = tuple(dict.fromkeys([*(p for p in plain if isinstance(p, Policy)), *(p for t in targets for p in t.policies)]))
         if not policies:
             return Loaded((), ())
         notes = tuple(n for t in targets for n in t.notes)
         return Loaded((Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes),), policies)
-    by_file: dict[str, list[Policy]] = {}  # the documents of a split policy are attached to one principal
+    by_file: dict[str, list[Policy] | Target] = {}  # the documents of a split policy are attached to one principal
     for p in plain:
-        by_file.setdefault(p.source, []).append(p)
-    targets = [Target("file", source, tuple(docs)) for source, docs in by_file.items()] + targets
+        if isinstance(p, Target):
+            by_file[p.name] = p
+        else:
+            held = by_file.setdefault(p.source, [])
+            assert isinstance(held, list)
+            held.append(p)
+    targets = [held if isinstance(held, Target) else Target("file", source, tuple(held))
+               for source, held in by_file.items()] + targets
     return Loaded(tuple(targets), tuple(dict.fromkeys(p for t in targets for p in t.policies)))
 
 

@@ -1,3 +1,5 @@
+import json
+
 from tests.checks.conftest import allow
 
 
@@ -21,3 +23,98 @@ def test_narrower_resources_elsewhere_pass(findings):
 def test_conditional_wildcard_does_not_make_it_redundant(findings):
     cond = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
     assert findings("redundant-action", allow("lambda:GetFunction", "*"), allow("lambda:*", "*", Condition=cond)) == []
+
+
+# --- the index (budget.StartIndex) against the pairwise search it replaces ------------------------
+
+def _service(action):
+    return action.partition(":")[0].lower()
+
+
+def _wildcards(stmt):
+    """The statement's wildcard entries by lower-cased service ("" for service wildcards such as "*")."""
+    out = {}
+    for w in stmt.actions or ():
+        if "*" in w or "?" in w:
+            service = _service(w)
+            out.setdefault("" if any(c in service for c in "*?") else service, []).append(w)
+    return out
+
+
+def _pairwise(statements):
+    """Every statement against every wildcard statement, as the check did before the index."""
+    from auditor.checks.redundant_action import _resources_within
+    from auditor.globs import covers
+
+    out = []
+    holders = [s for s in statements if _wildcards(s)]
+    for stmt in statements:
+        others = [o for o in holders if o.effect == stmt.effect and not (o.conditions and o.conditions != stmt.conditions)
+                  and _resources_within(stmt.resources, o.resources)]
+        for i, action in enumerate(stmt.actions):
+            if action.strip("*") == "":
+                continue
+            for other in others:
+                table = _wildcards(other)
+                found = next((w for w in table.get(_service(action), []) + table.get("", [])
+                              if w.lower() != action.lower() and covers(action.lower(), w.lower())), None)
+                if found:
+                    out.append((stmt.index, i, action, found, other.index))
+                    break
+    return out
+
+
+def _mixed_policy():
+    """Statements that meet in every way the index sorts them: same and other services, resources whose
+    literal starts nest, diverge, are "*" or hold a wildcard early; conditions; Deny; holders alike."""
+    import itertools
+
+    from auditor.model import parse_policy
+
+    actions = [["s3:GetObject", "s3:Get*"], ["s3:GetObject"], ["lambda:GetFunction", "s3:List*"], ["*"], ["s3:*"],
+               ["lambda:Get*", "lambda:GetFunction"], ["S3:GETOBJECT"], ["s3:Get?bject"], ["logs:Put*", "s3:GetObject"]]
+    resources = [["*"], ["arn:aws:s3:::demo-*"], ["arn:aws:s3:::demo-1/*"], ["arn:aws:s3:::demo-1*"], ["arn:aws:s3:::*"],
+                 ["arn:aws:s3:::other/*", "arn:aws:s3:::demo-1/*"], ["arn:aws:lambda:*:*:function:demo-*"],
+                 ["arn:aws:s3:::d?mo-1/*"], ["arn:aws:*"]]
+    statements = []
+    for n, (a, r) in enumerate(itertools.product(actions, resources)):
+        extra = {"Condition": {"Bool": {"aws:SecureTransport": "true"}}} if n % 11 == 0 else {}
+        statements.append({"Effect": "Deny" if n % 13 == 0 else "Allow", "Action": a, "Resource": r, **extra})
+    statements += statements[:9]  # holders alike: the first stands for them
+    return parse_policy(json.dumps({"Version": "2012-10-17", "Statement": statements}), "mixed.json")
+
+
+def test_index_finds_what_every_pair_finds():
+    from auditor.budget import Work
+    from auditor.checks.redundant_action import plain, redundant, wildcards
+
+    statements = plain(_mixed_policy().statements)
+    work = Work()
+    indexed = [(s.index, i, a, w, o.index) for s, i, a, w, o in redundant(statements, wildcards(statements), work)]
+    expected = _pairwise(statements)
+    assert len(expected) > 100  # the policy exercises the check
+    assert not work.exhausted
+    assert indexed == expected
+
+
+def test_index_leaves_out_holders_of_other_services():
+    """A wildcard of another service never covers, so the index does not offer it; a holder on disjoint
+    resources is offered and refused by the exact resource test (the finding names the first that holds)."""
+    from auditor.automata import literal_ends
+    from auditor.checks.redundant_action import wildcards
+    from auditor.globs import requirement_pattern
+    from auditor.model import parse_policy
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        allow("s3:Get*", "arn:aws:s3:::demo-2/*"), allow("lambda:Get*", "arn:aws:s3:::demo-1/*"),
+        allow("s3:Get*", "arn:aws:s3:::demo-1/*"), allow("s3:Get*", "arn:aws:s3:::demo-*"), allow("*", "*"),
+        allow("s3:GetObject", "arn:aws:s3:::demo-1/a.txt")]}
+    statements = parse_policy(json.dumps(doc), "p.json").statements
+    picked, _ = wildcards(statements).candidates(literal_ends(requirement_pattern("s3:getobject"))[0])
+    assert [stmt.index for _, _, stmt in picked] == [0, 2, 3, 4]
+
+
+def test_holder_on_disjoint_resources_is_passed_over(findings):
+    hits = findings("redundant-action", allow("s3:Get*", "arn:aws:s3:::demo-2/*"), allow("lambda:Get*", "arn:aws:s3:::demo-1/*"),
+                    allow("s3:Get*", "arn:aws:s3:::demo-1/*"), allow("s3:GetObject", "arn:aws:s3:::demo-1/a.txt"))
+    assert [h[2] for h in hits] == ['"s3:GetObject" in Statement[3] is already granted by "s3:Get*" in Statement[2]']
