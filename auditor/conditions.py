@@ -109,8 +109,10 @@ class RequestContext:
     _prefixes: tuple[tuple[str, Value], ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_exact", {k: v for k, v in self.entries if not k.endswith("/")})
-        prefixes = sorted(((k, v) for k, v in self.entries if k.endswith("/")), key=lambda kv: -len(kv[0]))
+        # a key that ends with "/" (aws:RequestTag/) or "*" (aws:RequestTag/aws:*) stands for every key it starts;
+        # the longest one that starts a key decides
+        object.__setattr__(self, "_exact", {k: v for k, v in self.entries if not k.endswith(("/", "*"))})
+        prefixes = sorted(((k.rstrip("*"), v) for k, v in self.entries if k.endswith(("/", "*"))), key=lambda kv: -len(kv[0]))
         object.__setattr__(self, "_prefixes", tuple(prefixes))
 
     def lookup(self, key: str) -> Value:

@@ -222,7 +222,7 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
         if not relevant and not target.boundary:  # no statement names it
             rows.append(probe.row(target.name, shown))
             continue
-        judge = undecided
+        judge: ConditionJudge = undecided
         if contexts is not None:
             extra = {"iam:PassedToService": req.passed_to} if req.passed_to else None
             judge = _judge(contexts.context(req.action, req.resource, req.caller, features=settings.features,
@@ -319,13 +319,17 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     return findings, coverage, deploy
 
 
-def deploy_note(target: Target, choice: DeployChoice) -> str | None:
-    """What the report says when the audit chose the Region or account (the user gave none, and the
-    policy tells some apart)."""
+def deploy_note(target: Target, choice: DeployChoice, settings: Settings) -> str | None:
+    """What the report says when the audit chose the Region or account (the user did not give both,
+    and the policy tells some apart)."""
     if choice.given:
         return None
-    return (f"{target.name}: no --region/--account given; judged for {choice.chosen.label()}, which grants the most "
-            f"of {choice.tried} choices the policy's Region and account pins and conditions allow")
+    missing = "/".join(option for option, value in (("--region", settings.region), ("--account", settings.account))
+                       if value is None)
+    which = ("the only choice" if choice.tried == 1 else
+             f"which grants the most of the {choice.tried} choices")
+    return (f"{target.name}: no {missing} given; judged for {choice.chosen.label()}, {which} the policy's Region "
+            "and account pins and conditions allow")
 
 
 def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:
@@ -372,7 +376,7 @@ def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, con
         audited.extend(own.relative(source, is_file) for source in target.sources)
         plan = plan_for(own_settings, catalogue, own)
         found, rows, choice = audit_target(target, own_settings, catalogue, plan)
-        note = deploy_note(target, choice)
+        note = deploy_note(target, choice, own_settings)
         if note is not None:
             deploy_notes.append(note)
         if review is not None:
