@@ -200,7 +200,7 @@ def test_a_policy_that_cannot_deploy_exits_1_through_the_process(write_policy):
     proc = run_cli("file", write_policy(with_statements(guard)), "--prefix", "demo", "--format", "concise")
     assert proc.returncode == 1
     out = proc.stdout.decode()
-    assert '"s3:PutObject" on demo-dev-*/jets/code/* is denied by' in out and "#RequireSSE (RequireSSE denies it: " in out
+    assert '"s3:PutObject" on demo-dev-*/jets/code/*.zip is denied by' in out and "#RequireSSE (RequireSSE denies it: " in out
 
 
 def test_a_tag_guard_denies_what_cloudformation_creates_without_the_tag(write_policy):
