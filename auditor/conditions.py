@@ -249,6 +249,30 @@ def _resolve(text: str, context: RequestContext) -> str | None:
     return "".join(out)
 
 
+def resolve_known(text: str, context: RequestContext) -> str:
+    """A Resource pattern with each policy variable whose value the request context knows replaced
+    by it (`${aws:RequestedRegion}` → eu-west-1); the others, and `${*}`/`${?}`/`${$}`, stay as
+    written. A value holding a wildcard or a `$` is not put in (it would read as a pattern)."""
+    if "${" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        start = text.find("${", i)
+        end = text.find("}", start + 2) if start >= 0 else -1
+        if start < 0 or end < 0:
+            out.append(text[i:])
+            break
+        out.append(text[i:start])
+        i = end + 1
+        name, default = _variable(text[start + 2:end])
+        found = context.lookup(name) if ":" in name else None
+        value = (found.values[0] if isinstance(found, Known) and len(found.values) == 1 else
+                 default if isinstance(found, Absent) else None)
+        out.append(value if value is not None and not any(c in value for c in "*?$") else text[start:end + 1])
+    return "".join(out)
+
+
 def _variable(inner: str) -> tuple[str, str | None]:
     """`aws:PrincipalTag/team, 'default'` → (key, default)."""
     name, comma, rest = inner.partition(",")

@@ -245,3 +245,19 @@ def test_the_deploy_note_names_what_was_not_given(write_policy):
     _, report = audit(write_policy, with_statements(pinned), "--account", "123456789012")
     (note,) = [n for n in report["notes"] if "judged for" in n]
     assert ": no --region given; judged for Region eu-central-1 and account 123456789012" in note
+
+
+def test_policy_variables_the_request_knows_are_put_in_the_resource(write_policy):
+    """`${aws:RequestedRegion}` and `${aws:PrincipalAccount}` in a Resource are the deploy's Region and
+    account when those are given; not given, the grant is only maybe (the note names the variable)."""
+    scoped = copy.deepcopy(BASE)
+    for stmt in scoped["Statement"]:
+        stmt["Resource"] = [r.replace("arn:aws:cloudformation:*:*:", "arn:aws:cloudformation:${aws:RequestedRegion}:"
+                                      "${aws:PrincipalAccount}:") for r in stmt["Resource"]]
+    code, report = audit(write_policy, scoped, "--region", "eu-west-1", "--account", "111111111111")
+    assert (code, bad(report)) == (0, {})
+    code, report = audit(write_policy, scoped)
+    assert code == 0 and set(bad(report)) == {"cloudformation:CreateStack", "cloudformation:DeleteStack",
+                                               "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources",
+                                               "cloudformation:DescribeStacks", "cloudformation:UpdateStack"}
+    assert {s for statuses in bad(report).values() for s in statuses} == {"conditional"}
