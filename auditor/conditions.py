@@ -31,7 +31,7 @@ import base64
 import binascii
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -216,37 +216,49 @@ def _compare(compare: Compare, request_value: str, policy_value: str | None) -> 
 _ESCAPES = {"*": "\x01", "?": "\x02", "$": "$"}  # ${*} and ${?} are literal: kept apart from wildcards
 
 
+def _split(text: str) -> Iterator[tuple[str, str | None]]:
+    """The text as pieces: (literal text, None) and (`${...}` as written, what is inside)."""
+    i = 0
+    while i < len(text):
+        start = text.find("${", i)
+        end = text.find("}", start + 2) if start >= 0 else -1
+        if start < 0 or end < 0:
+            yield text[i:], None
+            return
+        if start > i:
+            yield text[i:start], None
+        yield text[start:end + 1], text[start + 2:end]
+        i = end + 1
+
+
 def _resolve(text: str, context: RequestContext) -> str | None:
     """A policy value with its variables replaced from the request context (None when one cannot
     be known). Literal `${*}` and `${?}` become private characters that globs take literally."""
     if "${" not in text:
         return text
     out: list[str] = []
-    i = 0
-    while i < len(text):
-        start = text.find("${", i)
-        end = text.find("}", start + 2) if start >= 0 else -1
-        if start < 0 or end < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:start])
-        inner = text[start + 2:end]
-        i = end + 1
-        if inner in _ESCAPES:
+    for piece, inner in _split(text):
+        if inner is None:
+            out.append(piece)
+        elif inner in _ESCAPES:
             out.append(_ESCAPES[inner])
-            continue
-        name, default = _variable(inner)
-        if ":" not in name:  # not an IAM variable (a shell placeholder): literal text
-            out.append(text[start:end + 1])
-            continue
-        found = context.lookup(name)
-        if isinstance(found, Known) and len(found.values) == 1:
-            out.append(found.values[0])
-        elif isinstance(found, Absent) and default is not None:
-            out.append(default)
+        elif ":" not in _variable(inner)[0]:  # not an IAM variable (a shell placeholder): literal text
+            out.append(piece)
         else:
-            return None
+            value = _known(inner, context)
+            if value is None:
+                return None
+            out.append(value)
     return "".join(out)
+
+
+def _known(inner: str, context: RequestContext) -> str | None:
+    """The value of one policy variable (`aws:PrincipalTag/team, 'default'`) in this request, if known."""
+    name, default = _variable(inner)
+    found = context.lookup(name)
+    if isinstance(found, Known) and len(found.values) == 1:
+        return found.values[0]
+    return default if isinstance(found, Absent) else None
 
 
 def resolve_known(text: str, context: RequestContext) -> str:
@@ -256,20 +268,9 @@ def resolve_known(text: str, context: RequestContext) -> str:
     if "${" not in text:
         return text
     out: list[str] = []
-    i = 0
-    while i < len(text):
-        start = text.find("${", i)
-        end = text.find("}", start + 2) if start >= 0 else -1
-        if start < 0 or end < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:start])
-        i = end + 1
-        name, default = _variable(text[start + 2:end])
-        found = context.lookup(name) if ":" in name else None
-        value = (found.values[0] if isinstance(found, Known) and len(found.values) == 1 else
-                 default if isinstance(found, Absent) else None)
-        out.append(value if value is not None and not any(c in value for c in "*?$") else text[start:end + 1])
+    for piece, inner in _split(text):
+        value = _known(inner, context) if inner is not None and ":" in _variable(inner)[0] else None
+        out.append(value if value is not None and not any(c in value for c in "*?$") else piece)
     return "".join(out)
 
 
