@@ -251,7 +251,7 @@ def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
         if r_mask & r.accept:
             vectors.add(tuple(bool(m & p.accept) for m, p in zip(p_masks, ps, strict=True)))
         if not r_mask & r.wild:
-            symbols: Iterable[str] = expected(0, r_mask)
+            symbols: set[str] = expected(0, r_mask)
         else:
             symbols = special | expected(0, r_mask)
             for k, m in enumerate(p_masks, 1):

@@ -364,7 +364,8 @@ def _names(base: Path) -> dict[str, NameClass]:
 
 def _expand_chars(spec: str) -> str:
     """a-z0-9.- → every character named: ranges X-Y, and a "-" first or last as itself."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(spec):
         if i + 2 < len(spec) and spec[i + 1] == "-":
             out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))

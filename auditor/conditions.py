@@ -31,7 +31,7 @@ import base64
 import binascii
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -109,8 +109,10 @@ class RequestContext:
     _prefixes: tuple[tuple[str, Value], ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_exact", {k: v for k, v in self.entries if not k.endswith("/")})
-        prefixes = sorted(((k, v) for k, v in self.entries if k.endswith("/")), key=lambda kv: -len(kv[0]))
+        # a key that ends with "/" (aws:RequestTag/) or "*" (aws:RequestTag/aws:*) stands for every key it starts;
+        # the longest one that starts a key decides
+        object.__setattr__(self, "_exact", {k: v for k, v in self.entries if not k.endswith(("/", "*"))})
+        prefixes = sorted(((k.rstrip("*"), v) for k, v in self.entries if k.endswith(("/", "*"))), key=lambda kv: -len(kv[0]))
         object.__setattr__(self, "_prefixes", tuple(prefixes))
 
     def lookup(self, key: str) -> Value:
@@ -214,36 +216,61 @@ def _compare(compare: Compare, request_value: str, policy_value: str | None) -> 
 _ESCAPES = {"*": "\x01", "?": "\x02", "$": "$"}  # ${*} and ${?} are literal: kept apart from wildcards
 
 
+def _split(text: str) -> Iterator[tuple[str, str | None]]:
+    """The text as pieces: (literal text, None) and (`${...}` as written, what is inside)."""
+    i = 0
+    while i < len(text):
+        start = text.find("${", i)
+        end = text.find("}", start + 2) if start >= 0 else -1
+        if start < 0 or end < 0:
+            yield text[i:], None
+            return
+        if start > i:
+            yield text[i:start], None
+        yield text[start:end + 1], text[start + 2:end]
+        i = end + 1
+
+
 def _resolve(text: str, context: RequestContext) -> str | None:
     """A policy value with its variables replaced from the request context (None when one cannot
     be known). Literal `${*}` and `${?}` become private characters that globs take literally."""
     if "${" not in text:
         return text
     out: list[str] = []
-    i = 0
-    while i < len(text):
-        start = text.find("${", i)
-        end = text.find("}", start + 2) if start >= 0 else -1
-        if start < 0 or end < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:start])
-        inner = text[start + 2:end]
-        i = end + 1
-        if inner in _ESCAPES:
+    for piece, inner in _split(text):
+        if inner is None:
+            out.append(piece)
+        elif inner in _ESCAPES:
             out.append(_ESCAPES[inner])
-            continue
-        name, default = _variable(inner)
-        if ":" not in name:  # not an IAM variable (a shell placeholder): literal text
-            out.append(text[start:end + 1])
-            continue
-        found = context.lookup(name)
-        if isinstance(found, Known) and len(found.values) == 1:
-            out.append(found.values[0])
-        elif isinstance(found, Absent) and default is not None:
-            out.append(default)
+        elif ":" not in _variable(inner)[0]:  # not an IAM variable (a shell placeholder): literal text
+            out.append(piece)
         else:
-            return None
+            value = _known(inner, context)
+            if value is None:
+                return None
+            out.append(value)
+    return "".join(out)
+
+
+def _known(inner: str, context: RequestContext) -> str | None:
+    """The value of one policy variable (`aws:PrincipalTag/team, 'default'`) in this request, if known."""
+    name, default = _variable(inner)
+    found = context.lookup(name)
+    if isinstance(found, Known) and len(found.values) == 1:
+        return found.values[0]
+    return default if isinstance(found, Absent) else None
+
+
+def resolve_known(text: str, context: RequestContext) -> str:
+    """A Resource pattern with each policy variable whose value the request context knows replaced
+    by it (`${aws:RequestedRegion}` → eu-west-1); the others, and `${*}`/`${?}`/`${$}`, stay as
+    written. A value holding a wildcard or a `$` is not put in (it would read as a pattern)."""
+    if "${" not in text:
+        return text
+    out: list[str] = []
+    for piece, inner in _split(text):
+        value = _known(inner, context) if inner is not None and ":" in _variable(inner)[0] else None
+        out.append(value if value is not None and not any(c in value for c in "*?$") else piece)
     return "".join(out)
 
 

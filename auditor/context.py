@@ -37,11 +37,12 @@ class Caller:
 
 @dataclass(frozen=True)
 class RequestRule:
-    actions: frozenset[str]  # lower-cased
+    actions: frozenset[str] | None  # lower-cased; None: every action of `callers`
     resource: str | None
     features: frozenset[str] | None
     versions: frozenset[str] | None
     keys: tuple[tuple[str, str | tuple[str, ...]], ...]
+    callers: frozenset[str] | None = None  # only the requests these callers make (None: any caller)
 
 
 @dataclass(frozen=True, eq=False)  # one per loaded catalogue: compared (and cached) by identity
@@ -64,9 +65,11 @@ def _value(raw: str | tuple[str, ...], action: str, rules: ContextRules, region:
         return STATES[raw]
     out = []
     for item in raw:
-        if item == "{requested_region}":
+        if item == "{requested_region}":  # the deploy's Region, or IAM's own for a global service
             service = action.partition(":")[0]
             item = rules.global_regions.get(service) or region or ""
+        elif item == "{region}":  # the deploy's Region, whatever the service
+            item = region or ""
         elif item == "{account}":
             item = account or ""
         if not item:
@@ -82,7 +85,11 @@ def _context(rules: ContextRules, action: str, template: str, caller: str, featu
     for key, raw in rules.callers[caller].keys:
         entries[key] = _value(raw, action, rules, region, account)
     for rule in rules.requests:
-        if action not in rule.actions or (rule.resource is not None and rule.resource not in template):
+        if rule.actions is not None and action not in rule.actions:
+            continue
+        if rule.callers is not None and caller not in rule.callers:
+            continue
+        if rule.resource is not None and rule.resource not in template:
             continue
         if rule.features is not None and not rule.features & features:
             continue
@@ -153,22 +160,27 @@ def load(base: Path) -> ContextRules:
     requests = []
     for n, entry in enumerate(data.get("request", []), 1):
         where = f"rules/request-context.toml [[request]] #{n}"
-        extra = set(entry) - {"actions", "resource", "features", "versions", "keys", "evidence"}
-        if extra or not entry.get("actions") or not entry.get("evidence") or not entry.get("keys"):
-            raise ContextError(f"{where}: needs actions, keys and evidence (and only resource, features, versions besides)")
-        for action in entry["actions"]:
+        extra = set(entry) - {"actions", "callers", "resource", "features", "versions", "keys", "evidence"}
+        if extra or not (entry.get("actions") or entry.get("callers")) or not entry.get("evidence") or not entry.get("keys"):
+            raise ContextError(f"{where}: needs actions or callers, keys and evidence (and only resource, features, "
+                               "versions besides)")
+        for action in entry.get("actions", ()):
             if not awsdata.action_exists(action):
                 raise ContextError(f"{where}: {action!r} is not an action in the AWS data")
+        unknown = set(entry.get("callers", ())) - set(CALLERS)
+        if unknown:
+            raise ContextError(f"{where}: callers {sorted(unknown)}: one of {', '.join(CALLERS)}")
         requests.append(RequestRule(
-            frozenset(a.lower() for a in entry["actions"]), entry.get("resource"),
+            frozenset(a.lower() for a in entry["actions"]) if entry.get("actions") else None, entry.get("resource"),
             frozenset(entry["features"]) if "features" in entry else None,
             frozenset(entry["versions"]) if "versions" in entry else None,
-            _keys(where, entry["keys"])))
+            _keys(where, entry["keys"]),
+            frozenset(entry["callers"]) if entry.get("callers") else None))
     return ContextRules(callers, regions, tuple(requests))
 
 
 def _keys(where: str, raw: dict) -> tuple[tuple[str, str | tuple[str, ...]], ...]:
-    out = []
+    out: list[tuple[str, str | tuple[str, ...]]] = []
     for key, value in raw.items():
         if isinstance(value, str):
             if value not in STATES:

@@ -121,7 +121,7 @@ def _region_groups(patterns: tuple[str, ...]) -> list[tuple[str | None, bool]]:
         signature = tuple(x for p in patterns for x in (glob_match(p, name), p == name, p.casefold() == name.casefold()))
         groups.setdefault(signature, []).append(name)
     literal = set(patterns)
-    out = []
+    out: list[tuple[str | None, bool]] = []
     for members in groups.values():
         named = [m for m in members if m in literal]
         out.append((named[0] if named else members[0], bool(named)))

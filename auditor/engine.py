@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -13,7 +13,7 @@ from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, internal_error, unused_ignore
 from auditor.checks.base import Check, Context
-from auditor.conditions import Decision, RequestContext, decide
+from auditor.conditions import Decision, RequestContext, decide, resolve_known
 from auditor.config import Config, RuleSetting
 from auditor.context import ContextRules
 from auditor.deploy import FRESH_ACCOUNT, Deploy, DeployChoice, candidates
@@ -238,11 +238,13 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
         if not relevant and not target.boundary:  # no statement names it
             rows.append(probe.row(target.name, shown))
             continue
-        judge = undecided
+        judge: ConditionJudge = undecided
         if contexts is not None:
             extra = {"iam:PassedToService": req.passed_to} if req.passed_to else None
-            judge = _judge(contexts.context(req.action, req.resource, req.caller, features=settings.features,
-                                            version=version, region=deploy.region, account=deploy.account, extra=extra))
+            request = contexts.context(req.action, req.resource, req.caller, features=settings.features,
+                                       version=version, region=deploy.region, account=deploy.account, extra=extra)
+            judge = _judge(request)
+            relevant = [_known_variables(stmt, request) for stmt in relevant]
         requirement = probe.judged(settings, deploy)
         verdict = evaluate_relevant(requirement, relevant, match=req.match, judge=judge)
         if target.boundary:
@@ -251,6 +253,18 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             verdict = within_boundary(verdict, limit, boundary_name)
         rows.append(probe.row(target.name, shown, verdict))
     return tuple(rows)
+
+
+@lru_cache(maxsize=4096)
+def _known_variables(stmt: Statement, context: RequestContext) -> Statement:
+    """The statement with the policy variables of its Resource (or NotResource) that the request
+    context knows put in (`arn:aws:cloudformation:${aws:RequestedRegion}:...`); the others stay, and
+    leave the statement applying only maybe."""
+    if not any("${" in p for p in stmt.resource_patterns):
+        return stmt
+    if stmt.resources is not None:
+        return replace(stmt, resources=tuple(resolve_known(p, context) for p in stmt.resources))
+    return replace(stmt, not_resources=tuple(resolve_known(p, context) for p in stmt.not_resources or ()))
 
 
 @lru_cache(maxsize=4096)
@@ -335,13 +349,17 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     return findings, coverage, deploy
 
 
-def deploy_note(target: Target, choice: DeployChoice) -> str | None:
-    """What the report says when the audit chose the Region or account (the user gave none, and the
-    policy tells some apart)."""
+def deploy_note(target: Target, choice: DeployChoice, settings: Settings) -> str | None:
+    """What the report says when the audit chose the Region or account (the user did not give both,
+    and the policy tells some apart)."""
     if choice.given:
         return None
-    return (f"{target.name}: no --region/--account given; judged for {choice.chosen.label()}, which grants the most "
-            f"of {choice.tried} choices the policy's Region and account pins and conditions allow")
+    missing = "/".join(option for option, value in (("--region", settings.region), ("--account", settings.account))
+                       if value is None)
+    which = ("the only choice" if choice.tried == 1 else
+             f"which grants the most of the {choice.tried} choices")
+    return (f"{target.name}: no {missing} given; judged for {choice.chosen.label()}, {which} the policy's Region "
+            "and account pins and conditions allow")
 
 
 def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:
@@ -405,7 +423,7 @@ class Audit:
                 used.add(ignore.number)
                 ignored.append((finding, ignore.reason))
         findings.sort(key=finding_order)
-        note = deploy_note(target, choice)
+        note = deploy_note(target, choice, own_settings)
         return Part(target, tuple(findings), rows, tuple(ignored), (note,) if note is not None else ())
 
     def finish(self) -> tuple[Finding, ...]:

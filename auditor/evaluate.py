@@ -302,7 +302,12 @@ def _evaluate_once(requirement: str, relevant: Sequence[Statement], match: str, 
     undecided = [f"{s.label}: its Resource is too complex to compare within {MAX_STATES:,} automaton states, so it is "
                  f"counted as matching only part of what Jets needs" for s in relevant
                  if s.resources is not None and gave_up(union_extent(requirement, _resource_group(s)))]
-    return replace(verdict, notes=tuple(dict.fromkeys((*verdict.notes, *undecided)))) if undecided else verdict
+    partial = [f"{s.label} denies only the names its Resource matches ({', '.join(_resource_group(s))}): a deploy "
+               "fails when Jets names one so, which depends on the app" for s in verdict.denied_by
+               if verdict.status == DENIED and s.resources is not None
+               and union_extent(requirement, _resource_group(s)) != MATCHES_ALL]
+    extra = (*undecided, *partial)
+    return replace(verdict, notes=tuple(dict.fromkeys((*verdict.notes, *extra)))) if extra else verdict
 
 
 _RANK = {GRANTED: 0, CONDITIONAL: 1, MISSING: 2, DENIED: 3}

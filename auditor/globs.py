@@ -69,7 +69,7 @@ from auditor.automata import (
 _ANY_ONE: Token = (ONE_KIND, "any")  # a `?` in an action name: any one character
 
 MAX_JOINT = 10  # partial patterns (or statements) settled jointly; beyond it, see _whole_vectors
-MAX_STATES = 4000  # product states a joint search may visit before it gives up (see _whole_vectors)
+MAX_STATES = 20000  # product states a joint search may visit before it gives up (see _whole_vectors)
 MAX_SPREADS = 64  # ways of spreading extra colons over segment-ending stars tried before the search
 
 Extent = frozenset[bool]  # the answers a pattern gives over a requirement's strings
@@ -606,12 +606,12 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     if not any(fullmatch(p.tokens, witness, p.ends) for p in patterns):
         return MATCHES_SOME
     try:
-        vectors = _joint_by_segment(r_tokens, list(members)) if len(members) <= MAX_JOINT else None
-        if vectors is None:
-            vectors = search(compile_glob(r_tokens), [union_of(members)], budget=MAX_STATES)
+        joint = _joint_by_segment(r_tokens, list(members)) if len(members) <= MAX_JOINT else None
+        if joint is None:
+            joint = search(compile_glob(r_tokens), [union_of(members)], budget=MAX_STATES)
     except TooBig:
         return GAVE_UP
-    return MATCHES_ALL if all(any(v) for v in vectors) else MATCHES_SOME
+    return MATCHES_ALL if all(any(v) for v in joint) else MATCHES_SOME
 
 
 # --- the questions the checks ask -----------------------------------------------------------------

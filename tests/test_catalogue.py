@@ -51,7 +51,7 @@ def test_release_specific_requirements(catalogue):
     """What changed between minors (rules/releases.toml): the route state in S3 from 3.2.0, the
     bucket's public access block from 3.2.1, its CORS configuration from 5.0; a line selects the
     union of its releases."""
-    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-{*bucket}/jets/state/apigw/*")
+    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-{*bucket}/jets/state/apigw/{*key}.json")
     block = ("s3:PutBucketPublicAccessBlock", "arn:{partition}:s3:::{ns_lower}-{*bucket}")
     cors = ("s3:PutBucketCORS", "arn:{partition}:s3:::{ns_lower}-{*bucket}")
     assert state not in _pairs(catalogue, "3.1.5") and state in _pairs(catalogue, "3.2.0")

@@ -212,7 +212,7 @@ def test_catalogue_json_callers_releases_and_passed_to():
     rows = {(r["action"], r["resource"], r["caller"]): r for r in doc["requirements"]}
     passrole = rows[("iam:PassRole", "arn:aws:iam::*:role/shop-dev-*", "cloudformation")]
     assert passrole["passed_to"] == ["lambda.amazonaws.com"] and passrole["releases"] == ">= 3, < 6"
-    state = rows[("s3:PutObject", "arn:aws:s3:::shop-dev-*/jets/state/apigw/*", "cli")]
+    state = rows[("s3:PutObject", "arn:aws:s3:::shop-dev-*/jets/state/apigw/*.json", "cli")]
     assert state["releases"] == ">= 3.2.0, < 6"
     nested = "arn:aws:cloudformation:*:*:stack/shop-dev-*/*"
     assert {c for (a, r, c) in rows if a == "cloudformation:DescribeStacks" and r == nested} == {"cli", "cloudformation"}

@@ -65,7 +65,22 @@ def test_tags_only_with_the_resource_tags_feature_for_the_cli():
     tagged = RULES.context("cloudformation:CreateStack", "x", "cli", features=("core", "resource-tags"))
     assert tagged.lookup("aws:RequestTag/Owner") == UNKNOWN
     assert tagged.lookup("aws:TagKeys") == UNKNOWN
-    assert RULES.context("lambda:CreateFunction", "x", "cloudformation").lookup("aws:RequestTag/Owner") == UNKNOWN
+    # CloudFormation's requests carry only its own aws:cloudformation:* tags, unless the stack has tags
+    made = RULES.context("lambda:CreateFunction", "x", "cloudformation")
+    assert made.lookup("aws:RequestTag/Owner") == ABSENT
+    assert made.lookup("aws:RequestTag/aws:cloudformation:stack-name") == UNKNOWN
+    assert made.lookup("aws:TagKeys") == UNKNOWN
+    tagged_stack = RULES.context("lambda:CreateFunction", "x", "cloudformation", features=("core", "resource-tags"))
+    assert tagged_stack.lookup("aws:RequestTag/Owner") == UNKNOWN  # the stack's tags, propagated
+
+
+def test_passrole_is_asked_in_the_region_of_the_request_that_passes_the_role():
+    """iam:PassRole rides on lambda:CreateFunction (or codebuild:CreateProject): the deploy's Region,
+    not IAM's us-east-1, which iam:CreateRole sees."""
+    passrole = RULES.context("iam:PassRole", ROLES, "cloudformation", region="eu-west-1")
+    assert passrole.lookup("aws:RequestedRegion") == Known(("eu-west-1",))
+    create = RULES.context("iam:CreateRole", ROLES, "cloudformation", region="eu-west-1")
+    assert create.lookup("aws:RequestedRegion") == Known(("us-east-1",))
 
 
 def test_no_permissions_boundary_on_roles_jets_creates():

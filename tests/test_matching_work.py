@@ -31,7 +31,7 @@ from tests.test_names import BUCKET, ROLE, STACK
 MODULES = (automata, globs, evaluate)
 FILES = {module.__file__ for module in MODULES}
 FIXED = 3_000  # lines a decision may cost whatever its size (caches filled, shortcuts tried)
-LIMIT = 4_000_000  # lines no decision here may exceed: a search within its budget took up to 1.3 million
+LIMIT = 12_000_000  # lines no decision here may exceed: a search within its budget (20,000 states) takes up to about 7 million
 
 
 class TooMuchWork(Exception):
@@ -110,13 +110,14 @@ def test_constructions_grow_at_most_quadratically(name, requirement):
         assert_at_most_quadratic(small, large, f"{name} k={k}")
 
 
+@pytest.mark.slow  # each search runs to its budget under the tracer
 @pytest.mark.parametrize("requirement", [BUCKET, ROLE, STACK])
 def test_a_subset_blowup_stays_within_the_search_budget(requirement):
     """`*a` then n `?`: a search must remember which of the last n characters were an "a", 2^n sets of
     positions (4x the work for every 2 more `?`: 33 million lines at n=12 without the budget). With
     MAX_STATES it gives up within LIMIT, at every n, and says it did."""
     head = requirement[:requirement.index("demo-dev-") + len("demo-dev-")]
-    for n in (16, 32, 64):
+    for n in (16, 64):
         pattern = head + "*a" + "?" * n + "*"
         work(lambda p=pattern: union_extent(requirement, (p,)))  # raises TooMuchWork past LIMIT
         assert gave_up(union_extent(requirement, (pattern,)))
@@ -143,7 +144,7 @@ def test_random_patterns_grow_at_most_quadratically(left, right, requirement, he
 def test_a_search_past_its_budget_gives_up_as_some(write_policy):
     """The product search stops at MAX_STATES states: the answer is "some" (never "all"), marked, and
     the audit says which statement it could not compare."""
-    pattern = "arn:aws:cloudformation:*:*:stack/demo-dev-1??*1???---?-??/*-?**-*A-1"
+    pattern = "arn:aws:cloudformation:*:*:stack/demo-dev-*a" + "?" * 16 + "*"  # the subset blow-up below
     found = union_extent(STACK, (pattern,))
     assert found == MATCHES_SOME
     assert gave_up(found)
@@ -154,7 +155,7 @@ def test_a_search_past_its_budget_gives_up_as_some(write_policy):
     nested = [f["message"] for f in report["findings"]
               if f["resource"] == "arn:aws:cloudformation:*:*:stack/demo-dev-*/*" and f["subject"] == "cloudformation:CreateStack"]
     assert nested == ['"cloudformation:CreateStack" is allowed by Statement[0] but not on stack/demo-dev-*/* (Statement[0]: '
-                      "its Resource is too complex to compare within 4,000 automaton states, so it is counted as matching "
+                      "its Resource is too complex to compare within 20,000 automaton states, so it is counted as matching "
                       "only part of what Jets needs): CloudFormation cannot create the nested stacks (one per app class, "
                       "the API Gateway pages, the deployment)"]
 

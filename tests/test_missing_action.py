@@ -82,7 +82,9 @@ def test_a_condition_on_a_value_the_audit_cannot_know_is_info_and_names_it(write
     invoke = next(f for f in doc["findings"] if f["subject"] == "lambda:InvokeFunction")
     assert invoke["severity"] == "info"
     assert invoke["message"] == ('"lambda:InvokeFunction" on function:shop-dev-* is not proven granted (Prewarm grants it '
-                                 "only if IpAddress aws:SourceIp=203.0.113.0/24, which the audit cannot know)")
+                                 "only if IpAddress aws:SourceIp=203.0.113.0/24, which the audit cannot know): prewarm after "
+                                 "deploy fails: jets invokes the functions (InvocationType Event) with the deployer's "
+                                 "credentials once the stack is up")
 
 
 def test_a_region_condition_is_decided_for_the_region_the_deploy_uses(write_policy):

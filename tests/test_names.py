@@ -112,7 +112,11 @@ def _strings(parts: list[str], limit: int) -> set[str]:
 
 
 def brute(parts: list[str], policies: list[str]) -> set[tuple[bool, ...]]:
-    limit = sum(len(p) - p.count("*") for p in policies) + sum(1 for p in parts if not p.startswith("\x1e") and p != "*") + 3
+    # the non-star characters of both sides, plus one character for each name part that needs one
+    # (its shortest string is that long), plus slack
+    required = sum(1 for p in parts if p.startswith("\x1e+"))
+    limit = (sum(len(p) - p.count("*") for p in policies) + sum(1 for p in parts if not p.startswith("\x1e") and p != "*")
+             + required + 3)
     assume(limit <= 7)
     regexes = [policy_regex(p) for p in policies]
     return {tuple(bool(r.fullmatch(s)) for r in regexes) for s in _strings(parts, limit)}

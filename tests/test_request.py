@@ -200,4 +200,64 @@ def test_a_policy_that_cannot_deploy_exits_1_through_the_process(write_policy):
     proc = run_cli("file", write_policy(with_statements(guard)), "--prefix", "demo", "--format", "concise")
     assert proc.returncode == 1
     out = proc.stdout.decode()
-    assert '"s3:PutObject" on demo-dev-*/jets/code/* is denied by' in out and "#RequireSSE (RequireSSE denies it: " in out
+    assert '"s3:PutObject" on demo-dev-*/jets/code/*.zip is denied by' in out and "#RequireSSE (RequireSSE denies it: " in out
+
+
+def test_a_tag_guard_denies_what_cloudformation_creates_without_the_tag(write_policy):
+    """Jets sets no tags of the user's without the resource-tags feature: a Deny on a missing CostCenter
+    tag holds for every request that takes tags, and the deploy cannot create them."""
+    guard = {"Sid": "RequireCostCenter", "Effect": "Deny", "Action": ["lambda:CreateFunction", "iam:CreateRole"],
+             "Resource": "*", "Condition": {"Null": {"aws:RequestTag/CostCenter": "true"}}}
+    code, report = audit(write_policy, with_statements(guard))
+    assert (code, bad(report)) == (1, {"lambda:CreateFunction": {"denied"}, "iam:CreateRole": {"denied"}})
+    # with resource-tags the stack's own tags reach every resource: whether CostCenter is one is the app's
+    code, report = audit(write_policy, with_statements(guard), "--feature", "resource-tags")
+    guarded = {a: s for a, s in bad(report).items() if a in ("lambda:CreateFunction", "iam:CreateRole")}
+    assert guarded == {"lambda:CreateFunction": {"conditional"}, "iam:CreateRole": {"conditional"}}
+
+
+def test_passrole_is_judged_in_the_region_of_the_deploy(write_policy):
+    """A guard that keeps IAM in us-east-1 denies PassRole in a deploy to eu-west-1: IAM checks it inside
+    CloudFormation's lambda:CreateFunction there, not as an IAM request."""
+    guard = {"Sid": "IamOnlyInUsEast1", "Effect": "Deny", "Action": "iam:*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:RequestedRegion": "us-east-1"}}}
+    code, report = audit(write_policy, with_statements(guard), "--region", "eu-west-1")
+    assert (code, bad(report)) == (1, {"iam:PassRole": {"denied"}})
+
+
+def test_a_deny_on_dotted_bucket_names_spares_the_bucket_cloudformation_names(write_policy):
+    guard = {"Sid": "NoDottedBuckets", "Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "arn:aws:s3:::*.*"}
+    code, report = audit(write_policy, with_statements(guard))
+    assert (code, bad(report)) == (0, {})
+
+
+def test_a_deny_on_some_role_names_says_which_names_it_denies(write_policy):
+    guard = {"Sid": "NoAdminRoles", "Effect": "Deny", "Action": "iam:CreateRole", "Resource": "arn:aws:iam::*:role/*admin*"}
+    code, report = audit(write_policy, with_statements(guard))
+    assert (code, bad(report)) == (1, {"iam:CreateRole": {"denied"}})
+    (message,) = [f["message"] for f in report["findings"] if f["subject"] == "iam:CreateRole"]
+    assert "NoAdminRoles denies only the names its Resource matches (arn:aws:iam::*:role/*admin*)" in message
+
+
+def test_the_deploy_note_names_what_was_not_given(write_policy):
+    pinned = {"Sid": "Pinned", "Effect": "Deny", "NotAction": GLOBAL, "Resource": "*",
+              "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1", "eu-central-1"]}}}
+    _, report = audit(write_policy, with_statements(pinned), "--account", "123456789012")
+    (note,) = [n for n in report["notes"] if "judged for" in n]
+    assert ": no --region given; judged for Region eu-central-1 and account 123456789012" in note
+
+
+def test_policy_variables_the_request_knows_are_put_in_the_resource(write_policy):
+    """`${aws:RequestedRegion}` and `${aws:PrincipalAccount}` in a Resource are the deploy's Region and
+    account when those are given; not given, the grant is only maybe (the note names the variable)."""
+    scoped = copy.deepcopy(BASE)
+    for stmt in scoped["Statement"]:
+        stmt["Resource"] = [r.replace("arn:aws:cloudformation:*:*:", "arn:aws:cloudformation:${aws:RequestedRegion}:"
+                                      "${aws:PrincipalAccount}:") for r in stmt["Resource"]]
+    code, report = audit(write_policy, scoped, "--region", "eu-west-1", "--account", "111111111111")
+    assert (code, bad(report)) == (0, {})
+    code, report = audit(write_policy, scoped)
+    assert code == 0 and set(bad(report)) == {"cloudformation:CreateStack", "cloudformation:DeleteStack",
+                                               "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources",
+                                               "cloudformation:DescribeStacks", "cloudformation:UpdateStack"}
+    assert {s for statuses in bad(report).values() for s in statuses} == {"conditional"}

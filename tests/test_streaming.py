@@ -157,7 +157,7 @@ def test_deploy_notes_stream_with_their_target(cat):
     run_settings = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
     targets = [_pinned("a.json", "eu-west-1"), _pinned("b.json", None), _pinned("c.json", "us-east-1")]
     report = engine.run(targets, run_settings, cat)
-    judged = "no --region/--account given; judged for Region {}, which grants the most of 2 choices"
+    judged = "no --region/--account given; judged for Region {}, which grants the most of the 2 choices"
     assert [(name, note.startswith(f"{name}: " + judged.format(region)))
             for (name, note), region in zip(report.target_notes, ("eu-west-1", "us-east-1"), strict=True)] == [
         ("a.json", True), ("c.json", True)]

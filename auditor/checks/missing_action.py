@@ -92,7 +92,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             location = ctx.statement(row.denied_by[0]).location("/Condition")
         else:
             because = "; ".join(row.notes) or "a condition"
-            message = f'"{row.action}" on {where} is not proven granted ({because})'
+            message = f'"{row.action}" on {where} is not proven granted ({because}): {row.reason}'
             fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
         # a requirement's confidence is the severity of its absence; an undecided condition is only info
