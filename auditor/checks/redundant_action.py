@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from auditor.automata import literal_ends
 from auditor.budget import StartIndex, Work
 from auditor.checks.base import Context
-from auditor.globs import as_requirement, covers, match_classes, policy_pattern, requirement_pattern
+from auditor.globs import MATCHES_NONE, as_requirement, covers, extent, match_classes, policy_pattern, requirement_pattern
 from auditor.model import Location, Statement
 from auditor.report import Hit
 
@@ -44,6 +44,13 @@ def _resources_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
         wanted = as_requirement(r)  # the entry as the requirement it is (a segment-ending star stays one)
         if wanted is None:
             return False  # a policy variable: its strings are not known
+        if "**" in wanted:
+            # Its strings whose crossing stars hold no colon are some of its strings: when no pattern
+            # matches any of those (decided segment by segment, never a search that gave up), the entry
+            # is not contained. Exact, and it spares the product search for unrelated resources.
+            narrow = wanted.replace("**", "*") if wanted != "**" else "*"
+            if all(extent(narrow, o) == MATCHES_NONE for o in outer):
+                return False
         classes = match_classes(wanted, tuple(outer))
         if not classes or not all(any(v) for v in classes):
             return False

@@ -118,3 +118,48 @@ def test_holder_on_disjoint_resources_is_passed_over(findings):
     hits = findings("redundant-action", allow("s3:Get*", "arn:aws:s3:::demo-2/*"), allow("lambda:Get*", "arn:aws:s3:::demo-1/*"),
                     allow("s3:Get*", "arn:aws:s3:::demo-1/*"), allow("s3:GetObject", "arn:aws:s3:::demo-1/a.txt"))
     assert [h[2] for h in hits] == ['"s3:GetObject" in Statement[3] is already granted by "s3:Get*" in Statement[2]']
+
+
+def _within_by_search(inner, outer):
+    """_resources_within without its shortcut: every entry through the joint search."""
+    from auditor.globs import as_requirement, match_classes
+
+    for r in inner:
+        if r in outer or "*" in outer:
+            continue
+        wanted = as_requirement(r)
+        if wanted is None:
+            return False
+        classes = match_classes(wanted, tuple(outer))
+        if not classes or not all(any(v) for v in classes):
+            return False
+    return True
+
+
+def test_unrelated_resources_are_refused_without_the_search(monkeypatch):
+    """A statement on other resources is refused segment by segment: on a policy of wildcard holders each on
+    its own function and bucket (benchmarks/run.py's shape) the joint search never runs, and every answer is
+    the search's."""
+    import itertools
+
+    from auditor.checks import redundant_action
+
+    resources = ["arn:aws:lambda:*:*:function:demo-1-*", "arn:aws:lambda:*:*:function:demo-2-*", "arn:aws:s3:::demo-1/*",
+                 "arn:aws:lambda:*:*:function:demo-*", "arn:aws:lambda:eu-west-1:*:function:*", "arn:aws:s3:::demo-1*",
+                 "arn:aws:*:*:*:function:demo-1-*", "arn:aws:lambda:*:*:function:demo-1-a:*", "arn:aws:s3:::*/*"]
+    for a, b in itertools.product(resources, repeat=2):
+        for inner, outer in (((a,), (b,)), ((a,), (b, resources[0])), ((a, b), (resources[3], resources[2]))):
+            assert redundant_action._resources_within(inner, outer) == _within_by_search(inner, outer), (inner, outer)
+    searched = []
+    real = redundant_action.match_classes
+    monkeypatch.setattr(redundant_action, "match_classes", lambda *args: searched.append(args) or real(*args))
+    statements = [allow(["lambda:GetFunction", "s3:GetObject", *(["s3:Get*", "logs:Put*"] if i % 3 == 0 else [])],
+                        [f"arn:aws:lambda:*:*:function:demo-{i}-*", f"arn:aws:s3:::demo-{i}/*"]) for i in range(30)]
+    from auditor.budget import Work
+    from auditor.checks.redundant_action import plain, redundant, wildcards
+    from auditor.model import parse_policy
+
+    policy = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": statements}), "p.json")
+    found = list(redundant(plain(policy.statements), wildcards(plain(policy.statements)), Work()))
+    assert [(s.index, action, o.index) for s, _, action, _, o in found] == [(i, "s3:GetObject", i) for i in range(0, 30, 3)]
+    assert searched == []
