@@ -402,6 +402,7 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
     and the statements behind it."""
     YES, MAYBE, NO = 2, 1, 0
     levels: dict[int, set[int]] = {id(s): set() for s in statements}
+    partial: set[int] = set()  # statements whose Resource misses some string of the requirement
     unmet: set[int] = set()  # Allows that match some string but whose Condition fails
     outcomes = set()
     patterns = list(dict.fromkeys(p for s in statements for p in s.resource_patterns))
@@ -410,6 +411,8 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
         allow = deny = NO
         for stmt, decided in zip(statements, decisions, strict=True):
             hit = any(vector[patterns.index(p)] for p in stmt.resource_patterns)
+            if not hit:
+                partial.add(id(stmt))
             level = YES if hit == (stmt.resources is not None) else NO
             if stmt.conditions and decided is False and level == YES and stmt.effect == "Allow":
                 unmet.add(id(stmt))
@@ -437,6 +440,9 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
     elif status == DENIED:
         notes.extend(f"{s.label} denies it: {CONDITION} holds for this request"
                      for s, d in zip(statements, decisions, strict=True) if s in denied_by and s.conditions and d is True)
+        notes.extend(f"{s.label} denies only the names its Resource matches ({', '.join(sorted(set(s.resources)))}): a deploy "
+                     "fails when Jets names one so, which depends on the app"
+                     for s in denied_by if s.resources is not None and id(s) in partial)
     elif status == MISSING:
         notes.extend(f"{s.label} allows it only if {CONDITION}, which this request does not meet"
                      for s in statements if id(s) in unmet)
