@@ -48,7 +48,6 @@ from auditor.automata import (
     OTHER,
     STAR,
     STAR_KIND,
-    Automaton,
     Token,
     TooBig,
     Vectors,
@@ -193,16 +192,6 @@ def widened(requirement: str) -> str:
     return "**" if wide == "*" else wide  # a lone "*" would be the literal resource "*"; "**" is a superset too
 
 
-def _narrow_search(requirement: str, members: Sequence[Automaton]) -> Vectors:
-    """The match vectors of the requirement with its name parts (the search honours their classes);
-    past MAX_STATES, the conservative vectors of _whole_vectors."""
-    try:
-        return search(compile_glob(requirement_pattern(requirement)), members, budget=MAX_STATES)
-    except TooBig:
-        return _conservative(len(members))
-
-
-@lru_cache(maxsize=4 * CACHE_SIZE)
 def _requirement_ends(text: str) -> tuple[str, str]:
     """`literal_ends` of a requirement, looked up by its text (a token tuple is slow to hash)."""
     return literal_ends(requirement_pattern(text))
