@@ -53,6 +53,7 @@ from auditor.automata import (
     Vectors,
     can_start,
     char,
+    char_class,
     chunks,
     compile_glob,
     fullmatch,
@@ -209,6 +210,23 @@ def _witness(r_tokens: Glob) -> str:
     """One string of the requirement: every wildcard filled with OTHER, a character no pattern uses.
     A pattern that misses it proves that the requirement has a string the pattern misses."""
     return "".join(t[1] if t[0] == LITERAL else OTHER for t in r_tokens)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _name_witness(r_tokens: Glob, avoid: str) -> str:
+    """One string of a requirement with name parts: each name part as short as its class allows (a
+    "+" part one character of its class, one not in `avoid` where the class has such), every other
+    wildcard OTHER. (`_witness` would put OTHER in a name part, whose class does not admit it.)"""
+    out = []
+    for kind, value in r_tokens:
+        if kind == LITERAL:
+            out.append(value)
+        elif not value.startswith(ONLY):
+            out.append(OTHER)  # a `*` or `?` of the segment or any class: OTHER is one of its strings
+        elif kind == ONE_KIND:
+            allowed = sorted(char_class(value).only or ())
+            out.append(next((c for c in allowed if c not in avoid), allowed[0]))
+    return "".join(out)
 
 
 # --- one pattern against a requirement ------------------------------------------------------------
@@ -570,6 +588,7 @@ def _whole_vectors(extents: Sequence[Extent], partial: list[int], joint: Vectors
     return frozenset(out)
 
 
+@lru_cache(maxsize=CACHE_SIZE)  # a requirement meets the same statement once per Region and account tried
 def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     """`extent` for "any pattern of the group": one that matches all decides; one partial pattern
     alone is the union's answer; partial patterns that all miss the requirement's witness miss a
@@ -582,6 +601,10 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     if len(some) <= 1:  # that pattern's answer (GAVE_UP stays marked)
         return next((e for e in extents if e == MATCHES_SOME), MATCHES_NONE)
     if NAME_START in requirement:  # each pattern overlaps it: the union covers it or some strings escape
+        patterns = [policy_pattern(p) for p in some]
+        witness = _name_witness(requirement_pattern(requirement), "".join(some))
+        if not any(fullmatch(p.tokens, witness, p.ends) for p in patterns):
+            return MATCHES_SOME  # a string of the requirement that no pattern of the group matches
         try:
             vectors = search(compile_glob(requirement_pattern(requirement)),
                              [union_of(tuple(policy_pattern(p).tokens for p in some))], budget=MAX_STATES)

@@ -5,6 +5,7 @@ property tests compare with brute force over small alphabets (as tests/test_glob
 from __future__ import annotations
 
 import itertools
+import string
 
 import pytest
 from hypothesis import assume, given, settings
@@ -144,3 +145,19 @@ def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
     vectors = brute(parts, policies)
     union = frozenset(any(v) for v in vectors)
     assert union_extent(requirement, tuple(policies)) == union, (parts, policies)
+
+
+# The union's quick refutation builds one string of the requirement (each name part as short as its
+# class allows): it must stay a string of the requirement, or a covering union reads as "some".
+@pytest.mark.parametrize(("parts", "policies", "union"), [
+    (["role/demo-", _marker("+", "ab")], ["role/demo-a*", "role/demo-b*"], MATCHES_ALL),
+    (["role/demo-", _marker("+", "ab")], ["*a*", "*b*"], MATCHES_ALL),
+    (["role/demo-", _marker("+", "ab"), ":", _marker("*", "ab")], ["role/demo-a*", "role/demo-b*"], MATCHES_ALL),
+    (["role/demo-", _marker("+", "abx")], ["*a*", "*b*"], MATCHES_SOME),  # demo-x
+    (["role/demo-", _marker("*", "ab")], ["*a*", "*b*"], MATCHES_SOME),  # demo-
+    (["role/", _marker("+", string.ascii_letters), "-", _marker("+", string.digits)], ["role/*Automation*", "role/*Instance*"],
+     MATCHES_SOME),
+])
+def test_union_with_name_parts_refutes_only_with_a_string_of_the_requirement(parts, policies, union):
+    requirement = "".join(parts)
+    assert union_extent(requirement, tuple(policies)) == union
