@@ -19,6 +19,7 @@ against it (tests/test_globs_property.py), and it is tested against brute force 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -209,6 +210,30 @@ class TooBig(Exception):
 Vectors = set[tuple[bool, ...]]
 
 
+def representatives(automata: Sequence[Automaton]) -> set[str]:
+    """Characters that stand for every character in a search, beside the literals a state expects.
+
+    Two characters that no automaton has as a literal, and that every wildcard class admits alike, take
+    every automaton from every state to the same place: one of them stands for both. So each
+    "signature" (which classes admit the character) of the characters some class treats apart, and of
+    the rest (OTHER's), needs one such character. A signature whose characters are all literals of
+    some automaton keeps each of them (they are few: a state expecting one tries it anyway, and the
+    others must be tried where none is expected); the rest's signature always has a character named
+    nowhere (OTHER, or a private-use character when a policy wrote OTHER itself)."""
+    literals = set().union(*(a.literal for a in automata))
+    mentioned = frozenset().union(*(a.mentioned for a in automata))
+    classes = list(dict.fromkeys(cls for a in automata for cls, _, _ in a.wildcards))
+    spare = next(c for c in itertools.chain(OTHER, map(chr, range(0xE000, 0xF900))) if c not in literals and c not in mentioned)
+    groups: dict[tuple[bool, ...], list[str]] = {}
+    for ch in sorted(mentioned | {spare}):
+        groups.setdefault(tuple(cls.admits(ch) for cls in classes), []).append(ch)
+    out: set[str] = set()
+    for members in groups.values():
+        unnamed = [ch for ch in members if ch not in literals]
+        out.update(unnamed[:1] or members)
+    return out
+
+
 def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
     """The product search: the requirement automaton `r` run in step with every pattern automaton of
     `ps`. Returns the match vectors (one bool per pattern: does it match?) of the requirement's
@@ -216,11 +241,11 @@ def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
     `budget * STEPS_PER_STATE` automaton steps, a step on a pattern of n tokens counting n // 64 + 1:
     the work of one search is O(budget * STEPS_PER_STATE) word operations, whatever the patterns.
 
-    Only some characters need trying from a state: the literals the automata expect next, and the
-    characters some wildcard class treats apart (":" for segment wildcards). Every other character
-    takes each automaton where OTHER takes it (no literal of the state expects it, and every class
-    admits it exactly when it admits OTHER), so OTHER stands for all of them. A requirement with no
-    wildcard active can only take the literals it expects."""
+    Only some characters need trying from a state: the literals the automata expect next, and one
+    character for each way the wildcard classes can take a character (`representatives`). A character
+    no literal of the state expects takes each automaton where a character that no automaton names
+    at all, admitted by the same classes, takes it. A requirement with no wildcard active can only
+    take the literals it expects."""
     start = (r.start, tuple(p.start for p in ps))
     seen = {start}
     todo = [start]
@@ -228,7 +253,7 @@ def search(r: Automaton, ps: Sequence[Automaton], *, budget: int) -> Vectors:
     steps: dict[tuple[int, int, str], int] = {}  # (automaton, mask, symbol) → next mask
     wants: dict[tuple[int, int], set[str]] = {}  # (automaton, mask) → literal characters expected next
     automata = [r, *ps]
-    special = {OTHER}.union(*(a.mentioned for a in automata))
+    special = representatives(automata)
     tries = budget * STEPS_PER_STATE
     weight = sum(a.accept.bit_length() // 64 + 1 for a in automata)  # the steps of trying one character
 
