@@ -98,7 +98,7 @@ class Catalogue:
         """--jets-version read against the covered release lines; ReleaseError when it is not one."""
         if self.releases is None:
             raise ReleaseError("no release lines loaded (rules/releases.toml)")
-        return _version(self.releases, text)
+        return _version(self, text)
 
     def remote_notes(self, version: str, features: Iterable[str]) -> tuple[str, ...]:
         """For Jets 6: what each feature needs from CodeBuild rather than from the local principal."""
@@ -120,8 +120,7 @@ class Catalogue:
 
     def feature_needing(self, version: str, action: str) -> str | None:
         """The first feature of this Jets version (selected or not) that needs `action`."""
-        selected = self.version(version)
-        return next((r.feature for r in self._by_action.get(action.lower(), ()) if selected.selects(r.releases)), None)
+        return _feature_needing(self, version, action.lower())
 
     def select(self, version: str, features: Iterable[str]) -> tuple[Requirement, ...]:
         """The requirements of these features for a release, or for every release of a line or minor."""
@@ -146,9 +145,16 @@ def _selected(catalogue: Catalogue, version: str, features: tuple[str, ...]) -> 
     return catalogue.select(version, features)
 
 
-@lru_cache(maxsize=64)
-def _version(lines: Releases, text: str) -> JetsVersion:
-    return lines.version(text)
+@lru_cache(maxsize=64)  # keyed by the catalogue's identity: a Releases would be hashed field by field
+def _version(catalogue: Catalogue, text: str) -> JetsVersion:
+    assert catalogue.releases is not None
+    return catalogue.releases.version(text)
+
+
+@lru_cache(maxsize=4096)  # the checks ask it for every action of every statement of every target
+def _feature_needing(catalogue: Catalogue, version: str, action: str) -> str | None:
+    selected = catalogue.version(version)
+    return next((r.feature for r in catalogue._by_action.get(action, ()) if selected.selects(r.releases)), None)
 
 
 def major(version: str) -> str:

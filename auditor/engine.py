@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 
 from auditor import __version__, awsdata
@@ -128,6 +128,9 @@ class Probe:
     def row(self, target: str, resource: str, verdict: Verdict | None = None) -> CoverageRow:
         """Its coverage row on a target: the verdict's, or missing when no statement names the action."""
         req = self.requirement
+        if verdict is None:  # most rows: the same fields but the target's name, made without keywords
+            fixed = self._missing
+            return _ROW((target, fixed[0], fixed[1], resource, *fixed[2:]))
         refs = _refs
         return CoverageRow(
             target=target, feature=req.feature, action=req.action, resource=resource,
@@ -137,6 +140,18 @@ class Probe:
             confidence=req.confidence, phases=req.phases, reason=req.reason, evidence=req.evidence,
             releases=req.releases.text, by_boundary=verdict.by_boundary if verdict else False,
             match=req.match, caller=req.caller, unmet=refs(verdict.unmet) if verdict else ())
+
+
+    @cached_property
+    def _missing(self) -> tuple[object, ...]:
+        """A missing row's fields but the target and the resource, in CoverageRow's order."""
+        req = self.requirement
+        row = CoverageRow("", req.feature, req.action, "", MISSING, (), (), (), (), req.confidence, req.phases, req.reason,
+                          req.evidence, req.releases.text, False, req.match, req.caller, ())
+        return (row[1], row[2], *row[4:])
+
+
+_ROW = CoverageRow._make
 
 
 def _refs(statements: Sequence[Statement]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from auditor.catalogue import Catalogue, Naming, Requirement
@@ -50,8 +50,13 @@ class RenderedPatterns:
         if found is None:
             s = self._settings
             naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
-            found = self._found[key] = tuple(sorted({resource for _, resource in self._catalogue.rendered(naming, None, wanted)}))
+            found = self._found[key] = _rendered(self._catalogue, naming, wanted)
         return found
+
+
+@lru_cache(maxsize=1024)  # the same action sets come back target after target (the catalogue is keyed by identity)
+def _rendered(catalogue: Catalogue, naming: Naming, wanted: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted({resource for _, resource in catalogue.rendered(naming, None, wanted)}))
 
 
 @dataclass(frozen=True)
