@@ -147,6 +147,7 @@ def _global_condition_types() -> dict[str, tuple[str, ...]]:
     return {key: tuple(types) for key, types in data["keys"].items()}
 
 
+@lru_cache(maxsize=4096)  # every condition of every statement asks; a service has hundreds of keys to try
 def condition_key_types(key: str) -> tuple[str, ...] | None:
     """The data types of a condition key (String, Numeric, Date, Bool, IPAddress, ARN, ArrayOf...),
     or None when the key is not in the data."""
@@ -279,6 +280,7 @@ def condition_key_matches(known: str, key: str) -> bool:
     return _key_regex(known).fullmatch(key.lower()) is not None
 
 
+@lru_cache(maxsize=4096)
 def condition_key_applies(key: str, action: str) -> bool:
     """Can `key` be used with `action`: one of the action's keys or of its resource types' keys?"""
     details = action_details(action)

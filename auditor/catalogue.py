@@ -138,6 +138,15 @@ class Catalogue:
         return tuple((req, naming.render(req.resource)) for req in chosen
                      if actions is None or req.action.lower() in actions)
 
+    def rendered_resources(self, naming: Naming, actions: frozenset[str]) -> tuple[str, ...]:
+        """The distinct resources, sorted, of every feature's requirements of these actions (lower-cased)
+        for the naming's Jets version: `rendered(naming, None, actions)`'s resources, found through the
+        requirements of each action rather than by reading them all."""
+        selected = self.version(naming.version)
+        features = set(self.feature_ids)
+        return tuple(sorted({naming.render(r.resource) for a in actions for r in self._by_action.get(a, ())
+                             if r.feature in features and selected.selects(r.releases)}))
+
 
 @lru_cache(maxsize=64)
 def _selected(catalogue: Catalogue, version: str, features: tuple[str, ...]) -> tuple[Requirement, ...]:

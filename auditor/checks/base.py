@@ -56,7 +56,7 @@ class RenderedPatterns:
 
 @lru_cache(maxsize=1024)  # the same action sets come back target after target (the catalogue is keyed by identity)
 def _rendered(catalogue: Catalogue, naming: Naming, wanted: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted({resource for _, resource in catalogue.rendered(naming, None, wanted)}))
+    return catalogue.rendered_resources(naming, wanted)
 
 
 @dataclass(frozen=True)
