@@ -191,13 +191,29 @@ def expand(pattern: str) -> tuple[str, ...]:
     """Every current action a policy Action pattern matches, canonically spelled. Service
     wildcards (`*`, `s3*:Get*`) load every service they can match."""
     if "*" in pattern or "?" in pattern:
-        return _expand_wildcard(pattern)
+        kept = _expand_kept(pattern)
+        return kept if kept is not None else _expand_large(pattern)
     service, sep, name = pattern.partition(":")  # one action: a lookup (no memo to fill with them)
     found = service_actions(service).get(name.lower()) if sep else None
-    return (f"{service.lower()}:{found.name}",) if found else ()
+    return (_qualified(service.lower())[name.lower()],) if found else ()
+
+
+KEPT_EXPANSION = 1024  # actions in an expansion the large memo keeps; larger ones go to a memo of LARGE_KEPT
 
 
 @lru_cache(maxsize=4096)
+def _expand_kept(pattern: str) -> tuple[str, ...] | None:
+    """A wildcard's expansion, kept when it has at most KEPT_EXPANSION actions (None when it has more):
+    4,096 expansions of `*` (17,000 actions) would hold half a gigabyte of pointers."""
+    found = _expand_wildcard(pattern)
+    return found if len(found) <= KEPT_EXPANSION else None
+
+
+@lru_cache(maxsize=16)  # `*`, `ec2:*`, `*:Describe*`: few per run, each scanned once
+def _expand_large(pattern: str) -> tuple[str, ...]:
+    return _expand_wildcard(pattern)
+
+
 def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     service, sep, name = pattern.partition(":")
     if not sep:
@@ -211,15 +227,21 @@ def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     else:
         services = [service.lower()]
     if "*" not in name and "?" not in name:  # one action of each service: a lookup, not a scan
-        found = [service_actions(svc).get(name.lower()) for svc in services]
-        return tuple(f"{svc}:{a.name}" for svc, a in zip(services, found, strict=True) if a is not None)
+        low = name.lower()
+        return tuple(_qualified(svc)[low] for svc in services if low in service_actions(svc))
     fits = name_matcher(name)
-    out = []
+    out: list[str] = []
     for svc in services:
-        for key, details in service_actions(svc).items():
-            if fits(key):
-                out.append(f"{svc}:{details.name}")
+        qualified = _qualified(svc)
+        out.extend(qualified[key] for key in service_actions(svc) if fits(key))
     return tuple(out)
+
+
+@cache  # one entry per known service at most
+def _qualified(service: str) -> dict[str, str]:
+    """Lower-cased action name → "service:CanonicalName", one string per action however often it is
+    expanded (an expansion holds pointers to these)."""
+    return {key: f"{service}:{details.name}" for key, details in service_actions(service).items()}
 
 
 def scan_size(pattern: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Protocol
 
 from auditor.catalogue import Catalogue, Naming, Requirement
@@ -50,13 +50,8 @@ class RenderedPatterns:
         if found is None:
             s = self._settings
             naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
-            found = self._found[key] = _rendered(self._catalogue, naming, wanted)
+            found = self._found[key] = self._catalogue.rendered_resources(naming, wanted)
         return found
-
-
-@lru_cache(maxsize=1024)  # the same action sets come back target after target (the catalogue is keyed by identity)
-def _rendered(catalogue: Catalogue, naming: Naming, wanted: frozenset[str]) -> tuple[str, ...]:
-    return catalogue.rendered_resources(naming, wanted)
 
 
 @dataclass(frozen=True)
