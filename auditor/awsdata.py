@@ -72,14 +72,25 @@ def service_actions(service: str) -> dict[str, Action]:
 def _service_actions(service: str) -> dict[str, Action]:
     raw = json.loads(_data_file("actions", f"{service}.json").read_text(encoding="utf-8"))
     arns = service_resource_types(service)
-    shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per distinct set of formats
+    # one object per distinct value: a service's actions repeat their access levels, resource types and
+    # condition keys, and json.loads makes a string per occurrence (every service's data took 13 MiB)
+    text: dict[str, str] = {}
+    keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+    types: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+
+    def strings(values: object) -> tuple[str, ...]:
+        found = _strings(values)
+        return keys.setdefault(found, found)
+
     out = {}
     for key, d in raw.items():
         found = d.get("resourceTypes", ())
-        types = tuple((r["name"], _strings(r.get("conditionKeys"))) for r in found)
+        taken = tuple(types.setdefault(t, t) for t in ((text.setdefault(r["name"], r["name"]), strings(r.get("conditionKeys")))
+                                                        for r in found))
         formats = tuple(arn for r in found if (arn := arns.get(r["name"].lower(), (None, ()))[0]))
-        out[key] = Action(d["name"], d.get("accessLevel"), types, _strings(d.get("conditionKeys")),
-                          shared.setdefault(formats, formats))
+        access = d.get("accessLevel")
+        out[key] = Action(d["name"], None if access is None else text.setdefault(access, access), taken,
+                          strings(d.get("conditionKeys")), keys.setdefault(formats, formats))
     return out
 
 
@@ -172,14 +183,25 @@ def resource_formats(action: str) -> tuple[str, ...] | None:
 
 def scopable(pattern: str) -> tuple[str, ...]:
     """The actions an Action pattern expands to that take a resource ARN (not only "*")."""
-    return (_scopable_wildcard if "*" in pattern or "?" in pattern else _scopable)(pattern)
+    if "*" in pattern or "?" in pattern:  # a wildcard's is worth keeping (as expand keeps its expansion)
+        kept = _scopable_kept(pattern)
+        return kept if kept is not None else _scopable_large(pattern)
+    return _scopable(pattern)
 
 
 def _scopable(pattern: str) -> tuple[str, ...]:
     return tuple(a for a in expand(pattern) if resource_formats(a))
 
 
-_scopable_wildcard = lru_cache(maxsize=4096)(_scopable)  # a wildcard's expansion is worth keeping; one action's is not
+@lru_cache(maxsize=4096)
+def _scopable_kept(pattern: str) -> tuple[str, ...] | None:
+    found = _scopable(pattern)
+    return found if len(found) <= KEPT_EXPANSION else None
+
+
+@lru_cache(maxsize=16)
+def _scopable_large(pattern: str) -> tuple[str, ...]:
+    return _scopable(pattern)
 
 
 def access_level(action: str) -> str | None:

@@ -151,7 +151,7 @@ def policy_pattern(text: str) -> Pattern:
 NAME_START, NAME_END = "\x1e", "\x1f"  # a name part of a requirement: START, "*" or "+", its characters, END
 
 
-@lru_cache(maxsize=4 * CACHE_SIZE)  # rendered requirements and their region/account candidates
+@lru_cache(maxsize=CACHE_SIZE)  # rendered requirements and their region/account candidates
 def requirement_pattern(text: str) -> Glob:
     """Tokenise a requirement's resource. Its `*` is any name without a colon, `**` any string (AWS
     ARN formats whose last part may hold colons), and a name part (NAME_START "*" CHARS NAME_END, as
