@@ -78,6 +78,17 @@ class StartIndex:
     def __bool__(self) -> bool:
         return bool(self._buckets)
 
+    def looks(self, start: str) -> int:
+        """How many members `candidates(start)` would look at (its dictionary look-ups only)."""
+        total = 0
+        for n in self._lengths:
+            if n > len(start):
+                break
+            bucket = self._buckets.get(start[:n])
+            if bucket:
+                total += len(bucket)
+        return total
+
     def candidates(self, start: str) -> tuple[list[Any], int]:
         """The values whose pattern's start begins `start`, by key, and how many members were looked at."""
         found: list[tuple[Any, str, Any]] = []

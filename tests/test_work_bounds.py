@@ -132,8 +132,10 @@ def test_the_index_finds_what_the_pairwise_search_found():
     rng = random.Random(14)
     actions = ["s3:*", "s3:Get*", "s3:GetObject", "s3:G?tObject", "S3:getobject", "*", "s3*:Get*", "*:Get*", "*:*Object",
                "lambda:*", "lambda:Get*", "lambda:GetFunction", "s3:PutObject", "s3:Get?bject", "s3:Ge*", "s3:GetObj*"]
-    resources = ["*", "arn:aws:s3:::demo-*", "arn:aws:s3:::demo-x/*", "arn:aws:s3:::demo-x", "arn:aws:s3:::*"]
-    for _ in range(150):
+    resources = ["*", "arn:aws:s3:::demo-*", "arn:aws:s3:::demo-x/*", "arn:aws:s3:::demo-x", "arn:aws:s3:::*",
+                 "arn:aws:s3:::demo-x/a*", "arn:aws:s3:::demo-?/*", "arn:aws:s3:::demo-x/a.txt", "arn:aws:s3:::*/a.txt",
+                 "arn:aws:lambda:*:*:function:demo-*", "arn:aws:*:*:*:*"]
+    for _ in range(400):
         statements = [{"Effect": rng.choice(["Allow", "Allow", "Deny"]), "Action": rng.sample(actions, rng.randint(1, 5)),
                        "Resource": rng.sample(resources, rng.randint(1, 2))} for _ in range(rng.randint(1, 4))]
         plain = redundant_action.plain(parse_policy(json.dumps(_doc(*statements)), "p.json").statements)

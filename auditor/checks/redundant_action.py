@@ -6,8 +6,10 @@ What it does
     and whose resources contain every resource of the first statement. Action matching is
     case-insensitive; resource containment uses the evaluator's exact pattern containment. (Entries
     another policy of the same principal grants are reported by cross-policy-duplicate, once per pair
-    of policies.) An action is compared only with the wildcards whose literal start begins its own, at
-    most 200,000 comparisons per target; past that an info finding says from which entry on it stopped.
+    of policies.) An action is compared only with the wildcards whose literal start begins its own, or
+    only with those of the statements whose Resource entries may contain its statement's (whichever
+    are fewer), at most 200,000 comparisons per target; past that an info finding says from which
+    entry on it stopped.
 
 Why it matters
     Redundant entries make a policy longer than it needs to be (IAM's size quota is 6,144 characters
@@ -24,6 +26,7 @@ Fix
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from auditor.automata import literal_ends
 from auditor.budget import StartIndex, Work
@@ -57,36 +60,88 @@ def _resources_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
     return True
 
 
-def wildcards(holders: Sequence[Statement]) -> StartIndex:
-    """The wildcard Action entries of `holders`, by literal start. Candidates come back in the order the
-    statement-by-statement search would try them: holder by holder, within one the entries of the
-    action's own service before service wildcards (`*`, `s3*:Get*`), each in policy order."""
-    def entries() -> Iterator[tuple[str, tuple[int, bool, int], tuple[str, str, Statement]]]:
-        for h, stmt in enumerate(holders):
-            for k, w in enumerate(stmt.actions or ()):
-                if "*" in w or "?" in w:
-                    low = w.lower()
-                    general = any(c in low.partition(":")[0] for c in "*?")
-                    yield policy_pattern(low).ends[0], (h, general, k), (low, w, stmt)
-    return StartIndex(entries())
+@dataclass(frozen=True)
+class Held:
+    """The wildcard Action entries of some statements (the holders), indexed two ways: by the
+    wildcard's literal start (`by_action`: (lower-cased wildcard, as written, holder), in the order the
+    statement-by-statement search tries them: holder by holder, within one the entries of the action's
+    own service before service wildcards (`*`, `s3*:Get*`), each in policy order), and by the literal
+    start of each holder's Resource entries (`by_resource`: (holder's place, holder)). `own` lists each
+    holder's wildcards in that order, with their literal starts."""
+
+    by_action: StartIndex
+    by_resource: StartIndex
+    own: dict[int, list[tuple[str, str, str, Statement]]]  # id(holder) → (start, lower-cased, as written, holder)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_action)
 
 
-def redundant(statements: Iterable[Statement], holders: StartIndex, work: Work) -> Iterator[tuple[Statement, int, str, str, Statement]]:
+def wildcards(holders: Sequence[Statement]) -> Held:
+    """The wildcard Action entries of `holders`, indexed (see Held)."""
+    entries: list[tuple[str, tuple[int, bool, int], tuple[str, str, Statement]]] = []
+    own: dict[int, list[tuple[str, str, str, Statement]]] = {}
+    places: list[tuple[str, int, tuple[int, Statement]]] = []
+    for h, stmt in enumerate(holders):
+        found = []
+        for k, w in enumerate(stmt.actions or ()):
+            if "*" in w or "?" in w:
+                low = w.lower()
+                general = any(c in low.partition(":")[0] for c in "*?")
+                start = policy_pattern(low).ends[0]
+                entries.append((start, (h, general, k), (low, w, stmt)))
+                found.append(((general, k), (start, low, w, stmt)))
+        if found:
+            own[id(stmt)] = [entry for _, entry in sorted(found, key=lambda item: item[0])]
+            places.extend((policy_pattern(r).ends[0], h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
+    return Held(StartIndex(entries), StartIndex(places), own)
+
+
+def _candidates(action_start: str, held: Held, holders: list[Statement] | None, work: Work) -> list[tuple[str, str, Statement]] | None:
+    """The wildcards that may grant an action of literal start `action_start`, in the search's order: through the
+    action index, or through the holders that may contain the statement's resources when they hold
+    fewer wildcards (the same candidates but those of holders that cannot contain them). None once the
+    work budget is spent."""
+    if holders is not None:
+        looked = sum(len(held.own[id(h)]) for h in holders)
+        if looked <= held.by_action.looks(action_start):
+            if not work.spend(1 + looked):
+                return None
+            return [(w_low, w, h) for h in holders for start, w_low, w, _ in held.own[id(h)] if action_start.startswith(start)]
+    found, looked = held.by_action.candidates(action_start)
+    return found if work.spend(1 + looked) else None
+
+
+def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterator[tuple[Statement, int, str, str, Statement]]:
     """(statement, index, action, wildcard, the statement holding it) for each action entry of
-    `statements` that a wildcard of `holders` (see `wildcards`) already grants on the same or broader
-    resources. Stops, with `work.exhausted` set, when the work budget runs out."""
-    if not holders:
+    `statements` that a wildcard of `held` (see `wildcards`) already grants on the same or broader
+    resources. Stops, with `work.exhausted` set, when the work budget runs out.
+
+    A holder contains a statement's resources only if, for each of them, one of its Resource entries
+    has a literal start that begins the resource's own (the resource's string with OTHER in its first
+    wildcard is one it must match; a lone "*" starts with ""): the holders found so for the resource
+    with the longest start are the only ones worth trying, and when they hold fewer wildcards than the
+    action index would give, they are tried instead (the same order, the same first answer)."""
+    if not held:
         return
     for stmt in statements:
         if stmt.actions is None or stmt.resources is None:
             continue
+        holders: list[Statement] | None = None
+        if stmt.resources:
+            best = max((policy_pattern(r).ends[0] for r in stmt.resources), key=len)
+            places, looked = held.by_resource.candidates(best)
+            if not work.spend(1 + looked):
+                work.where = stmt.element_pointer("Resource", 0)
+                return
+            holders = [h for _, h in sorted({id(h): (place, h) for place, h in places}.values(), key=lambda ph: ph[0])]
         eligible: dict[int, bool] = {}  # id(holder) → can it hold stmt's actions (effect, conditions, resources)?
         for i, action in enumerate(stmt.actions or ()):
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            found, looked = holders.candidates(literal_ends(requirement_pattern(low))[0])
-            if not work.spend(1 + looked):
+            found = _candidates(literal_ends(requirement_pattern(low))[0], held, holders, work)
+            if found is None:
                 work.where = stmt.element_pointer("Action", i)
                 return
             for low_w, wildcard, other in found:

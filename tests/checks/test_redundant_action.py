@@ -110,8 +110,32 @@ def test_index_leaves_out_holders_of_other_services():
         allow("s3:Get*", "arn:aws:s3:::demo-1/*"), allow("s3:Get*", "arn:aws:s3:::demo-*"), allow("*", "*"),
         allow("s3:GetObject", "arn:aws:s3:::demo-1/a.txt")]}
     statements = parse_policy(json.dumps(doc), "p.json").statements
-    picked, _ = wildcards(statements).candidates(literal_ends(requirement_pattern("s3:getobject"))[0])
+    held = wildcards(statements)
+    picked, _ = held.by_action.candidates(literal_ends(requirement_pattern("s3:getobject"))[0])
     assert [stmt.index for _, _, stmt in picked] == [0, 2, 3, 4]
+    # by resource: only holders with an entry whose literal start begins "arn:aws:s3:::demo-1/a.txt"
+    places, _ = held.by_resource.candidates("arn:aws:s3:::demo-1/a.txt")
+    assert sorted({stmt.index for _, stmt in places}) == [1, 2, 3, 4]
+
+
+def test_statements_each_on_their_own_resources_are_compared_through_their_holders(monkeypatch):
+    """The benchmark's shape: n statements, each on its own function and bucket, a third holding s3:Get*.
+    Each action is compared only with the wildcards of its own statement's resources (linear work), so
+    every redundant entry is found, and none past the work limit."""
+    from auditor import budget
+    from auditor.checks import redundant_action
+    from auditor.model import parse_policy
+
+    n = 3000
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": f"S{i}", "Effect": "Allow",
+         "Action": ["lambda:GetFunction", "s3:GetObject"] + (["s3:Get*", "logs:Put*"] if i % 3 == 0 else []),
+         "Resource": [f"arn:aws:lambda:*:*:function:demo-{i}-*", f"arn:aws:s3:::demo-{i}/*"]} for i in range(n)]}
+    plain = redundant_action.plain(parse_policy(json.dumps(doc), "p.json").statements)
+    work = budget.Work()
+    found = list(redundant_action.redundant(plain, redundant_action.wildcards(plain), work))
+    assert [(s.index, i, a, w, o.index) for s, i, a, w, o in found] == [(i, 1, "s3:GetObject", "s3:Get*", i) for i in range(0, n, 3)]
+    assert not work.exhausted and work.spent < 20 * n
 
 
 def test_holder_on_disjoint_resources_is_passed_over(findings):
