@@ -73,7 +73,7 @@ def _service_actions(service: str) -> dict[str, Action]:
     raw = json.loads(_data_file("actions", f"{service}.json").read_text(encoding="utf-8"))
     arns = service_resource_types(service)
     # one object per distinct value: a service's actions repeat their access levels, resource types and
-    # condition keys, and json.loads makes a string per occurrence (every service's data took 13 MiB)
+    # condition-key lists, and json.loads makes a new object per occurrence (every service's data took 13 MiB)
     text: dict[str, str] = {}
     keys: dict[tuple[str, ...], tuple[str, ...]] = {}
     types: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
@@ -220,7 +220,7 @@ def expand(pattern: str) -> tuple[str, ...]:
     return (_qualified(service.lower())[name.lower()],) if found else ()
 
 
-KEPT_EXPANSION = 1024  # actions in an expansion the large memo keeps; larger ones go to a memo of LARGE_KEPT
+KEPT_EXPANSION = 1024  # most actions in an expansion the 4,096-entry memo keeps; wider ones go to a memo of 16
 
 
 @lru_cache(maxsize=4096)

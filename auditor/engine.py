@@ -133,14 +133,11 @@ class Probe:
             return _ROW((target, fixed[0], fixed[1], resource, *fixed[2:]))
         refs = _refs
         return CoverageRow(
-            target=target, feature=req.feature, action=req.action, resource=resource,
-            status=verdict.status if verdict else MISSING,
-            granted_by=refs(verdict.granted_by) if verdict else (), denied_by=refs(verdict.denied_by) if verdict else (),
-            notes=verdict.notes if verdict else (), allowed_by=refs(verdict.allowed_by) if verdict else (),
-            confidence=req.confidence, phases=req.phases, reason=req.reason, evidence=req.evidence,
-            releases=req.releases.text, by_boundary=verdict.by_boundary if verdict else False,
-            match=req.match, caller=req.caller, unmet=refs(verdict.unmet) if verdict else ())
-
+            target=target, feature=req.feature, action=req.action, resource=resource, status=verdict.status,
+            granted_by=refs(verdict.granted_by), denied_by=refs(verdict.denied_by), notes=verdict.notes,
+            allowed_by=refs(verdict.allowed_by), confidence=req.confidence, phases=req.phases, reason=req.reason,
+            evidence=req.evidence, releases=req.releases.text, by_boundary=verdict.by_boundary, match=req.match,
+            caller=req.caller, unmet=refs(verdict.unmet))
 
     @cached_property
     def _missing(self) -> tuple[object, ...]:

@@ -600,25 +600,15 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     some = [p for p, e in zip(group, extents, strict=True) if e == MATCHES_SOME]
     if len(some) <= 1:  # that pattern's answer (GAVE_UP stays marked)
         return next((e for e in extents if e == MATCHES_SOME), MATCHES_NONE)
-    if NAME_START in requirement:  # each pattern overlaps it: the union covers it or some strings escape
-        patterns = [policy_pattern(p) for p in some]
-        witness = _name_witness(requirement_pattern(requirement), "".join(some))
-        if not any(fullmatch(p.tokens, witness, p.ends) for p in patterns):
-            return MATCHES_SOME  # a string of the requirement that no pattern of the group matches
-        try:
-            vectors = search(compile_glob(requirement_pattern(requirement)),
-                             [union_of(tuple(policy_pattern(p).tokens for p in some))], budget=MAX_STATES)
-        except TooBig:
-            return GAVE_UP
-        return MATCHES_ALL if all(any(v) for v in vectors) else MATCHES_SOME
     r_tokens = requirement_pattern(requirement)
     patterns = [policy_pattern(p) for p in some]
     members = tuple(p.tokens for p in patterns)
-    witness = _witness(r_tokens)
+    named = NAME_START in requirement
+    witness = _name_witness(r_tokens, "".join(some)) if named else _witness(r_tokens)
     if not any(fullmatch(p.tokens, witness, p.ends) for p in patterns):
-        return MATCHES_SOME
-    try:
-        joint = _joint_by_segment(r_tokens, list(members)) if len(members) <= MAX_JOINT else None
+        return MATCHES_SOME  # a string of the requirement that no pattern of the group matches
+    try:  # (name parts: the segment shortcuts assume any colon-free character)
+        joint = _joint_by_segment(r_tokens, list(members)) if not named and len(members) <= MAX_JOINT else None
         if joint is None:
             joint = search(compile_glob(r_tokens), [union_of(members)], budget=MAX_STATES)
     except TooBig:

@@ -71,7 +71,7 @@ class Held:
 
     by_action: StartIndex
     by_resource: StartIndex
-    own: dict[int, list[tuple[str, str, str, Statement]]]  # id(holder) → (start, lower-cased, as written, holder)
+    own: dict[int, list[tuple[str, str, str]]]  # id(holder) → (start, lower-cased, as written)
 
     def __bool__(self) -> bool:
         return bool(self.by_action)
@@ -80,7 +80,7 @@ class Held:
 def wildcards(holders: Sequence[Statement]) -> Held:
     """The wildcard Action entries of `holders`, indexed (see Held)."""
     entries: list[tuple[str, tuple[int, bool, int], tuple[str, str, Statement]]] = []
-    own: dict[int, list[tuple[str, str, str, Statement]]] = {}
+    own: dict[int, list[tuple[str, str, str]]] = {}
     places: list[tuple[str, int, tuple[int, Statement]]] = []
     for h, stmt in enumerate(holders):
         found = []
@@ -90,7 +90,7 @@ def wildcards(holders: Sequence[Statement]) -> Held:
                 general = any(c in low.partition(":")[0] for c in "*?")
                 start = policy_pattern(low).ends[0]
                 entries.append((start, (h, general, k), (low, w, stmt)))
-                found.append(((general, k), (start, low, w, stmt)))
+                found.append(((general, k), (start, low, w)))
         if found:
             own[id(stmt)] = [entry for _, entry in sorted(found, key=lambda item: item[0])]
             places.extend((policy_pattern(r).ends[0], h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
@@ -107,7 +107,7 @@ def _candidates(action_start: str, held: Held, holders: list[Statement] | None, 
         if looked <= held.by_action.looks(action_start):
             if not work.spend(1 + looked):
                 return None
-            return [(w_low, w, h) for h in holders for start, w_low, w, _ in held.own[id(h)] if action_start.startswith(start)]
+            return [(w_low, w, h) for h in holders for start, w_low, w in held.own[id(h)] if action_start.startswith(start)]
     found, looked = held.by_action.candidates(action_start)
     return found if work.spend(1 + looked) else None
 
