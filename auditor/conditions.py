@@ -32,7 +32,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import IntEnum
 
@@ -107,13 +107,20 @@ class RequestContext:
     label: str = ""  # how notes name the request ("the Jets CLI", "CloudFormation for the caller")
     _exact: dict[str, Value] = field(init=False, repr=False, compare=False, hash=False)
     _prefixes: tuple[tuple[str, Value], ...] = field(init=False, repr=False, compare=False, hash=False)
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
+        # hashed once: the engine's memos are keyed by contexts, and a dataclass's own __hash__ hashes
+        # every entry's value again on each lookup (a subclass's fields are hashed too)
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare)))
         # a key that ends with "/" (aws:RequestTag/) or "*" (aws:RequestTag/aws:*) stands for every key it starts;
         # the longest one that starts a key decides
         object.__setattr__(self, "_exact", {k: v for k, v in self.entries if not k.endswith(("/", "*"))})
         prefixes = sorted(((k.rstrip("*"), v) for k, v in self.entries if k.endswith(("/", "*"))), key=lambda kv: -len(kv[0]))
         object.__setattr__(self, "_prefixes", tuple(prefixes))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def lookup(self, key: str) -> Value:
         low = key.lower()

@@ -111,6 +111,8 @@ class ActionContext(RequestContext):
     action: str = ""
     takes: tuple[str, ...] = ()
 
+    __hash__ = RequestContext.__hash__  # the cached hash (of every compared field, these two included)
+
     def lookup(self, key: str) -> Value:
         low = key.lower()
         if _scoped(low) and not _taken(low, self.takes):

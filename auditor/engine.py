@@ -242,6 +242,9 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     boundary_name = ", ".join(p.source for p in target.boundary)
     bounded = ActionIndex(limits, plan.universe) if limits else None
     version = settings.jets_version.split(".")[0]
+    # a statement whose resources hold a policy variable is resolved per request (_known_variables);
+    # the others as they are (most targets have none: no memo lookup, no hashing of statements)
+    variables = any(_has_variables(s) for p in target.policies for s in p.statements)
     rows: list[CoverageRow] = []
     for probe in plan.probes:
         req = probe.requirement
@@ -256,7 +259,8 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             request = contexts.context(req.action, req.resource, req.caller, features=settings.features,
                                        version=version, region=deploy.region, account=deploy.account, extra=extra)
             judge = _judge(request)
-            relevant = [_known_variables(stmt, request) for stmt in relevant]
+            if variables:
+                relevant = [_known_variables(stmt, request) for stmt in relevant]
         requirement = probe.judged(settings, deploy)
         verdict = evaluate_relevant(requirement, relevant, match=req.match, judge=judge)
         if target.boundary:
@@ -272,11 +276,18 @@ def _known_variables(stmt: Statement, context: RequestContext) -> Statement:
     """The statement with the policy variables of its Resource (or NotResource) that the request
     context knows put in (`arn:aws:cloudformation:${aws:RequestedRegion}:...`); the others stay, and
     leave the statement applying only maybe."""
-    if not any("${" in p for p in stmt.resource_patterns):
+    if not _has_variables(stmt):
         return stmt
     if stmt.resources is not None:
         return replace(stmt, resources=tuple(resolve_known(p, context) for p in stmt.resources))
     return replace(stmt, not_resources=tuple(resolve_known(p, context) for p in stmt.not_resources or ()))
+
+
+def _has_variables(stmt: Statement) -> bool:
+    return any("${" in p for p in stmt.resource_patterns)
+
+
+JUDGED_KEPT = 1024  # Conditions decisions one judge keeps (the corpus: at most 172 distinct Conditions per request)
 
 
 @lru_cache(maxsize=4096)
@@ -287,6 +298,8 @@ def _judge(context: RequestContext) -> ConditionJudge:
     def judge(stmt: Statement) -> Decision:
         found = memo.get(stmt.conditions)
         if found is None:
+            if len(memo) >= JUDGED_KEPT:  # bounded like every memo: a judge outlives the targets it judged
+                memo.clear()
             found = memo[stmt.conditions] = decide(stmt.conditions, context)
         return found
 

@@ -246,3 +246,23 @@ def test_unknown_operator_is_unknown():
 ])
 def test_glob_match(pattern, text, expected):
     assert glob_match(pattern, text) is expected
+
+
+def test_a_context_hashes_once_and_as_its_fields_compare():
+    """The hash is computed once (memo keys) and follows equality: equal contexts hash alike, a
+    with_entries copy has its own, and an ActionContext's action and keys taken count."""
+    from auditor.conditions import ABSENT, Known, RequestContext
+    from auditor.context import ActionContext
+
+    a = RequestContext((("aws:securetransport", Known(("true",))),), label="the Jets CLI")
+    b = RequestContext((("aws:securetransport", Known(("true",))),), label="the Jets CLI")
+    assert a == b and hash(a) == hash(b)
+    c = a.with_entries({"aws:SecureTransport": ABSENT})
+    assert c != a and c.lookup("aws:securetransport") is ABSENT
+    assert hash(c) == hash(RequestContext((("aws:securetransport", ABSENT),), label="the Jets CLI"))
+    x = ActionContext(a.entries, label="the Jets CLI", action="s3:putobject", takes=("s3:x-amz-acl",))
+    y = ActionContext(a.entries, label="the Jets CLI", action="s3:putobject", takes=("s3:x-amz-acl",))
+    z = ActionContext(a.entries, label="the Jets CLI", action="s3:getobject", takes=("s3:x-amz-acl",))
+    assert x == y and hash(x) == hash(y) and x != z
+    assert {x: 1}[y] == 1 and z not in {x: 1}
+    assert hash(x) == hash((x.entries, x.otherwise, x.label, x.action, x.takes))
