@@ -1,0 +1,29 @@
+"""engine._stamp builds a Finding field by field through its slots (a run makes one per hit): it must
+give what Finding(...) gives, every field in its place, whatever Finding's fields become."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, fields
+
+from auditor import engine
+from auditor.checks import missing_action
+from auditor.config import RuleSetting
+from auditor.model import Location
+from auditor.report import Finding, Hit
+
+
+def test_stamp_is_the_dataclass_constructor():
+    loc = Location("policy.json", "/Statement/0", "Sid0", 3)
+    hit = Hit('missing "s3:GetObject"', "s3:GetObject", loc, "medium", "arn:aws:s3:::b/*", "core", "allow it", ">= 3")
+    got = engine._stamp(missing_action, RuleSetting(), hit, None, "t")
+    want = Finding(missing_action.RULE_ID, missing_action.CATEGORY, "medium", hit.message, hit.subject, loc,
+                   hit.resource, hit.feature, hit.fix, "t", hit.releases)
+    assert got == want and hash(got) == hash(want)
+    assert [getattr(got, f.name) for f in fields(Finding)] == [getattr(want, f.name) for f in fields(Finding)]
+    assert got.target == "t" and got.also_reported_by == ()
+
+
+def test_stamp_takes_the_rule_severity_and_the_given_location():
+    loc = Location("policy.json", "/Statement/0")
+    got = engine._stamp(missing_action, RuleSetting(severity="low"), Hit("m", "s", loc, "medium"), Location("other.json"))
+    assert astuple(got) == astuple(Finding("missing-action", "missing-action", "low", "m", "s", Location("other.json")))
