@@ -246,12 +246,13 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     # the others as they are (most targets have none: no memo lookup, no hashing of statements)
     variables = any(_has_variables(s) for p in target.policies for s in p.statements)
     rows: list[CoverageRow] = []
+    name, named, bounded_target = target.name, index.relevant, bool(target.boundary)
     for probe in plan.probes:
         req = probe.requirement
-        relevant = index.relevant(req.action)
+        relevant = named(req.action)
         shown = probe.rendered(settings, deploy)
-        if not relevant and not target.boundary:  # no statement names it
-            rows.append(probe.row(target.name, shown))
+        if not relevant and not bounded_target:  # no statement names it
+            rows.append(probe.row(name, shown))
             continue
         judge: ConditionJudge = undecided
         if contexts is not None:
@@ -267,7 +268,7 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match,
                                       judge=judge)
             verdict = within_boundary(verdict, limit, boundary_name)
-        rows.append(probe.row(target.name, shown, verdict))
+        rows.append(probe.row(name, shown, verdict))
     return tuple(rows)
 
 

@@ -85,7 +85,10 @@ class ActionIndex:
         for stmt in statements:
             hits: set[str] = set()
             for pattern in stmt.action_patterns:
-                hits.update(_pattern_hits(pattern, universe))
+                if "*" in pattern or "?" in pattern:
+                    hits.update(_pattern_hits(pattern, universe))
+                elif (low := pattern.lower()) in universe:  # a literal action: no memo entry (most are not asked about)
+                    hits.add(low)
             named = frozenset(hits if stmt.actions is not None else universe - hits)
             self._by_statement[id(stmt)] = named
             for action in named:
