@@ -27,3 +27,18 @@ def test_stamp_takes_the_rule_severity_and_the_given_location():
     loc = Location("policy.json", "/Statement/0")
     got = engine._stamp(missing_action, RuleSetting(severity="low"), Hit("m", "s", loc, "medium"), Location("other.json"))
     assert astuple(got) == astuple(Finding("missing-action", "missing-action", "low", "m", "s", Location("other.json")))
+
+
+def test_stamped_findings_have_findings_slots_and_are_frozen():
+    """_Stamped must set every field Finding has: a field added to Finding and not to _Stamped.__init__
+    leaves a slot unset, and reading it raises (the first test reads every field)."""
+    import dataclasses
+
+    import pytest
+
+    assert engine._Stamped.__slots__ == Finding.__slots__ == tuple(f.name for f in fields(Finding))
+    got = engine._stamp(missing_action, RuleSetting(), Hit("m", "s", Location("p.json")))
+    assert type(got) is Finding
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        got.message = "changed"  # type: ignore[misc]
+    assert dataclasses.replace(got, message="x").message == "x" and got.message == "m"
