@@ -168,8 +168,7 @@ def requirement_pattern(text: str) -> Glob:
             i += 2
             continue
         ch = text[i]
-        if ch == NAME_START:
-            end = text.index(NAME_END, i)
+        if ch == NAME_START and text[i + 1:i + 2] in ("*", "+") and (end := text.find(NAME_END, i)) != -1:
             key = ONLY + text[i + 2:end]
             if text[i + 1] == "+":
                 out.append((ONE_KIND, key))
@@ -644,8 +643,9 @@ def covers(requirement: str, pattern: str) -> bool:
 def as_requirement(pattern: str) -> str | None:
     """A policy pattern written as a requirement with the same strings (a `*` that ends a segment,
     which may run across colons, becomes `**`), for the checks that ask whether one policy pattern
-    contains another; None for a pattern with a policy variable or an escape (`${...}`)."""
-    if "${" in pattern:
+    contains another; None for a pattern with a policy variable or an escape (`${...}`), or with a
+    character that marks a name part in a requirement (NAME_START, NAME_END: never in an ARN)."""
+    if "${" in pattern or NAME_START in pattern or NAME_END in pattern:
         return None
     if pattern == "*":
         return "**"

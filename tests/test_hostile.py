@@ -31,7 +31,8 @@ json_values = st.recursive(
 strings = st.one_of(
     st.sampled_from(["*", "s3:GetObject", "lambda:*", "iam:Pass?ole", "arn:aws:s3:::demo-*/*", "arn:aws:lambda:*",
                      "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*", "${MY_PREFIX}", "${aws:username}", "",
-                     "arn:aws:iam::123456789012:role/demo-dev-*", "[bold red]x", "\x1b[2J", "\u202e", "a:b:c"]),
+                     "arn:aws:iam::123456789012:role/demo-dev-*", "[bold red]x", "\x1b[2J", "\u202e", "a:b:c",
+                     "arn:aws:s3:::a\x1eb/*", "arn:aws:s3:::a\x1e*x\x1f/*", "\x1f"]),
     st.text(max_size=30),
 )
 element = st.one_of(strings, st.lists(strings, max_size=5), json_values)
@@ -131,6 +132,15 @@ def test_nul_characters_in_strings(tmp_path):
     proc = invoke("file", str(path), "--prefix", "demo")
     out = proc.stdout.decode()
     assert proc.returncode == 1 and "a\\x00b" in out and "\x00" not in out
+
+
+def test_name_part_marks_in_a_resource_are_characters():
+    """The characters the catalogue marks a requirement's name parts with (\x1e, \x1f) are only characters
+    in a policy: no check fails on them (duplicate-resource and resource-type-mismatch did)."""
+    _audit(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "lambda:InvokeFunction"],
+         "Resource": ["arn:aws:s3:::a\x1eb/*", "arn:aws:s3:::a\x1e*x\x1f/*", "arn:aws:lambda:*:*:function:x\x1ey"]},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::a\x1eb/*", "arn:aws:s3:::\x1f*"]}]}))
 
 
 def test_huge_action_name_is_bounded(tmp_path):
