@@ -4,9 +4,11 @@ help text, a result per finding with ruleId, level and a physical location (line
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import TextIO
 
 from auditor.checks import CHECKS
+from auditor.model import Location
 from auditor.report import Finding, Head, Part, Report, Tail
 from auditor.reporters import feed
 from auditor.reporters.jsontext import ArrayWriter, Kept, ObjectWriter, dumps, scalar
@@ -102,19 +104,16 @@ def result_parts(f: Finding, rule_index: object) -> tuple[str, str]:
     return head, f'{_PAD5}}},{_PAD5}"properties": {dumps(properties, 5)}\n        }}'
 
 
-def location_text(f: Finding, uri_text: str) -> str:
-    """dumps of _result's "locations" value and "partialFingerprints" member, as in a result at level 4
-    (from after '"locations": [' to the fingerprint's value): `uri_text` is the source's URI, as JSON."""
-    loc = f.location
+def location_text(loc: Location, uri_text: str) -> str:
+    """dumps of _result's "locations" value, as in a result at level 4, from after '"locations": [' to
+    the fingerprint's value (which names the rule and subject too): `uri_text` is the source's URI, as JSON."""
     region = "" if not loc.line else (f',\n                "region": {{\n                  "startLine": '
                                       f'{scalar(loc.line, 9)}\n                }}')
-    fingerprint = f"{f.rule_id}:{loc.source}:{loc.pointer}:{f.subject}"
     return ('\n            {\n              "physicalLocation": {\n                "artifactLocation": {'
             f'\n                  "uri": {uri_text}\n                }}{region}\n              }},'
             '\n              "logicalLocations": [\n                {\n                  "fullyQualifiedName": '
             f'{scalar(loc.pointer or "/", 9)},\n                  "kind": "element"\n                }}'
-            '\n              ]\n            }\n          ],\n          "partialFingerprints": {'
-            f'{_PAD6}"jetsIamAudit/v1": {scalar(fingerprint, 6)}')
+            f'\n              ]\n            }}\n          ],\n          "partialFingerprints": {{{_PAD6}"jetsIamAudit/v1": ')
 
 
 def to_dict(report: Report) -> dict[str, object]:
@@ -139,6 +138,8 @@ class Writer:
         self.ours = {m.RULE_ID: i for i, m in enumerate(CHECKS)}
         self.results_kept: Kept[tuple[str, str]] = Kept(RESULTS_KEPT, RESULTS_SEEN)
         self.uri = ("", '""')  # the last result's source and its URI, as JSON (a target's results share one)
+        self.location: Location | None = None  # the last result's location, and its text (location_text)
+        self.location_text = ""
 
     def head(self, head: Head) -> None:
         self.head_ = head
@@ -178,12 +179,16 @@ class Writer:
             index = self.ours.get(f.rule_id)
             parts = result_parts(f, index if index is not None else f.rule_id)
             self.results_kept.put(key, parts)
-        source, uri_text = self.uri
-        if f.location.source != source:
-            source = f.location.source
-            uri_text = scalar(uri(source), 9)
-            self.uri = source, uri_text
-        return f"{parts[0]}{location_text(f, uri_text)}{parts[1]}"
+        loc = f.location
+        if loc is not self.location:
+            source, uri_text = self.uri
+            if loc.source != source:
+                source = loc.source
+                uri_text = scalar(uri(source), 9)
+                self.uri = source, uri_text
+            self.location, self.location_text = loc, location_text(loc, uri_text)
+        fingerprint = encode_basestring_ascii(f"{f.rule_id}:{loc.source}:{loc.pointer}:{f.subject}")
+        return f"{parts[0]}{self.location_text}{fingerprint}{parts[1]}"
 
     def part(self, part: Part) -> None:
         self._write(part.findings)
