@@ -18,8 +18,8 @@ from auditor.reporters.spool import Spool
 SCHEMA_VERSION = 1
 # texts kept for reuse (jsontext.Kept: only for keys met before, bounded like every cache here): coverage
 # rows' (all but their target) and findings' (all but their location)
-ROWS_KEPT, ROWS_SEEN = 256, 4096
-FINDINGS_KEPT, FINDINGS_SEEN = 256, 4096
+ROWS_KEPT, ROWS_SEEN = 256, 1024
+FINDINGS_KEPT, FINDINGS_SEEN = 256, 1024
 
 
 def finding_parts(f: Finding) -> tuple[str, str]:

@@ -17,8 +17,9 @@ from auditor.reporters.spool import Spool
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-RESULTS_KEPT = 256  # results' texts (all but where they point) kept for reuse (bounded: jsontext.Kept)
-RESULTS_SEEN = 4096
+# results' texts (all but where they point) kept for reuse (jsontext.Kept: only for keys met before, bounded
+# like every cache here); half the JSON writer's count, as a result's text is twice a JSON finding's
+RESULTS_KEPT, RESULTS_SEEN = 128, 1024
 
 
 def uri(source: str) -> str:
