@@ -10,8 +10,13 @@ json.dumps on every report of the fixtures and the corpus.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable, Iterable
+from itertools import islice
 from json.encoder import encode_basestring_ascii
+from typing import Generic, TypeVar
 
+TEXTS_JOINED = 64  # members ArrayWriter.texts joins into one write (few: each is held until written)
+_V = TypeVar("_V")
 _PADS = tuple("\n" + "  " * i for i in range(64))
 
 
@@ -24,7 +29,7 @@ def dumps(value: object, level: int = 0) -> str:
     kind = type(value)
     if kind is dict or kind is list or kind is tuple:
         return _container(value, level)
-    return _member(value, level)
+    return scalar(value, level)
 
 
 def _container(value, level: int) -> str:
@@ -48,11 +53,12 @@ def _container(value, level: int) -> str:
         elif kind is dict or kind is list or kind is tuple:
             parts.append(head + _container(item, level + 1))
         else:
-            parts.append(head + _member(item, level + 1))
+            parts.append(head + scalar(item, level + 1))
     return ("{" if keyed else "[") + ",".join(parts) + _pad(level) + ("}" if keyed else "]")
 
 
-def _member(value: object, level: int) -> str:
+def scalar(value: object, level: int) -> str:
+    """A value that is not a dict, list or tuple (those too, but dumps is for them) as dumps writes it."""
     kind = type(value)
     if kind is str:
         return encode_basestring_ascii(value)  # type: ignore[arg-type]  # str: `kind is str`, faster than isinstance
@@ -67,6 +73,31 @@ def _member(value: object, level: int) -> str:
     if kind is dict or kind is list or kind is tuple:
         return _container(value, level)
     return json.dumps(value, indent=2).replace("\n", _pad(level))  # floats, subclasses: json's own rules
+
+
+class Kept(Generic[_V]):
+    """Texts kept for reuse, per key, for keys seen before: most keys a run meets once it never meets
+    again, and their texts would only hold memory. Bounded (cleared when full), like every cache here:
+    `kept` holds at most `size` values, `seen` the hashes of at most `seen_size` keys."""
+
+    __slots__ = ("kept", "seen", "size", "seen_size")
+
+    def __init__(self, size: int, seen_size: int) -> None:
+        self.kept: dict[Hashable, _V] = {}
+        self.seen: set[int] = set()
+        self.size, self.seen_size = size, seen_size
+
+    def put(self, key: Hashable, value: _V) -> None:
+        """Keep `value` for `key` if the key was put before (only its hash is noted the first time)."""
+        h = hash(key)
+        if h not in self.seen:
+            if len(self.seen) >= self.seen_size:
+                self.seen.clear()
+            self.seen.add(h)
+        else:
+            if len(self.kept) >= self.size:
+                self.kept.clear()
+            self.kept[key] = value
 
 
 class ObjectWriter:
@@ -121,6 +152,18 @@ class ArrayWriter:
         """A member already written as dumps(value, level + 1) writes it."""
         self._out.write(("" if self._count == 0 else ",") + _pad(self._level + 1) + member)
         self._count += 1
+
+    def texts(self, members: Iterable[str]) -> None:
+        """Members already written as dumps(value, level + 1) writes them, in one write per TEXTS_JOINED
+        (joined, as `text` would write them one by one)."""
+        pad = _pad(self._level + 1)
+        sep = "," + pad
+        items = iter(members)
+        chunk = list(islice(items, TEXTS_JOINED))
+        while chunk:
+            self._out.write(("" if self._count == 0 else ",") + pad + sep.join(chunk))
+            self._count += len(chunk)
+            chunk = list(islice(items, TEXTS_JOINED)) if len(chunk) == TEXTS_JOINED else []
 
     def close(self) -> None:
         self._out.write(_pad(self._level) + "]" if self._count else "]")
