@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+from auditor import awsdata
+
 MAX_COMPARISONS = 200_000  # index look-ups, candidate pairs and resource checks one check makes on one target
 MAX_SCANNED = 4_000_000  # action names the wildcard expansions of one check may look at on one target
 HEAD = 64  # characters of a literal start an index keys on; longer starts share a bucket and are told apart by text
@@ -42,8 +44,6 @@ class Work:
 
     def expand(self, pattern: str) -> tuple[str, ...] | None:
         """awsdata.expand(pattern), its scan counted; None once the budget is spent (nothing expanded)."""
-        from auditor import awsdata
-
         return awsdata.expand(pattern) if self.spend(awsdata.scan_size(pattern)) else None
 
     def stopped_at(self, rule_id: str, stmt, element: str, index: int, done: str = "expanded"):

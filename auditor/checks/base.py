@@ -44,7 +44,7 @@ class RenderedPatterns:
         self._found: dict[tuple[frozenset[str], str | None, str], tuple[str, ...]] = {}
 
     def get(self, actions: Iterable[str], project: str | None, env: str) -> tuple[str, ...]:
-        wanted = frozenset(a.lower() for a in actions)
+        wanted = frozenset(map(str.lower, actions))
         key = (wanted, project, env)
         found = self._found.get(key)
         if found is None:

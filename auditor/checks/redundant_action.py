@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from auditor.automata import literal_ends
 from auditor.budget import StartIndex, Work
 from auditor.checks.base import Context
-from auditor.globs import MATCHES_NONE, as_requirement, covers, extent, match_classes, policy_pattern, requirement_pattern
+from auditor.checks.common import policy_start, requirement_start
+from auditor.globs import MATCHES_NONE, as_requirement, covers, extent, match_classes
 from auditor.model import Location, Statement
 from auditor.report import Hit
 
@@ -88,12 +88,12 @@ def wildcards(holders: Sequence[Statement]) -> Held:
             if "*" in w or "?" in w:
                 low = w.lower()
                 general = any(c in low.partition(":")[0] for c in "*?")
-                start = policy_pattern(low).ends[0]
+                start = policy_start(low)
                 entries.append((start, (h, general, k), (low, w, stmt)))
                 found.append(((general, k), (start, low, w)))
         if found:
             own[id(stmt)] = [entry for _, entry in sorted(found, key=lambda item: item[0])]
-            places.extend((policy_pattern(r).ends[0], h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
+            places.extend((policy_start(r), h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
     return Held(StartIndex(entries), StartIndex(places), own)
 
 
@@ -129,7 +129,7 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
             continue
         holders: list[Statement] | None = None
         if stmt.resources:
-            best = max((policy_pattern(r).ends[0] for r in stmt.resources), key=len)
+            best = max(map(policy_start, stmt.resources), key=len)
             places, looked = held.by_resource.candidates(best)
             if not work.spend(1 + looked):
                 work.where = stmt.element_pointer("Resource", 0)
@@ -140,7 +140,7 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            found = _candidates(literal_ends(requirement_pattern(low))[0], held, holders, work)
+            found = _candidates(requirement_start(low), held, holders, work)
             if found is None:
                 work.where = stmt.element_pointer("Action", i)
                 return

@@ -44,7 +44,10 @@ def check(ctx: Context) -> Iterator[Hit]:
             if expansion is None:
                 yield work.stopped_at(RULE_ID, stmt, "Action", i)
                 return
-            scopable = awsdata.scopable(pattern)
+            if "*" in pattern or "?" in pattern:
+                scopable = awsdata.scopable(pattern)
+            else:  # awsdata.scopable of one action: its expansion, if it takes an ARN (one look-up, not three)
+                scopable = expansion if expansion and awsdata.resource_formats(expansion[0]) else ()
             if not scopable:
                 continue
             concrete.update(scopable)

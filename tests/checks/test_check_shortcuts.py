@@ -1,0 +1,138 @@
+"""The checks' shortcuts (issue 18) against the code they replace: the same hits, in the same order,
+with the same work counted (a check that stops at its limit stops at the same entry)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditor import awsdata, budget, catalogue, engine
+from auditor.automata import literal_ends
+from auditor.budget import StartIndex, Work
+from auditor.checks import duplicate_resource
+from auditor.checks.base import Context
+from auditor.checks.common import has_variable, policy_start, requirement_start
+from auditor.evaluate import ActionIndex
+from auditor.globs import as_requirement, covers, policy_pattern, requirement_pattern
+from auditor.model import parse_policy
+from auditor.report import Hit, Settings, Target
+
+CAT = catalogue.load()
+SETTINGS = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
+
+
+def _ctx(*docs) -> Context:
+    policies = tuple(parse_policy(json.dumps(d), f"p{n}.json") for n, d in enumerate(docs))
+    plan = engine.plan_for(SETTINGS, CAT)
+    statements = tuple(s for p in policies for s in p.statements)
+    return Context(Target("file", "p.json", policies), SETTINGS, CAT, plan.requirements, plan.needed, (), statements,
+                   ActionIndex(statements, plan.universe))
+
+
+def _hits(hits) -> list[tuple]:
+    return [(h.message, h.subject, h.location.pointer, h.severity, h.fix) for h in hits]
+
+
+def _run(check, ctx) -> list[tuple] | type:
+    """A check's hits, or the exception it raised (the engine reports that as internal-error)."""
+    try:
+        return _hits(list(check(ctx)))
+    except Exception as e:  # noqa: BLE001 - both ways must fail alike
+        return type(e)
+
+
+def _outcome(f, *args):
+    try:
+        return f(*args)
+    except Exception as e:  # noqa: BLE001 - both ways must fail alike
+        return type(e)
+
+
+# --- literal starts without tokenising --------------------------------------------------------------
+
+texts = st.text(alphabet="ab:/*?${}-\x1e\x1f+", max_size=14)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(texts)
+def test_starts_are_the_tokenisers(text):
+    assert _outcome(requirement_start, text) == _outcome(lambda t: literal_ends(requirement_pattern(t))[0], text)
+    assert policy_start(text) == policy_pattern(text).ends[0]
+    assert has_variable(text) == policy_pattern(text).has_variable
+
+
+@pytest.mark.parametrize("text", ["*", "**", "", "s3:get*", "s3:g?t*", "arn:aws:s3:::${aws:username}/*", "a${*}b*",
+                                  "a\x1e*x\x1fb", "a$b*", "?"])
+def test_starts_of_edge_cases(text):
+    assert _outcome(requirement_start, text) == _outcome(lambda t: literal_ends(requirement_pattern(t))[0], text)
+    assert policy_start(text) == policy_pattern(text).ends[0]
+    assert has_variable(text) == policy_pattern(text).has_variable
+
+
+# --- duplicate-resource -----------------------------------------------------------------------------
+
+def _duplicate_resource_as_it_was(ctx: Context) -> Iterator[Hit]:
+    rule = duplicate_resource.RULE_ID
+    work = Work()
+    for stmt in ctx.statements:
+        element = stmt.resource_element
+        entries = stmt.resource_patterns
+        wild = StartIndex((policy_pattern(o).ends[0], j, (j, o)) for j, o in enumerate(entries)
+                          if ("*" in o or "?" in o) and not policy_pattern(o).has_variable)
+        listed: set[str] = set()
+        for i, res in enumerate(entries):
+            if res in listed:
+                yield Hit(f'"{res}" is listed twice in {stmt.label}', res, stmt.element_location(element, i),
+                          fix=f'delete the second "{res}"')
+                continue
+            listed.add(res)
+            if not wild or work.exhausted or res == "*" or policy_pattern(res).has_variable:
+                continue
+            inner = as_requirement(res)
+            if inner is None:
+                continue
+            found, looked = wild.candidates(literal_ends(requirement_pattern(res))[0])
+            if not work.spend(1 + looked):
+                what = f"the Resource entries from {stmt.element_pointer(element, i)} on (and later statements') were"
+                yield work.stopped(rule, what, stmt.element_location(element, i))
+                continue
+            container = next((o for j, o in found if j != i and o != res and covers(inner, o)), None)
+            if container:
+                yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
+                          stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')
+
+
+RESOURCES = ["*", "arn:aws:s3:::demo-*", "arn:aws:s3:::demo-x/*", "arn:aws:s3:::demo-x", "arn:aws:s3:::*", "arn:aws:s3:::*/*",
+             "arn:aws:s3:::demo-?/*", "arn:aws:s3:::${aws:username}/*", "arn:aws:s3:::a${*}b", "arn:aws:lambda:*:*:function:demo-*",
+             "arn:aws:*:*:*:*", "arn:aws:s3:::demo-x/a.txt", "arn:aws:s3:::$x*", "arn:aws:s3:::a\x1e*b\x1f*", "arn:aws:s3:::a\x1e*b"]
+
+
+@pytest.mark.parametrize("limit", [budget.MAX_COMPARISONS, 7, 20, 60])
+def test_duplicate_resource_as_it_was(monkeypatch, limit):
+    monkeypatch.setattr(budget, "MAX_COMPARISONS", limit)
+    rng = random.Random(18 + limit)
+    seen: set[str] = set()
+    for _ in range(300):
+        statements = []
+        for _ in range(rng.randint(1, 5)):
+            key = rng.choice(["Resource", "Resource", "NotResource"])
+            statements.append({"Effect": "Allow", "Action": "s3:GetObject", key: rng.choices(RESOURCES, k=rng.choice([1, 1, 2, 3, 5]))})
+        ctx = _ctx({"Version": "2012-10-17", "Statement": statements})
+        found = _run(duplicate_resource.check, ctx)
+        assert found == _run(_duplicate_resource_as_it_was, ctx), statements
+        seen.update(["raised"] if isinstance(found, type) else ["stopped" if "stopped after" in h[0] else h[3] for h in found])
+    assert seen >= {None, "info", "raised"} | ({"stopped"} if limit < 50 else set())
+
+
+# --- wildcard-resource: scopable of one action ------------------------------------------------------
+
+@pytest.mark.parametrize("action", ["s3:GetObject", "S3:getobject", "logs:DescribeLogGroups", "s3:NoSuchThing", "nosuch:Thing",
+                                    "iam:PassRole", "ec2:DescribeSubnets", "lambda:CreateEventSourceMapping", "s3"])
+def test_scopable_of_one_action(action):
+    expansion = awsdata.expand(action)
+    assert (expansion if expansion and awsdata.resource_formats(expansion[0]) else ()) == awsdata.scopable(action)
