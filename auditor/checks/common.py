@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import placeholder_values
-from auditor.automata import literal_ends
+from auditor.automata import OTHER, literal_ends
 from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, GRANTED, evaluate_relevant
 from auditor.globs import NAME_START, policy_pattern, requirement_pattern
@@ -38,6 +38,20 @@ def policy_start(text: str) -> str:
     if "$" in text:
         return policy_pattern(text).ends[0]
     return text.split("*", 1)[0].split("?", 1)[0]
+
+
+def literal_runs(pattern: str) -> tuple[str, ...] | None:
+    """The runs of literal text of a policy pattern (between its `*` and `?`), or None when its text is
+    not read a character at a time (a `$`) or holds OTHER, the character a requirement's witness puts
+    in its wildcards.
+
+    `covers(as_requirement(res), pattern)` is False when one of these runs is not in `res`: the pattern
+    must match the requirement's witness, whose text is `res`'s literal runs joined by OTHER, and a run
+    without OTHER can only be found within one of them. (A requirement with a name part, NAME_START in
+    `res`, is judged otherwise: ask `covers`.)"""
+    if "$" in pattern or OTHER in pattern:
+        return None
+    return tuple(run for part in pattern.split("*") for run in part.split("?") if run)
 
 
 def has_variable(text: str) -> bool:

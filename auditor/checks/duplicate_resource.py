@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 from auditor.budget import StartIndex, Work
 from auditor.checks.base import Context
-from auditor.checks.common import has_variable, policy_start, requirement_start
+from auditor.checks.common import has_variable, literal_runs, policy_start, requirement_start
 from auditor.globs import NAME_START, as_requirement, covers
 from auditor.model import Statement
 from auditor.report import Hit
@@ -47,7 +47,7 @@ def check(ctx: Context) -> Iterator[Hit]:
                 yield _stopped(work, stmt, element, 0)
             continue
         # only a wildcard entry without policy variables can contain another: indexed once per statement
-        wild = StartIndex((policy_start(o), j, (j, o)) for j, o in enumerate(entries)
+        wild = StartIndex((policy_start(o), j, (j, o, literal_runs(o))) for j, o in enumerate(entries)
                           if ("*" in o or "?" in o) and not has_variable(o))
         listed: set[str] = set()
         for i, res in enumerate(entries):
@@ -65,9 +65,14 @@ def check(ctx: Context) -> Iterator[Hit]:
             if not work.spend(1 + looked):
                 yield _stopped(work, stmt, element, i)
                 continue
+            named = NAME_START in res
             container = None
-            for j, o in found:
-                if j != i and o != res and covers(inner, o):
+            for j, o, runs in found:
+                if j == i or o == res:
+                    continue
+                if runs is not None and not named and not all(run in res for run in runs):
+                    continue  # a literal run of o that res lacks: o cannot contain it (see literal_runs)
+                if covers(inner, o):
                     container = o
                     break
             if container:

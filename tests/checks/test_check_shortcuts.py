@@ -16,9 +16,9 @@ from auditor.automata import literal_ends
 from auditor.budget import StartIndex, Work
 from auditor.checks import duplicate_resource
 from auditor.checks.base import Context
-from auditor.checks.common import has_variable, policy_start, requirement_start
+from auditor.checks.common import has_variable, literal_runs, policy_start, requirement_start
 from auditor.evaluate import ActionIndex
-from auditor.globs import as_requirement, covers, policy_pattern, requirement_pattern
+from auditor.globs import NAME_START, as_requirement, covers, policy_pattern, requirement_pattern
 from auditor.model import parse_policy
 from auditor.report import Hit, Settings, Target
 
@@ -136,3 +136,24 @@ def test_duplicate_resource_as_it_was(monkeypatch, limit):
 def test_scopable_of_one_action(action):
     expansion = awsdata.expand(action)
     assert (expansion if expansion and awsdata.resource_formats(expansion[0]) else ()) == awsdata.scopable(action)
+
+
+patterns = st.text(alphabet="ab:/*?-$\x00\x1e\x1f", max_size=10)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(patterns, patterns)
+def test_a_missing_literal_run_refutes_containment(res, pattern):
+    runs = literal_runs(pattern)
+    inner = as_requirement(res)
+    if runs is None or inner is None or NAME_START in res or all(run in res for run in runs):
+        return
+    assert _outcome(covers, inner, pattern) is False
+
+
+@pytest.mark.parametrize("res, pattern, contained", [("arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:subnet/*", False),
+                                                     ("arn:aws:s3:::demo-x/a", "arn:aws:s3:::demo-?/*", True),
+                                                     ("arn:aws:s3:::a*b", "arn:aws:s3:::a*", True), ("a?b", "a*b", True)])
+def test_literal_runs_of_entries(res, pattern, contained):
+    assert covers(as_requirement(res), pattern) == contained
+    assert all(run in res for run in literal_runs(pattern)) == contained
