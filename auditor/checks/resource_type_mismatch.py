@@ -40,11 +40,25 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "medium"
 
 
+def _colons(glob: str) -> int:
+    """How many colons every string of `glob` has when no `*` may cross one (strict_overlaps); -1 for
+    "*" and a glob with `**`, whose strings have any number."""
+    return -1 if glob == "*" or "**" in glob else glob.count(":")
+
+
+@lru_cache(maxsize=1024)  # by the ARN format: a few hundred per run, each asked for by many statements
+def _globs(arn_format: str) -> tuple[tuple[str, int], ...]:
+    """format_globs, each with its `_colons`."""
+    return tuple((g, _colons(g)) for g in format_globs(arn_format))
+
+
 @lru_cache(maxsize=4096)
 def _formats_fit(formats: tuple[str, ...], resources: tuple[str, ...]) -> bool:
     """Does some Resource match some ARN of these formats? Keyed by the formats, which the actions of
-    one service mostly share, not by the action."""
-    return any(strict_overlaps(g, r) for f in formats for g in format_globs(f) for r in resources)
+    one service mostly share, not by the action. Two globs whose strings have different numbers of
+    colons share none (strict_overlaps says so after splitting them): such pairs are not asked."""
+    counted = [(r, _colons(r)) for r in resources]
+    return any(strict_overlaps(g, r) for f in formats for g, n in _globs(f) for r, m in counted if n == m or n < 0 or m < 0)
 
 
 def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:

@@ -157,3 +157,43 @@ def test_a_missing_literal_run_refutes_containment(res, pattern):
 def test_literal_runs_of_entries(res, pattern, contained):
     assert covers(as_requirement(res), pattern) == contained
     assert all(run in res for run in literal_runs(pattern)) == contained
+
+
+# --- resource-type-mismatch: globs with other numbers of colons are not asked ---------------------
+
+globs_ = st.text(alphabet="a:*?/", max_size=9)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(globs_, globs_)
+def test_colon_counts_refute_strict_overlaps(a, b):
+    from auditor.checks.resource_type_mismatch import _colons
+    from auditor.globs import strict_overlaps
+
+    n, m = _colons(a), _colons(b)
+    if n >= 0 and m >= 0 and n != m:
+        assert not strict_overlaps(a, b)
+
+
+FORMATS = ["arn:${Partition}:s3:::${BucketName}", "arn:${Partition}:s3:::${BucketName}/${ObjectName}",
+           "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}",
+           "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}", "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}"]
+FITTED = ["*", "arn:aws:s3:::demo-*", "arn:aws:s3:::demo-x/*", "arn:aws:s3:::*/*", "arn:aws:logs:*:*:log-group:demo-*:*",
+          "arn:aws:logs:*:*:log-group:demo-*:*:*", "arn:aws:lambda:*:*:function:*", "arn:aws:lambda:*:*:function:demo:1",
+          "arn:aws:**", "arn:aws:iam::*:role/demo-*", "arn:aws:*:*:*:*", "arn:*", "arn:aws:s3:::a:b"]
+
+
+def test_formats_fit_as_it_was():
+    from auditor.arn import format_globs
+    from auditor.checks.resource_type_mismatch import _formats_fit
+    from auditor.globs import strict_overlaps
+
+    rng = random.Random(18)
+    seen = set()
+    for _ in range(2000):
+        formats = tuple(rng.sample(FORMATS, rng.randint(1, 3)))
+        resources = tuple(rng.sample(FITTED, rng.randint(1, 3)))
+        expected = any(strict_overlaps(g, r) for f in formats for g in format_globs(f) for r in resources)
+        assert _formats_fit(formats, resources) == expected, (formats, resources)
+        seen.add(expected)
+    assert seen == {True, False}
