@@ -197,3 +197,31 @@ def test_formats_fit_as_it_was():
         assert _formats_fit(formats, resources) == expected, (formats, resources)
         seen.add(expected)
     assert seen == {True, False}
+
+
+# --- invalid-condition: a key the service lists matches itself --------------------------------------
+
+def test_every_condition_key_of_the_data_matches_itself():
+    keys = [k for service in sorted(awsdata.service_names()) for k in awsdata.service_condition_keys(service)]
+    assert len(keys) > 1000
+    assert all(awsdata.condition_key_matches(k, k) for k in keys)
+
+
+@pytest.mark.parametrize("key", ["s3:prefix", "S3:Prefix", "s3:x-amz-acl", "s3:nosuchkey", "ec2:ResourceTag/Name",
+                                 "ec2:resourcetag/${TagKey}", "lambda:FunctionArn", "iam:PassedToService", "iam:nope"])
+def test_service_key_as_it_was(key):
+    from auditor.checks.invalid_condition import _service_key
+
+    known = awsdata.service_condition_keys(key.partition(":")[0])
+    assert _service_key(key) == any(awsdata.condition_key_matches(k, key) for k in known)
+
+
+# --- unknown-action: a known action has no problem --------------------------------------------------
+
+@pytest.mark.parametrize("service", ["s3", "lambda", "iam", "ec2", "logs", "cloudformation"])
+def test_known_actions_have_no_problem(service):
+    from auditor.checks.unknown_action import problem
+
+    for name in awsdata.service_actions(service).values():
+        for spelling in (f"{service}:{name.name}", f"{service.upper()}:{name.name.lower()}"):
+            assert awsdata.action_exists(spelling) and problem(spelling, frozenset({service}), True) is None
