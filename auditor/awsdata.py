@@ -174,6 +174,17 @@ def action_details(action: str) -> Action | None:
     return service_actions(service).get(name.lower())
 
 
+def known_action(action: str) -> tuple[str, tuple[str, ...]] | None:
+    """For one action (no wildcard): its canonical name as `expand` gives it and its `resource_formats`,
+    in one look-up; None when it is unknown (`expand` gives ())."""
+    service, sep, name = action.partition(":")
+    if not sep:
+        return None
+    low = name.lower()
+    details = service_actions(service).get(low)
+    return None if details is None else (_qualified(service.lower())[low], details.formats)
+
+
 def resource_formats(action: str) -> tuple[str, ...] | None:
     """The ARN formats of the resource types a concrete action takes; () when it takes only "*",
     None when the action is unknown."""

@@ -61,13 +61,6 @@ def _formats_fit(formats: tuple[str, ...], resources: tuple[str, ...]) -> bool:
     return any(strict_overlaps(g, r) for f in formats for g, n in _globs(f) for r, m in counted if n == m or n < 0 or m < 0)
 
 
-def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
-    formats = awsdata.resource_formats(action) or ()
-    if not formats:
-        return False, ()  # takes only "*", and "*" is not in the statement
-    return _formats_fit(formats, resources), formats
-
-
 def _grants_jets(ctx: Context, action: str, resources: tuple[str, ...]) -> bool:
     """Does a Resource match some resource Jets asks for with the action, as coverage decides it (the
     resource AWS really evaluates, a `*` that ends a segment running across colons)? Then the check
@@ -81,19 +74,22 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue
-        if any(policy_pattern(r).has_variable for r in stmt.resources):
+        if any("${" in r for r in stmt.resources) and any(policy_pattern(r).has_variable for r in stmt.resources):
             continue
         for i, pattern in enumerate(stmt.actions):
             wildcard = "*" in pattern or "?" in pattern
-            expansion = work.expand(pattern) if wildcard else ()
-            if expansion is None:
-                yield work.stopped_at(RULE_ID, stmt, "Action", i)
-                return
-            actions = [a for a in expansion if a.lower() in need] if wildcard else (
-                [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
+            if wildcard:
+                expansion = work.expand(pattern)
+                if expansion is None:
+                    yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                    return
+                found = [(a, awsdata.resource_formats(a) or ()) for a in expansion if a.lower() in need]
+            else:  # one action: its canonical name and formats in one look-up
+                known = awsdata.known_action(pattern)
+                found = [known] if known is not None else []
             bad: list[tuple[str, tuple[str, ...]]] = []
-            for action in actions:
-                ok, formats = _fits(action, stmt.resources)
+            for action, formats in found:
+                ok = bool(formats) and _formats_fit(formats, stmt.resources)  # no formats: takes only "*", not here
                 if not ok and not _grants_jets(ctx, action, stmt.resources):
                     bad.append((action, formats))
             if not bad:

@@ -129,14 +129,7 @@ def test_duplicate_resource_as_it_was(monkeypatch, limit):
     assert seen >= {None, "info", "raised"} | ({"stopped"} if limit < 50 else set())
 
 
-# --- wildcard-resource: scopable of one action ------------------------------------------------------
-
-@pytest.mark.parametrize("action", ["s3:GetObject", "S3:getobject", "logs:DescribeLogGroups", "s3:NoSuchThing", "nosuch:Thing",
-                                    "iam:PassRole", "ec2:DescribeSubnets", "lambda:CreateEventSourceMapping", "s3"])
-def test_scopable_of_one_action(action):
-    expansion = awsdata.expand(action)
-    assert (expansion if expansion and awsdata.resource_formats(expansion[0]) else ()) == awsdata.scopable(action)
-
+# --- duplicate-resource: a literal run the entry lacks ---------------------------------------------
 
 patterns = st.text(alphabet="ab:/*?-$\x00\x1e\x1f", max_size=10)
 
@@ -157,6 +150,22 @@ def test_a_missing_literal_run_refutes_containment(res, pattern):
 def test_literal_runs_of_entries(res, pattern, contained):
     assert covers(as_requirement(res), pattern) == contained
     assert all(run in res for run in literal_runs(pattern)) == contained
+
+
+# --- wildcard-resource: one action looked up once --------------------------------------------------
+
+ODD = ["s3", "s3:", ":GetObject", "nosuch:Thing", "s3:NoSuchThing", "S3:getobject", "lambda:GetFunction ", "", "iam:PassRole:x"]
+
+
+@pytest.mark.parametrize("service", ["s3", "logs", "ec2", "lambda", "iam"])
+def test_known_action_is_expand_and_resource_formats(service):
+    actions = [f"{service}:{a.name}" for a in awsdata.service_actions(service).values()]
+    for action in actions + [a.upper() for a in actions[:50]] + [a.lower() for a in actions[:50]] + ODD:
+        expansion = awsdata.expand(action)
+        expected = (expansion[0], awsdata.resource_formats(expansion[0])) if expansion else None
+        assert awsdata.known_action(action) == expected, action
+        if expansion:
+            assert (expansion if expected[1] else ()) == awsdata.scopable(action)
 
 
 # --- resource-type-mismatch: globs with other numbers of colons are not asked ---------------------
@@ -225,3 +234,127 @@ def test_known_actions_have_no_problem(service):
     for name in awsdata.service_actions(service).values():
         for spelling in (f"{service}:{name.name}", f"{service.upper()}:{name.name.lower()}"):
             assert awsdata.action_exists(spelling) and problem(spelling, frozenset({service}), True) is None
+
+
+# --- rendered patterns: only the catalogue's actions are looked up ----------------------------------
+
+def test_rendered_patterns_of_the_catalogues_actions_alone():
+    from auditor.catalogue import Naming
+    from auditor.checks.base import RenderedPatterns, catalogue_actions
+
+    rng = random.Random(18)
+    known = sorted(catalogue_actions(CAT))
+    others = ["s3:GetObject", "ec2:RunInstances", "lambda:GetFunction", "nosuch:Thing", "S3:PUTOBJECT", "iam:PassRole"]
+    for _ in range(200):
+        actions = rng.sample(known, rng.randint(0, 12)) + rng.sample(others, rng.randint(0, 4))
+        actions = [a.upper() if rng.random() < 0.2 else a for a in actions]
+        project, env = rng.choice([(None, "*"), (None, "dev"), ("*", "*")])
+        naming = Naming(project or SETTINGS.prefix, env, SETTINGS.jets_version, SETTINGS.region, SETTINGS.account)
+        expected = CAT.rendered_resources(naming, frozenset(a.lower() for a in actions))
+        assert RenderedPatterns(CAT, SETTINGS).get(actions, project, env) == expected
+
+
+# --- resource-type-mismatch and wildcard-resource as they were, on random policies -----------------
+
+def _resource_type_mismatch_as_it_was(ctx: Context) -> Iterator[Hit]:
+    from auditor.checks import resource_type_mismatch as m
+    from auditor.checks.common import summarise
+
+    def fits(action, resources):
+        formats = awsdata.resource_formats(action) or ()
+        if not formats:
+            return False, ()
+        return m._formats_fit(formats, resources), formats
+
+    need = ctx.needed
+    work = Work(budget.MAX_SCANNED)
+    for stmt in ctx.statements:
+        if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
+            continue
+        if any(policy_pattern(r).has_variable for r in stmt.resources):
+            continue
+        for i, pattern in enumerate(stmt.actions):
+            wildcard = "*" in pattern or "?" in pattern
+            expansion = work.expand(pattern) if wildcard else ()
+            if expansion is None:
+                yield work.stopped_at(m.RULE_ID, stmt, "Action", i)
+                return
+            actions = [a for a in expansion if a.lower() in need] if wildcard else (
+                [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
+            bad = []
+            for action in actions:
+                ok, formats = fits(action, stmt.resources)
+                if not ok and not m._grants_jets(ctx, action, stmt.resources):
+                    bad.append((action, formats))
+            if not bad:
+                continue
+            action, formats = bad[0]
+            what = f"takes {summarise(formats, 2)}" if formats else 'takes no resource ARN (only "*")'
+            if wildcard:
+                message = (f'"{pattern}": {summarise([b[0] for b in bad], 3)}, which Jets needs, '
+                           f"{'do' if len(bad) > 1 else 'does'} not fit any Resource of {stmt.label} ({action} {what})")
+            else:
+                message = f'"{action}" {what}, and no Resource of {stmt.label} is one: it grants nothing here'
+            fix = 'add "*" for it in a statement of its own' if not formats else f"add an ARN of the form {formats[0]}"
+            yield Hit(message, pattern, stmt.element_location("Action", i), fix=fix)
+
+
+def _wildcard_resource_as_it_was(ctx: Context) -> Iterator[Hit]:
+    from auditor.checks.common import summarise
+    from auditor.checks.wildcard_resource import RULE_ID
+
+    work = Work(budget.MAX_SCANNED)
+    for stmt in ctx.statements:
+        if stmt.effect != "Allow" or stmt.resources is None or "*" not in stmt.resources:
+            continue
+        scoped: list[str] = []
+        concrete: set[str] = set()
+        for i, pattern in enumerate(stmt.actions or ()):
+            expansion = work.expand(pattern)
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
+            scopable = awsdata.scopable(pattern)
+            if not scopable:
+                continue
+            concrete.update(scopable)
+            if len(expansion) == 1:
+                scoped.append(expansion[0])
+            else:
+                scoped.append(f"{pattern} ({len(scopable)} actions)")
+        if not scoped:
+            continue
+        index = stmt.resources.index("*")
+        patterns = ctx.rendered(concrete, env=ctx.settings.envs[0])
+        fix = ("scope to " + ", ".join(f'"{p}"' for p in patterns if p != "*")) if patterns else "scope to the ARNs the actions need"
+        yield Hit(f'{stmt.label} grants {len(scoped)} action entries on "*" that can be scoped to ARNs: {summarise(scoped)}',
+                  stmt.label, stmt.element_location("Resource", index), fix=fix)
+
+
+ACTIONS = ["s3:GetObject", "S3:getobject", "s3:Get*", "s3:*Object", "lambda:GetFunction", "lambda:*", "logs:DescribeLogGroups",
+           "logs:CreateLogGroup", "iam:PassRole", "iam:Get*", "cloudformation:DescribeStacks", "s3:NoSuchThing", "nosuch:Thing",
+           "s3", "ec2:DescribeSubnets", "lambda:CreateEventSourceMapping", "s3:Put?bject", "apigateway:*", "*:GetObject"]
+MIXED = FITTED + ["*", "arn:aws:s3:::${aws:username}/*", "arn:aws:s3:::a${*}b", "arn:aws:lambda:us-east-1:123456789012:function:demo-dev-x"]
+
+
+@pytest.mark.parametrize("limit", [budget.MAX_SCANNED, 3, 700])
+def test_resource_checks_as_they_were(monkeypatch, limit):
+    from auditor.checks import resource_type_mismatch, wildcard_resource
+
+    monkeypatch.setattr(budget, "MAX_SCANNED", limit)
+    monkeypatch.setattr(resource_type_mismatch, "MAX_SCANNED", limit)
+    monkeypatch.setattr(wildcard_resource, "MAX_SCANNED", limit)
+    rng = random.Random(limit)
+    seen: set[str] = set()
+    for _ in range(150):
+        statements = [{"Effect": rng.choice(["Allow", "Allow", "Deny"]), "Action": rng.sample(ACTIONS, rng.randint(1, 6)),
+                       "Resource": rng.sample(MIXED, rng.randint(1, 3))} for _ in range(rng.randint(1, 4))]
+        ctx = _ctx({"Version": "2012-10-17", "Statement": statements})
+        for new, old in ((resource_type_mismatch.check, _resource_type_mismatch_as_it_was),
+                         (wildcard_resource.check, _wildcard_resource_as_it_was)):
+            found = _run(new, ctx)
+            assert found == _run(old, ctx), (new.__module__, statements)
+            seen.update(f"{new.__module__}:{'stopped' if 'stopped after' in h[0] else 'hit'}" for h in found)
+    assert {"auditor.checks.resource_type_mismatch:hit", "auditor.checks.wildcard_resource:hit"} <= seen
+    if limit < 1000:
+        assert {"auditor.checks.resource_type_mismatch:stopped", "auditor.checks.wildcard_resource:stopped"} <= seen
