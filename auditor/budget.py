@@ -78,8 +78,9 @@ class StartIndex:
     def __bool__(self) -> bool:
         return bool(self._buckets)
 
-    def looks(self, start: str) -> int:
-        """How many members `candidates(start)` would look at (its dictionary look-ups only)."""
+    def looks(self, start: str, enough: int | None = None) -> int:
+        """How many members `candidates(start)` would look at (its dictionary look-ups only); once the
+        count reaches `enough`, that count (a caller comparing with `enough` needs no more)."""
         total = 0
         for n in self._lengths:
             if n > len(start):
@@ -87,6 +88,8 @@ class StartIndex:
             bucket = self._buckets.get(start[:n])
             if bucket:
                 total += len(bucket)
+                if enough is not None and total >= enough:
+                    return total
         return total
 
     def candidates(self, start: str) -> tuple[list[Any], int]:

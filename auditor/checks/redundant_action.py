@@ -97,14 +97,14 @@ def wildcards(holders: Sequence[Statement]) -> Held:
     return Held(StartIndex(entries), StartIndex(places), own)
 
 
-def _candidates(action_start: str, held: Held, holders: list[Statement] | None, work: Work) -> list[tuple[str, str, Statement]] | None:
+def _candidates(action_start: str, held: Held, holders: list[Statement] | None, looked: int,
+                work: Work) -> list[tuple[str, str, Statement]] | None:
     """The wildcards that may grant an action of literal start `action_start`, in the search's order: through the
-    action index, or through the holders that may contain the statement's resources when they hold
-    fewer wildcards (the same candidates but those of holders that cannot contain them). None once the
-    work budget is spent."""
+    action index, or through the holders that may contain the statement's resources (`looked`: how many
+    wildcards they hold) when they hold fewer wildcards (the same candidates but those of holders that
+    cannot contain them). None once the work budget is spent."""
     if holders is not None:
-        looked = sum(len(held.own[id(h)]) for h in holders)
-        if looked <= held.by_action.looks(action_start):
+        if looked == 0 or looked <= held.by_action.looks(action_start, looked):
             if not work.spend(1 + looked):
                 return None
             return [(w_low, w, h) for h in holders for start, w_low, w in held.own[id(h)] if action_start.startswith(start)]
@@ -135,12 +135,13 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
                 work.where = stmt.element_pointer("Resource", 0)
                 return
             holders = [h for _, h in sorted({id(h): (place, h) for place, h in places}.values(), key=lambda ph: ph[0])]
+        held_there = sum(len(held.own[id(h)]) for h in holders) if holders else 0  # their wildcards, for every action
         eligible: dict[int, bool] = {}  # id(holder) → can it hold stmt's actions (effect, conditions, resources)?
         for i, action in enumerate(stmt.actions or ()):
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            found = _candidates(requirement_start(low), held, holders, work)
+            found = _candidates(requirement_start(low), held, holders, held_there, work)
             if found is None:
                 work.where = stmt.element_pointer("Action", i)
                 return

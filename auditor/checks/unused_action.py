@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.base import Context
+from auditor.checks.base import Context, catalogue_actions
 from auditor.checks.common import summarise
 from auditor.report import Hit
 
@@ -36,6 +36,7 @@ def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
     version = ctx.settings.jets_version
     feature_needing = ctx.catalogue.feature_needing  # common.feature_needing, without its call
+    in_catalogue = catalogue_actions(ctx.catalogue)  # only these can be needed by a feature
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue
@@ -47,7 +48,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             if not awsdata.action_exists(pattern):
                 continue  # unknown-action reports these
             unused[pattern] = None
-            feature = feature_needing(version, pattern)
+            feature = feature_needing(version, pattern) if pattern.lower() in in_catalogue else None
             if feature:
                 hints.add(feature)
         if not unused:

@@ -358,3 +358,31 @@ def test_resource_checks_as_they_were(monkeypatch, limit):
     assert {"auditor.checks.resource_type_mismatch:hit", "auditor.checks.wildcard_resource:hit"} <= seen
     if limit < 1000:
         assert {"auditor.checks.resource_type_mismatch:stopped", "auditor.checks.wildcard_resource:stopped"} <= seen
+
+
+# --- redundant-action: the index's count stops once it is enough ------------------------------------
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet="ab:", max_size=5), max_size=12), st.text(alphabet="ab:", max_size=7), st.integers(0, 14))
+def test_looks_up_to_enough(starts, start, enough):
+    index = StartIndex((s, n, n) for n, s in enumerate(starts))
+    full = index.looks(start)
+    cut = index.looks(start, enough)
+    assert (cut >= enough) == (full >= enough)
+    assert cut == full or cut >= enough
+
+
+# --- unused-action: only the catalogue's actions are needed by a feature ----------------------------
+
+def test_features_need_only_the_catalogues_actions():
+    from auditor.checks.base import catalogue_actions
+
+    known = catalogue_actions(CAT)
+    others = [f"{s}:{a.name}" for s in ("s3", "lambda", "iam", "ec2") for a in awsdata.service_actions(s).values()]
+    for version in ("5", "6", "5.0", "4"):
+        try:
+            CAT.version(version)
+        except Exception:  # noqa: BLE001 - a version the catalogue does not cover
+            continue
+        assert all(CAT.feature_needing(version, a) is None for a in others if a.lower() not in known)
+        assert any(CAT.feature_needing(version, a) for a in known)
