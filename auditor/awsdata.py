@@ -201,7 +201,19 @@ def scopable(pattern: str) -> tuple[str, ...]:
 
 
 def _scopable(pattern: str) -> tuple[str, ...]:
-    return tuple(a for a in expand(pattern) if resource_formats(a))
+    """The actions of `expand(pattern)` whose `resource_formats` are not empty (each service's table
+    fetched once for its run of actions: an expansion lists them service by service)."""
+    found = []
+    current: str | None = None
+    actions = _NO_ACTIONS
+    for a in expand(pattern):
+        service, _, name = a.partition(":")
+        if service != current:
+            current, actions = service, service_actions(service)
+        details = actions.get(name.lower())
+        if details is not None and details.formats:
+            found.append(a)
+    return tuple(found)
 
 
 @lru_cache(maxsize=4096)
@@ -262,8 +274,15 @@ def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     if "*" not in name and "?" not in name:  # one action of each service: a lookup, not a scan
         low = name.lower()
         return tuple(_qualified(svc)[low] for svc in services if low in service_actions(svc))
-    fits = name_matcher(name)
+    low = name.lower()
     out: list[str] = []
+    if "?" not in low and low.find("*") == len(low) - 1:  # a literal start and one star (name_matcher's prefix test)
+        prefix = low[:-1]
+        for svc in services:
+            qualified = _qualified(svc)  # the service's actions in their order
+            out.extend(qualified.values() if not prefix else [full for key, full in qualified.items() if key.startswith(prefix)])
+        return tuple(out)
+    fits = name_matcher(name)
     for svc in services:
         qualified = _qualified(svc)
         out.extend(qualified[key] for key in service_actions(svc) if fits(key))

@@ -386,3 +386,27 @@ def test_features_need_only_the_catalogues_actions():
             continue
         assert all(CAT.feature_needing(version, a) is None for a in others if a.lower() not in known)
         assert any(CAT.feature_needing(version, a) for a in known)
+
+
+# --- awsdata: expansions and their scopable actions, as they were ------------------------------------
+
+WILDCARDS = ["s3:Get*", "S3:GET*", "s3:*", "s3:*Object", "s3:Get?bject", "s3:G*t*", "lambda:*", "logs:Describe*", "iam:*Role*",
+             "*:GetObject", "s3*:Get*", "*", "*:*", "ec2:Describe*", "s3:NoSuch*", "nosuch:*", "s3:", "s3:Get**", "l*:get*"]
+
+
+@pytest.mark.parametrize("pattern", WILDCARDS)
+def test_expansions_as_they_were(pattern):
+    from auditor.globs import name_matcher
+
+    service, _, name = pattern.partition(":")
+    if pattern.strip("*") == "":
+        service, name = "*", "*"
+    if "*" in service or "?" in service:
+        fits_service = name_matcher(service)
+        services = sorted(s for s in awsdata.service_names() if fits_service(s))
+    else:
+        services = [service.lower()]
+    fits = name_matcher(name)
+    expected = tuple(f"{svc}:{a.name}" for svc in services for key, a in awsdata.service_actions(svc).items() if fits(key))
+    assert awsdata._expand_wildcard(pattern) == expected
+    assert awsdata._scopable(pattern) == tuple(a for a in expected if awsdata.resource_formats(a))
