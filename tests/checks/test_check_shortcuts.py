@@ -410,3 +410,82 @@ def test_expansions_as_they_were(pattern):
     expected = tuple(f"{svc}:{a.name}" for svc in services for key, a in awsdata.service_actions(svc).items() if fits(key))
     assert awsdata._expand_wildcard(pattern) == expected
     assert awsdata._scopable(pattern) == tuple(a for a in expected if awsdata.resource_formats(a))
+
+
+# --- missing-action: every kind of row, as it was -----------------------------------------------------
+
+def _missing_action_as_it_was(ctx: Context) -> Iterator[Hit]:
+    from auditor.catalogue import shown_resource
+    from auditor.checks.missing_action import CALLERS, _missing
+    from auditor.evaluate import CONDITIONAL, DENIED, MISSING
+    from auditor.model import Location
+
+    first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
+    whole = Location(first_source, "")  # one object for every finding about the whole target
+    for row in ctx.coverage:
+        if row.status not in (MISSING, DENIED, CONDITIONAL):
+            continue
+        if row.status == MISSING and row.unmet and not row.by_boundary:  # an Allow that matches, behind a Condition the request fails
+            stmt = ctx.statement(row.unmet[0])
+            because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
+            message = (f'"{row.action}" on {shown_resource(row.action, row.resource, row.match)} is not granted to the request '
+                       f'{CALLERS.get(row.caller, row.caller)} makes ({because}): {row.reason}')
+            fix = f'let the Condition of {stmt.label} hold for that request, or allow "{row.action}" without it'
+            yield Hit(message, row.action, stmt.location("/Condition"), row.confidence, row.resource, row.feature, fix,
+                      row.releases)
+            continue
+        if row.status == MISSING and (not row.allowed_by or row.by_boundary):
+            message, fix = _missing(row.action, row.resource, row.match, row.reason, row.notes)
+            yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
+            continue
+        where = shown_resource(row.action, row.resource, row.match)
+        if row.status == MISSING:  # a statement allows the action, but not on this resource
+            stmt = ctx.statement(row.allowed_by[0])
+            because = f" ({'; '.join(row.notes)})" if row.notes else ""  # e.g. a Resource too complex to compare
+            message = f'"{row.action}" is allowed by {stmt.label} but not on {where}{because}: {row.reason}'
+            fix = f'allow "{row.action}" on "{row.resource}" (or a pattern that matches it)'
+            location = stmt.location("/Resource" if stmt.resources is not None else "/NotResource")
+        elif row.status == DENIED:
+            because = f" ({'; '.join(row.notes)})" if row.notes else ""
+            message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}{because}: {row.reason}'
+            fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
+            location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
+        elif row.denied_by:  # a Deny whose Condition the audit cannot decide
+            because = "; ".join(row.notes) or "a condition"
+            message = f'"{row.action}" on {where} may be denied ({because}): {row.reason}'
+            fix = f'make sure the condition does not hold for the request {CALLERS.get(row.caller, row.caller)} makes'
+            location = ctx.statement(row.denied_by[0]).location("/Condition")
+        else:
+            because = "; ".join(row.notes) or "a condition"
+            message = f'"{row.action}" on {where} is not proven granted ({because}): {row.reason}'
+            fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
+            location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
+        # a requirement's confidence is the severity of its absence; an undecided condition is only info
+        severity = "info" if row.status == CONDITIONAL else row.confidence
+        yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)
+
+
+def test_missing_action_as_it_was():
+    import itertools
+
+    from auditor.checks import missing_action
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "lambda:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::other/*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}
+    ctx = _ctx(doc)
+    report = engine.run([ctx.target], SETTINGS, CAT)
+    base = report.coverage[:6]
+    refs = [s.ref for s in ctx.statements]
+    rows = []
+    for row, status, unmet, allowed, boundary, denied, granted, notes in itertools.product(
+            base, ["missing", "denied", "conditional", "granted"], [(), (refs[0],)], [(), (refs[1],)], [False, True],
+            [(), (refs[2],)], [(), (refs[0],)], [(), ("A: a note",), ("x", "y")]):
+        rows.append(row._replace(status=status, unmet=unmet, allowed_by=allowed, by_boundary=boundary, denied_by=denied,
+                                 granted_by=granted, notes=notes))
+    ctx = Context(ctx.target, ctx.settings, ctx.catalogue, ctx.requirements, ctx.needed, tuple(rows), ctx.statements,
+                  ctx.action_index)
+    found = _run(missing_action.check, ctx)
+    assert found == _run(_missing_action_as_it_was, ctx)
+    assert len(found) > len(rows) // 2
