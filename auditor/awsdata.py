@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -230,6 +231,21 @@ def _scopable_large(pattern: str) -> tuple[str, ...]:
 def access_level(action: str) -> str | None:
     details = action_details(action)
     return details.access if details else None
+
+
+def access_levels(actions: Iterable[str]) -> list[str | None]:
+    """`access_level` of each action, each service's table fetched once for a run of its actions (an
+    expansion lists them service by service)."""
+    out: list[str | None] = []
+    current: str | None = None
+    table = _NO_ACTIONS
+    for action in actions:
+        service, _, name = action.partition(":")
+        if service != current:
+            current, table = service, service_actions(service)
+        details = table.get(name.lower())
+        out.append(details.access if details else None)
+    return out
 
 
 def expand(pattern: str) -> tuple[str, ...]:

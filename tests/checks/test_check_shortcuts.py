@@ -489,3 +489,9 @@ def test_missing_action_as_it_was():
     found = _run(missing_action.check, ctx)
     assert found == _run(_missing_action_as_it_was, ctx)
     assert len(found) > len(rows) // 2
+
+
+def test_access_levels_are_access_level():
+    actions = [a for p in WILDCARDS for a in awsdata.expand(p)][:20000] + ODD + ["S3:GETOBJECT", "s3:GetObject", "lambda:x"]
+    assert awsdata.access_levels(actions) == [awsdata.access_level(a) for a in actions]
+    assert awsdata.access_levels([]) == []
