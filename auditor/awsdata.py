@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -174,6 +175,17 @@ def action_details(action: str) -> Action | None:
     return service_actions(service).get(name.lower())
 
 
+def known_action(action: str) -> tuple[str, tuple[str, ...]] | None:
+    """For one action (no wildcard): its canonical name as `expand` gives it and its `resource_formats`,
+    in one look-up; None when it is unknown (`expand` gives ())."""
+    service, sep, name = action.partition(":")
+    if not sep:
+        return None
+    low = name.lower()
+    details = service_actions(service).get(low)
+    return None if details is None else (_qualified(service.lower())[low], details.formats)
+
+
 def resource_formats(action: str) -> tuple[str, ...] | None:
     """The ARN formats of the resource types a concrete action takes; () when it takes only "*",
     None when the action is unknown."""
@@ -190,7 +202,19 @@ def scopable(pattern: str) -> tuple[str, ...]:
 
 
 def _scopable(pattern: str) -> tuple[str, ...]:
-    return tuple(a for a in expand(pattern) if resource_formats(a))
+    """The actions of `expand(pattern)` whose `resource_formats` are not empty (each service's table
+    fetched once for its run of actions: an expansion lists them service by service)."""
+    found = []
+    current: str | None = None
+    actions = _NO_ACTIONS
+    for a in expand(pattern):
+        service, _, name = a.partition(":")
+        if service != current:
+            current, actions = service, service_actions(service)
+        details = actions.get(name.lower())
+        if details is not None and details.formats:
+            found.append(a)
+    return tuple(found)
 
 
 @lru_cache(maxsize=4096)
@@ -207,6 +231,21 @@ def _scopable_large(pattern: str) -> tuple[str, ...]:
 def access_level(action: str) -> str | None:
     details = action_details(action)
     return details.access if details else None
+
+
+def access_levels(actions: Iterable[str]) -> list[str | None]:
+    """`access_level` of each action, each service's table fetched once for a run of its actions (an
+    expansion lists them service by service)."""
+    out: list[str | None] = []
+    current: str | None = None
+    table = _NO_ACTIONS
+    for action in actions:
+        service, _, name = action.partition(":")
+        if service != current:
+            current, table = service, service_actions(service)
+        details = table.get(name.lower())
+        out.append(details.access if details else None)
+    return out
 
 
 def expand(pattern: str) -> tuple[str, ...]:
@@ -251,8 +290,15 @@ def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     if "*" not in name and "?" not in name:  # one action of each service: a lookup, not a scan
         low = name.lower()
         return tuple(_qualified(svc)[low] for svc in services if low in service_actions(svc))
-    fits = name_matcher(name)
+    low = name.lower()
     out: list[str] = []
+    if "?" not in low and low.find("*") == len(low) - 1:  # a literal start and one star (name_matcher's prefix test)
+        prefix = low[:-1]
+        for svc in services:
+            qualified = _qualified(svc)  # the service's actions in their order
+            out.extend(qualified.values() if not prefix else [full for key, full in qualified.items() if key.startswith(prefix)])
+        return tuple(out)
+    fits = name_matcher(name)
     for svc in services:
         qualified = _qualified(svc)
         out.extend(qualified[key] for key in service_actions(svc) if fits(key))

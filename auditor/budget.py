@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+from auditor import awsdata
+
 MAX_COMPARISONS = 200_000  # index look-ups, candidate pairs and resource checks one check makes on one target
 MAX_SCANNED = 4_000_000  # action names the wildcard expansions of one check may look at on one target
 HEAD = 64  # characters of a literal start an index keys on; longer starts share a bucket and are told apart by text
@@ -42,8 +44,6 @@ class Work:
 
     def expand(self, pattern: str) -> tuple[str, ...] | None:
         """awsdata.expand(pattern), its scan counted; None once the budget is spent (nothing expanded)."""
-        from auditor import awsdata
-
         return awsdata.expand(pattern) if self.spend(awsdata.scan_size(pattern)) else None
 
     def stopped_at(self, rule_id: str, stmt, element: str, index: int, done: str = "expanded"):
@@ -78,8 +78,9 @@ class StartIndex:
     def __bool__(self) -> bool:
         return bool(self._buckets)
 
-    def looks(self, start: str) -> int:
-        """How many members `candidates(start)` would look at (its dictionary look-ups only)."""
+    def looks(self, start: str, enough: int | None = None) -> int:
+        """How many members `candidates(start)` would look at (its dictionary look-ups only); once the
+        count reaches `enough`, that count (a caller comparing with `enough` needs no more)."""
         total = 0
         for n in self._lengths:
             if n > len(start):
@@ -87,6 +88,8 @@ class StartIndex:
             bucket = self._buckets.get(start[:n])
             if bucket:
                 total += len(bucket)
+                if enough is not None and total >= enough:
+                    return total
         return total
 
     def candidates(self, start: str) -> tuple[list[Any], int]:

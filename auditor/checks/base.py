@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from auditor.catalogue import Catalogue, Naming, Requirement
@@ -31,6 +31,13 @@ class Check(Protocol):
     def check(self, ctx: Context) -> Iterable[Hit]: ...
 
 
+@lru_cache(maxsize=64)  # by the catalogue's identity
+def catalogue_actions(catalogue: Catalogue) -> frozenset[str]:
+    """The actions (lower-cased) of every requirement of the catalogue: Catalogue.rendered_resources
+    finds nothing for any other."""
+    return frozenset(r.action.lower() for r in catalogue.requirements)
+
+
 class RenderedPatterns:
     """The resource patterns Jets uses for sets of actions, rendered for one target's audit and kept
     for it (statements repeat action sets). Its only entry point computes from the catalogue: a check
@@ -44,7 +51,8 @@ class RenderedPatterns:
         self._found: dict[tuple[frozenset[str], str | None, str], tuple[str, ...]] = {}
 
     def get(self, actions: Iterable[str], project: str | None, env: str) -> tuple[str, ...]:
-        wanted = frozenset(a.lower() for a in actions)
+        # only the catalogue's actions have patterns: the others are left out of the key (more hits)
+        wanted = catalogue_actions(self._catalogue).intersection(map(str.lower, actions))
         key = (wanted, project, env)
         found = self._found.get(key)
         if found is None:

@@ -31,7 +31,7 @@ SEVERITY = "low"
 
 def key(stmt: Statement) -> tuple[object, ...]:
     """What makes two statements say the same thing."""
-    return (stmt.effect, stmt.actions is None, frozenset(a.lower() for a in stmt.action_patterns),
+    return (stmt.effect, stmt.actions is None, frozenset(map(str.lower, stmt.action_patterns)),
             stmt.resources is None, frozenset(stmt.resource_patterns), frozenset(stmt.conditions))
 
 

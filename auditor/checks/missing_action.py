@@ -57,10 +57,17 @@ def _missing(action: str, resource: str, match: str, reason: str, notes: tuple[s
 def check(ctx: Context) -> Iterator[Hit]:
     first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
     whole = Location(first_source, "")  # one object for every finding about the whole target
+    missing = _missing
     for row in ctx.coverage:
-        if row.status not in (MISSING, DENIED, CONDITIONAL):
+        status = row.status
+        if status == MISSING:
+            if row.by_boundary or not (row.unmet or row.allowed_by):  # no statement allows it (or the boundary does not)
+                message, fix = missing(row.action, row.resource, row.match, row.reason, row.notes)
+                yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
+                continue
+        elif status != DENIED and status != CONDITIONAL:
             continue
-        if row.status == MISSING and row.unmet and not row.by_boundary:  # an Allow that matches, behind a Condition the request fails
+        if status == MISSING and row.unmet:  # an Allow that matches, behind a Condition the request fails
             stmt = ctx.statement(row.unmet[0])
             because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
             message = (f'"{row.action}" on {shown_resource(row.action, row.resource, row.match)} is not granted to the request '
@@ -69,12 +76,8 @@ def check(ctx: Context) -> Iterator[Hit]:
             yield Hit(message, row.action, stmt.location("/Condition"), row.confidence, row.resource, row.feature, fix,
                       row.releases)
             continue
-        if row.status == MISSING and (not row.allowed_by or row.by_boundary):
-            message, fix = _missing(row.action, row.resource, row.match, row.reason, row.notes)
-            yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
-            continue
         where = shown_resource(row.action, row.resource, row.match)
-        if row.status == MISSING:  # a statement allows the action, but not on this resource
+        if status == MISSING:  # a statement allows the action, but not on this resource
             stmt = ctx.statement(row.allowed_by[0])
             because = f" ({'; '.join(row.notes)})" if row.notes else ""  # e.g. a Resource too complex to compare
             message = f'"{row.action}" is allowed by {stmt.label} but not on {where}{because}: {row.reason}'
@@ -96,5 +99,5 @@ def check(ctx: Context) -> Iterator[Hit]:
             fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
         # a requirement's confidence is the severity of its absence; an undecided condition is only info
-        severity = "info" if row.status == CONDITIONAL else row.confidence
+        severity = "info" if status == CONDITIONAL else row.confidence
         yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)

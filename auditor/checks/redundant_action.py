@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from auditor.automata import literal_ends
 from auditor.budget import StartIndex, Work
 from auditor.checks.base import Context
-from auditor.globs import MATCHES_NONE, as_requirement, covers, extent, match_classes, policy_pattern, requirement_pattern
+from auditor.checks.common import policy_start, requirement_start
+from auditor.globs import MATCHES_NONE, as_requirement, covers, extent, match_classes
 from auditor.model import Location, Statement
 from auditor.report import Hit
 
@@ -88,23 +88,23 @@ def wildcards(holders: Sequence[Statement]) -> Held:
             if "*" in w or "?" in w:
                 low = w.lower()
                 general = any(c in low.partition(":")[0] for c in "*?")
-                start = policy_pattern(low).ends[0]
+                start = policy_start(low)
                 entries.append((start, (h, general, k), (low, w, stmt)))
                 found.append(((general, k), (start, low, w)))
         if found:
             own[id(stmt)] = [entry for _, entry in sorted(found, key=lambda item: item[0])]
-            places.extend((policy_pattern(r).ends[0], h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
+            places.extend((policy_start(r), h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
     return Held(StartIndex(entries), StartIndex(places), own)
 
 
-def _candidates(action_start: str, held: Held, holders: list[Statement] | None, work: Work) -> list[tuple[str, str, Statement]] | None:
+def _candidates(action_start: str, held: Held, holders: list[Statement] | None, looked: int,
+                work: Work) -> list[tuple[str, str, Statement]] | None:
     """The wildcards that may grant an action of literal start `action_start`, in the search's order: through the
-    action index, or through the holders that may contain the statement's resources when they hold
-    fewer wildcards (the same candidates but those of holders that cannot contain them). None once the
-    work budget is spent."""
+    action index, or through the holders that may contain the statement's resources (`looked`: how many
+    wildcards they hold) when they hold fewer wildcards (the same candidates but those of holders that
+    cannot contain them). None once the work budget is spent."""
     if holders is not None:
-        looked = sum(len(held.own[id(h)]) for h in holders)
-        if looked <= held.by_action.looks(action_start):
+        if looked == 0 or looked <= held.by_action.looks(action_start, looked):
             if not work.spend(1 + looked):
                 return None
             return [(w_low, w, h) for h in holders for start, w_low, w in held.own[id(h)] if action_start.startswith(start)]
@@ -129,18 +129,19 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
             continue
         holders: list[Statement] | None = None
         if stmt.resources:
-            best = max((policy_pattern(r).ends[0] for r in stmt.resources), key=len)
+            best = max(map(policy_start, stmt.resources), key=len)
             places, looked = held.by_resource.candidates(best)
             if not work.spend(1 + looked):
                 work.where = stmt.element_pointer("Resource", 0)
                 return
             holders = [h for _, h in sorted({id(h): (place, h) for place, h in places}.values(), key=lambda ph: ph[0])]
+        held_there = sum(len(held.own[id(h)]) for h in holders) if holders else 0  # their wildcards, for every action
         eligible: dict[int, bool] = {}  # id(holder) → can it hold stmt's actions (effect, conditions, resources)?
         for i, action in enumerate(stmt.actions or ()):
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            found = _candidates(literal_ends(requirement_pattern(low))[0], held, holders, work)
+            found = _candidates(requirement_start(low), held, holders, held_there, work)
             if found is None:
                 work.where = stmt.element_pointer("Action", i)
                 return

@@ -40,18 +40,25 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "medium"
 
 
+def _colons(glob: str) -> int:
+    """How many colons every string of `glob` has when no `*` may cross one (strict_overlaps); -1 for
+    "*" and a glob with `**`, whose strings have any number."""
+    return -1 if glob == "*" or "**" in glob else glob.count(":")
+
+
+@lru_cache(maxsize=1024)  # by the ARN format: a few hundred per run, each asked for by many statements
+def _globs(arn_format: str) -> tuple[tuple[str, int], ...]:
+    """format_globs, each with its `_colons`."""
+    return tuple((g, _colons(g)) for g in format_globs(arn_format))
+
+
 @lru_cache(maxsize=4096)
 def _formats_fit(formats: tuple[str, ...], resources: tuple[str, ...]) -> bool:
     """Does some Resource match some ARN of these formats? Keyed by the formats, which the actions of
-    one service mostly share, not by the action."""
-    return any(strict_overlaps(g, r) for f in formats for g in format_globs(f) for r in resources)
-
-
-def _fits(action: str, resources: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
-    formats = awsdata.resource_formats(action) or ()
-    if not formats:
-        return False, ()  # takes only "*", and "*" is not in the statement
-    return _formats_fit(formats, resources), formats
+    one service mostly share, not by the action. Two globs whose strings have different numbers of
+    colons share none (strict_overlaps says so after splitting them): such pairs are not asked."""
+    counted = [(r, _colons(r)) for r in resources]
+    return any(strict_overlaps(g, r) for f in formats for g, n in _globs(f) for r, m in counted if n == m or n < 0 or m < 0)
 
 
 def _grants_jets(ctx: Context, action: str, resources: tuple[str, ...]) -> bool:
@@ -67,19 +74,22 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue
-        if any(policy_pattern(r).has_variable for r in stmt.resources):
+        if any("${" in r for r in stmt.resources) and any(policy_pattern(r).has_variable for r in stmt.resources):
             continue
         for i, pattern in enumerate(stmt.actions):
             wildcard = "*" in pattern or "?" in pattern
-            expansion = work.expand(pattern) if wildcard else ()
-            if expansion is None:
-                yield work.stopped_at(RULE_ID, stmt, "Action", i)
-                return
-            actions = [a for a in expansion if a.lower() in need] if wildcard else (
-                [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
+            if wildcard:
+                expansion = work.expand(pattern)
+                if expansion is None:
+                    yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                    return
+                found = [(a, awsdata.resource_formats(a) or ()) for a in expansion if a.lower() in need]
+            else:  # one action: its canonical name and formats in one look-up
+                known = awsdata.known_action(pattern)
+                found = [known] if known is not None else []
             bad: list[tuple[str, tuple[str, ...]]] = []
-            for action in actions:
-                ok, formats = _fits(action, stmt.resources)
+            for action, formats in found:
+                ok = bool(formats) and _formats_fit(formats, stmt.resources)  # no formats: takes only "*", not here
                 if not ok and not _grants_jets(ctx, action, stmt.resources):
                     bad.append((action, formats))
             if not bad:

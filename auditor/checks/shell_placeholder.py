@@ -49,6 +49,8 @@ def check(ctx: Context) -> Iterator[Hit]:
         known = left.get(stmt.source, ())
 
         def found_in(value: str, known: set[str] | tuple = known) -> list[str]:
+            if "$" not in value:  # every placeholder starts with one
+                return []
             return [p for p in placeholders(value) if p not in known]
 
         for element, values in ((stmt.action_element, stmt.action_patterns), (stmt.resource_element, stmt.resource_patterns)):

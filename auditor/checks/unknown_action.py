@@ -44,7 +44,7 @@ def problem(action: str, retired: frozenset[str] = frozenset(), suggest: bool = 
     service, sep, name = action.partition(":")
     if not sep or not service or not name:
         return f'"{action}" is not of the form service:action'
-    if any(c in service for c in "*?"):
+    if "*" in service or "?" in service:
         return None if awsdata.expand(action) else f'"{action}" matches no action of any service'
     if not awsdata.service_exists(service):
         if service.lower() in retired:
@@ -52,7 +52,7 @@ def problem(action: str, retired: frozenset[str] = frozenset(), suggest: bool = 
         close = awsdata.close_services(service) if suggest else ()
         hint = f" (did you mean {', '.join(c + ':' + name for c in close)}?)" if close else ""
         return f'"{service}" is not an AWS service prefix{hint}'
-    if any(c in name for c in "*?"):
+    if "*" in name or "?" in name:
         return None if awsdata.expand(action) else f'"{action}" matches no {service.lower()} action'
     if awsdata.action_exists(action):
         return None
@@ -67,9 +67,12 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.action_element
         for i, action in enumerate(stmt.action_patterns):
-            if not work.spend(awsdata.scan_size(action) if "*" in action or "?" in action else 1):
+            wild = "*" in action or "?" in action
+            if not work.spend(awsdata.scan_size(action) if wild else 1):
                 yield work.stopped_at(RULE_ID, stmt, element, i, "checked")
                 return
+            if not wild and awsdata.action_exists(action):
+                continue  # an action of a known service: `problem` has nothing to say
             suggest = suggested < MAX_SUGGESTIONS
             why = problem(action, ctx.catalogue.retired_services, suggest)
             if why:

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.base import Context
-from auditor.checks.common import feature_needing, summarise
+from auditor.checks.base import Context, catalogue_actions
+from auditor.checks.common import summarise
 from auditor.report import Hit
 
 RULE_ID = "unused-action"
@@ -34,18 +34,21 @@ SEVERITY = "low"
 
 def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
+    version = ctx.settings.jets_version
+    feature_needing = ctx.catalogue.feature_needing  # common.feature_needing, without its call
+    in_catalogue = catalogue_actions(ctx.catalogue)  # only these can be needed by a feature
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue
         unused: dict[str, None] = {}  # in order, without repeats
         hints: set[str] = set()
         for pattern in stmt.actions:
-            if "*" in pattern or "?" in pattern or not awsdata.action_exists(pattern):
-                continue  # wildcard-action and unknown-action report these
-            if pattern.lower() in need or pattern in unused:
-                continue
+            if "*" in pattern or "?" in pattern or pattern in unused or pattern.lower() in need:
+                continue  # wildcard-action reports wildcards
+            if not awsdata.action_exists(pattern):
+                continue  # unknown-action reports these
             unused[pattern] = None
-            feature = feature_needing(ctx, pattern)
+            feature = feature_needing(version, pattern) if pattern.lower() in in_catalogue else None
             if feature:
                 hints.add(feature)
         if not unused:

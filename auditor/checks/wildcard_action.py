@@ -54,8 +54,11 @@ def check(ctx: Context) -> Iterator[Hit]:
             if expansion is None:
                 yield work.stopped_at(RULE_ID, stmt, "Action", i)
                 return
-            wanted = sorted(a for a in expansion if a.lower() in need)
-            unneeded = [a for a in expansion if a.lower() not in need]
+            wanted: list[str] = []
+            unneeded: list[str] = []
+            for a in expansion:  # one pass, each name lower-cased once
+                (wanted if a.lower() in need else unneeded).append(a)
+            wanted.sort()
             if everything:
                 severity = "critical"
                 message = f'"{pattern}" grants every action of every AWS service ({len(expansion)} today)'
@@ -63,7 +66,7 @@ def check(ctx: Context) -> Iterator[Hit]:
                 severity = "high"
                 message = f'"{pattern}" grants all {len(expansion)} {service.lower()} actions'
             else:
-                risky = [a for a in unneeded if awsdata.access_level(a) in RISKY_LEVELS]
+                risky = [a for a, level in zip(unneeded, awsdata.access_levels(unneeded), strict=True) if level in RISKY_LEVELS]
                 if not unneeded or (not risky and len(unneeded) <= 2):
                     continue
                 severity = "medium" if risky else "low"
