@@ -98,13 +98,18 @@ class Grid:
         out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
         out += _lines([col.name for col in self.columns], widths, "┃", bottom=True)
         out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-        for row in self.rows:
-            out += _lines([c.plain for c in row], widths, "│")
-        out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
-        return "".join(line + "\n" for line in out)
+        fixed = tuple(widths)
+        body = "".join([_row(tuple([c.plain for c in row]), fixed) for row in self.rows])  # each ends its lines
+        return "".join(line + "\n" for line in out) + body + "└" + "┴".join("─" * (w + 2) for w in widths) + "┘\n"
 
 
-def _lines(texts: Sequence[str], widths: list[int], bar: str, bottom: bool = False) -> list[str]:
+@lru_cache(maxsize=512)  # a row repeats across targets (a missing action's finding, a coverage row) at the same widths
+def _row(texts: tuple[str, ...], widths: tuple[int, ...]) -> str:
+    """A body row of a box table as text: its lines, each ending with a newline."""
+    return "".join(line + "\n" for line in _lines(texts, widths, "│"))
+
+
+def _lines(texts: Sequence[str], widths: Sequence[int], bar: str, bottom: bool = False) -> list[str]:
     """One table row as lines: each cell wrapped to its column, the shorter ones filled with blank lines
     (above them in the header, which rich aligns to the bottom)."""
     cells = [wrap(text, w, pad=True) for text, w in zip(texts, widths, strict=True)]
@@ -154,7 +159,7 @@ def wrap(text: str, width: int, pad: bool = False) -> list[str]:
     return list(_wrapped(text, width, pad))
 
 
-@lru_cache(maxsize=4096)  # many targets repeat the same cells (a requirement's action, resource, message)
+@lru_cache(maxsize=1024)  # many targets repeat the same cells (a requirement's action, resource, message)
 def _wrapped(text: str, width: int, pad: bool) -> tuple[str, ...]:
     out = []
     for line in text.split("\n") if "\n" in text else (text,):
@@ -181,19 +186,68 @@ def _fit(piece: str, width: int, pad: bool) -> str:
     return piece
 
 
+class Recent:
+    """A memo of texts bounded by their characters: the most recently used are kept, a text longer than
+    `largest` is not."""
+
+    def __init__(self, budget: int, largest: int) -> None:
+        self.budget, self.largest = budget, largest
+        self.items: dict[object, str] = {}
+        self.size = 0
+
+    def get(self, key: object) -> str | None:
+        text = self.items.pop(key, None)
+        if text is not None:
+            self.items[key] = text  # the most recent last
+        return text
+
+    def put(self, key: object, text: str) -> None:
+        if len(text) > self.largest or key in self.items:
+            return
+        self.items[key] = text
+        self.size += len(text)
+        while self.size > self.budget:
+            self.size -= len(self.items.pop(next(iter(self.items))))
+
+
+_TABLES = Recent(1 << 16, 1 << 15)  # a target's table often is another's (AWS's policies grant nothing Jets needs)
+
+
+def text(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> str:
+    """grid(title, columns, rows, width).plain(), from a memo of the tables written last."""
+    texts = [title.plain]
+    for row in rows:
+        texts += [c.plain for c in row]
+    key = "\0".join(texts)  # the texts alone make the plain table; the key holds no cells
+    if key.count("\0") != len(texts) - 1:  # a text with a NUL (never one made inert) would make keys ambiguous
+        return grid(title, columns, rows, width).plain()
+    memo = (key, len(columns), tuple(columns), width)
+    found = _TABLES.get(memo)
+    if found is None:
+        found = grid(title, columns, rows, width).plain()
+        _TABLES.put(memo, found)
+    return found
+
+
 def grid(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> Grid:
-    words = [max([longest_word(col.name), *(longest_word(row[i].plain) for row in rows)]) for i, col in enumerate(columns)]
+    sizes = [[_measure(c.plain) for c in row] for row in rows]  # (longest word, longest line) of each cell
+    words = [max([longest_word(col.name), *(size[i][0] for size in sizes)]) for i, col in enumerate(columns)]
     borders = 3 * len(columns) + 1  # "│ " before each cell, " " after, and the last "│"
     if sum(words) + borders <= width:
-        return Grid(title, columns, rows, width, _widths(columns, rows, words, width - borders))
+        return Grid(title, columns, rows, width, _widths(columns, sizes, words, width - borders))
     return Grid(title, columns, rows, width, None)
 
 
-def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], words: list[int], room: int) -> list[int]:
+@lru_cache(maxsize=1024)  # the cells of many targets' tables are the same texts
+def _measure(text: str) -> tuple[int, int]:
+    """The longest word of a cell's text, and its longest line (in characters, as rich measures them here)."""
+    return longest_word(text), max((len(line) for line in text.splitlines()), default=0)
+
+
+def _widths(columns: Sequence[Column], sizes: list[list[tuple[int, int]]], words: list[int], room: int) -> list[int]:
     """Each column as wide as its longest line when that fits; else each at least its longest word, and
     the room left shared fairly: a column that needs little more gets it, the others split the rest."""
-    natural = [max([len(col.name), *(max((len(line) for line in row[i].plain.splitlines()), default=0) for row in rows)])
-               for i, col in enumerate(columns)]
+    natural = [max([len(col.name), *(size[i][1] for size in sizes)]) for i, col in enumerate(columns)]
     if sum(natural) <= room:
         return natural
     widths = list(words)
