@@ -112,16 +112,15 @@ def _row(texts: tuple[str, ...], widths: tuple[int, ...]) -> str:
 def _lines(texts: Sequence[str], widths: Sequence[int], bar: str, bottom: bool = False) -> list[str]:
     """One table row as lines: each cell wrapped to its column, the shorter ones filled with blank lines
     (above them in the header, which rich aligns to the bottom)."""
-    cells = [wrap(text, w, pad=True) for text, w in zip(texts, widths, strict=True)]
+    cells = [_wrapped(text, w, True) for text, w in zip(texts, widths, strict=True)]
     height = max(map(len, cells))
     if height == 1:
-        return [bar + bar.join(f" {c[0]} " for c in cells) + bar]
-    for c, w in zip(cells, widths, strict=True):
-        if bottom:
-            c[:0] = [" " * w] * (height - len(c))
-        else:
-            c += [" " * w] * (height - len(c))
-    return [bar + bar.join(f" {c[i]} " for c in cells) + bar for i in range(height)]
+        return [bar + bar.join([f" {c[0]} " for c in cells]) + bar]
+    if bottom:
+        cells = [(" " * w,) * (height - len(c)) + c for c, w in zip(cells, widths, strict=True)]
+    else:
+        cells = [c + (" " * w,) * (height - len(c)) for c, w in zip(cells, widths, strict=True)]
+    return [bar + bar.join([f" {c[i]} " for c in cells]) + bar for i in range(height)]
 
 
 _TRAILING_SPACE = re.compile(r"\s+$")

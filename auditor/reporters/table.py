@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import IO, TextIO, cast
 
 from rich.console import Console
@@ -30,7 +31,16 @@ Sheet = tuple[Cell, Sequence[Column], Sequence[Sequence[Cell]]]  # a table's tit
 
 
 def cell(value: object, style: str = "") -> Cell:
-    return Cell.of(safe(value), style)
+    text = value if type(value) is str and value.isascii() and value.isprintable() else safe(value)  # as safe's own test
+    return Cell(text, ((text, style),))
+
+
+@lru_cache(maxsize=256)  # few rules, few release ranges
+def _rule_cell(rule_id: str, releases: str) -> Cell:
+    return Cell.assemble((safe(rule_id), ""), ("\nJets " + safe(releases), "dim")) if releases else cell(rule_id)
+
+
+_SEVERITY_CELLS = {severity: Cell.of(severity, style) for severity, style in SEVERITY_STYLE.items()}
 
 
 def _group_actions(actions: list[str]) -> str:
@@ -98,9 +108,8 @@ def _location(f: Finding, target: str) -> str:
 
 
 def _findings_table(category: str, findings: list[Finding], target: str) -> Sheet:
-    rows = [[cell(f.severity, SEVERITY_STYLE[f.severity]),
-             Cell.assemble((safe(f.rule_id), ""), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id),
-             cell(f.message), cell(_location(f, target))] for f in findings]
+    rows = [(_SEVERITY_CELLS[f.severity], _rule_cell(f.rule_id, f.releases), cell(f.message), cell(_location(f, target)))
+            for f in findings]
     return Cell.of(f"{category} ({len(findings)})", "bold"), FINDINGS, rows
 
 
