@@ -156,3 +156,10 @@ def test_repeated_targets_plain_is_rich():
         assert plain == table.render(report, width=width, details="all", plain=False)
         assert plain == table.render(report, width=width, details="all", plain=True)
         assert plain.count("coverage: core") == 3
+
+
+@pytest.mark.parametrize("width", [1, 3, 5, 8])
+@pytest.mark.parametrize("pad", [False, True])
+def test_fit_ascii_is_fit(width, pad):
+    for piece in ("", "a", "abc", "abcdefghij", "ab   ", "abcdef   ", "a" * width + "  ", " " * 12, "  x  y  "):
+        assert layout._fit_ascii(piece, width, pad) == layout._fit(piece, width, pad)

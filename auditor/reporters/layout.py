@@ -162,14 +162,31 @@ def wrap(text: str, width: int, pad: bool = False) -> list[str]:
 def _wrapped(text: str, width: int, pad: bool) -> tuple[str, ...]:
     out = []
     for line in text.split("\n") if "\n" in text else (text,):
-        simple = line.isascii() and line.isprintable()  # a character is a cell
-        if len(line) <= width and (simple or cell_len(line) <= width):
-            out.append(line + " " * (width - len(line)) if pad and simple else _fit(line, width, pad))
+        if line.isascii() and line.isprintable():  # a character is a cell
+            if len(line) <= width:
+                out.append(line + " " * (width - len(line)) if pad else line)
+                continue
+            offsets = divide_ascii(line, width)
+            for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
+                out.append(_fit_ascii(line[a:b], width, pad))
             continue
-        offsets = divide_ascii(line, width) if simple else divide_line(line, width, fold=True)
+        if cell_len(line) <= width:
+            out.append(_fit(line, width, pad))
+            continue
+        offsets = divide_line(line, width, fold=True)
         for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
             out.append(_fit(line[a:b], width, pad))
     return tuple(out)
+
+
+def _fit_ascii(piece: str, width: int, pad: bool) -> str:
+    """_fit for printable ASCII, where cell_len is len and set_cell_size cuts or pads."""
+    if len(piece) > width:
+        m = _TRAILING_SPACE.search(piece)
+        if m is not None:
+            piece = piece[: len(piece) - min(len(m.group()), len(piece) - width)]
+        piece = piece[:width]
+    return piece + " " * (width - len(piece)) if pad else piece
 
 
 def _fit(piece: str, width: int, pad: bool) -> str:
