@@ -163,3 +163,12 @@ def test_repeated_targets_plain_is_rich():
 def test_fit_ascii_is_fit(width, pad):
     for piece in ("", "a", "abc", "abcdefghij", "ab   ", "abcdef   ", "a" * width + "  ", " " * 12, "  x  y  "):
         assert layout._fit_ascii(piece, width, pad) == layout._fit(piece, width, pad)
+
+
+def test_github_properties_from_the_memo_are_escaped():
+    from auditor.reporters import github
+
+    for text in ("a:b,c%d\r\ne", "\x1b[2J名前:1", "plain", "%25:,"):
+        expected = safe(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")).replace(":", "%3A").replace(",", "%2C")
+        assert github._prop(text) == expected
+        assert github._prop(text) == expected  # from the memo
