@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from rich._wrap import divide_line  # rich's own word wrap, for text that is not ASCII
@@ -93,14 +94,18 @@ class Grid:
                         room = min(max(map(cell_len, text.splitlines() or [""])) + INDENT, self.width) - INDENT
                         out += [" " * INDENT + line for line in wrap(text, room, pad=True)]
             return "".join(line + "\n" for line in out)
-        widths = self.widths
-        out += wrap(self.title.plain, sum(widths) + 3 * len(widths) + 1, pad=True)
-        out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
-        out += _lines([col.name for col in self.columns], widths, "┃", bottom=True)
-        out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-        fixed = tuple(widths)
-        body = "".join([_row(tuple([c.plain for c in row]), fixed) for row in self.rows])  # each ends its lines
-        return "".join(line + "\n" for line in out) + body + "└" + "┴".join("─" * (w + 2) for w in widths) + "┘\n"
+        return _box(self.title.plain, self.columns, [tuple([c.plain for c in row]) for row in self.rows], self.widths)
+
+
+def _box(title: str, columns: Sequence[Column], rows: Sequence[tuple[str, ...]], widths: list[int]) -> str:
+    """A box table as text: its title, header and rows (each row's texts) in columns of these widths."""
+    out = wrap(title, sum(widths) + 3 * len(widths) + 1, pad=True)
+    out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
+    out += _lines([col.name for col in columns], widths, "┃", bottom=True)
+    out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+    fixed = tuple(widths)
+    body = "".join([_row(row, fixed) for row in rows])  # each ends its lines
+    return "".join(line + "\n" for line in out) + body + "└" + "┴".join("─" * (w + 2) for w in widths) + "┘\n"
 
 
 @lru_cache(maxsize=512)  # a row repeats across targets (a missing action's finding, a coverage row) at the same widths
@@ -231,27 +236,37 @@ _TABLES = Recent(1 << 16, 1 << 15)  # a target's table often is another's (AWS's
 
 def text(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> str:
     """grid(title, columns, rows, width).plain(), from a memo of the tables written last."""
-    texts = [title.plain]
-    for row in rows:
-        texts += [c.plain for c in row]
-    key = "\0".join(texts)  # the texts alone make the plain table; the key holds no cells
-    if key.count("\0") != len(texts) - 1:  # a text with a NUL (never one made inert) would make keys ambiguous
+    flat = [c.plain for row in rows for c in row]
+    n = len(columns)
+    key = "\0".join([title.plain, *flat])  # the texts alone make the plain table; the key holds no cells
+    # a text with a NUL (never one made inert) would make keys ambiguous; a row must have a cell per column
+    if key.count("\0") != len(flat) or len(flat) != n * len(rows):
         return grid(title, columns, rows, width).plain()
-    memo = (key, len(columns), tuple(columns), width)
+    memo = (key, n, tuple(columns), width)
     found = _TABLES.get(memo)
     if found is None:
-        found = grid(title, columns, rows, width).plain()
+        widths = _layout(columns, flat, width)
+        if widths is None:
+            found = Grid(title, columns, rows, width, None).plain()
+        else:
+            found = _box(title.plain, columns, [tuple(flat[i:i + n]) for i in range(0, len(flat), n)], widths)
         _TABLES.put(memo, found)
     return found
 
 
 def grid(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> Grid:
-    sizes = [[_measure(c.plain) for c in row] for row in rows]  # (longest word, longest line) of each cell
-    words = [max([longest_word(col.name), *(size[i][0] for size in sizes)]) for i, col in enumerate(columns)]
-    borders = 3 * len(columns) + 1  # "│ " before each cell, " " after, and the last "│"
+    return Grid(title, columns, rows, width, _layout(columns, [c.plain for row in rows for c in row], width))
+
+
+def _layout(columns: Sequence[Column], texts: list[str], width: int) -> list[int] | None:
+    """The widths of a box table of these texts (a row's, then the next row's), or None for blocks."""
+    n = len(columns)
+    sizes = list(map(_measure, texts))  # (longest word, longest line) of each cell
+    words = [max(longest_word(col.name), max(map(itemgetter(0), sizes[i::n]), default=0)) for i, col in enumerate(columns)]
+    borders = 3 * n + 1  # "│ " before each cell, " " after, and the last "│"
     if sum(words) + borders <= width:
-        return Grid(title, columns, rows, width, _widths(columns, sizes, words, width - borders))
-    return Grid(title, columns, rows, width, None)
+        return _widths(columns, sizes, words, width - borders)
+    return None
 
 
 @lru_cache(maxsize=1024)  # the cells of many targets' tables are the same texts
@@ -260,10 +275,11 @@ def _measure(text: str) -> tuple[int, int]:
     return longest_word(text), max((len(line) for line in text.splitlines()), default=0)
 
 
-def _widths(columns: Sequence[Column], sizes: list[list[tuple[int, int]]], words: list[int], room: int) -> list[int]:
+def _widths(columns: Sequence[Column], sizes: list[tuple[int, int]], words: list[int], room: int) -> list[int]:
     """Each column as wide as its longest line when that fits; else each at least its longest word, and
     the room left shared fairly: a column that needs little more gets it, the others split the rest."""
-    natural = [max([len(col.name), *(size[i][1] for size in sizes)]) for i, col in enumerate(columns)]
+    n = len(columns)
+    natural = [max(len(col.name), max(map(itemgetter(1), sizes[i::n]), default=0)) for i, col in enumerate(columns)]
     if sum(natural) <= room:
         return natural
     widths = list(words)
