@@ -4,6 +4,7 @@ Property and message values are escaped as the runner requires (%, CR, LF; also 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from auditor.report import Finding, Part, Tail
 from auditor.reporters import Lines
@@ -17,6 +18,7 @@ def _data(text: str) -> str:
     return safe(escaped)  # no terminal escapes in a CI log
 
 
+@lru_cache(maxsize=256)  # a target's file names all its findings; few rules and severities make the titles
 def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 

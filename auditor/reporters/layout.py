@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from rich._wrap import divide_line  # rich's own word wrap, for text that is not ASCII
@@ -93,30 +94,38 @@ class Grid:
                         room = min(max(map(cell_len, text.splitlines() or [""])) + INDENT, self.width) - INDENT
                         out += [" " * INDENT + line for line in wrap(text, room, pad=True)]
             return "".join(line + "\n" for line in out)
-        widths = self.widths
-        out += wrap(self.title.plain, sum(widths) + 3 * len(widths) + 1, pad=True)
-        out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
-        out += _lines([col.name for col in self.columns], widths, "┃", bottom=True)
-        out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-        for row in self.rows:
-            out += _lines([c.plain for c in row], widths, "│")
-        out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
-        return "".join(line + "\n" for line in out)
+        return _box(self.title.plain, self.columns, [tuple([c.plain for c in row]) for row in self.rows], self.widths)
 
 
-def _lines(texts: Sequence[str], widths: list[int], bar: str, bottom: bool = False) -> list[str]:
+def _box(title: str, columns: Sequence[Column], rows: Sequence[tuple[str, ...]], widths: list[int]) -> str:
+    """A box table as text: its title, header and rows (each row's texts) in columns of these widths."""
+    out = wrap(title, sum(widths) + 3 * len(widths) + 1, pad=True)
+    out.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
+    out += _lines([col.name for col in columns], widths, "┃", bottom=True)
+    out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+    fixed = tuple(widths)
+    body = "".join([_row(row, fixed) for row in rows])  # each ends its lines
+    return "".join(line + "\n" for line in out) + body + "└" + "┴".join("─" * (w + 2) for w in widths) + "┘\n"
+
+
+@lru_cache(maxsize=512)  # a row repeats across targets (a missing action's finding, a coverage row) at the same widths
+def _row(texts: tuple[str, ...], widths: tuple[int, ...]) -> str:
+    """A body row of a box table as text: its lines, each ending with a newline."""
+    return "".join(line + "\n" for line in _lines(texts, widths, "│"))
+
+
+def _lines(texts: Sequence[str], widths: Sequence[int], bar: str, bottom: bool = False) -> list[str]:
     """One table row as lines: each cell wrapped to its column, the shorter ones filled with blank lines
     (above them in the header, which rich aligns to the bottom)."""
-    cells = [wrap(text, w, pad=True) for text, w in zip(texts, widths, strict=True)]
+    cells = [_wrapped(text, w, True) for text, w in zip(texts, widths, strict=True)]
     height = max(map(len, cells))
     if height == 1:
-        return [bar + bar.join(f" {c[0]} " for c in cells) + bar]
-    for c, w in zip(cells, widths, strict=True):
-        if bottom:
-            c[:0] = [" " * w] * (height - len(c))
-        else:
-            c += [" " * w] * (height - len(c))
-    return [bar + bar.join(f" {c[i]} " for c in cells) + bar for i in range(height)]
+        return [bar + bar.join([f" {c[0]} " for c in cells]) + bar]
+    if bottom:
+        cells = [(" " * w,) * (height - len(c)) + c for c, w in zip(cells, widths, strict=True)]
+    else:
+        cells = [c + (" " * w,) * (height - len(c)) for c, w in zip(cells, widths, strict=True)]
+    return [bar + bar.join([f" {c[i]} " for c in cells]) + bar for i in range(height)]
 
 
 _TRAILING_SPACE = re.compile(r"\s+$")
@@ -154,18 +163,35 @@ def wrap(text: str, width: int, pad: bool = False) -> list[str]:
     return list(_wrapped(text, width, pad))
 
 
-@lru_cache(maxsize=4096)  # many targets repeat the same cells (a requirement's action, resource, message)
+@lru_cache(maxsize=1024)  # many targets repeat the same cells (a requirement's action, resource, message)
 def _wrapped(text: str, width: int, pad: bool) -> tuple[str, ...]:
     out = []
     for line in text.split("\n") if "\n" in text else (text,):
-        simple = line.isascii() and line.isprintable()  # a character is a cell
-        if len(line) <= width and (simple or cell_len(line) <= width):
-            out.append(line + " " * (width - len(line)) if pad and simple else _fit(line, width, pad))
+        if line.isascii() and line.isprintable():  # a character is a cell
+            if len(line) <= width:
+                out.append(line + " " * (width - len(line)) if pad else line)
+                continue
+            offsets = divide_ascii(line, width)
+            for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
+                out.append(_fit_ascii(line[a:b], width, pad))
             continue
-        offsets = divide_ascii(line, width) if simple else divide_line(line, width, fold=True)
+        if cell_len(line) <= width:
+            out.append(_fit(line, width, pad))
+            continue
+        offsets = divide_line(line, width, fold=True)
         for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
             out.append(_fit(line[a:b], width, pad))
     return tuple(out)
+
+
+def _fit_ascii(piece: str, width: int, pad: bool) -> str:
+    """_fit for printable ASCII, where cell_len is len and set_cell_size cuts or pads."""
+    if len(piece) > width:
+        m = _TRAILING_SPACE.search(piece)
+        if m is not None:
+            piece = piece[: len(piece) - min(len(m.group()), len(piece) - width)]
+        piece = piece[:width]
+    return piece + " " * (width - len(piece)) if pad else piece
 
 
 def _fit(piece: str, width: int, pad: bool) -> str:
@@ -181,19 +207,79 @@ def _fit(piece: str, width: int, pad: bool) -> str:
     return piece
 
 
+class Recent:
+    """A memo of texts bounded by their characters: the most recently used are kept, a text longer than
+    `largest` is not."""
+
+    def __init__(self, budget: int, largest: int) -> None:
+        self.budget, self.largest = budget, largest
+        self.items: dict[object, str] = {}
+        self.size = 0
+
+    def get(self, key: object) -> str | None:
+        text = self.items.pop(key, None)
+        if text is not None:
+            self.items[key] = text  # the most recent last
+        return text
+
+    def put(self, key: object, text: str) -> None:
+        if len(text) > self.largest or key in self.items:
+            return
+        self.items[key] = text
+        self.size += len(text)
+        while self.size > self.budget:
+            self.size -= len(self.items.pop(next(iter(self.items))))
+
+
+_TABLES = Recent(1 << 16, 1 << 15)  # a target's table often is another's (AWS's policies grant nothing Jets needs)
+
+
+def text(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> str:
+    """grid(title, columns, rows, width).plain(), from a memo of the tables written last."""
+    flat = [c.plain for row in rows for c in row]
+    n = len(columns)
+    key = "\0".join([title.plain, *flat])  # the texts alone make the plain table; the key holds no cells
+    # a text with a NUL (never one made inert) would make keys ambiguous; a row must have a cell per column
+    if key.count("\0") != len(flat) or len(flat) != n * len(rows):
+        return grid(title, columns, rows, width).plain()
+    memo = (key, n, tuple(columns), width)
+    found = _TABLES.get(memo)
+    if found is None:
+        widths = _layout(columns, flat, width)
+        if widths is None:
+            found = Grid(title, columns, rows, width, None).plain()
+        else:
+            found = _box(title.plain, columns, [tuple(flat[i:i + n]) for i in range(0, len(flat), n)], widths)
+        _TABLES.put(memo, found)
+    return found
+
+
 def grid(title: Cell, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> Grid:
-    words = [max([longest_word(col.name), *(longest_word(row[i].plain) for row in rows)]) for i, col in enumerate(columns)]
-    borders = 3 * len(columns) + 1  # "│ " before each cell, " " after, and the last "│"
+    return Grid(title, columns, rows, width, _layout(columns, [c.plain for row in rows for c in row], width))
+
+
+def _layout(columns: Sequence[Column], texts: list[str], width: int) -> list[int] | None:
+    """The widths of a box table of these texts (a row's, then the next row's), or None for blocks."""
+    n = len(columns)
+    sizes = list(map(_measure, texts))  # (longest word, longest line) of each cell
+    words = [max(longest_word(col.name), max(map(itemgetter(0), sizes[i::n]), default=0)) for i, col in enumerate(columns)]
+    borders = 3 * n + 1  # "│ " before each cell, " " after, and the last "│"
     if sum(words) + borders <= width:
-        return Grid(title, columns, rows, width, _widths(columns, rows, words, width - borders))
-    return Grid(title, columns, rows, width, None)
+        return _widths(columns, sizes, words, width - borders)
+    return None
 
 
-def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], words: list[int], room: int) -> list[int]:
+@lru_cache(maxsize=1024)  # the cells of many targets' tables are the same texts
+def _measure(text: str) -> tuple[int, int]:
+    """The longest word of a cell's text, and its longest line (in characters, as rich measures them here)."""
+    return longest_word(text), max((len(line) for line in text.splitlines()), default=0)
+
+
+def _widths(columns: Sequence[Column], sizes: list[tuple[int, int]], words: list[int], room: int) -> list[int]:
     """Each column as wide as its longest line when that fits; else each at least its longest word, and
     the room left shared fairly: a column that needs little more gets it, the others split the rest."""
-    natural = [max([len(col.name), *(max((len(line) for line in row[i].plain.splitlines()), default=0) for row in rows)])
-               for i, col in enumerate(columns)]
+    n = len(columns)
+    natural = [max(len(col.name), max(map(itemgetter(1), sizes[i::n]), default=0)) for i, col in enumerate(columns)]
     if sum(natural) <= room:
         return natural
     widths = list(words)

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TextIO
 
 from auditor.report import CATEGORIES, Finding, Head, Part, Tail
 from auditor.reporters.spool import Spool
 from auditor.text import safe
 
-_ESCAPE = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"})
+_META = re.compile(r"[\\`*_{}\[\]<>()#+!|~]")  # Markdown's metacharacters, each shown with a backslash before it
 _ISSUE = re.compile(r"#\d")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return "\\" + match.group()
 
 
 def _live(word: str) -> bool:
@@ -25,8 +30,16 @@ def _live(word: str) -> bool:
 
 def md(text: object) -> str:
     """Text for a Markdown table cell or paragraph: metacharacters escaped, live words as code."""
-    words = safe(text).split(" ")  # linear: no regular expression runs over the words
-    return " ".join(code(w) if _live(w) else w.translate(_ESCAPE) for w in words)
+    return _md(str(text))
+
+
+@lru_cache(maxsize=1024)  # a message recurs in many targets (a missing action's)
+def _md(text: str) -> str:
+    value = safe(text)
+    if not _live(value):  # no word is live (what makes one never spans a space): the words escaped are the text escaped
+        return _META.sub(_escaped, value)
+    words = value.split(" ")  # linear: each regular expression here matches one or two characters
+    return " ".join(code(w) if _live(w) else _META.sub(_escaped, w) for w in words)
 
 
 def code(text: object) -> str:
@@ -54,14 +67,18 @@ class Writer:
         self.settings = head.settings
 
     def _findings(self, findings: Iterable[Finding]) -> None:
+        rows: dict[str, list[str]] = {}  # a category's rows of this part, written to its spool at once
         for f in findings:
-            self.categories[f.category].write(_row(f))
-            self.counts[f.category] += 1
+            rows.setdefault(f.category, []).append(_row(f))
+        for category, lines in rows.items():
+            self.categories[category].write("".join(lines))
+            self.counts[category] += len(lines)
 
     def part(self, part: Part) -> None:
-        for r in part.coverage:
-            if r.status in ("missing", "denied"):
-                self.missing.write(f"| {r.status} | {code(r.action)} | {code(r.resource)} | {md(r.feature)} |\n")
+        missing = [f"| {r.status} | {code(r.action)} | {code(r.resource)} | {md(r.feature)} |\n"
+                   for r in part.coverage if r.status in ("missing", "denied")]
+        if missing:
+            self.missing.write("".join(missing))
         self._findings(part.findings)
 
     def tail(self, tail: Tail) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import IO, TextIO, cast
 
 from rich.console import Console
@@ -16,6 +17,7 @@ from rich.text import Text
 
 from auditor.catalogue import shown_resource
 from auditor.report import CATEGORIES, SEVERITIES, SEVERITY_RANK, CoverageRow, Finding, Head, Part, Report, Tail
+from auditor.reporters import layout
 from auditor.reporters.layout import Cell, Column, Grid, grid, wrap
 from auditor.reporters.spool import Sink, Spool
 from auditor.text import safe
@@ -25,8 +27,20 @@ SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium":
 STATUS_ORDER = {"denied": 0, "missing": 1, "conditional": 2, "granted": 3}
 
 
+Sheet = tuple[Cell, Sequence[Column], Sequence[Sequence[Cell]]]  # a table's title, columns and rows, not laid out yet
+
+
 def cell(value: object, style: str = "") -> Cell:
-    return Cell.of(safe(value), style)
+    text = value if type(value) is str and value.isascii() and value.isprintable() else safe(value)  # as safe's own test
+    return Cell(text, ((text, style),))
+
+
+@lru_cache(maxsize=256)  # few rules, few release ranges
+def _rule_cell(rule_id: str, releases: str) -> Cell:
+    return Cell.assemble((safe(rule_id), ""), ("\nJets " + safe(releases), "dim")) if releases else cell(rule_id)
+
+
+_SEVERITY_CELLS = {severity: Cell.of(severity, style) for severity, style in SEVERITY_STYLE.items()}
 
 
 def _group_actions(actions: list[str]) -> str:
@@ -44,7 +58,7 @@ CATALOGUE = (Column("action"), Column("resource"), Column("phase / caller / Jets
              Column("reason / evidence", body=True))
 
 
-def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> Grid:
+def _coverage_table(title: str, rows: list[CoverageRow]) -> Sheet:
     """Rows that are not granted in full detail; granted rows folded per granting statement set,
     so a policy that grants everything takes one line, not sixty."""
     table: list[list[Cell]] = []
@@ -75,7 +89,7 @@ def _coverage_table(title: str, rows: list[CoverageRow], width: int) -> Grid:
         where = resources[0] if len(resources) == 1 else f"{len(resources)} resource patterns"
         table.append([cell("granted", STATUS_STYLE["granted"]), cell(what), cell(where),
                       cell(", ".join(_short_ref(r) for r in who))])
-    return grid(cell(title, "bold"), COVERAGE, table, width)
+    return cell(title, "bold"), COVERAGE, table
 
 
 def _short_ref(ref: str) -> str:
@@ -93,16 +107,15 @@ def _location(f: Finding, target: str) -> str:
     return " ".join(parts) or "-"
 
 
-def _findings_table(category: str, findings: list[Finding], target: str, width: int) -> Grid:
-    rows = [[cell(f.severity, SEVERITY_STYLE[f.severity]),
-             Cell.assemble((safe(f.rule_id), ""), ("\nJets " + safe(f.releases), "dim")) if f.releases else cell(f.rule_id),
-             cell(f.message), cell(_location(f, target))] for f in findings]
-    return grid(Cell.of(f"{category} ({len(findings)})", "bold"), FINDINGS, rows, width)
+def _findings_table(category: str, findings: list[Finding], target: str) -> Sheet:
+    rows = [(_SEVERITY_CELLS[f.severity], _rule_cell(f.rule_id, f.releases), cell(f.message), cell(_location(f, target)))
+            for f in findings]
+    return Cell.of(f"{category} ({len(findings)})", "bold"), FINDINGS, rows
 
 
-def _ignored_table(ignored: list[tuple[Finding, str]], target: str, width: int) -> Grid:
+def _ignored_table(ignored: list[tuple[Finding, str]], target: str) -> Sheet:
     rows = [[cell(f.severity), cell(f.rule_id), cell(f.message), cell(_location(f, target)), cell(why)] for f, why in ignored]
-    return grid(Cell.of(f"ignored ({len(ignored)})", "bold dim"), IGNORED, rows, width)
+    return Cell.of(f"ignored ({len(ignored)})", "bold dim"), IGNORED, rows
 
 
 class Canvas:
@@ -132,6 +145,13 @@ class Canvas:
             self.out.write(item.plain())
         else:
             self.out.write("".join(line + "\n" for line in wrap(item.plain, self.width)))
+
+    def table(self, sheet: Sheet) -> None:
+        """A table: laid out by layout.grid, or, off a terminal, its text from layout's memo."""
+        if self.console is not None:
+            self.console.print(grid(*sheet, self.width))
+        else:
+            self.out.write(layout.text(*sheet, self.width))
 
     def row(self, pieces: Sequence[tuple[str, str]]) -> None:
         """One line never wrapped (a summary row): (text, style) pieces."""
@@ -226,7 +246,7 @@ class Writer:
             self._details(part, self.top.on(self.detail))
 
     def _details(self, part: Part, canvas: Canvas) -> None:
-        target, s, width = part.target, self.settings, self.width
+        target, s = part.target, self.settings
         canvas.print()
         canvas.print(cell(f"{target.kind} {target.name}", "bold underline"))
         config = getattr(target.config, "shown", None)
@@ -243,7 +263,7 @@ class Writer:
             canvas.print(cell("no requirements for these options", "dim"))
         for feature in s.features:
             if by_feature.get(feature):
-                canvas.print(_coverage_table(f"coverage: {feature}", by_feature[feature], width))
+                canvas.table(_coverage_table(f"coverage: {feature}", by_feature[feature]))
         if not part.findings:
             canvas.print(cell("no findings", "green"))
         by_category: dict[str, list[Finding]] = defaultdict(list)
@@ -251,9 +271,9 @@ class Writer:
             by_category[f.category].append(f)
         for category in CATEGORIES:
             if by_category.get(category):
-                canvas.print(_findings_table(category, by_category[category], target.name, width))
+                canvas.table(_findings_table(category, by_category[category], target.name))
         if s.show_ignored and part.ignored:
-            canvas.print(_ignored_table(list(part.ignored), target.name, width))
+            canvas.table(_ignored_table(list(part.ignored), target.name))
 
     def tail(self, tail: Tail) -> None:
         canvas = self.canvas
@@ -277,7 +297,7 @@ class Writer:
             target = self.later if self.later is not None else self.out
             config = self.top.on(target)
             config.print()
-            config.print(_findings_table("config", list(tail.findings), "", self.width))
+            config.table(_findings_table("config", list(tail.findings), ""))
         if self.later is not None:
             self.later.copy_to(self.out)
 
@@ -308,7 +328,7 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
             where = shown_resource(r["action"], r["resource"], r.get("match", "every"))
             lines.append([cell(r["action"]), cell(where), when, cell(r["confidence"]),
                           Cell.assemble((safe(r["reason"]), ""), ("\n", ""), (safe(r["evidence"]), "dim"))])
-        console.print(grid(Cell.of(f"{feature} ({len(items)} requirements)", "bold"), CATALOGUE, lines, width))
+        console.table((Cell.of(f"{feature} ({len(items)} requirements)", "bold"), CATALOGUE, lines))
     if not rows:
         console.print(cell("no requirements for these options", "dim"))
     return buf.getvalue()
