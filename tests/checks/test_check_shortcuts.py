@@ -126,7 +126,8 @@ def test_duplicate_resource_as_it_was(monkeypatch, limit):
         found = _run(duplicate_resource.check, ctx)
         assert found == _run(_duplicate_resource_as_it_was, ctx), statements
         seen.update(["raised"] if isinstance(found, type) else ["stopped" if "stopped after" in h[0] else h[3] for h in found])
-    assert seen >= {None, "info", "raised"} | ({"stopped"} if limit < 50 else set())
+    # no policy makes it raise: a Resource with a name-part mark (\x1e) is a pattern no requirement stands for
+    assert seen >= {None, "info"} | ({"stopped"} if limit < 50 else set()) and "raised" not in seen
 
 
 # --- duplicate-resource: a literal run the entry lacks ---------------------------------------------
