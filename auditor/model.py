@@ -456,6 +456,13 @@ def parse_policies(text: str, source: str) -> tuple[Policy, ...]:
     return (_document(doc, text, source, "", None, special),)
 
 
+def holds_statement(text: str) -> bool:
+    """Is the text one JSON object with a Statement member, read as parse_policies reads it? Such a file
+    is one document, which looks like a policy (sources.file.looks_like_policy) whatever its statements."""
+    loaded = _load(text, "")
+    return not isinstance(loaded, Policy) and isinstance(loaded[0], dict) and "Statement" in loaded[0]
+
+
 def _load(text: str, source: str) -> tuple[object, bool] | Policy:
     """The parsed JSON and whether it holds duplicate keys or non-finite numbers, or a Policy whose
     problem says why there is none."""
