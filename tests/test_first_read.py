@@ -8,6 +8,7 @@ import codecs
 import glob
 import json
 import os
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -104,3 +105,14 @@ def test_every_candidate_engine_can_name_is_seen(arns, effect, as_list, indent):
     stmt = {"Effect": effect, "Action": "*", "Resource": resources if as_list else resources[0]}
     _same(json.dumps({"Version": "2012-10-17", "Statement": [stmt]}, indent=indent).encode())
     _same(json.dumps({"Statement": stmt}, ensure_ascii=False).encode())
+
+
+_MAY_NAME = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["function:", "stack/", "role/", "rule/", "s3:::", "s3::", ":", "/", "a", "Z9", "-",
+                                 "_", "*", "?", " ", "\"", "ro", "le/"]), max_size=12))
+def test_may_name_is_its_regular_expression(parts):
+    text = "".join(parts)
+    assert targets._may_name(text) == bool(_MAY_NAME.search(text))

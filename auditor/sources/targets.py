@@ -46,7 +46,22 @@ _IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
 # Where engine.prefix_names finds a project-name candidate: an Allow statement's Resource entry such as
 # function:demo-*, stack/demo-*, role/demo-*, rule/demo-* or s3:::demo-* (a name, then a wildcard). A
 # text with none of these and no escape (backslash) holds no candidate (tests/test_first_read.py).
-_CANDIDATE = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]")
+_MARKS = ("function:", "stack/", "role/", "rule/", "s3:::")
+_NAME_THEN_WILDCARD = re.compile(r"[A-Za-z0-9_-]+[*?]")
+
+
+def _may_name(text: str) -> bool:
+    """Does the text hold a mark then a name then a wildcard, i.e. the regular expression
+    (function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]? Each mark's occurrences are found with
+    str.find (a regular expression that starts with an alternation tries every offset)."""
+    for mark in _MARKS:
+        at = text.find(mark)
+        while at >= 0:
+            at += len(mark)
+            if _NAME_THEN_WILDCARD.match(text, at):
+                return True
+            at = text.find(mark, at)
+    return False
 
 
 def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None = None) -> tuple[int, tuple[str, ...]]:
@@ -60,7 +75,7 @@ def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None 
         text = None
     elif text is None:
         text = decode_text(raw)[0]
-    if (text is not None and "\\" not in text and text.lstrip(" \t\n\r")[:1] != "[" and not _CANDIDATE.search(text)
+    if (text is not None and "\\" not in text and text.lstrip(" \t\n\r")[:1] != "[" and not _may_name(text)
             and (not skip_non_policies or holds_statement(text))):
         return 1, ()
     from auditor.engine import prefix_names
