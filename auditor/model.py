@@ -698,33 +698,35 @@ class SourceMap:
         if reading is None:
             reading = self._containers[start] = _Reading({} if opener == "{" else [], _skip(_WS, self._text, start + 1))
         children = reading.children
-        if isinstance(children, dict):
-            while key not in children and not reading.done:
-                self._read_one(reading, "}")
-            return children.get(key)
-        if not key.isdigit():
-            return None
-        index = int(key)
-        while len(children) <= index and not reading.done:
-            self._read_one(reading, "]")
-        return children[index] if index < len(children) else None
-
-    def _read_one(self, reading: _Reading, closer: str) -> None:
-        """Read the next member (object) or element (array) of a container, or its end."""
+        # the members are read in a loop of its own (a call per member was most of the time); `reading.at`
+        # moves past a member only once it is read whole, as a failed read leaves it for the token scan
         text, at = self._text, reading.at
-        if text[at] == closer:
-            reading.done = True
-            return
-        if isinstance(reading.children, dict):
-            member = _MEMBER.match(text, at)
-            if member is None:
-                raise ValueError("expected a member")
-            key = member.group(1)
-            at = member.end()
-            reading.children.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
-        else:
-            reading.children.append(at)
-        reading.at = _skip(_NEXT, text, _SCAN(text, at)[1])
+        try:
+            if isinstance(children, dict):
+                while key not in children and not reading.done:
+                    if text[at] == "}":
+                        reading.done = True
+                        break
+                    member = _MEMBER.match(text, at)
+                    if member is None:
+                        raise ValueError("expected a member")
+                    name = member.group(1)
+                    value = member.end()
+                    children.setdefault(json.loads(name) if "\\" in name else name[1:-1], value)
+                    at = _NEXT.match(text, _SCAN(text, value)[1]).end()  # type: ignore[union-attr]  # matches ""
+                return children.get(key)
+            if not key.isdigit():
+                return None
+            index = int(key)
+            while len(children) <= index and not reading.done:
+                if text[at] == "]":
+                    reading.done = True
+                    break
+                children.append(at)
+                at = _NEXT.match(text, _SCAN(text, at)[1]).end()  # type: ignore[union-attr]
+            return children[index] if index < len(children) else None
+        finally:
+            reading.at = at
 
     def _scanned_offset(self, ptr: str) -> int | None:
         node = self._root

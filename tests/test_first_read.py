@@ -116,3 +116,38 @@ _MAY_NAME = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?
 def test_may_name_is_its_regular_expression(parts):
     text = "".join(parts)
     assert targets._may_name(text) == bool(_MAY_NAME.search(text))
+
+
+def test_read_fd_reads_on_after_a_short_read():
+    import threading
+    import time
+
+    from auditor.sources.file import _read_fd
+
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"abc")
+
+        def later() -> None:
+            time.sleep(0.05)
+            os.write(write_end, b"defg")
+            os.close(write_end)
+
+        writer = threading.Thread(target=later)
+        writer.start()
+        assert _read_fd(read_end, 5) == b"abcde"  # the pipe gave 3 bytes, then the rest came
+        assert _read_fd(read_end, 10) == b"fg"  # the end: fewer than asked
+        assert _read_fd(read_end, 10) == b""
+        writer.join()
+    finally:
+        os.close(read_end)
+
+
+def test_read_bytes_of_a_file_at_and_past_its_cap(tmp_path):
+    from auditor.sources.file import read_bytes
+
+    path = tmp_path / "p.json"
+    for size in (0, 1, 4095, 4096, 4097):
+        path.write_bytes(b"x" * size)
+        assert read_bytes(str(path)) == b"x" * size
+        assert read_bytes(str(path), limit=4096) == b"x" * min(size, 4097)
