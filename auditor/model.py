@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -461,6 +462,30 @@ def holds_statement(text: str) -> bool:
     is one document, which looks like a policy (sources.file.looks_like_policy) whatever its statements."""
     loaded = _load(text, "")
     return not isinstance(loaded, Policy) and isinstance(loaded[0], dict) and "Statement" in loaded[0]
+
+
+def allowing_statements(text: str, source: str, wanted: Callable[[str], bool]) -> tuple[Statement, ...] | None:
+    """For a text that is one JSON object with a Statement member, its statements that allow on Resource
+    entries of which one is `wanted`, built as parse_policies builds them (the others are not built);
+    None for any other text. The Statement is a JSON object, an array or anything else, as _document
+    reads it."""
+    loaded = _load(text, source)
+    if isinstance(loaded, Policy) or not isinstance(loaded[0], dict) or "Statement" not in loaded[0]:
+        return None
+    raw_statements = loaded[0]["Statement"]
+    items = [raw_statements] if isinstance(raw_statements, dict) else raw_statements if isinstance(raw_statements, list) else []
+    found = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict) or raw.get("Effect") != "Allow" or "Resource" not in raw:
+            continue  # not built: it could only be a statement that does not allow on Resource entries
+        resources = raw["Resource"]
+        if not any(wanted(r) for r in (resources if isinstance(resources, list) else [resources]) if isinstance(r, str)):
+            continue
+        at = "/Statement" if isinstance(raw_statements, dict) else f"/Statement/{index}"
+        stmt = _statement(source, index, raw, at, [])
+        if stmt is not None:
+            found.append(stmt)
+    return tuple(found)
 
 
 def _load(text: str, source: str) -> tuple[object, bool] | Policy:

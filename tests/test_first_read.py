@@ -42,7 +42,18 @@ CASES = [
     json.dumps({"Statement": [{**ALLOW, "Resource": "arn:aws:s3:::demo\\u002dx*"}]}),
     '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::demo\\u002dx*"}]}',
     json.dumps({"Statement": [{**ALLOW, "Resource": ["arn:aws:iam::1:role/app-*", "arn:aws:s3:::bucket-?"]}]}),
-    json.dumps({"Statement": [{**ALLOW, "Resource": "arn:aws:iam::1:role/app-*", "Sid": 3}]}),  # broken statement
+    json.dumps({"Statement": [{**ALLOW, "Resource": "arn:aws:iam::1:role/app-*", "Sid": 3}]}),  # a Sid problem only
+    json.dumps({"Statement": [{**ALLOW, "Action": 3}, ALLOW]}),  # the first statement is not built
+    json.dumps({"Statement": [{**ALLOW, "Resource": ["arn:aws:s3:::demo-*", 3]}]}),
+    json.dumps({"Statement": [{**ALLOW, "Resource": ["arn:aws:s3:::demo-*"], "NotResource": "*"}]}),
+    json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::demo-*"}]}),
+    json.dumps({"Statement": [{**ALLOW, "Principal": "*"}, {**ALLOW, "Unknown": 1}, {**ALLOW, "Condition": 3}]}),
+    json.dumps({"Statement": [{**ALLOW, "Resource": ["*", "arn:aws:lambda:*:*:function:x-*"]}, "text", 3, []]}),
+    json.dumps({"Statement": ALLOW}), json.dumps({"Statement": "arn:aws:s3:::demo-*"}),
+    json.dumps({"Statement": [{**ALLOW, "Effect": ["Allow"]}]}),
+    json.dumps({"Id": "arn:aws:s3:::demo-*", "Statement": []}), json.dumps({"name": "arn:aws:s3:::demo-*"}),
+    json.dumps({"PolicyDocument": {"Statement": [ALLOW]}}),
+    json.dumps({"Version": "2012-10-17", "Statement": [ALLOW, {**ALLOW, "Resource": "arn:aws:s3:::bucket_-?"}]}, indent=4),
     json.dumps([{"Statement": [ALLOW]}, {"Statement": [{**ALLOW, "Resource": "arn:aws:s3:::two-*"}]}]),
     json.dumps([{"Statement": []}, "not a document"]),
     json.dumps([{"Statement": []}, {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}]),

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.model import Policy, Problem, decode_text, holds_statement
+from auditor.model import Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
@@ -67,17 +67,27 @@ def _may_name(text: str) -> bool:
 def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None = None) -> tuple[int, tuple[str, ...]]:
     """What the first read of a policy file keeps when its target is deferred: how many documents it
     holds (0: none left by --skip-non-policies) and their project-name candidates (engine.prefix_names).
-    The model is built only when the text may hold a candidate (or is an array, which may be several
-    documents): a text that is not an array is one document, and with --skip-non-policies one that is a
-    JSON object with a Statement member is kept (looks_like_policy). The same answers as building it.
-    `text`: the raw bytes decoded (decode_text), when the caller has them."""
+    The model is not built for a text that is not a JSON array (which may be several documents): such a
+    text is one document; with --skip-non-policies one that is a JSON object with a Statement member is
+    kept (looks_like_policy); the candidates come from the statements that allow on a Resource entry of a
+    candidate's shape, the only ones built (none when the text shows no such entry and no escape). The
+    same answers as building it all. `text`: the raw bytes decoded (decode_text), when the caller has them."""
     if len(raw) > MAX_BYTES or b"\x00" in raw:
         text = None
     elif text is None:
         text = decode_text(raw)[0]
-    if (text is not None and "\\" not in text and text.lstrip(" \t\n\r")[:1] != "[" and not _may_name(text)
-            and (not skip_non_policies or holds_statement(text))):
-        return 1, ()
+    if text is not None and text.lstrip(" \t\n\r")[:1] != "[":
+        if "\\" not in text and not _may_name(text):
+            if not skip_non_policies or holds_statement(text):
+                return 1, ()
+        else:
+            allowing = allowing_statements(text, name, _may_name)
+            if allowing is not None:
+                from auditor.engine import prefix_names
+
+                return 1, tuple(prefix_names([Policy(name, text, allowing)]))
+            if not skip_non_policies:
+                return 1, ()
     from auditor.engine import prefix_names
 
     docs = [p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p)]
