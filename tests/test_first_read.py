@@ -162,3 +162,23 @@ def test_read_bytes_of_a_file_at_and_past_its_cap(tmp_path):
         path.write_bytes(b"x" * size)
         assert read_bytes(str(path)) == b"x" * size
         assert read_bytes(str(path), limit=4096) == b"x" * min(size, 4097)
+
+
+def test_read_bytes_names_a_directory(tmp_path, monkeypatch):
+    from auditor.sources import file
+    from auditor.sources.file import SourceError, read_bytes
+
+    for path in (tmp_path, tmp_path / "link"):
+        if path.name == "link":
+            path.symlink_to(tmp_path, target_is_directory=True)
+        with pytest.raises(SourceError, match="is a directory; pass the policy files in it"):
+            read_bytes(str(path))
+
+    def refuse(*args, **kwargs):  # where a directory cannot be opened (another system, no permission)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(file.os, "open", refuse)
+    with pytest.raises(SourceError, match="is a directory; pass the policy files in it"):
+        read_bytes(str(tmp_path))
+    with pytest.raises(SourceError, match="permission denied"):
+        read_bytes(str(tmp_path / "p.json"))

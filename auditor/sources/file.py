@@ -43,14 +43,21 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
             return stream.read(limit + 1)
         except (OSError, ValueError) as exc:
             raise SourceError(f"cannot read standard input: {exc}") from exc
-    if os.path.isdir(path):
-        raise SourceError(f"{path}: is a directory; pass the policy files in it")
+    directory = f"{path}: is a directory; pass the policy files in it"
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat on the open file then decides, so a
-        # file swapped for a FIFO or a device after a check is still refused
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        # file swapped for a FIFO or a device after a check is still refused. A directory is found there
+        # too (no stat of the path first), or when it cannot be opened
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        except OSError:
+            if os.path.isdir(path):
+                raise SourceError(directory) from None
+            raise
         try:
             info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise SourceError(directory)
             kind = not_regular(info.st_mode)
             if kind:
                 raise SourceError(f"{path}: not a regular file ({kind}); only files are read")
