@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 from json.scanner import make_scanner
 from typing import TYPE_CHECKING, Protocol
 
@@ -209,7 +211,10 @@ class _Loader:
         self.special = False
 
     def pairs(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
-        out: dict[str, object] = {}
+        out: dict[str, object] = dict(pairs)  # the last value of a repeated key: kept only when none repeats
+        if len(out) == len(pairs):
+            return out
+        out = {}
         duplicates: list[str] = []
         for key, value in pairs:
             if key in out:
@@ -279,6 +284,9 @@ def _as_str_list(value: object) -> tuple[str, ...] | None:
     return None
 
 
+_STR = repeat(str)  # map(isinstance, values, _STR): is each a string
+
+
 def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condition, ...]:
     if not isinstance(value, dict):
         problems.append(Problem(at, "Condition must be an object of operator: {key: value}", "Condition"))
@@ -289,6 +297,12 @@ def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condit
             problems.append(Problem(at + pointer(op), f'condition operator "{op}" must map keys to values', op))
             continue
         for key, vals in block.items():
+            if isinstance(vals, str):  # the usual values first: a string, a list of strings
+                out.append(Condition(op, key, (vals,)))
+                continue
+            if isinstance(vals, list) and all(map(isinstance, vals, _STR)):
+                out.append(Condition(op, key, tuple(vals)))
+                continue
             if isinstance(vals, _NonFinite) or isinstance(vals, list) and any(isinstance(v, _NonFinite) for v in vals):
                 continue  # reported where the number is (_rejected)
             if isinstance(vals, (str, bool, int, float)) and not isinstance(vals, bool):
@@ -306,8 +320,47 @@ def _conditions(value: object, at: str, problems: list[Problem]) -> tuple[Condit
     return tuple(out)
 
 
+_STATEMENT_KEY_SET = frozenset(STATEMENT_KEYS)
+
+
+def _entries(value: object) -> tuple[str, ...] | None:
+    """An Action/Resource element as its entries when IAM takes it as written (a string, or a non-empty
+    list of strings, none longer than MAX_ELEMENT); None when the element has a problem."""
+    if isinstance(value, str):
+        return (value,) if len(value) <= MAX_ELEMENT else None
+    if isinstance(value, list) and value and all(map(isinstance, value, _STR)) and max(map(len, value)) <= MAX_ELEMENT:
+        return tuple(value)
+    return None
+
+
 def _statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
                document: int | None = None) -> Statement | None:
+    """One statement, or None (with its problems added) when it is not one IAM would take. The usual
+    statement (known keys, a string Sid, a valid Effect, one of each pair of elements, each a string or a
+    list of strings) is built at once; any other goes through every check, in order (_checked_statement)."""
+    if isinstance(raw, dict) and _STATEMENT_KEY_SET.issuperset(raw):
+        sid = raw.get("Sid")
+        has_action, has_resource = "Action" in raw, "Resource" in raw
+        if ((sid is None or isinstance(sid, str) and len(sid) <= MAX_ELEMENT) and raw.get("Effect") in VALID_EFFECTS
+                and has_action != ("NotAction" in raw) and has_resource != ("NotResource" in raw)):
+            action_key = "Action" if has_action else "NotAction"
+            resource_key = "Resource" if has_resource else "NotResource"
+            action_value, resource_value = raw[action_key], raw[resource_key]
+            actions, resources = _entries(action_value), _entries(resource_value)
+            if actions is not None and resources is not None:
+                conditions = _conditions(raw["Condition"], at + "/Condition", problems) if "Condition" in raw else ()
+                if isinstance(action_value, str):
+                    scalars = frozenset((action_key, resource_key)) if isinstance(resource_value, str) else frozenset((action_key,))
+                else:
+                    scalars = frozenset((resource_key,)) if isinstance(resource_value, str) else frozenset()
+                return Statement(source, index, at, sid, raw["Effect"], actions if has_action else None,
+                                 None if has_action else actions, resources if has_resource else None,
+                                 None if has_resource else resources, conditions, scalars, document)
+    return _checked_statement(source, index, raw, at, problems, document)
+
+
+def _checked_statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
+                       document: int | None = None) -> Statement | None:
     if not isinstance(raw, dict):
         problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
         return None
@@ -404,6 +457,37 @@ def parse_policies(text: str, source: str) -> tuple[Policy, ...]:
     return (_document(doc, text, source, "", None, special),)
 
 
+def holds_statement(text: str) -> bool:
+    """Is the text one JSON object with a Statement member, read as parse_policies reads it? Such a file
+    is one document, which looks like a policy (sources.file.looks_like_policy) whatever its statements."""
+    loaded = _load(text, "")
+    return not isinstance(loaded, Policy) and isinstance(loaded[0], dict) and "Statement" in loaded[0]
+
+
+def allowing_statements(text: str, source: str, wanted: Callable[[str], bool]) -> tuple[Statement, ...] | None:
+    """For a text that is one JSON object with a Statement member, its statements that allow on Resource
+    entries of which one is `wanted`, built as parse_policies builds them (the others are not built);
+    None for any other text. The Statement is a JSON object, an array or anything else, as _document
+    reads it."""
+    loaded = _load(text, source)
+    if isinstance(loaded, Policy) or not isinstance(loaded[0], dict) or "Statement" not in loaded[0]:
+        return None
+    raw_statements = loaded[0]["Statement"]
+    items = [raw_statements] if isinstance(raw_statements, dict) else raw_statements if isinstance(raw_statements, list) else []
+    found = []
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict) or raw.get("Effect") != "Allow" or "Resource" not in raw:
+            continue  # not built: it could only be a statement that does not allow on Resource entries
+        resources = raw["Resource"]
+        if not any(wanted(r) for r in (resources if isinstance(resources, list) else [resources]) if isinstance(r, str)):
+            continue
+        at = "/Statement" if isinstance(raw_statements, dict) else f"/Statement/{index}"
+        stmt = _statement(source, index, raw, at, [])
+        if stmt is not None:
+            found.append(stmt)
+    return tuple(found)
+
+
 def _load(text: str, source: str) -> tuple[object, bool] | Policy:
     """The parsed JSON and whether it holds duplicate keys or non-finite numbers, or a Policy whose
     problem says why there is none."""
@@ -446,18 +530,19 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
     elif version not in VALID_VERSIONS:
         problems.append(Problem(base + "/Version", f'Version must be "2012-10-17", not {_dumps(version)}', "Version"))
     raw_statements = doc["Statement"]
-    if isinstance(raw_statements, dict):
-        items: list[tuple[object, str]] = [(raw_statements, base + "/Statement")]
-    elif isinstance(raw_statements, list):
-        items = [(raw, f"{base}/Statement/{i}") for i, raw in enumerate(raw_statements)]
-    else:
-        problems.append(Problem(base + "/Statement", "Statement must be an object or a list of objects", "Statement"))
-        items = []
     statements = []
-    for index, (raw, at) in enumerate(items):
-        stmt = _statement(source, index, raw, at, problems, document)
+    if isinstance(raw_statements, dict):
+        stmt = _statement(source, 0, raw_statements, base + "/Statement", problems, document)
         if stmt is not None:
             statements.append(stmt)
+    elif isinstance(raw_statements, list):
+        at = base + "/Statement/"
+        for index, raw in enumerate(raw_statements):
+            stmt = _statement(source, index, raw, at + str(index), problems, document)
+            if stmt is not None:
+                statements.append(stmt)
+    else:
+        problems.append(Problem(base + "/Statement", "Statement must be an object or a list of objects", "Statement"))
     return Policy(source, text, tuple(statements), tuple(problems), version if isinstance(version, str) else None,
                   document=document)
 
@@ -638,33 +723,35 @@ class SourceMap:
         if reading is None:
             reading = self._containers[start] = _Reading({} if opener == "{" else [], _skip(_WS, self._text, start + 1))
         children = reading.children
-        if isinstance(children, dict):
-            while key not in children and not reading.done:
-                self._read_one(reading, "}")
-            return children.get(key)
-        if not key.isdigit():
-            return None
-        index = int(key)
-        while len(children) <= index and not reading.done:
-            self._read_one(reading, "]")
-        return children[index] if index < len(children) else None
-
-    def _read_one(self, reading: _Reading, closer: str) -> None:
-        """Read the next member (object) or element (array) of a container, or its end."""
+        # the members are read in a loop of its own (a call per member was most of the time); `reading.at`
+        # moves past a member only once it is read whole, as a failed read leaves it for the token scan
         text, at = self._text, reading.at
-        if text[at] == closer:
-            reading.done = True
-            return
-        if isinstance(reading.children, dict):
-            member = _MEMBER.match(text, at)
-            if member is None:
-                raise ValueError("expected a member")
-            key = member.group(1)
-            at = member.end()
-            reading.children.setdefault(json.loads(key) if "\\" in key else key[1:-1], at)
-        else:
-            reading.children.append(at)
-        reading.at = _skip(_NEXT, text, _SCAN(text, at)[1])
+        try:
+            if isinstance(children, dict):
+                while key not in children and not reading.done:
+                    if text[at] == "}":
+                        reading.done = True
+                        break
+                    member = _MEMBER.match(text, at)
+                    if member is None:
+                        raise ValueError("expected a member")
+                    name = member.group(1)
+                    value = member.end()
+                    children.setdefault(json.loads(name) if "\\" in name else name[1:-1], value)
+                    at = _NEXT.match(text, _SCAN(text, value)[1]).end()  # type: ignore[union-attr]  # matches ""
+                return children.get(key)
+            if not key.isdigit():
+                return None
+            index = int(key)
+            while len(children) <= index and not reading.done:
+                if text[at] == "]":
+                    reading.done = True
+                    break
+                children.append(at)
+                at = _NEXT.match(text, _SCAN(text, at)[1]).end()  # type: ignore[union-attr]
+            return children[index] if index < len(children) else None
+        finally:
+            reading.at = at
 
     def _scanned_offset(self, ptr: str) -> int | None:
         node = self._root

@@ -44,7 +44,7 @@ def detect(path: str, text: str) -> str | None:
     if lower.endswith(".tf"):
         return "terraform"
     head = text[:65536]
-    template = bool(_TEMPLATE.search(head)) and "AWS::" in text
+    template = "AWS::" in text and bool(_TEMPLATE.search(head))  # the substring first: the expression tries every line
     if lower.endswith((".yaml", ".yml", ".template")):
         return "cloudformation" if template else None
     stripped = head.lstrip("\ufeff \t\r\n")

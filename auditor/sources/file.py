@@ -43,28 +43,54 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
             return stream.read(limit + 1)
         except (OSError, ValueError) as exc:
             raise SourceError(f"cannot read standard input: {exc}") from exc
-    if os.path.isdir(path):
-        raise SourceError(f"{path}: is a directory; pass the policy files in it")
+    directory = f"{path}: is a directory; pass the policy files in it"
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat on the open file then decides, so a
-        # file swapped for a FIFO or a device after a check is still refused
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-        with os.fdopen(fd, "rb") as fh:
-            info = os.fstat(fh.fileno())
+        # file swapped for a FIFO or a device after a check is still refused. A directory is found there
+        # too (no stat of the path first), or when it cannot be opened
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        except OSError:
+            if os.path.isdir(path):
+                raise SourceError(directory) from None
+            raise
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise SourceError(directory)
             kind = not_regular(info.st_mode)
             if kind:
                 raise SourceError(f"{path}: not a regular file ({kind}); only files are read")
-            # read(limit + 1) would allocate 2 MiB for every small policy: ask for the file's size + 1
+            # reading limit + 1 would allocate 2 MiB for every small policy: ask for the file's size + 1
             # first; only a file that grew is read on, up to the limit
             size = min(info.st_size, limit)
-            data = fh.read(size + 1)
-            return data if len(data) <= size else data + fh.read(limit + 1 - len(data))
+            data = _read_fd(fd, size + 1)
+            return data if len(data) <= size else data + _read_fd(fd, limit + 1 - len(data))
+        finally:
+            os.close(fd)
     except FileNotFoundError as exc:
         raise SourceError(f"{path}: no such file") from exc
     except PermissionError as exc:
         raise SourceError(f"{path}: permission denied") from exc
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _read_fd(fd: int, count: int) -> bytes:
+    """Up to `count` bytes from the file descriptor: fewer only at the end of the file (os.read may stop
+    short; an io buffer around the descriptor would cost more than the read of a small policy)."""
+    data = os.read(fd, count)
+    if len(data) in (0, count):
+        return data
+    parts = [data]
+    got = len(data)
+    while got < count:
+        chunk = os.read(fd, count - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def check_run_size(paths: list[str]) -> None:

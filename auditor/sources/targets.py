@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.model import Policy, Problem, decode_text
+from auditor.model import Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
@@ -40,6 +41,57 @@ class Loaded:
 
 
 _IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
+
+
+# Where engine.prefix_names finds a project-name candidate: an Allow statement's Resource entry such as
+# function:demo-*, stack/demo-*, role/demo-*, rule/demo-* or s3:::demo-* (a name, then a wildcard). A
+# text with none of these and no escape (backslash) holds no candidate (tests/test_first_read.py).
+_MARKS = ("function:", "stack/", "role/", "rule/", "s3:::")
+_NAME_THEN_WILDCARD = re.compile(r"[A-Za-z0-9_-]+[*?]")
+
+
+def _may_name(text: str) -> bool:
+    """Does the text hold a mark then a name then a wildcard, i.e. the regular expression
+    (function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]? Each mark's occurrences are found with
+    str.find (a regular expression that starts with an alternation tries every offset)."""
+    for mark in _MARKS:
+        at = text.find(mark)
+        while at >= 0:
+            at += len(mark)
+            if _NAME_THEN_WILDCARD.match(text, at):
+                return True
+            at = text.find(mark, at)
+    return False
+
+
+def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None = None) -> tuple[int, tuple[str, ...]]:
+    """What the first read of a policy file keeps when its target is deferred: how many documents it
+    holds (0: none left by --skip-non-policies) and their project-name candidates (engine.prefix_names).
+    The model is not built for a text that is not a JSON array (which may be several documents): such a
+    text is one document; with --skip-non-policies one that is a JSON object with a Statement member is
+    kept (looks_like_policy); the candidates come from the statements that allow on a Resource entry of a
+    candidate's shape, the only ones built (none when the text shows no such entry and no escape). The
+    same answers as building it all. `text`: the raw bytes decoded (decode_text), when the caller has them."""
+    if len(raw) > MAX_BYTES or b"\x00" in raw:
+        text = None
+    elif text is None:
+        text = decode_text(raw)[0]
+    if text is not None and text.lstrip(" \t\n\r")[:1] != "[":
+        if "\\" not in text and not _may_name(text):
+            if not skip_non_policies or holds_statement(text):
+                return 1, ()
+        else:
+            allowing = allowing_statements(text, name, _may_name)
+            if allowing is not None:
+                from auditor.engine import prefix_names
+
+                return 1, tuple(prefix_names([Policy(name, text, allowing)]))
+            if not skip_non_policies:
+                return 1, ()
+    from auditor.engine import prefix_names
+
+    docs = [p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p)]
+    return len(docs), tuple(prefix_names(docs))
 
 
 def _reread(path: str, skip_non_policies: bool):
@@ -78,15 +130,14 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         text, _ = decode_text(raw) if b"\x00" not in raw[:8192] else (None, None)
         kind = detect(name, text) if text is not None and len(raw) <= BY_NAME["tfplan"].limit else "policy"
         if kind == "policy" or (kind != "tfplan" and len(raw) > MAX_BYTES):  # one document, or an array of them
-            docs = [p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p)]
-            if defer and not combine and path != STDIN and docs and name not in deferred:
-                from auditor.engine import prefix_names
-
-                deferred.add(name)
-                plain.append(Target("file", name, (), deferred=Deferred(_reread(path, skip_non_policies), len(docs),
-                                                                        tuple(prefix_names(docs)))))
-            else:
-                plain.extend(docs)
+            if defer and not combine and path != STDIN and name not in deferred:
+                documents, names = first_read(raw, name, skip_non_policies, text)
+                if documents:
+                    deferred.add(name)
+                    plain.append(Target("file", name, (), deferred=Deferred(_reread(path, skip_non_policies), documents,
+                                                                            names)))
+                continue
+            plain.extend(p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
             continue
         if kind is None:  # a YAML file that is not a template
             if not skip_non_policies:
