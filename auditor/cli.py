@@ -6,6 +6,7 @@ Exit codes: 0 no finding at or above --fail-on; 1 findings; 2 the audit could no
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -882,6 +883,9 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is shown escaped, not a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    # a run allocates millions of short-lived tuples and few cycles: the cyclic collector's youngest
+    # generation is swept every 20,000 allocations rather than 700 (1% of a corpus run)
+    gc.set_threshold(20_000, 10, 10)
     try:
         code = app(standalone_mode=False)
     except typer.Abort:
@@ -904,4 +908,18 @@ def main() -> None:
 
         sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}\n")
         sys.exit(EXIT_USAGE)
-    sys.exit(code if isinstance(code, int) else 0)
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _leave(code: int) -> NoReturn:
+    """The end of a run that went as planned: the streams flushed, then out without tearing the
+    interpreter down object by object (the memo tables and the AWS data go with the process; that
+    teardown was 2.5% of a corpus run). Nothing of ours runs at exit: files we write are closed by
+    then, temporary spools are unnamed."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left: exit 0, as when the pipe breaks during the run
+        code = 0
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    os._exit(code)
