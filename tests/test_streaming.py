@@ -89,7 +89,8 @@ def _check_stream(targets, run_settings, cat):
     jsonschema.Draft202012Validator(json.loads(REPORT_SCHEMA.read_text())).validate(json.loads(text))
     log, _ = streamed("sarif", targets, run_settings, cat)
     assert log == whole_sarif(report)
-    jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).validate(json.loads(log))
+    if SARIF_SCHEMA.exists():  # ../shared, beside the checkout (a clone on its own still compares the bytes)
+        jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).validate(json.loads(log))
     return report, json.loads(text)
 
 
