@@ -43,7 +43,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             # one entry: no repeat, and the index would hold at most the entry itself (its only candidate,
             # never its own container); the look-up is counted as the index counts it (1 + 1 member)
             res = entries[0]
-            if ("*" in res or "?" in res) and res != "*" and "${" not in res and not work.exhausted and not work.spend(2):
+            if ("*" in res or "?" in res) and res != "*" and as_requirement(res) is not None and not work.exhausted and not work.spend(2):
                 yield _stopped(work, stmt, element, 0)
             continue
         # only a wildcard entry without policy variables can contain another: indexed once per statement

@@ -109,7 +109,8 @@ def _duplicate_resource_as_it_was(ctx: Context) -> Iterator[Hit]:
 
 RESOURCES = ["*", "arn:aws:s3:::demo-*", "arn:aws:s3:::demo-x/*", "arn:aws:s3:::demo-x", "arn:aws:s3:::*", "arn:aws:s3:::*/*",
              "arn:aws:s3:::demo-?/*", "arn:aws:s3:::${aws:username}/*", "arn:aws:s3:::a${*}b", "arn:aws:lambda:*:*:function:demo-*",
-             "arn:aws:*:*:*:*", "arn:aws:s3:::demo-x/a.txt", "arn:aws:s3:::$x*", "arn:aws:s3:::a\x1e*b\x1f*", "arn:aws:s3:::a\x1e*b"]
+             "arn:aws:*:*:*:*", "arn:aws:s3:::demo-x/a.txt", "arn:aws:s3:::$x*", "arn:aws:s3:::a\x1e*b\x1f*", "arn:aws:s3:::a\x1e*b",
+             "arn:aws:s3:::a\x1fb*"]
 
 
 @pytest.mark.parametrize("limit", [budget.MAX_COMPARISONS, 7, 20, 60])
