@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -178,12 +178,11 @@ def action_details(action: str) -> Action | None:
 def known_action(action: str) -> tuple[str, tuple[str, ...]] | None:
     """For one action (no wildcard): its canonical name as `expand` gives it and its `resource_formats`,
     in one look-up; None when it is unknown (`expand` gives ())."""
-    service, sep, name = action.partition(":")
-    if not sep:
+    details = action_details(action)
+    if details is None:
         return None
-    low = name.lower()
-    details = service_actions(service).get(low)
-    return None if details is None else (_qualified(service.lower())[low], details.formats)
+    service, _, name = action.partition(":")
+    return _qualified(service.lower())[name.lower()], details.formats
 
 
 def resource_formats(action: str) -> tuple[str, ...] | None:
@@ -204,17 +203,7 @@ def scopable(pattern: str) -> tuple[str, ...]:
 def _scopable(pattern: str) -> tuple[str, ...]:
     """The actions of `expand(pattern)` whose `resource_formats` are not empty (each service's table
     fetched once for its run of actions: an expansion lists them service by service)."""
-    found = []
-    current: str | None = None
-    actions = _NO_ACTIONS
-    for a in expand(pattern):
-        service, _, name = a.partition(":")
-        if service != current:
-            current, actions = service, service_actions(service)
-        details = actions.get(name.lower())
-        if details is not None and details.formats:
-            found.append(a)
-    return tuple(found)
+    return tuple(a for a, details in _in_service_runs(expand(pattern)) if details is not None and details.formats)
 
 
 @lru_cache(maxsize=4096)
@@ -236,16 +225,19 @@ def access_level(action: str) -> str | None:
 def access_levels(actions: Iterable[str]) -> list[str | None]:
     """`access_level` of each action, each service's table fetched once for a run of its actions (an
     expansion lists them service by service)."""
-    out: list[str | None] = []
+    return [details.access if details else None for _, details in _in_service_runs(actions)]
+
+
+def _in_service_runs(actions: Iterable[str]) -> Iterator[tuple[str, Action | None]]:
+    """Each action with its details (`action_details`), each service's table fetched once for a run of
+    its actions (an expansion lists them service by service)."""
     current: str | None = None
     table = _NO_ACTIONS
     for action in actions:
         service, _, name = action.partition(":")
         if service != current:
             current, table = service, service_actions(service)
-        details = table.get(name.lower())
-        out.append(details.access if details else None)
-    return out
+        yield action, table.get(name.lower())
 
 
 def expand(pattern: str) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ def requirement_start(text: str) -> str:
     take the long way.)"""
     if text == "*" or NAME_START in text:
         return literal_ends(requirement_pattern(text))[0]
-    return text.split("*", 1)[0].split("?", 1)[0]
+    return _before_wildcard(text)
 
 
 def policy_start(text: str) -> str:
@@ -37,6 +37,11 @@ def policy_start(text: str) -> str:
     otherwise than a character at a time)."""
     if "$" in text:
         return policy_pattern(text).ends[0]
+    return _before_wildcard(text)
+
+
+def _before_wildcard(text: str) -> str:
+    """The text before its first `*` or `?` (all of it when it has neither)."""
     return text.split("*", 1)[0].split("?", 1)[0]
 
 

@@ -31,8 +31,8 @@ from auditor import awsdata
 from auditor.arn import format_globs
 from auditor.budget import MAX_SCANNED, Work
 from auditor.checks.base import Context
-from auditor.checks.common import summarise
-from auditor.globs import overlaps, policy_pattern, strict_overlaps
+from auditor.checks.common import has_variable, summarise
+from auditor.globs import overlaps, strict_overlaps
 from auditor.report import Hit
 
 RULE_ID = "resource-type-mismatch"
@@ -74,7 +74,7 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue
-        if any("${" in r for r in stmt.resources) and any(policy_pattern(r).has_variable for r in stmt.resources):
+        if any(has_variable(r) for r in stmt.resources):
             continue
         for i, pattern in enumerate(stmt.actions):
             wildcard = "*" in pattern or "?" in pattern

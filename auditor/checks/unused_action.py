@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 from auditor import awsdata
 from auditor.checks.base import Context, catalogue_actions
-from auditor.checks.common import summarise
+from auditor.checks.common import feature_needing, summarise
 from auditor.report import Hit
 
 RULE_ID = "unused-action"
@@ -34,8 +34,6 @@ SEVERITY = "low"
 
 def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
-    version = ctx.settings.jets_version
-    feature_needing = ctx.catalogue.feature_needing  # common.feature_needing, without its call
     in_catalogue = catalogue_actions(ctx.catalogue)  # only these can be needed by a feature
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
@@ -48,7 +46,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             if not awsdata.action_exists(pattern):
                 continue  # unknown-action reports these
             unused[pattern] = None
-            feature = feature_needing(version, pattern) if pattern.lower() in in_catalogue else None
+            feature = feature_needing(ctx, pattern) if pattern.lower() in in_catalogue else None
             if feature:
                 hints.add(feature)
         if not unused:
