@@ -738,7 +738,7 @@ class SourceMap:
                     name = member.group(1)
                     value = member.end()
                     children.setdefault(json.loads(name) if "\\" in name else name[1:-1], value)
-                    at = _NEXT.match(text, _SCAN(text, value)[1]).end()  # type: ignore[union-attr]  # matches ""
+                    at = _skip(_NEXT, text, _SCAN(text, value)[1])
                 return children.get(key)
             if not key.isdigit():
                 return None
@@ -748,7 +748,7 @@ class SourceMap:
                     reading.done = True
                     break
                 children.append(at)
-                at = _NEXT.match(text, _SCAN(text, at)[1]).end()  # type: ignore[union-attr]
+                at = _skip(_NEXT, text, _SCAN(text, at)[1])
             return children[index] if index < len(children) else None
         finally:
             reading.at = at

@@ -7,7 +7,6 @@ write a structured format (JSON, SARIF) escape by that format's rules instead.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -17,7 +16,6 @@ MAX_SUGGESTED = 128  # a word longer than this gets no "did you mean": no name i
 # characters U+E0000..E007F, interlinear annotations), line and paragraph separators, lone surrogates
 # (a file name that was not valid UTF-8), private use and unassigned code points.
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
-_PLAIN = re.compile(r"[\x20-\x7e]*")  # printable ASCII: nothing to do
 
 
 def _escape(ch: str) -> str:
@@ -31,7 +29,7 @@ def safe(value: object, keep: str = "") -> str:
     surrogates become escapes such as \\x1b or \\u202e. Newlines and tabs become spaces, so one value
     stays on one line, unless `keep` names them."""
     text = str(value)
-    if _PLAIN.fullmatch(text):
+    if text.isascii() and text.isprintable():  # printable ASCII (" " to "~"): nothing to do
         return text
     out = []
     for ch in text:

@@ -167,20 +167,16 @@ def wrap(text: str, width: int, pad: bool = False) -> list[str]:
 def _wrapped(text: str, width: int, pad: bool) -> tuple[str, ...]:
     out = []
     for line in text.split("\n") if "\n" in text else (text,):
-        if line.isascii() and line.isprintable():  # a character is a cell
-            if len(line) <= width:
-                out.append(line + " " * (width - len(line)) if pad else line)
-                continue
-            offsets = divide_ascii(line, width)
-            for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
-                out.append(_fit_ascii(line[a:b], width, pad))
+        simple = line.isascii() and line.isprintable()  # a character is a cell
+        if simple and len(line) <= width:
+            out.append(line + " " * (width - len(line)) if pad else line)
             continue
-        if cell_len(line) <= width:
+        if not simple and cell_len(line) <= width:
             out.append(_fit(line, width, pad))
             continue
-        offsets = divide_line(line, width, fold=True)
+        offsets, fit = (divide_ascii(line, width), _fit_ascii) if simple else (divide_line(line, width, fold=True), _fit)
         for a, b in zip([0, *offsets], [*offsets, len(line)], strict=True):
-            out.append(_fit(line[a:b], width, pad))
+            out.append(fit(line[a:b], width, pad))
     return tuple(out)
 
 

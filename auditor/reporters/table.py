@@ -31,8 +31,7 @@ Sheet = tuple[Cell, Sequence[Column], Sequence[Sequence[Cell]]]  # a table's tit
 
 
 def cell(value: object, style: str = "") -> Cell:
-    text = value if type(value) is str and value.isascii() and value.isprintable() else safe(value)  # as safe's own test
-    return Cell(text, ((text, style),))
+    return Cell.of(safe(value), style)
 
 
 @lru_cache(maxsize=256)  # few rules, few release ranges
