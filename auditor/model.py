@@ -55,6 +55,17 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A construct of infrastructure code that the reader did not evaluate, where it is written, what
+    the audit assumed in its place, and how to get the exact answer (the not-evaluated check reports it)."""
+
+    location: Location  # the file and line that write the construct
+    construct: str  # what it is: 'module "iam" (source "terraform-aws-modules/iam/aws")'
+    assumed: str  # what the audit assumed instead: "its resources and policies are not audited"
+    exact: str  # how to get the exact answer: "audit the plan JSON (terraform show -json plan.out)"
+
+
+@dataclass(frozen=True)
 class Problem:
     """Something that makes the document (or part of it) not a valid IAM policy."""
 

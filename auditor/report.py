@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from auditor.choices import SEVERITIES
-from auditor.model import Location, Policy
+from auditor.model import Assumption, Location, Policy
 
 if TYPE_CHECKING:  # types only: these modules are imported where their features are used
     from auditor.baseline import Outcome
@@ -81,6 +81,7 @@ class Target:
     policies: tuple[Policy, ...]
     boundary: tuple[Policy, ...] = ()  # a permissions boundary limits what the policies grant
     notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
+    assumptions: tuple[Assumption, ...] = ()  # infrastructure-code constructs not evaluated (not-evaluated findings)
     settings: Settings | None = None  # its own, when its config file is not the run's (None: the run's)
     config: Config | None = None  # the config it is audited with (None: the run's)
     deferred: Deferred | None = field(default=None, compare=False, repr=False)  # policies read when audited
@@ -353,6 +354,7 @@ class Tally:
         self.findings = 0
         self.failing = 0
         self.ignored = 0
+        self.not_evaluated = 0  # not-evaluated findings: constructs the infrastructure-code readers did not evaluate
 
     def add(self, findings: Iterable[Finding] = (), coverage: Iterable[CoverageRow] = (), ignored: int = 0) -> None:
         severities, categories, statuses, floor = self.by_severity, self.by_category, self.statuses, self.floor
@@ -360,6 +362,8 @@ class Tally:
             severities[f.severity] += 1
             categories[f.category] += 1
             self.findings += 1
+            if f.rule_id == "not-evaluated":
+                self.not_evaluated += 1
             if SEVERITY_RANK[f.severity] >= floor:
                 self.failing += 1
         for row in coverage:
@@ -382,6 +386,8 @@ class Tally:
             head += f", {baseline.baselined} baselined"
             if baseline.fixed:
                 head += f" ({baseline.fixed} baseline {'entry' if baseline.fixed == 1 else 'entries'} now fixed)"
+        if self.not_evaluated:
+            head += f"; {self.not_evaluated} construct{'' if self.not_evaluated == 1 else 's'} not evaluated"
         opinion = f"; {second_opinion.line()}" if second_opinion is not None else ""
         config = f"; config {', '.join(configs)}" if configs else ""
         return f"{head}; coverage: {cov or 'no requirements'}{opinion}{config}; exit {self.exit_code}"

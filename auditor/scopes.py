@@ -65,7 +65,8 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
         listed = [by_path[m] for m in members if m in by_path]
         chosen = [t.loaded() for t in listed]
         out.append(Target("file", policy_set.name or " + ".join(t.name for t in chosen),
-                          tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes)))
+                          tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes),
+                          assumptions=tuple(dict.fromkeys(a for t in chosen for a in t.assumptions))))
         done.update(id(t) for t in listed)
     return out + [t for t in targets if id(t) not in done]
 
@@ -76,7 +77,9 @@ def combined(targets: Sequence[Target], extra: Sequence = ()) -> Target:
     targets = [t.loaded() for t in targets]
     policies = tuple(dict.fromkeys([*(p for t in targets for p in t.policies), *extra]))
     notes = tuple(dict.fromkeys(n for t in targets for n in t.notes))
-    return Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes)
+    assumptions = tuple(dict.fromkeys(a for t in targets for a in t.assumptions))
+    return Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes,
+                  assumptions=assumptions)
 
 
 def prefix_names(targets: Sequence[Target]) -> list[str]:

@@ -21,6 +21,7 @@ from auditor.checks import (
     invalid_policy,
     malformed_arn,
     missing_action,
+    not_evaluated,
     outside_prefix,
     passrole_unscoped,
     pattern_never_matches,
@@ -69,6 +70,7 @@ CHECKS: tuple[Check, ...] = (
     invalid_policy,
     unknown_action,
     invalid_condition,
+    not_evaluated,
     unused_ignore,
     internal_error,
 )

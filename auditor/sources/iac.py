@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from auditor.model import Origin, Policy, SourceMap, parse_policy
+from auditor.model import Assumption, Origin, Policy, SourceMap, parse_policy
 
 MAX_PLACEHOLDER = 80
 
@@ -165,6 +165,7 @@ class IacPrincipal:
     spot: Spot
     policies: tuple[Policy, ...]
     managed_arns: tuple[str, ...] = ()  # managed policies attached by ARN only (AWS managed, or made elsewhere)
+    assumptions: tuple[Assumption, ...] = ()  # constructs about this principal the reader did not evaluate
 
     def names(self) -> tuple[str, ...]:
         """What --group/--user/--role may call it: its IAM name or its address (or the address's last part)."""
@@ -180,6 +181,7 @@ class IacFile:
     loose: tuple[Policy, ...]  # policies attached to no principal of the configuration
     problems: tuple[Policy, ...] = ()  # a file that could not be read: one Policy holding the problem
     notes: tuple[str, ...] = ()  # what the report should say about how the file was read
+    assumptions: tuple[Assumption, ...] = ()  # constructs of the file the reader did not evaluate (every target of it gets them)
 
 
 def unreadable(path: str, message: str, line: int | None = None) -> IacFile:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.model import Policy, Problem, allowing_statements, decode_text, holds_statement
+from auditor.model import Assumption, Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
@@ -176,7 +176,9 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         if not policies:
             return Loaded((), ())
         notes = tuple(n for t in targets for n in t.notes)
-        return Loaded((Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes),), policies)
+        assumptions = tuple(dict.fromkeys(a for t in targets for a in t.assumptions))
+        return Loaded((Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes,
+                              assumptions=assumptions),), policies)
     by_file: dict[str, list[Policy] | Target] = {}  # the documents of a split policy are attached to one principal
     for p in plain:
         if isinstance(p, Target):
@@ -198,9 +200,11 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     chosen = []
     loose: list[Policy] = []
     file_notes: dict[int, tuple[str, ...]] = {}  # a principal or policy → the notes of the file it was read from
+    file_assumptions: dict[int, tuple[Assumption, ...]] = {}  # likewise, the constructs the reader did not evaluate
     for found in files:
         for item in (*found.principals, *found.loose):
             file_notes.setdefault(id(item), found.notes)
+            file_assumptions.setdefault(id(item), found.assumptions)
         candidates = []
         for p in found.principals:
             key = (p.kind, p.address, p.spot.path)
@@ -228,8 +232,10 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     for p in chosen:
         policies, notes = _with_managed(p, managed)
         shown = p.name if names.count(p.name) == 1 else f"{p.name} ({os.path.normpath(p.spot.path)})"
-        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes)))
-    targets += [Target("file", policy.source, (policy,), notes=file_notes.get(id(policy), ())) for policy in dict.fromkeys(loose)]
+        assumptions = tuple(dict.fromkeys((*file_assumptions.get(id(p), ()), *p.assumptions)))
+        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes), assumptions=assumptions))
+    targets += [Target("file", policy.source, (policy,), notes=file_notes.get(id(policy), ()),
+                       assumptions=file_assumptions.get(id(policy), ())) for policy in dict.fromkeys(loose)]
     return targets
 
 

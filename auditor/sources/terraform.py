@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from auditor.model import Assumption, Location
 from auditor.model import pointer as make_pointer
 from auditor.sources.iac import (
     IacFile,
@@ -1045,7 +1046,44 @@ def _assemble(module: Module, path: str, sources: dict[str, str]) -> IacFile:
             loose.append(policy_from_value(f"{path}#{_address(block)}", doc.doc if isinstance(doc, Doc) else doc, whole, un.found))
     notes = (f"{path}: not read for context (variables, locals, other policies): {', '.join(module.skipped)}",) \
         if module.skipped else ()
-    return IacFile(path, tuple(out), tuple(loose), notes=notes)
+    return IacFile(path, tuple(out), tuple(loose), notes=notes, assumptions=_not_evaluated(module, path, ev))
+
+
+PLAN_ANSWER = "audit the plan JSON (terraform plan -out plan.out && terraform show -json plan.out > plan.json), where Terraform has decided it"
+_IAM_TYPES = ("aws_iam_",)
+
+
+def _not_evaluated(module: Module, path: str, ev: Evaluator) -> tuple[Assumption, ...]:
+    """The constructs of `path` this reader does not evaluate, each where it is written: module calls,
+    count/for_each on IAM resources, dynamic blocks in policy documents."""
+    found: list[Assumption] = []
+
+    def at(block: Block, line: int | None = None) -> Location:
+        return Location(block.path, block.pointer, None, line if line is not None else block.line)
+
+    for block in module.blocks:
+        if block.path != path:
+            continue
+        if block.type == "module" and block.labels:
+            source = ev.attr(block, "source", Unresolved()) if "source" in block.attrs else None
+            shown = f'module "{block.labels[0]}"'
+            if source is not None and isinstance(source.value, str):
+                shown += f' (source "{source.value}")'
+            found.append(Assumption(at(block), shown, "its resources and policies are not part of this audit", PLAN_ANSWER))
+            continue
+        if block.type not in ("resource", "data") or len(block.labels) < 2 or not block.labels[0].startswith(_IAM_TYPES):
+            continue
+        address = _address(block)
+        for meta in ("count", "for_each"):
+            if meta in block.attrs:
+                found.append(Assumption(at(block, block.attr_lines.get(meta)), f"{meta} on {address}",
+                                        "assumed to create it once", PLAN_ANSWER))
+        for inner in block.blocks:
+            if inner.type == "dynamic":
+                label = inner.labels[0] if inner.labels else "?"
+                found.append(Assumption(at(inner), f'dynamic "{label}" block in {address}',
+                                        f"its {label} blocks are not part of this audit", PLAN_ANSWER))
+    return tuple(found)
 
 
 def _policy(ev: Evaluator, name: str, block: Block, attr: str):
