@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from auditor import atomic
 from auditor.model import pointer_unescape
 from auditor.report import Finding, Report, Target
 
@@ -159,11 +160,11 @@ def write(path: str, report: Report) -> int:
 def _write(path: str, found: list[dict[str, str]], tool_version: str) -> int:
     rows = sorted(found, key=lambda e: (e["source"], e["rule_id"], e["where"], e["subject"], e["resource"]))
     doc = {"version": VERSION, "tool": f"jets-iam-audit {tool_version}", "findings": rows}
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise BaselineError(f"cannot write the baseline {path}: {exc.strerror or exc}") from exc
+    try:  # all or nothing, never through a link: a failed write leaves the old baseline whole
+        atomic.write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "--write-baseline",
+                          f"the baseline {path}")
+    except atomic.WriteError as exc:
+        raise BaselineError(str(exc)) from exc
     return len(rows)
 
 

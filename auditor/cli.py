@@ -114,11 +114,12 @@ def _check_region_account(region: str | None, account: str | None) -> None:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
+        from auditor.atomic import WriteError, write_text
+
         try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+            write_text(output, text)
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -388,18 +389,16 @@ def _sieve(path: str | None, write: str | None):
 
 @contextlib.contextmanager
 def _destination(output: str | None):
-    """Where the report goes as it is written: the --output file (opened before the audit starts), or
-    standard output."""
+    """Where the report goes as it is written: a temporary file beside the --output file (made before
+    the audit starts, renamed over it when the run ends: auditor.atomic), or standard output."""
     if output:
+        from auditor.atomic import WriteError, writing
+
         try:
-            fh = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below, errors named)
-        except OSError as exc:
-            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
-        try:
-            with fh:
+            with writing(output) as fh:
                 yield fh
-        except OSError as exc:
-            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
     else:
         yield sys.stdout
         sys.stdout.flush()
@@ -755,10 +754,12 @@ def generate_command(
         _fail(str(exc))
     docs, notice = built.docs, built.notice
     if output_dir is not None:
+        from auditor.atomic import WriteError
+
         try:
             written = generate.write_documents(docs, output_dir, opts.prefix)
-        except OSError as exc:
-            _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
+        except WriteError as exc:
+            _fail(str(exc))
         _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
         if len(written) > 1:
             _say("they are one policy set (attach them all to the deploy principal): audit them together with "
