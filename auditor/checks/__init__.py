@@ -31,6 +31,7 @@ from auditor.checks import (
     split_deploy,
     unknown_action,
     unresolved_reference,
+    untrusted_setting,
     unused_action,
     unused_ignore,
     wildcard_action,
@@ -70,11 +71,13 @@ CHECKS: tuple[Check, ...] = (
     unknown_action,
     invalid_condition,
     unused_ignore,
+    untrusted_setting,
     internal_error,
 )
 
 RULE_IDS: tuple[str, ...] = tuple(m.RULE_ID for m in CHECKS)
-ALWAYS_ON: frozenset[str] = frozenset({internal_error.RULE_ID})  # the engine reports them: config cannot disable or ignore them
+# the engine reports them: config cannot disable or ignore them (a found config would otherwise silence the finding about itself)
+ALWAYS_ON: frozenset[str] = frozenset({internal_error.RULE_ID, untrusted_setting.RULE_ID})
 
 
 def by_id(rule_id: str) -> Check | None:

@@ -77,6 +77,25 @@ def writer(fmt: str, out: TextIO, *, color: bool = False, width: int = 120, deta
     return Guarded(module.Writer(cast(TextIO, guard), color=color, width=width, details=details), guard)
 
 
+class Tee:
+    """Several writers fed the same run (the --format report and each --also-write one)."""
+
+    def __init__(self, *writers: Writer) -> None:
+        self.writers = writers
+
+    def head(self, head: Head) -> None:
+        for w in self.writers:
+            w.head(head)
+
+    def part(self, part: Part) -> None:
+        for w in self.writers:
+            w.part(part)
+
+    def tail(self, tail: Tail) -> None:
+        for w in self.writers:
+            w.tail(tail)
+
+
 def feed(target: Writer, report: Report) -> None:
     """A whole Report, to a writer, as a run would stream it."""
     head, parts, tail = report.stream()
