@@ -532,8 +532,8 @@ def file_command(
 
 
 def _everything_audited(paths: list[str], groups) -> None:
-    """AuditError naming each path (a file, a directory) that gave nothing to audit: no policy file under
-    a directory, or none that is an IAM policy, a Terraform module or template that defines none."""
+    """AuditError naming each directory that gave nothing to audit: no policy file under it, or none that
+    is an IAM policy (a Terraform module or template that defines none)."""
     from auditor.sources.file import STDIN
 
     sources = {os.path.abspath(s.partition("#")[0]) for targets, _, _ in groups for t in targets for s in t.sources
@@ -542,12 +542,9 @@ def _everything_audited(paths: list[str], groups) -> None:
     for path in dict.fromkeys(paths):
         if path == STDIN:
             continue
-        full = os.path.abspath(path)
-        if os.path.isdir(path):
-            if not any(s == full or s.startswith(full.rstrip(os.sep) + os.sep) for s in sources):
-                idle.append(f"{path} (a directory with no IAM policy in it)")
-        elif full not in sources:
-            idle.append(f"{path} (no IAM policy in it)")
+        full = os.path.abspath(path)  # a file named is always reported (an invalid finding when it defines no policy)
+        if os.path.isdir(path) and not any(s == full or s.startswith(full.rstrip(os.sep) + os.sep) for s in sources):
+            idle.append(f"{path} (a directory with no IAM policy in it)")
     if idle:
         raise AuditError(f"nothing to audit in {', '.join(idle)}: name the files or directories that hold the policies "
                          "(--skip-non-policies, the hook's mode, skips such paths quietly)")

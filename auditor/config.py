@@ -340,7 +340,7 @@ def _option(key: str, value: object, where: str) -> object:
         value = str(value)
     if not isinstance(value, kind):
         raise ConfigError(f"{where}: {key!r} must be a {kind.__name__}, not {value!r}")
-    if key == "jets-version" and not VERSION.match(str(value)):
+    if key == "jets-version" and not VERSION.fullmatch(str(value)):
         raise ConfigError(f"{where}: 'jets-version' must be a Jets line or release such as 5 or 5.0.14, not {value!r}")
     if key in CHOICES and value not in CHOICES[key]:
         raise ConfigError(f"{where}: {key!r} must be one of {', '.join(CHOICES[key])}, not {value!r}")

@@ -145,16 +145,21 @@ class Index:
                 self._literal.setdefault(ignore.file, []).append(ignore)
                 if "/" not in ignore.file:
                     self._named.setdefault(ignore.file, []).append(ignore)
+        self._matched: dict[str, list[Ignore]] = {}  # path → the ignores whose file matches it
         self._paths: dict[str, dict[tuple[str | None, str | None, str | None], Ignore]] = {}
 
     def matching(self, path: str) -> list[Ignore]:
-        """The ignores whose `file` matches `path`, in the file's order."""
+        """The ignores whose `file` matches `path`, in the file's order (found once per path)."""
+        known = self._matched.get(path)
+        if known is not None:
+            return known
         found = {id(i): i for i in (*self._literal.get(path, ()), *self._named.get(path.rpartition("/")[2], ()))}
         for ignore in self._globs:
             self.glob_tests += 1
             if file_matches(ignore.file, path):
                 found[id(ignore)] = ignore
-        return sorted(found.values(), key=lambda i: i.number)
+        self._matched[path] = sorted(found.values(), key=lambda i: i.number)
+        return self._matched[path]
 
     def _table(self, path: str) -> dict[tuple[str | None, str | None, str | None], Ignore]:
         """(rule, pointer, sid) → the first ignore for `path` that names them (None: does not name one)."""
