@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -330,7 +331,7 @@ def _also(values: list[str] | None) -> list[tuple[str, str]]:
     """--also-write FORMAT=FILE values as (format, file). Raises AuditError."""
     from auditor.choices import FORMATS
 
-    out = []
+    out: list[tuple[str, str]] = []
     for value in values or ():
         fmt, eq, path = value.partition("=")
         if not eq or fmt not in FORMATS or not path:
@@ -341,7 +342,7 @@ def _also(values: list[str] | None) -> list[tuple[str, str]]:
 
 def _report(groups, show_ignored: bool, output: str | None, verbose: bool = False, quiet: bool = False,
             baselines: tuple[str | None, str | None] = (None, None), details: Details = "failing",
-            also: list[tuple[str, str]] = ()) -> None:
+            also: Sequence[tuple[str, str]] = ()) -> None:
     """Run the audit, writing the report target by target, print the summary, exit with the report's
     code. `groups`: (targets, their ARNs' project-name candidates, their Resolved options) per config
     file; the first group's are the run's."""
@@ -926,13 +927,13 @@ def main() -> None:
     if sys.stdout is None:  # its descriptor was closed before the run: a write then says so (auditor.failures)
         from auditor.failures import ClosedStream
 
-        sys.stdout = ClosedStream()  # type: ignore[assignment]
+        sys.stdout = ClosedStream()
     for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is shown escaped, not a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     from auditor.failures import Stdout
 
-    sys.stdout = Stdout(sys.stdout)  # type: ignore[assignment]  # a broken pipe: its own message, exit 2
+    sys.stdout = Stdout(sys.stdout)  # a broken pipe: its own message, exit 2
     # a run allocates millions of short-lived tuples and few cycles: the cyclic collector's youngest
     # generation is swept every 20,000 allocations rather than 700 (1% of a corpus run)
     gc.set_threshold(20_000, 10, 10)

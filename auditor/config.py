@@ -243,7 +243,7 @@ def load(path: Path | None, rule_ids: tuple[str, ...], always_on: Collection[str
     lines = _ignore_lines(text, path.name == "pyproject.toml", len(config.ignores))
     ignores = tuple(Ignore(i.reason, i.file, i.rule, i.sid, i.pointer, i.number, line)
                     for i, line in zip(config.ignores, lines, strict=True))
-    options, untrusted = config.options, ()
+    options, untrusted = config.options, tuple[tuple[str, int | None], ...]()
     if not trusted:
         options = tuple((k, v) for k, v in config.options if k not in CODE_KEYS)
         untrusted = tuple((k, _key_line(text, k)) for k, _ in config.options if k in CODE_KEYS)
@@ -388,7 +388,7 @@ def _ignores(value: object, where: str, rule_ids: tuple[str, ...], always_on: Co
         rule = entry.get("rule")
         if rule is not None and rule not in rule_ids and not rule.startswith("parliament/"):  # parliament/<ISSUE>: any
             raise ConfigError(f"{where}: ignore #{n}: unknown rule {rule!r}{did_you_mean(rule, rule_ids)}")
-        if rule in always_on:
-            raise ConfigError(f"{where}: ignore #{n}: {rule} findings cannot be ignored: each {_WHY_ON.get(rule, _WHY_ON[''])[3:]}")
+        if rule is not None and rule in always_on:
+            raise ConfigError(f"{where}: ignore #{n}: {rule} findings cannot be ignored: each {_WHY_ON.get(rule or '', _WHY_ON[''])[3:]}")
         out.append(Ignore(reason, entry.get("file", "*"), rule, entry.get("sid"), entry.get("pointer"), n))
     return out
