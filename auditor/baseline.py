@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from auditor import atomic
 from auditor.model import pointer_unescape
 from auditor.report import Finding, Report, Target
 
@@ -159,22 +160,35 @@ def write(path: str, report: Report) -> int:
 def _write(path: str, found: list[dict[str, str]], tool_version: str) -> int:
     rows = sorted(found, key=lambda e: (e["source"], e["rule_id"], e["where"], e["subject"], e["resource"]))
     doc = {"version": VERSION, "tool": f"jets-iam-audit {tool_version}", "findings": rows}
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise BaselineError(f"cannot write the baseline {path}: {exc.strerror or exc}") from exc
+    try:  # all or nothing, never through a link: a failed write leaves the old baseline whole
+        atomic.write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n", "--write-baseline",
+                          f"the baseline {path}")
+    except atomic.WriteError as exc:
+        raise BaselineError(str(exc)) from exc
     return len(rows)
 
 
+MAX_BYTES = 64 * 1024 * 1024  # a baseline: some 200,000 findings; read no further
+
+
 def read(path: str) -> Counter[str]:
+    """The fingerprints a baseline file records. It is read as a policy is (auditor.sources.file.read_bytes:
+    a regular file only, never a FIFO or a device, and no more than MAX_BYTES). Raises BaselineError."""
+    from auditor.failures import describe
+    from auditor.sources.file import SourceError, read_bytes
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
-    except FileNotFoundError as exc:
-        raise BaselineError(f"{path}: no such baseline file (write one with --write-baseline {path})") from exc
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: not a baseline file ({exc})") from exc
+        raw = read_bytes(path, MAX_BYTES)
+    except SourceError as exc:
+        if str(exc).endswith(": no such file"):
+            raise BaselineError(f"{path}: no such baseline file (write one with --write-baseline {path})") from exc
+        raise BaselineError(str(exc)) from exc
+    if len(raw) > MAX_BYTES:
+        raise BaselineError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB; refused (not a baseline this tool writes)")
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise BaselineError(f"{path}: not a baseline file ({describe(exc) or exc})") from exc
     if not isinstance(doc, dict) or doc.get("version") != VERSION or not isinstance(doc.get("findings"), list) or not all(
             isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in doc["findings"]):
         raise BaselineError(f"{path}: not a version {VERSION} baseline of jets-iam-audit")

@@ -441,13 +441,13 @@ def _check_actions(requirements: Sequence[Requirement]) -> None:
 
 def validate_prefix(prefix: str) -> str | None:
     """An error message if `prefix` cannot be a Jets project name."""
-    if not PROJECT_NAME.match(prefix):
+    if not PROJECT_NAME.fullmatch(prefix):  # fullmatch: "$" alone lets a trailing newline through
         return f"--prefix {prefix!r} is not a Jets project name (letters, digits, '-' and '_')"
     return None
 
 
 def validate_env(env: str) -> str | None:
-    if not ENV_NAME.match(env):
+    if not ENV_NAME.fullmatch(env):
         return f"--env {env!r} is not a Jets env name (letters, digits, '-' and '_')"
     return None
 

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -114,11 +115,12 @@ def _check_region_account(region: str | None, account: str | None) -> None:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
+        from auditor.atomic import WriteError, write_text
+
         try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+            write_text(output, text)
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -159,6 +161,9 @@ BaselineOpt = Annotated[str | None, typer.Option(
     "--baseline", help="Leave out the findings this baseline file records; say how many, and how many are fixed.")]
 WriteBaselineOpt = Annotated[str | None, typer.Option(
     "--write-baseline", help="Record every finding of this run in FILE (then the run reports only what is new).")]
+AlsoWriteOpt = Annotated[list[str] | None, typer.Option(
+    "--also-write", metavar="FORMAT=FILE", help="Also write the report in FORMAT to FILE, from the same run (repeatable; "
+                                                "e.g. --format github --also-write sarif=audit.sarif).")]
 DetailsOpt = Annotated[Details, typer.Option(
     "--details", help="Table of several targets: after a summary row per target, the coverage and findings of the "
                       "targets with findings at or above --fail-on (failing), or of every target (all).")]
@@ -187,26 +192,27 @@ class Resolved:
 
 
 def _resolve(config_path: str | None, *, prefix, env, jets_version, feature, region, account, fmt, fail_on,
-             combine, project_path: str | None = None, parliament: tuple = (None, None, None, None)) -> Resolved:
-    """Load config (--config, else the nearest from the working directory) and catalogue, merge
-    options, validate them. Raises AuditError."""
+             combine, project_path: str | None = None, parliament: tuple = (None, None, None, None),
+             search_from: str | None = None) -> Resolved:
+    """Load config (--config, else the nearest from `search_from` or the working directory) and
+    catalogue, merge options, validate them. Raises AuditError."""
     from pathlib import Path
 
     from auditor import config as config_mod
 
-    path = Path(config_path) if config_path else config_mod.find(Path.cwd())
-    cfg = _load_config(path)
+    path = Path(config_path) if config_path else config_mod.find(Path(search_from) if search_from else Path.cwd())
+    cfg = _load_config(path, trusted=bool(config_path))
     return _resolve_with(cfg, _catalogue(), _project(project_path), prefix=prefix, env=env, jets_version=jets_version,
                          feature=feature, region=region, account=account, fmt=fmt, fail_on=fail_on, combine=combine,
                          parliament=parliament)
 
 
-def _load_config(path):
+def _load_config(path, trusted: bool):
     from auditor import config as config_mod
     from auditor.checks import ALWAYS_ON, RULE_IDS
 
     try:
-        return config_mod.load(path, RULE_IDS, ALWAYS_ON)
+        return config_mod.load(path, RULE_IDS, ALWAYS_ON, trusted)
     except config_mod.ConfigError as exc:
         raise AuditError(str(exc)) from exc
 
@@ -321,8 +327,22 @@ def _settings(opts: Resolved, prefix_names: list[str], show_ignored: bool):
     )
 
 
+def _also(values: list[str] | None) -> list[tuple[str, str]]:
+    """--also-write FORMAT=FILE values as (format, file). Raises AuditError."""
+    from auditor.choices import FORMATS
+
+    out: list[tuple[str, str]] = []
+    for value in values or ():
+        fmt, eq, path = value.partition("=")
+        if not eq or fmt not in FORMATS or not path:
+            raise AuditError(f"--also-write {value!r}: give FORMAT=FILE, FORMAT one of {', '.join(FORMATS)}")
+        out.append((fmt, path))
+    return out
+
+
 def _report(groups, show_ignored: bool, output: str | None, verbose: bool = False, quiet: bool = False,
-            baselines: tuple[str | None, str | None] = (None, None), details: Details = "failing") -> None:
+            baselines: tuple[str | None, str | None] = (None, None), details: Details = "failing",
+            also: Sequence[tuple[str, str]] = ()) -> None:
     """Run the audit, writing the report target by target, print the summary, exit with the report's
     code. `groups`: (targets, their ARNs' project-name candidates, their Resolved options) per config
     file; the first group's are the run's."""
@@ -347,9 +367,13 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
     sieve = _sieve(*baselines)
     shown = output is None and not quiet
     try:
-        with _destination(output) as out:
+        with _destination(output) as out, contextlib.ExitStack() as extra:
             writer = (reporters.writer(opts.fmt, out, color=_color(output), width=_width(), details=details)
                       if output or not quiet else reporters.Nothing())
+            more = [reporters.writer(fmt, extra.enter_context(_destination(path)), width=_width(), details=details)
+                    for fmt, path in also]
+            if more:
+                writer = reporters.Tee(writer, *more)
             enabled = progress.wanted(quiet, shown and sys.stdout.isatty()) and len(targets) >= progress.MANY_TARGETS
             with progress.bar("auditing", len(targets), enabled) as advance:
                 tail = streaming.stream(targets, targets[0].settings, opts.catalogue, writer, opts.config, opts.parliament,
@@ -388,18 +412,16 @@ def _sieve(path: str | None, write: str | None):
 
 @contextlib.contextmanager
 def _destination(output: str | None):
-    """Where the report goes as it is written: the --output file (opened before the audit starts), or
-    standard output."""
+    """Where the report goes as it is written: a temporary file beside the --output file (made before
+    the audit starts, renamed over it when the run ends: auditor.atomic), or standard output."""
     if output:
+        from auditor.atomic import WriteError, writing
+
         try:
-            fh = open(output, "w", encoding="utf-8")  # noqa: SIM115 (closed below, errors named)
-        except OSError as exc:
-            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
-        try:
-            with fh:
+            with writing(output) as fh:
                 yield fh
-        except OSError as exc:
-            raise AuditError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        except WriteError as exc:
+            raise AuditError(str(exc)) from exc
     else:
         yield sys.stdout
         sys.stdout.flush()
@@ -457,6 +479,7 @@ def file_command(
     write_baseline: WriteBaselineOpt = None,
     details: DetailsOpt = "failing",
     output: OutputOpt = None,
+    also_write: AlsoWriteOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
     private_auditors: PrivateAuditorsOpt = None,
@@ -476,6 +499,7 @@ def file_command(
            "account": account, "fmt": fmt, "fail_on": fail_on, "combine": combine,
            "parliament": (parliament, include_community_auditors, private_auditors, parliament_config)}
     try:
+        also = _also(also_write)
         named = _principal(group, user, role) if (group or user or role) is not None else None
         if auth_details is not None and not paths:
             if named is None:
@@ -499,11 +523,32 @@ def file_command(
                 extra = [replace(p, aws_managed=True) for p in read_policies(aws_managed)]
                 cli["combine"] = True
             groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra)
+            if not skip_non_policies:  # a gate pointed at a mistyped path must not pass; the hook's files may be no policies
+                _everything_audited(paths, groups)
             if not groups:
                 raise typer.Exit(0)
     except (AuditError, SourceError, SelectionError, ConfigError) as exc:
         _fail(str(exc))
-    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline), details)
+    _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline), details, also)
+
+
+def _everything_audited(paths: list[str], groups) -> None:
+    """AuditError naming each directory that gave nothing to audit: no policy file under it, or none that
+    is an IAM policy (a Terraform module or template that defines none)."""
+    from auditor.sources.file import STDIN
+
+    sources = {os.path.abspath(s.partition("#")[0]) for targets, _, _ in groups for t in targets for s in t.sources
+               if not s.startswith("<")}
+    idle = []
+    for path in dict.fromkeys(paths):
+        if path == STDIN:
+            continue
+        full = os.path.abspath(path)  # a file named is always reported (an invalid finding when it defines no policy)
+        if os.path.isdir(path) and not any(s == full or s.startswith(full.rstrip(os.sep) + os.sep) for s in sources):
+            idle.append(f"{path} (a directory with no IAM policy in it)")
+    if idle:
+        raise AuditError(f"nothing to audit in {', '.join(idle)}: name the files or directories that hold the policies "
+                         "(--skip-non-policies, the hook's mode, skips such paths quietly)")
 
 
 def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
@@ -667,6 +712,7 @@ def live_command(
     write_baseline: WriteBaselineOpt = None,
     details: DetailsOpt = "failing",
     output: OutputOpt = None,
+    also_write: AlsoWriteOpt = None,
     parliament: ParliamentOpt = None,
     include_community_auditors: CommunityOpt = None,
     private_auditors: PrivateAuditorsOpt = None,
@@ -680,6 +726,7 @@ def live_command(
 
     try:
         kind, name = _principal(group, user, role)
+        also = _also(also_write)
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
                         account=account, fmt=fmt, fail_on=fail_on, combine=None, project_path=project,
                         parliament=(parliament, include_community_auditors, private_auditors, parliament_config))
@@ -689,7 +736,7 @@ def live_command(
         _fail(str(exc))
     target = Target(principal.kind, principal.name, principal.policies, principal.boundary)
     _report([([target], _names(principal.policies), opts)], show_ignored, output, verbose, quiet, (baseline, write_baseline),
-            details)
+            details, also)
 
 
 @app.command("generate")
@@ -722,15 +769,9 @@ def generate_command(
     from auditor import generate
 
     try:
-        if from_file and config is None:  # the config follows the file it repairs
-            from pathlib import Path
-
-            from auditor import config as config_mod
-
-            found = config_mod.find(Path(from_file).resolve().parent)
-            config = str(found) if found else None
+        search = os.path.dirname(os.path.abspath(from_file)) if from_file and from_file != "-" else None  # the config follows the file it repairs
         opts = _resolve(config, prefix=prefix, env=env, jets_version=jets_version, feature=feature, region=region,
-                        account=account, fmt=None, fail_on=None, combine=None, project_path=project)
+                        account=account, fmt=None, fail_on=None, combine=None, project_path=project, search_from=search)
         if write and not from_file:
             raise AuditError("--write needs --from FILE")
         if write and from_file == "-":
@@ -755,10 +796,12 @@ def generate_command(
         _fail(str(exc))
     docs, notice = built.docs, built.notice
     if output_dir is not None:
+        from auditor.atomic import WriteError
+
         try:
             written = generate.write_documents(docs, output_dir, opts.prefix)
-        except OSError as exc:
-            _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
+        except WriteError as exc:
+            _fail(str(exc))
         _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
         if len(written) > 1:
             _say("they are one policy set (attach them all to the deploy principal): audit them together with "
@@ -866,10 +909,11 @@ def explain_command(rule_id: Annotated[str, typer.Argument(help="A rule id from 
 
 
 def _say(message: str) -> None:
-    """One line on stderr, neutralised: it may name files and policy text."""
-    from auditor.text import safe
+    """One line on stderr, neutralised: it may name files and policy text, and it may start with them
+    (auditor.text.inert_line: never a CI workflow command)."""
+    from auditor.text import inert_line, safe
 
-    typer.echo(safe(message), err=True)
+    typer.echo(inert_line(safe(message)), err=True)
 
 
 def _fail(message: str) -> NoReturn:
@@ -880,9 +924,16 @@ def _fail(message: str) -> NoReturn:
 
 
 def main() -> None:
+    if sys.stdout is None:  # its descriptor was closed before the run: a write then says so (auditor.failures)
+        from auditor.failures import ClosedStream
+
+        sys.stdout = ClosedStream()
     for stream in (sys.stdout, sys.stderr):  # a character the terminal's encoding lacks is shown escaped, not a crash
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    from auditor.failures import Stdout
+
+    sys.stdout = Stdout(sys.stdout)  # a broken pipe: its own message, exit 2
     # a run allocates millions of short-lived tuples and few cycles: the cyclic collector's youngest
     # generation is swept every 20,000 allocations rather than 700 (1% of a corpus run)
     gc.set_threshold(20_000, 10, 10)
@@ -901,14 +952,23 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("jets-iam-audit: interrupted\n")
         sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
-    except Exception as exc:  # a bug: one line, exit 2, never a traceback
+    except Exception as exc:  # a full disk, a closed stdout, ... (auditor.failures), else a bug: one line, exit 2
+        from auditor.failures import describe
         from auditor.text import safe
 
-        sys.stderr.write(f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}\n")
-        sys.exit(EXIT_USAGE)
+        message = describe(exc)
+        _stop(f"jets-iam-audit: error: {safe(message)}" if message else
+              f"jets-iam-audit: internal error: {type(exc).__name__}: {safe(exc)}")
     _leave(code if isinstance(code, int) else 0)
+
+
+def _stop(line: str) -> NoReturn:
+    """Exit 2 with one line on stderr, at once: standard output may be a broken pipe, whose flush at the
+    interpreter's exit would print a traceback of its own."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    os._exit(EXIT_USAGE)
 
 
 def _leave(code: int) -> NoReturn:
@@ -918,8 +978,10 @@ def _leave(code: int) -> NoReturn:
     then, temporary spools are unnamed."""
     try:
         sys.stdout.flush()
-    except BrokenPipeError:  # the reader left: exit 0, as when the pipe breaks during the run
-        code = 0
+    except Exception as exc:  # the reader left (a broken pipe), the disk is full: the report is incomplete
+        from auditor.failures import describe
+
+        _stop(f"jets-iam-audit: error: {describe(exc) or exc}")
     with contextlib.suppress(OSError):
         sys.stderr.flush()
     os._exit(code)

@@ -6,17 +6,28 @@ glob without "/" also matches the file name at any depth), so the same file gets
 any working directory.
 
 Any unknown key or bad value is a ConfigError (exit 2) that names it.
+
+Trust: a config file found by searching is repository content, which anyone who can open a pull request
+writes. The settings that make the tool run or load code (parliament and its auditors, its config) are
+taken only from the command line or a config file named with --config (`trusted`); a found config that
+sets them keeps them in `untrusted`, unused, and the run reports them (untrusted-setting). A config file is
+read through the capped reader (regular files only, MAX_BYTES); a found one is never read through a
+symbolic link (which could point out of the repository).
+
+Ignores are compiled once (auditor.ignores: linear glob matching, indexed by rule and pointer), so tens of
+thousands of them cost one pass, not one per finding.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import stat
 import tomllib
+from bisect import bisect_left
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from auditor.choices import FORMATS, SEVERITIES
@@ -34,7 +45,9 @@ CHOICES = {
     "format": FORMATS,
     "fail-on": SEVERITIES,
 }
+CODE_KEYS = ("parliament", "include-community-auditors", "private-auditors", "parliament-config")  # run or load code
 FILE_NAME = ".jets-iam-audit.toml"
+MAX_BYTES = 2 * 1024 * 1024  # a config file: IAM policies' own cap; a real one is a few KB
 
 
 class ConfigError(Exception):
@@ -58,8 +71,11 @@ class Ignore:
     line: int | None = None  # where it starts in the config file
 
     def matches_file(self, path: str) -> bool:
-        """`path`: relative to the config file's directory (or an AWS policy name)."""
-        return fnmatch.fnmatchcase(path, self.file) or ("/" not in self.file and fnmatch.fnmatchcase(path.rpartition("/")[2], self.file))
+        """`path`: relative to the config file's directory (or an AWS policy name). A glob: `*` any run of
+        characters ("/" too), `?` one, `[...]` one of a set (auditor.ignores, linear in the path)."""
+        from auditor.ignores import file_matches
+
+        return file_matches(self.file, path)
 
     def matches(self, finding: Finding, path: str | None = None) -> bool:
         loc = finding.location
@@ -83,11 +99,16 @@ class PolicySet:
     name: str | None = None
 
     def members(self, base: str) -> list[str]:
-        """The files that match, as absolute paths, sorted."""
-        import glob
+        """The files that match, as absolute paths, sorted: a bounded walk that follows no link to a
+        directory (auditor.sources.discover.glob_files). Raises ConfigError past the walk's bound."""
+        from auditor.sources.discover import Walk, WalkError, glob_files
 
-        found = {os.path.join(base, f) for pattern in self.files for f in glob.glob(pattern, root_dir=base, recursive=True)}
-        return sorted(f for f in found if os.path.isfile(f))
+        walk = Walk()
+        try:
+            found = {f for pattern in self.files for f in glob_files(base, pattern, walk)}
+        except WalkError as exc:
+            raise ConfigError(str(exc)) from exc
+        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -99,6 +120,8 @@ class Config:
     file: str | None = None  # the config file as found (None: no config)
     base: str | None = None  # its directory, absolute: ignore globs are relative to it
     policy_sets: tuple[PolicySet, ...] = ()
+    untrusted: tuple[tuple[str, int | None], ...] = ()  # (key, line) of code settings a found config set: not used
+    trusted: bool = field(default=True, compare=False)  # named with --config (or no file)
 
     def option(self, key: str, default: object = None) -> object:
         return dict(self.options).get(key, default)
@@ -122,11 +145,18 @@ class Config:
         rel = os.path.relpath(os.path.abspath(source), self.base)
         return rel.replace(os.sep, "/")
 
+    @cached_property
+    def index(self):
+        """The ignores compiled and indexed (auditor.ignores.Index), made on first use."""
+        from auditor.ignores import Index
+
+        return Index(self.ignores)
+
     def ignore_for(self, finding: Finding, is_file: bool) -> Ignore | None:
+        """The first ignore (in the file's order) that matches the finding, or None."""
         if not self.ignores:
             return None
-        path = self.relative(finding.location.source, is_file)
-        return next((i for i in self.ignores if i.matches(finding, path)), None)
+        return self.index.first(finding, self.relative(finding.location.source, is_file))
 
 
 def search_path(start: Path) -> list[Path]:
@@ -152,30 +182,57 @@ def find(start: Path) -> Path | None:
     `search_path(start)`."""
     for directory in search_path(start):
         candidate = directory / FILE_NAME
-        if candidate.is_file():
-            return candidate
+        if os.path.lexists(candidate):
+            return candidate  # a link, a FIFO, ...: load() refuses it, naming it
         pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
+        if pyproject.is_file() and not pyproject.is_symlink():
             try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                data = tomllib.loads(_read(pyproject, trusted=False))
+            except (ConfigError, tomllib.TOMLDecodeError, ValueError, RecursionError):
                 continue
             if "jets-iam-audit" in data.get("tool", {}):
                 return pyproject
     return None
 
 
-def load(path: Path | None, rule_ids: tuple[str, ...], always_on: Collection[str] = ()) -> Config:
+def _read(path: Path, trusted: bool) -> str:
+    """The config file's text: a regular file of at most MAX_BYTES, UTF-8; a found one (not `trusted`)
+    never through a symbolic link. Raises ConfigError."""
+    from auditor.sources.file import SourceError, read_bytes
+
+    if not trusted and path.is_symlink():
+        raise ConfigError(f"{path}: a symbolic link (it may point out of the repository); a config file found by "
+                          "searching is read only when it is a regular file (name it with --config to use it)")
+    try:
+        raw = read_bytes(str(path), MAX_BYTES)
+    except SourceError as exc:
+        message = str(exc)
+        raise ConfigError(f"{path}: no such file" if message.endswith("no such file") else message) from exc
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MiB; refused")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from exc
+
+
+def load(path: Path | None, rule_ids: tuple[str, ...], always_on: Collection[str] = (), trusted: bool = True) -> Config:
+    """The config file at `path` (None: no config). `trusted`: named with --config; a config found by
+    searching (False) does not set the settings that run code (CODE_KEYS): they are kept in
+    Config.untrusted, unused."""
     if path is None:
         return Config()
+    text = _read(path, trusted)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from exc
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from exc
+    except ValueError as exc:  # a number past Python's int-string conversion limit
+        from auditor.failures import digits_message
+
+        raise ConfigError(f"{path}: not valid TOML ({digits_message(exc) or exc})") from exc
     if path.name == "pyproject.toml":
         section = data.get("tool", {}).get("jets-iam-audit", {})
         where = f"{path} [tool.jets-iam-audit]"
@@ -183,10 +240,21 @@ def load(path: Path | None, rule_ids: tuple[str, ...], always_on: Collection[str
         section = data
         where = str(path)
     config = parse(section, where, rule_ids, always_on)
-    lines = _ignore_lines(path.read_text(encoding="utf-8"), path.name == "pyproject.toml", len(config.ignores))
+    lines = _ignore_lines(text, path.name == "pyproject.toml", len(config.ignores))
     ignores = tuple(Ignore(i.reason, i.file, i.rule, i.sid, i.pointer, i.number, line)
                     for i, line in zip(config.ignores, lines, strict=True))
-    return Config(config.path, config.options, config.rules, ignores, str(path), str(path.resolve().parent), config.policy_sets)
+    options, untrusted = config.options, tuple[tuple[str, int | None], ...]()
+    if not trusted:
+        options = tuple((k, v) for k, v in config.options if k not in CODE_KEYS)
+        untrusted = tuple((k, _key_line(text, k)) for k, _ in config.options if k in CODE_KEYS)
+    return Config(config.path, options, config.rules, ignores, str(path), str(path.resolve().parent), config.policy_sets,
+                  untrusted, trusted)
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line a top-level key is set on (the first `key =` line), for the finding about it."""
+    m = re.search(rf'^[ \t]*"?{re.escape(key)}"?[ \t]*=', text, re.MULTILINE)
+    return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 _HEADER = re.compile(r'^[ \t]*\[\[[ \t]*(?:tool[ \t]*\.[ \t]*"?jets-iam-audit"?[ \t]*\.[ \t]*)?ignore[ \t]*\]\]', re.MULTILINE)
@@ -196,8 +264,10 @@ _INLINE = re.compile(r'^[ \t]*(?:tool[ \t]*\.[ \t]*"?jets-iam-audit"?[ \t]*\.[ \
 def _ignore_lines(text: str, pyproject: bool, count: int) -> list[int | None]:
     """The line each of `count` ignores starts on: its [[ignore]] header ([[tool.jets-iam-audit.ignore]]
     in pyproject.toml), or the `ignore = [...]` line for every entry of an inline array."""
-    def line_of(offset: int) -> int:
-        return text.count("\n", 0, offset) + 1
+    newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line_of(offset: int) -> int:  # one pass over the text for all the ignores, not one per ignore
+        return bisect_left(newlines, offset) + 1
 
     headers = [line_of(m.start()) for m in _HEADER.finditer(text) if pyproject == ("tool" in m.group())]
     if len(headers) == count:
@@ -247,6 +317,10 @@ def _policy_sets(value: object, where: str) -> list[PolicySet]:
         files = [files] if isinstance(files, str) else files
         if not isinstance(files, list) or not files or not all(isinstance(f, str) and f for f in files):
             raise ConfigError(f"{where}: policy-set #{n} needs 'files', a glob or a list of globs")
+        outside = next((f for f in files if os.path.isabs(f) or ".." in f.replace(os.sep, "/").split("/")), None)
+        if outside is not None:  # the config is repository content: its globs stay below it
+            raise ConfigError(f"{where}: policy-set #{n}: {outside!r} reaches out of the config file's directory; "
+                              "globs are relative to it, without '..'")
         name = entry.get("name")
         if name is not None and not isinstance(name, str):
             raise ConfigError(f"{where}: policy-set #{n}: 'name' must be a string")
@@ -266,11 +340,15 @@ def _option(key: str, value: object, where: str) -> object:
         value = str(value)
     if not isinstance(value, kind):
         raise ConfigError(f"{where}: {key!r} must be a {kind.__name__}, not {value!r}")
-    if key == "jets-version" and not VERSION.match(str(value)):
+    if key == "jets-version" and not VERSION.fullmatch(str(value)):
         raise ConfigError(f"{where}: 'jets-version' must be a Jets line or release such as 5 or 5.0.14, not {value!r}")
     if key in CHOICES and value not in CHOICES[key]:
         raise ConfigError(f"{where}: {key!r} must be one of {', '.join(CHOICES[key])}, not {value!r}")
     return value
+
+
+_WHY_ON = {"": "it reports a check that failed",  # internal-error
+           "untrusted-setting": "it reports a setting the config file itself may not make"}
 
 
 def _rules(value: object, where: str, rule_ids: tuple[str, ...], always_on: Collection[str]) -> dict[str, RuleSetting]:
@@ -289,7 +367,7 @@ def _rules(value: object, where: str, rule_ids: tuple[str, ...], always_on: Coll
         if not isinstance(enabled, bool):
             raise ConfigError(f"{where}: rules.{rule_id}.enabled must be true or false")
         if not enabled and rule_id in always_on:
-            raise ConfigError(f"{where}: rules.{rule_id} cannot be disabled: it reports a check that failed "
+            raise ConfigError(f"{where}: rules.{rule_id} cannot be disabled: {_WHY_ON.get(rule_id, _WHY_ON[''])} "
                               "(its severity can be changed)")
         severity = setting.get("severity")
         if severity is not None and severity not in SEVERITIES:
@@ -310,7 +388,7 @@ def _ignores(value: object, where: str, rule_ids: tuple[str, ...], always_on: Co
         rule = entry.get("rule")
         if rule is not None and rule not in rule_ids and not rule.startswith("parliament/"):  # parliament/<ISSUE>: any
             raise ConfigError(f"{where}: ignore #{n}: unknown rule {rule!r}{did_you_mean(rule, rule_ids)}")
-        if rule in always_on:
-            raise ConfigError(f"{where}: ignore #{n}: {rule} findings cannot be ignored: each reports a check that failed")
+        if rule is not None and rule in always_on:
+            raise ConfigError(f"{where}: ignore #{n}: {rule} findings cannot be ignored: each {_WHY_ON.get(rule or '', _WHY_ON[''])[3:]}")
         out.append(Ignore(reason, entry.get("file", "*"), rule, entry.get("sid"), entry.get("pointer"), n))
     return out

@@ -12,7 +12,7 @@ from typing import cast
 
 from auditor import __version__, awsdata
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
-from auditor.checks import CHECKS, aws_managed_policy, internal_error, unused_ignore
+from auditor.checks import CHECKS, aws_managed_policy, internal_error, untrusted_setting, unused_ignore
 from auditor.checks.base import Check, Context
 from auditor.conditions import Decision, RequestContext, decide, resolve_known
 from auditor.config import Config, RuleSetting
@@ -471,9 +471,12 @@ class Audit:
         return Part(target, tuple(findings), rows, tuple(ignored), (note,) if note is not None else ())
 
     def finish(self) -> tuple[Finding, ...]:
-        """The findings about the run's config files: ignores that silenced nothing (unused-ignore)."""
+        """The findings about the run's config files: code settings a found config may not set
+        (untrusted-setting), ignores that silenced nothing (unused-ignore)."""
         findings: list[Finding] = []
         for own, used, audited in self._configs.values():
+            findings.extend(_stamp(untrusted_setting, own.rule(untrusted_setting.RULE_ID), hit)
+                            for hit in untrusted_setting.settings(own))
             rule = own.rule(unused_ignore.RULE_ID)
             if own.ignores and rule.enabled:
                 findings.extend(_stamp(unused_ignore, rule, hit) for hit in unused_ignore.unused(own, used, audited))

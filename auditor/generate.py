@@ -252,16 +252,18 @@ def set_glob(directory: str, project: str) -> str:
 
 def write_documents(docs: Sequence[dict], directory: str, project: str) -> list[str]:
     """One file per document in `directory` (created if needed): {project}-jets-deploy.json, or
-    {project}-jets-deploy-1.json, -2, ... when the quota split the policy. Returns the paths written."""
+    {project}-jets-deploy-1.json, -2, ... when the quota split the policy. Returns the paths written.
+    Each is written whole or not at all, never through a link (auditor.atomic; WriteError)."""
     import os
 
-    os.makedirs(directory, exist_ok=True)
+    from auditor import atomic
+
+    atomic.directory(directory)
     names = ([f"{project}-jets-deploy.json"] if len(docs) == 1
              else [f"{project}-jets-deploy-{i}.json" for i in range(1, len(docs) + 1)])
     paths = []
     for name, doc in zip(names, docs, strict=True):
         path = os.path.join(directory, name)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(doc, indent=2) + "\n")
+        atomic.write_text(path, json.dumps(doc, indent=2) + "\n", "--output-dir")
         paths.append(path)
     return paths

@@ -512,6 +512,13 @@ def _load(text: str, source: str) -> tuple[object, bool] | Policy:
         return Policy(source, text, (), (problem,))
     except RecursionError:
         return Policy(source, text, (), (Problem("", "not JSON: nesting too deep", source, unreadable=True),))
+    except ValueError as exc:  # an integer past Python's int-string conversion limit (4,300 digits)
+        from auditor.failures import digits_message
+
+        why = digits_message(exc)
+        if why is None:
+            raise
+        return Policy(source, text, (), (Problem("", f"not a policy: {why}", source, unreadable=True),))
 
 
 def _document(doc: object, text: str, source: str, base: str, document: int | None, special: bool = False) -> Policy:

@@ -22,7 +22,7 @@ def for_sources(sources: Sequence[str], explicit: str | None, rule_ids: tuple[st
     """(config, the sources that answer to it), in the order the sources first appear. Standard
     input answers to the config found from the working directory."""
     if explicit is not None:
-        return [(config_mod.load(Path(explicit), rule_ids, always_on), list(dict.fromkeys(sources)))]
+        return [(config_mod.load(Path(explicit), rule_ids, always_on, trusted=True), list(dict.fromkeys(sources)))]
     by_dir: dict[str, Path | None] = {}
     groups: dict[Path | None, list[str]] = {}
     for source in dict.fromkeys(sources):
@@ -30,7 +30,7 @@ def for_sources(sources: Sequence[str], explicit: str | None, rule_ids: tuple[st
         if directory not in by_dir:
             by_dir[directory] = config_mod.find(Path(directory))
         groups.setdefault(by_dir[directory], []).append(source)
-    return [(config_mod.load(path, rule_ids, always_on), members) for path, members in groups.items()]
+    return [(config_mod.load(path, rule_ids, always_on, trusted=False), members) for path, members in groups.items()]
 
 
 def run_level(configs: Sequence[Config], key: str, given: object) -> object:

@@ -152,15 +152,27 @@ def mappings() -> tuple[dict[str, Mapping], frozenset[str], str, str]:
     return issues, frozenset(defaults["invalid_groups"]), defaults["category"], defaults["severity"]
 
 
-def _read_config(path: str, yaml) -> dict:
+MAX_CONFIG_BYTES = 1024 * 1024  # parliament's config file; its own is 20 KB
+
+
+def _read_config(path: str) -> dict:
+    """parliament's YAML config: read as a policy is (regular files only, at most MAX_CONFIG_BYTES) and
+    composed with its aliases bounded (auditor.bounded_yaml)."""
+    from auditor import bounded_yaml
+    from auditor.sources.file import SourceError, read_bytes
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SecondOpinionError(f"--parliament-config {path}: cannot read ({exc.strerror or exc})") from exc
+        raw = read_bytes(path, MAX_CONFIG_BYTES)
+    except SourceError as exc:
+        raise SecondOpinionError(f"--parliament-config {exc}") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise SecondOpinionError(f"--parliament-config {path}: larger than {MAX_CONFIG_BYTES // 1024} KiB; refused")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SecondOpinionError(f"--parliament-config {path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        data = bounded_yaml.load(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise SecondOpinionError(f"--parliament-config {path}: cannot read ({exc})") from exc
+    except bounded_yaml.YamlError as exc:
+        raise SecondOpinionError(f"--parliament-config {path}: {exc}") from exc
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, dict) for k, v in data.items()):
@@ -181,48 +193,64 @@ def load(options: Options) -> Reviewer:
     try:
         with _contained():
             import parliament
-            import yaml
     except Exception as exc:  # ImportError, or a broken install (parliament needs pkg_resources)
         raise SecondOpinionError(f"--parliament needs the parliament package ({type(exc).__name__}: {exc}): {INSTALL}") from exc
     config = copy.deepcopy(parliament.config)  # parliament's own override_config would change its module's
     overrides = []
     if options.community:
-        overrides.append(_read_config(str(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml"), yaml))
+        overrides.append(_read_config(str(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")))
     if options.config_file is not None:
-        overrides.append(_read_config(options.config_file, yaml))
+        overrides.append(_read_config(options.config_file))
     for override in overrides:
         for issue, settings in override.items():
             config.setdefault(issue, {}).update(settings)
-    for issue, settings in config.items():
-        for pattern in _patterns(settings.get("ignore_locations")):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise SecondOpinionError(f"--parliament-config: {issue}.ignore_locations: bad pattern {pattern!r} ({exc})") from exc
-    return Reviewer(parliament, config, options)
+    ignores = {issue: _compiled(issue, settings.get("ignore_locations")) for issue, settings in config.items()
+               if isinstance(settings, dict) and settings.get("ignore_locations")}
+    return Reviewer(parliament, config, options, ignores)
 
 
-def _patterns(ignores: object, key: str | None = None) -> list[str]:
-    """The patterns of parliament's `ignore_locations` entries (of one location key, or of all)."""
-    out: list[str] = []
+Entry = tuple[tuple[str, tuple[object, ...]], ...]  # one ignore_locations entry: (location key, its compiled patterns)...
+
+
+def _compiled(issue: str, ignores: object) -> tuple[Entry, ...]:
+    """parliament's `ignore_locations` for one issue, each pattern compiled once with RE2 (google-re2):
+    it matches in time linear in the text, whatever the pattern (Python's `re` backtracks: `(a+)+$`
+    against a long location would hang the run), and refuses what it cannot do so (backreferences,
+    lookaround) and patterns past its memory budget. Lower-cased, as parliament compares."""
+    try:
+        import re2
+    except ImportError as exc:
+        raise SecondOpinionError(f"--parliament-config's ignore_locations need the google-re2 package ({exc}): {INSTALL}") from exc
+    options = re2.Options()
+    options.log_errors = False  # its errors are ours to report, once
+    options.max_mem = 8 << 20
+    out: list[Entry] = []
     for entry in ignores if isinstance(ignores, list) else ():
-        for name, values in (entry.items() if isinstance(entry, dict) else ()):
-            if key is None or name == key:
-                out.extend(str(v) for v in (values if isinstance(values, list) else [values]))
-    return out
+        if not isinstance(entry, dict) or not entry:
+            continue
+        keys: list[tuple[str, tuple[object, ...]]] = []
+        for key, values in entry.items():
+            patterns = []
+            for value in values if isinstance(values, list) else [values]:
+                pattern = str(value)
+                try:
+                    patterns.append(re2.compile(pattern.lower(), options))
+                except re2.error as exc:
+                    detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+                    raise SecondOpinionError(f"--parliament-config: {issue}.ignore_locations: bad pattern {pattern!r} "
+                                             f"({detail}; RE2 syntax: no backreferences or lookaround)") from exc
+            keys.append((str(key), tuple(patterns)))
+        out.append(tuple(keys))
+    return tuple(out)
 
 
-def _ignored(location: dict, ignores: object) -> bool:
+def _ignored(location: dict, entries: Sequence[Entry]) -> bool:
     """parliament's documented `ignore_locations` (README, "Private auditors"): an entry matches when,
     for each of its keys, one of its patterns (regular expressions, case-insensitive, whole value)
     matches the finding's location value. Its own implementation (cli.is_finding_filtered) passes the
     YAML's lists to jsoncfg's make_list, which turns them into [], so it never ignores anything."""
-    for entry in ignores if isinstance(ignores, list) else ():
-        if isinstance(entry, dict) and entry and all(
-                any(re.fullmatch(p.lower(), str(location.get(key, "")).lower()) for p in _patterns([entry], key))
-                for key in entry):
-            return True
-    return False
+    return any(all(any(p.fullmatch(str(location.get(key, "")).lower()) for p in patterns)  # type: ignore[attr-defined]
+                   for key, patterns in entry) for entry in entries)
 
 
 # --- one run ---------------------------------------------------------------------------------------
@@ -281,9 +309,10 @@ class Reviewer:
     """One run's second opinion: `review` is the engine's hook (per target, after our checks);
     `summary` what it did. Counts are this object's, per run."""
 
-    def __init__(self, parliament, config: dict, options: Options) -> None:
+    def __init__(self, parliament, config: dict, options: Options, ignores: dict[str, tuple[Entry, ...]] | None = None) -> None:
         self._parliament = parliament
         self._config = config
+        self._ignores = ignores or {}  # issue → its ignore_locations, compiled
         self.options = options
         self._added = 0
         self._merged = 0
@@ -366,7 +395,7 @@ class Reviewer:
         table, _, _, default_severity = mappings()
         loc = f.location if isinstance(f.location, dict) else {}
         theirs = str(settings.get("severity", default_severity)).lower()
-        if theirs == "mute" or _ignored(loc, settings.get("ignore_locations")):  # as parliament's config says
+        if theirs == "mute" or _ignored(loc, self._ignores.get(issue, ())):  # as parliament's config says
             return None
         mapping = table.get(issue)
         severity = mapping.severity if mapping and mapping.severity else theirs

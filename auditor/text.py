@@ -3,12 +3,19 @@
 `safe` is the one neutraliser for text that came from the input (policy strings, file names, config
 values, server answers) on its way to a terminal, a CI log or a pull-request comment. Reporters that
 write a structured format (JSON, SARIF) escape by that format's rules instead.
+
+A CI log is read by its runner too: GitHub Actions executes a line that starts, after its leading
+spaces, with `::` (`::error ...::`, `::add-mask::`, `::stop-commands::`) and, in its older syntax, a line
+that holds `##[` anywhere (`##[add-mask]...`). `safe` shows `##[` as `##\\x5b`, and `inert_line` makes a
+line that would start with `::` start with `\\x3a:` instead; `CommandGuard` applies it to every line a
+reporter writes (the GitHub format writes its own commands and guards the rest itself).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from typing import Protocol
 
 MAX_SUGGESTED = 128  # a word longer than this gets no "did you mean": no name it could mean is that long
 # Unicode categories shown as escapes: controls (C0, DEL, C1), format characters (bidi embeddings,
@@ -16,6 +23,8 @@ MAX_SUGGESTED = 128  # a word longer than this gets no "did you mean": no name i
 # characters U+E0000..E007F, interlinear annotations), line and paragraph separators, lone surrogates
 # (a file name that was not valid UTF-8), private use and unassigned code points.
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+COMMAND = "::"  # a GitHub Actions workflow command starts a line with it (after spaces)
+OLD_COMMAND = "##["  # the runner's older syntax: a command anywhere in a line
 
 
 def _escape(ch: str) -> str:
@@ -30,7 +39,7 @@ def safe(value: object, keep: str = "") -> str:
     stays on one line, unless `keep` names them."""
     text = str(value)
     if text.isascii() and text.isprintable():  # printable ASCII (" " to "~"): nothing to do
-        return text
+        return text.replace(OLD_COMMAND, "##\\x5b") if OLD_COMMAND in text else text
     out = []
     for ch in text:
         if " " <= ch <= "~" or ch in keep:
@@ -41,7 +50,65 @@ def safe(value: object, keep: str = "") -> str:
             out.append(_escape(ch))
         else:
             out.append(ch)
-    return "".join(out)
+    text = "".join(out)
+    return text.replace(OLD_COMMAND, "##\\x5b") if OLD_COMMAND in text else text
+
+
+def inert_line(line: str) -> str:
+    """One line of output that no CI runner reads as a workflow command: a line that starts with `::`
+    after its spaces starts with `\\x3a:` instead, and `##[` is shown as `##\\x5b` (as `safe` shows it)."""
+    if OLD_COMMAND in line:
+        line = line.replace(OLD_COMMAND, "##\\x5b")
+    rest = line.lstrip()
+    if rest.startswith(COMMAND):
+        at = len(line) - len(rest)
+        return line[:at] + "\\x3a" + line[at + 1:]
+    return line
+
+
+class _Stream(Protocol):
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> None: ...
+
+
+class CommandGuard:
+    """A text stream in front of another that passes every line through `inert_line` (`json`: through
+    `##[` → `##\\u005b` alone, the same character in JSON, where no line starts with input and `#` is only
+    ever inside a string). A line is passed on when it ends; `end()` passes on an unfinished last one."""
+
+    def __init__(self, out: _Stream, json: bool = False) -> None:
+        self.out, self.json = out, json
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        chunk = self._pending + text
+        if self.json:
+            cut = len(chunk.rstrip("#"))  # "##" and "[" may arrive in two writes
+            cut = max(cut, len(chunk) - 2)
+            self._pending = chunk[cut:]
+            self.out.write(chunk[:cut].replace(OLD_COMMAND, "##\\u005b"))
+            return len(text)
+        cut = chunk.rfind("\n") + 1
+        self._pending = chunk[cut:]
+        if cut:
+            lines = chunk[:cut]
+            if COMMAND in lines or OLD_COMMAND in lines:  # else no line of them needs a change
+                lines = "".join(inert_line(line) for line in lines.splitlines(keepends=True))
+            self.out.write(lines)
+        return len(text)
+
+    def end(self) -> None:
+        if self._pending:
+            rest = self._pending
+            self._pending = ""
+            self.out.write(rest.replace(OLD_COMMAND, "##\\u005b") if self.json else inert_line(rest))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def __getattr__(self, name: str) -> object:  # isatty, fileno, encoding...: the stream's
+        return getattr(self.out, name)
 
 
 def safe_lines(text: str) -> str:

@@ -22,6 +22,7 @@ from tests.conftest import DOCS, ROOT
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 INSTALL = "Install jets-iam-audit"
+UPLOAD = "github/codeql-action/upload-sarif@dd903d2e4f5405488e5ef1422510ee31c8b32357"  # the commit of its tag v3.36.2 (v3)
 
 
 class Runner:
@@ -115,7 +116,7 @@ def test_action_annotates_uploads_sarif_and_fails_on_findings(tmp_path, runner_t
     sarif = json.loads((repo / "jets-iam-audit.sarif").read_text())
     assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 20
     assert run.step("Upload SARIF to code scanning") == (
-        "uses", ("github/codeql-action/upload-sarif@v3", {"sarif_file": "jets-iam-audit.sarif", "category": "jets-iam-audit"}))
+        "uses", (UPLOAD, {"sarif_file": "jets-iam-audit.sarif", "category": "jets-iam-audit"}))
     kind, fail = run.step("Fail on findings")
     assert kind == "ran" and fail.returncode == 1 and run.failed
 
@@ -184,3 +185,70 @@ def test_adoption_in_a_fresh_venv(tmp_path, runner_temp):
     policy.write_text(json.dumps(doc, indent=2))
     new = cli("file", "iam/deploy.json", "--env", "dev", "--env", "prod", "--baseline", "baseline.json", "--format", "concise")
     assert new.returncode == 1 and 'wildcard-action "iam:*"' in new.stdout
+
+
+def test_third_party_actions_are_pinned_by_commit_and_the_install_by_hash():
+    uses = [step["uses"] for step in ACTION["runs"]["steps"] if "uses" in step]
+    assert uses == [UPLOAD] and all(re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", u) for u in uses)
+    install = next(step["run"] for step in ACTION["runs"]["steps"] if step["name"] == INSTALL)
+    assert "--require-hashes" in install and "--no-index --no-deps" in install and "--no-build-isolation" in install
+    pins = (ROOT / "requirements-action.txt").read_text()
+    blocks = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\\n((?:    --hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", pins, re.MULTILINE)
+    names = {name.lower().replace("_", "-") for name, _, _ in blocks}
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wanted = [re.match(r"[A-Za-z0-9_.-]+", d).group().lower() for d in project["project"]["dependencies"]]
+    wanted += [re.match(r"[A-Za-z0-9_.-]+", d).group().lower() for d in project["build-system"]["requires"]]
+    assert set(wanted) <= names, set(wanted) - names  # every runtime dependency and the build backend, pinned with hashes
+    assert len(blocks) == pins.count("==")  # no line pins without hashes
+
+
+def test_the_audit_is_one_run_and_no_input_is_expanded():
+    audit = next(step["run"] for step in ACTION["runs"]["steps"] if step.get("id") == "audit")
+    assert audit.count('"$JETS_IAM_AUDIT"') == 1 and "--also-write" in audit and '-- "${paths[@]}"' in audit
+    assert "$INPUT_PATHS " not in audit and "$INPUT_ARGS " not in audit  # only ever read into arrays, never expanded bare
+
+
+HOSTILE = ("--write-baseline=zz.tf", "--output=package.json", "*.json", "$(touch pwned).json", "`touch pwned2`.json",
+           "a b.json", "-", "::error file=x::forged.json", "--config=evil.toml")
+
+
+def test_action_with_hostile_file_names_stays_a_gate(tmp_path, runner_temp):
+    """Committed files named like options, patterns and command substitutions: the action's step audits
+    them as files (or skips them as no policy), never runs or expands them, writes nothing but the SARIF,
+    and the gate stays red (issue 28: a file named --write-baseline=zz.tf once turned it green)."""
+    repo = _repo(tmp_path)
+    for name in HOSTILE:
+        (repo / "iam" / name).write_text('{"not": "a policy"}')
+    (repo / "package.json").write_text('{"name": "app"}')
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    for paths in (".", "iam", "iam/* iam/--write-baseline=zz.tf\niam/deploy.json"):
+        run = Runner(repo, runner_temp, {"paths": paths}).run()
+        kind, audit = run.step("Audit")
+        if paths.startswith("iam/*"):  # never expanded: the pattern names no file, and the audit says so
+            assert audit.returncode == 2 and "iam/*: no such file" in audit.stderr, audit.stderr
+            assert run.step("Upload SARIF to code scanning")[0] == "skipped"
+            continue
+        assert audit.returncode == 0 and run.outputs["audit"] == {"exit-code": "1"}, audit.stderr
+        assert run.step("Fail on findings")[0] == "ran" and run.failed
+        sarif = json.loads((repo / "jets-iam-audit.sarif").read_text())
+        assert len(sarif["runs"][0]["results"]) == 20
+        for line in audit.stdout.splitlines():  # our commands, or lines no runner reads as one
+            assert line.startswith(("::error file=iam/deploy.json,", "::warning file=iam/deploy.json,",
+                                    "::notice file=iam/deploy.json,", "::notice title=jets-iam-audit::")) or not line.lstrip().startswith("::"), line
+            assert "##[" not in line
+    after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    assert not (repo / "pwned").exists() and not (repo / "pwned2").exists() and not (repo / "zz.tf").exists()
+    assert {p: b for p, b in after.items() if p.name != "jets-iam-audit.sarif"} == before  # nothing else written
+
+
+def test_a_committed_symlink_at_the_sarif_path_is_refused(tmp_path, runner_temp):
+    repo = _repo(tmp_path)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    (repo / "jets-iam-audit.sarif").symlink_to(outside)
+    run = Runner(repo, runner_temp, {"paths": "iam"}).run()
+    kind, audit = run.step("Audit")
+    assert audit.returncode == 2 and "jets-iam-audit.sarif is a symbolic link" in audit.stderr
+    assert outside.read_text() == "keep me" and run.failed and run.step("Upload SARIF to code scanning")[0] == "skipped"

@@ -64,13 +64,18 @@ def test_stdin_and_non_tty_stdin_with_a_file():
     assert proc.returncode == 1 and json.loads(proc.stdout)["targets"][0]["name"] == POLICY
 
 
-def test_missing_path_exit_2_and_an_empty_directory_exit_0(tmp_path):
+def test_missing_path_and_an_empty_directory_exit_2(tmp_path):
     proc = run_cli("file", str(tmp_path / "nope.json"))
     assert proc.returncode == 2
     assert proc.stderr.decode() == f"jets-iam-audit: error: {tmp_path / 'nope.json'}: no such file\n"
-    proc = run_cli("file", str(tmp_path))
-    assert proc.returncode == 0
-    assert proc.stderr.decode() == f"no policy files under {tmp_path}\n" and proc.stdout == b""
+    proc = run_cli("file", str(tmp_path))  # a gate pointed at a mistyped path must not pass (issue 28)
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert proc.stderr.decode() == (
+        f"no policy files under {tmp_path}\njets-iam-audit: error: nothing to audit in {tmp_path} (a directory with no "
+        "IAM policy in it): name the files or directories that hold the policies (--skip-non-policies, the hook's "
+        "mode, skips such paths quietly)\n")
+    proc = run_cli("file", str(tmp_path), "--skip-non-policies")  # the hook's mode: nothing to audit is no failure
+    assert proc.returncode == 0 and proc.stdout == b""
 
 
 def test_usage_errors_exit_2():

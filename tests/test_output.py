@@ -72,8 +72,10 @@ def test_directory_arguments_are_searched(tmp_path):
     only_other = tmp_path / "other"
     only_other.mkdir()
     (only_other / "package.json").write_text('{"name": "app"}')
-    proc = run_cli("file", str(only_other))
-    assert proc.returncode == 0 and proc.stderr.decode() == "no IAM policies among the 1 file found\n"
+    proc = run_cli("file", str(only_other))  # nothing to audit: a gate pointed there must not pass (issue 28)
+    assert proc.returncode == 2 and proc.stderr.decode().startswith(
+        f"no IAM policies among the 1 file found\njets-iam-audit: error: nothing to audit in {only_other} (a directory")
+    assert run_cli("file", str(only_other), "--skip-non-policies").returncode == 0
 
 
 def test_did_you_mean():

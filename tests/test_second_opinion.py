@@ -107,13 +107,17 @@ def test_config_file_keys_relative_to_it(private):
     (private / ".jets-iam-audit.toml").write_text(
         'prefix = "demo"\nparliament = true\nprivate-auditors = "auditors"\nparliament-config = "parliament.yaml"\n'
         '[[ignore]]\nrule = "parliament/SECRET_BUCKET"\nsid = "Other"\nreason = "an ignore names parliament rules too"\n')
-    proc = run_cli("file", "policy.json", "--format", "json", cwd=private)
+    # settings that run code count only in a config named with --config (issue 28: a found one is repository content)
+    proc = run_cli("file", "policy.json", "--format", "json", "--config", ".jets-iam-audit.toml", cwd=private)
     assert [f["severity"] for f in _findings(json.loads(proc.stdout))] == ["high"]
     (private / ".jets-iam-audit.toml").write_text(
         'prefix = "demo"\nparliament = true\nprivate-auditors = "auditors"\n'
         '[[ignore]]\nrule = "parliament/SECRET_BUCKET"\nreason = "reviewed"\n')
-    doc = json.loads(run_cli("file", "policy.json", "--format", "json", cwd=private).stdout)
+    doc = json.loads(run_cli("file", "policy.json", "--format", "json", "--config", ".jets-iam-audit.toml", cwd=private).stdout)
     assert _findings(doc) == [] and doc["parliament"]["added"] == 1
+    found = json.loads(run_cli("file", "policy.json", "--format", "json", cwd=private).stdout)  # found, not named
+    assert "parliament" not in found and [f["subject"] for f in found["findings"] if f["rule_id"] == "untrusted-setting"] == [
+        "parliament", "private-auditors"]
 
 
 def test_stale_findings_are_dropped_and_counted():

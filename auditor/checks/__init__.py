@@ -32,6 +32,7 @@ from auditor.checks import (
     split_deploy,
     unknown_action,
     unresolved_reference,
+    untrusted_setting,
     unused_action,
     unused_ignore,
     wildcard_action,
@@ -72,11 +73,13 @@ CHECKS: tuple[Check, ...] = (
     invalid_condition,
     not_evaluated,
     unused_ignore,
+    untrusted_setting,
     internal_error,
 )
 
 RULE_IDS: tuple[str, ...] = tuple(m.RULE_ID for m in CHECKS)
-ALWAYS_ON: frozenset[str] = frozenset({internal_error.RULE_ID})  # the engine reports them: config cannot disable or ignore them
+# the engine reports them: config cannot disable or ignore them (a found config would otherwise silence the finding about itself)
+ALWAYS_ON: frozenset[str] = frozenset({internal_error.RULE_ID, untrusted_setting.RULE_ID})
 
 
 def by_id(rule_id: str) -> Check | None:

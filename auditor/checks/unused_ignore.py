@@ -59,6 +59,10 @@ def unused(config, used: set[int], audited: Iterable[str]) -> Iterator[Hit]:
     `audited`: the audited files' paths relative to the config's directory (or AWS policy names)."""
     audited = list(dict.fromkeys(audited))
     shown = config.shown or "<config>"
+    matched: dict[int, list[str]] = {}  # ignore number → the audited files its glob matches (one pass per file)
+    for path in audited:
+        for ignore in config.index.matching(path):
+            matched.setdefault(ignore.number, []).append(path)
     for ignore in config.ignores:
         if ignore.number in used:
             continue
@@ -66,7 +70,7 @@ def unused(config, used: set[int], audited: Iterable[str]) -> Iterator[Hit]:
         where = Location(shown, pointer, None, ignore.line)
         label = f"ignore #{ignore.number} of {shown} ({_describe(ignore)})"
         fix = "remove it, or correct its file, rule, sid or pointer"
-        files = [a for a in audited if ignore.matches_file(a)]
+        files = matched.get(ignore.number, [])
         if files:
             more = f" and {len(files) - 1} more" if len(files) > 1 else ""
             yield Hit(f"{label} matched no finding in {files[0]}{more}", f"ignore #{ignore.number}", where, fix=fix)

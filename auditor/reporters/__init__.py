@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, cast
 
 from auditor.choices import FORMATS, Details
 from auditor.report import Head, Part, Report, Tail
+from auditor.text import CommandGuard
 
 
 class Writer(Protocol):
@@ -45,12 +46,54 @@ class Nothing:
         pass
 
 
+class Guarded:
+    """A format's writer behind a CommandGuard (auditor.text): no line it writes starts with a CI
+    workflow command made of input; the guard's unfinished last line is passed on after the tail."""
+
+    def __init__(self, inner: Writer, guard: CommandGuard) -> None:
+        self.inner, self.guard = inner, guard
+
+    def head(self, head: Head) -> None:
+        self.inner.head(head)
+
+    def part(self, part: Part) -> None:
+        self.inner.part(part)
+
+    def tail(self, tail: Tail) -> None:
+        self.inner.tail(tail)
+        self.guard.end()
+
+
 def writer(fmt: str, out: TextIO, *, color: bool = False, width: int = 120, details: Details = "failing") -> Writer:
-    """The writer for a --format value, writing to `out`; imported only when used (rich only for tables)."""
+    """The writer for a --format value, writing to `out`; imported only when used (rich only for tables).
+    Every format but github (which writes workflow commands and guards the rest itself) writes through
+    a CommandGuard."""
     if fmt not in FORMATS:
         raise KeyError(fmt)
     module = importlib.import_module(f"auditor.reporters.{fmt}")
-    return module.Writer(out, color=color, width=width, details=details)
+    if fmt == "github":
+        return module.Writer(out, color=color, width=width, details=details)
+    guard = CommandGuard(out, json=fmt in ("json", "sarif"))
+    return Guarded(module.Writer(cast(TextIO, guard), color=color, width=width, details=details), guard)
+
+
+class Tee:
+    """Several writers fed the same run (the --format report and each --also-write one)."""
+
+    def __init__(self, *writers: Writer) -> None:
+        self.writers = writers
+
+    def head(self, head: Head) -> None:
+        for w in self.writers:
+            w.head(head)
+
+    def part(self, part: Part) -> None:
+        for w in self.writers:
+            w.part(part)
+
+    def tail(self, tail: Tail) -> None:
+        for w in self.writers:
+            w.tail(tail)
 
 
 def feed(target: Writer, report: Report) -> None:

@@ -1,16 +1,28 @@
-"""GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding.
-Property and message values are escaped as the runner requires (%, CR, LF; also : and , in properties)."""
+"""GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding, as many as
+GitHub shows. Property and message values are escaped as the runner requires (%, CR, LF; also : and , in
+properties), and made inert (auditor.text.safe: no terminal escapes, no `##[` command).
+
+GitHub shows at most 10 annotations of each kind (error, warning, notice) for a step, and drops the
+others without a word (actions/toolkit, docs/problem-matchers.md, "Limitations"). So the first 10 of each
+kind are annotations; a finding past that is written as a plain log line, and one notice at the end
+(taking the tenth notice's place) says how many findings of each kind are not annotated. No line that
+is not one of these commands starts with `::` (auditor.text.inert_line)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TextIO
 
 from auditor.report import Finding, Part, Tail
 from auditor.reporters import Lines
-from auditor.text import safe
+from auditor.text import inert_line, safe
 
 COMMAND = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
+KINDS = ("error", "warning", "notice")
+PER_KIND = 10  # annotations of one kind GitHub shows for a step
+TITLE = "jets-iam-audit"
 
 
 def _data(text: str) -> str:
@@ -23,21 +35,58 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _annotations(findings: Iterable[Finding]) -> str:
-    lines = []
-    for f in findings:
-        props = [f"file={_prop(f.location.source)}"]
-        if f.location.line:
-            props.append(f"line={f.location.line}")
-        props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
-        message = f.message + (f" Fix: {f.fix}." if f.fix else "")
-        lines.append(f"::{COMMAND[f.severity]} {','.join(props)}::{_data(message)}\n")
-    return "".join(lines)
+def _annotation(f: Finding) -> str:
+    props = [f"file={_prop(f.location.source)}"]
+    if f.location.line:
+        props.append(f"line={f.location.line}")
+    props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
+    message = f.message + (f" Fix: {f.fix}." if f.fix else "")
+    return f"::{COMMAND[f.severity]} {','.join(props)}::{_data(message)}\n"
+
+
+def _plain(f: Finding) -> str:
+    """A finding that is not annotated, as a line of the log: it starts with its severity."""
+    where = f.location.source + (f":{f.location.line}" if f.location.line else "")
+    return inert_line(safe(f"{f.severity} {f.rule_id} {where}: {f.message}")) + "\n"
 
 
 class Writer(Lines):
+    def __init__(self, out: TextIO, **_: object) -> None:
+        super().__init__(out)
+        self.shown: Counter[str] = Counter()
+        self.unshown: Counter[str] = Counter()
+        self.held: Finding | None = None  # the tenth notice: written last, unless the summary takes its place
+
+    def _write(self, findings: Iterable[Finding]) -> None:
+        lines = []
+        for f in findings:
+            kind = COMMAND[f.severity]
+            room = PER_KIND - 1 if kind == "notice" else PER_KIND
+            if self.shown[kind] < room:
+                self.shown[kind] += 1
+                lines.append(_annotation(f))
+            elif kind == "notice" and self.held is None:
+                self.held = f
+            else:
+                self.unshown[kind] += 1
+                lines.append(_plain(f))
+        self.out.write("".join(lines))
+
     def part(self, part: Part) -> None:
-        self.out.write(_annotations(part.findings))
+        self._write(part.findings)
 
     def tail(self, tail: Tail) -> None:
-        self.out.write(_annotations(tail.findings) + _data(tail.summary_line) + "\n")
+        self._write(tail.findings)
+        out = self.out
+        if self.unshown and self.held is not None:
+            out.write(_plain(self.held))
+            self.unshown["notice"] += 1
+        elif self.held is not None:
+            out.write(_annotation(self.held))
+        if self.unshown:
+            counts = ", ".join(f"{self.unshown[k]} {k}{'s' if self.unshown[k] != 1 else ''}" for k in KINDS if self.unshown[k])
+            total = sum(self.unshown.values())
+            out.write(f"::notice title={TITLE}::{total} more finding{'s are' if total != 1 else ' is'} not annotated "
+                      f"({counts}): GitHub shows {PER_KIND} annotations of each kind per step; every finding is "
+                      "listed in this log and in the SARIF report\n")
+        out.write(inert_line(_data(tail.summary_line)) + "\n")
