@@ -311,7 +311,7 @@ Resources:
         "arn:aws:s3:::demo-*", "${Bucket.Arn}", "arn:aws:s3:::${NoDefault}/${AWS.StackName}/${Literal}"]
     assert dict(policy.unresolved) == {
         "${Bucket.Arn}": "!GetAtt Bucket.Arn: an attribute known only once the stack exists",
-        "${NoDefault}": "parameter NoDefault has no Default",
+        "${NoDefault}": "parameter NoDefault has no Default and no value (--parameter NoDefault=VALUE)",
         "${AWS.StackName}": "AWS::StackName is known only when the stack is deployed"}
 
 

@@ -112,8 +112,10 @@ def _reread(path: str, skip_non_policies: bool):
 
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
          skip_non_policies: bool = False, principal: tuple[str, str] | None = None,
-         managed: Mapping[str, Policy] | None = None, defer: bool = False) -> Loaded:
-    """The targets of the files `paths`. With `defer`, a policy file (not standard input) is read, checked
+         managed: Mapping[str, Policy] | None = None, defer: bool = False,
+         parameters: Mapping[str, str] | None = None) -> Loaded:
+    """The targets of the files `paths`. `parameters`: values for CloudFormation template parameters
+    (--parameter, --parameter-file). With `defer`, a policy file (not standard input) is read, checked
     and let go: its target is Deferred, read again when it is audited, so that a run of many files holds
     one file's policies at a time."""
     if list(paths).count(STDIN) > 1:
@@ -148,7 +150,8 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         reader = importlib.import_module(BY_NAME[kind].module)
         assert text is not None
         try:
-            found = reader.read(name, text, region=region, account=account, memo=memo)
+            inputs = {"parameters": parameters} if kind == "cloudformation" else {}
+            found = reader.read(name, text, region=region, account=account, memo=memo, **inputs)
         except Exception as exc:  # a reader's bug: this file's finding, not a lost run (the readers catch bad input)
             from auditor.sources.iac import unreadable
 
