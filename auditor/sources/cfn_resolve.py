@@ -252,7 +252,8 @@ class Resolver:
         label = "ImportValue" if fn == "ImportValue" else fn
         return V(unresolved.add(label, f"Fn::{fn} is decided only when the stack is deployed"), spot)
 
-    def _ref(self, arg: V, spot: Spot, unresolved: Unresolved) -> V | object:
+    def _ref(self, arg: V, spot: Spot, unresolved: Unresolved, charge: bool = True) -> V | object:
+        """`charge`: count a parameter's value against the budget (not when Fn::Sub counts what it makes of it)."""
         name = arg.value if isinstance(arg.value, str) else None
         if name is None:
             return V(unresolved.add("Ref", "Ref of a value that is not a name"), spot)
@@ -262,7 +263,7 @@ class Resolver:
         if pseudo is not None:
             return V(pseudo, spot)
         if name in self.parameters:
-            return self._parameter(name, spot, unresolved)
+            return self._parameter(name, spot, unresolved, charge)
         if name in self.resources:
             return V(unresolved.add(name, f"!Ref {name}: the name or ARN of a resource of this stack, known once it exists"), spot)
         if name in ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix"):
@@ -272,7 +273,7 @@ class Resolver:
             return V(unresolved.add(name, f"{name} is known only when the stack is deployed"), spot)
         return V(unresolved.add(name, f"!Ref {name}: no parameter or resource of that name in the template"), spot)
 
-    def _parameter(self, name: str, spot: Spot, unresolved: Unresolved) -> V:
+    def _parameter(self, name: str, spot: Spot, unresolved: Unresolved, charge: bool = True) -> V:
         param = self.parameters[name].value
         declared = param if isinstance(param, dict) else {}
         kind = plain(declared["Type"]) if "Type" in declared else "String"
@@ -288,10 +289,11 @@ class Resolver:
         if isinstance(value, list):
             value = ",".join(_text(item) for item in value)
         text = _text(value)
-        self.budget.spend(1, len(text), f"parameter {name}")
+        if charge:
+            self.budget.spend(1, len(text), f"the values of parameter {name}")
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
             parts = text.split(",")
-            self.budget.spend(len(parts), 0, f"parameter {name}")
+            self.budget.spend(len(parts), 0, f"the values of parameter {name}")
             return V([V(part.strip(), spot) for part in parts], spot)
         return V(text, spot)
 
@@ -326,7 +328,7 @@ class Resolver:
             return unresolved.add(name, f"${{{name}}}: an attribute known only once the stack exists")
         if ":" in name and "::" not in name:
             return m.group(0)  # an IAM policy variable such as ${aws:username}
-        resolved = self._ref(V(name, spot), spot, unresolved)
+        resolved = self._ref(V(name, spot), spot, unresolved, charge=False)
         if isinstance(resolved, V) and isinstance(resolved.value, str):
             return resolved.value
         if isinstance(resolved, V) and isinstance(resolved.value, list):
