@@ -88,7 +88,7 @@ def test_an_undecided_condition_is_assumed_true_and_said_at_its_line():
     # IsProd is undecided, so is IsDev (its negation) and DevAndEast (IsDev and true): both are assumed true
     assert _actions(group) == ["s3:*", "sqs:*"]
     assumption, second = group.assumptions
-    assert (second.construct, second.location.line) == ("Condition DevAndEast on DevAndEastOnly", 25)
+    assert (second.construct, second.location.line) == ("Condition DevAndEast on DevAndEastOnly", 24)
     assert (assumption.construct, assumption.location.line) == ("Condition IsProd on ProdOnly", 17)
     assert assumption.assumed == ("IsProd is assumed true, so ProdOnly is audited as created (parameter Env has no Default "
                                   "and no value (--parameter Env=VALUE))")
