@@ -208,7 +208,8 @@ def _not_run(template: dict[str, V], resources: dict[str, V]) -> list[Assumption
     transform = template.get("Transform")
     names = transform.value if transform is not None and isinstance(transform.value, list) else [transform] if transform else []
     for item in names:
-        name = item.value if isinstance(item.value, str) else plain(item).get("Name") if isinstance(item.value, dict) else None
+        named = item.value.get("Name") if isinstance(item.value, dict) else None
+        name = item.value if isinstance(item.value, str) else named.value if named is not None else None
         if name != SAM_TRANSFORM:
             found.append(Assumption(Location(item.spot.path, item.spot.pointer, None, item.spot.line), f"Transform {name}",
                                     "the macro is not run: the template is audited as written", EXACT))
