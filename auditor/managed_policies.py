@@ -8,7 +8,7 @@ name, ARN, default version id, last update, whether AWS still lists it (a deprec
 attached where it was attached) and its document. scripts/refresh_managed_policies.py writes it
 (README, "Dependencies and data").
 
-It is read (gunzip and JSON, about 0.1 s) only when an ARN of account `aws` needs it, and once per run.
+It is read (gunzip and JSON, about 0.3 s) only when an ARN of account `aws` needs it, and once per run.
 `--auth-details` documents and live mode, which read the account's current version, win over it.
 """
 
