@@ -458,6 +458,13 @@ def file_command(
     fail_on: FailOnOpt = None,
     combine: Annotated[bool | None, typer.Option(
         "--combine", help="Audit all files as one principal's policy set (a group's inline and attached policies).")] = None,
+    parameter: Annotated[list[str] | None, typer.Option(
+        "--parameter", help="KEY=VALUE: a CloudFormation template parameter's value, over its Default (repeatable; "
+                            "AWS::StackName=NAME too).")] = None,
+    parameter_file: Annotated[list[str] | None, typer.Option(
+        "--parameter-file", help="CloudFormation parameter values from a JSON file, as `aws cloudformation deploy "
+                                 "--parameter-overrides file://FILE` or a CodePipeline template configuration reads "
+                                 "them (repeatable; --parameter wins).")] = None,
     skip_non_policies: Annotated[bool, typer.Option(
         "--skip-non-policies", help="Quietly skip files that are not IAM policies (package.json, a .tf or template "
                                     "with no IAM policy, ...); for hooks.")] = False,
@@ -522,7 +529,13 @@ def file_command(
 
                 extra = [replace(p, aws_managed=True) for p in read_policies(aws_managed)]
                 cli["combine"] = True
-            groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra)
+            from auditor.sources.cfn_parameters import ParameterError, parameters
+
+            try:
+                values = parameters(parameter, parameter_file)
+            except ParameterError as exc:
+                raise AuditError(str(exc)) from exc
+            groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra, values)
             if not skip_non_policies:  # a gate pointed at a mistyped path must not pass; the hook's files may be no policies
                 _everything_audited(paths, groups)
             if not groups:
@@ -592,11 +605,12 @@ def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
 
 
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
-                 named, managed, extra=()):
+                 named, managed, extra=(), parameters=None):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
     each, or --config), each group with its options and its targets as the readers build them (a file,
     a principal of infrastructure code, a config policy set), or one target for all with --combine
-    (which also holds the AWS managed policies of --aws-managed). Files found in directories that are
+    (which also holds the AWS managed policies of --aws-managed); `parameters` are CloudFormation
+    parameter values (--parameter, --parameter-file). Files found in directories that are
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
     from auditor.checks import ALWAYS_ON, RULE_IDS
@@ -628,7 +642,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
         def read(chunk, skip, opts=opts):
             return list(load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=named,
-                             managed=managed, defer=not opts.combine).targets)
+                             managed=managed, defer=not opts.combine, parameters=parameters).targets)
 
         given = [m for m in members if m not in walked]
         found = [m for m in members if m in walked]

@@ -21,6 +21,12 @@ from auditor.model import Statement
 from auditor.report import CoverageRow
 
 MAX_ACCOUNTS = 8  # accounts a policy names that are tried (the most named first); the rest are not
+# One work budget per target for the search: (Region, account) pairs judged x requirements x the Resource
+# entries of the statements naming them. A pair costs the same whatever it is, so the budget says how many
+# pairs are judged, those the policy names first; the first pair is always judged. 34 Regions x 9 accounts
+# of a policy pinning 1,600 ARNs came to 34 million comparisons (20 s); the budget stops it after 17 pairs
+# (about 1 s). A policy of a few hundred Resource entries has every pair judged.
+MAX_DEPLOY_WORK = 2_000_000
 FRESH_ACCOUNT = "000000000000"  # stands for an account the policy does not name
 _REGION, _ACCOUNT = 3, 4  # ARN segments: arn:partition:service:region:account:resource
 _REGION_KEYS = frozenset({"aws:requestedregion"})
@@ -87,6 +93,7 @@ class DeployChoice:
     given: bool  # the user gave both (or the policy does not tell Regions and accounts apart)
     tried: int  # how many (Region, account) pairs were judged
     elsewhere: tuple[tuple[CoverageRow, Deploy, CoverageRow], ...] = ()  # row here, another deploy, its row there
+    untried: int = 0  # pairs worth judging that the work budget (MAX_DEPLOY_WORK) left out
 
 
 def candidates(statements: Sequence[Statement], region: str | None, account: str | None) -> tuple[Deploy, ...]:

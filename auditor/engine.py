@@ -11,13 +11,14 @@ from types import MappingProxyType
 from typing import cast
 
 from auditor import __version__, awsdata
+from auditor.budget import Work
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, internal_error, untrusted_setting, unused_ignore
 from auditor.checks.base import Check, Context
 from auditor.conditions import Decision, RequestContext, decide, resolve_known
 from auditor.config import Config, RuleSetting
 from auditor.context import ContextRules
-from auditor.deploy import FRESH_ACCOUNT, Deploy, DeployChoice, candidates
+from auditor.deploy import FRESH_ACCOUNT, MAX_DEPLOY_WORK, Deploy, DeployChoice, candidates
 from auditor.evaluate import (
     CONDITIONAL,
     DENIED,
@@ -213,7 +214,13 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
     options = candidates(statements, settings.region, settings.account)
     best: tuple[tuple[int, int], Deploy, tuple[CoverageRow, ...]] | None = None
     judged: list[tuple[Deploy, tuple[CoverageRow, ...]]] = []
+    # the search is pairs x requirements x Resource entries: one budget per target bounds the pairs judged
+    cost = len(plan.probes) + sum(len(s.resource_patterns) + 1 for probe in plan.probes
+                                  for s in index.relevant(probe.requirement.action))
+    work = Work(MAX_DEPLOY_WORK)
     for deploy in options:
+        if not work.spend(cost) and judged:
+            break
         rows = _rows(target, plan, index, contexts, deploy)
         judged.append((deploy, rows))
         score = (sum(r.status in (MISSING, DENIED) for r in rows), sum(r.status == CONDITIONAL for r in rows))
@@ -233,7 +240,8 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
                 if deploy != chosen and other[i].status == GRANTED:
                     elsewhere.append((row, deploy, other[i]))
                     break
-    return rows, DeployChoice(chosen, given, len(judged), tuple(elsewhere))
+    untried = len(options) - len(judged) if work.exhausted else 0
+    return rows, DeployChoice(chosen, given, len(judged), tuple(elsewhere), untried)
 
 
 def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules | None,
@@ -400,10 +408,11 @@ def deploy_note(target: Target, choice: DeployChoice, settings: Settings) -> str
         return None
     missing = "/".join(option for option, value in (("--region", settings.region), ("--account", settings.account))
                        if value is None)
-    which = ("the only choice" if choice.tried == 1 else
+    which = ("the only choice" if choice.tried == 1 and not choice.untried else
              f"which grants the most of the {choice.tried} choices")
+    more = f"; {choice.untried} more were not judged (the work budget, see split-deploy)" if choice.untried else ""
     return (f"{target.name}: no {missing} given; judged for {choice.chosen.label()}, {which} the policy's Region "
-            "and account pins and conditions allow")
+            f"and account pins and conditions allow{more}")
 
 
 def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:

@@ -311,7 +311,7 @@ Resources:
         "arn:aws:s3:::demo-*", "${Bucket.Arn}", "arn:aws:s3:::${NoDefault}/${AWS.StackName}/${Literal}"]
     assert dict(policy.unresolved) == {
         "${Bucket.Arn}": "!GetAtt Bucket.Arn: an attribute known only once the stack exists",
-        "${NoDefault}": "parameter NoDefault has no Default",
+        "${NoDefault}": "parameter NoDefault has no Default and no value (--parameter NoDefault=VALUE)",
         "${AWS.StackName}": "AWS::StackName is known only when the stack is deployed"}
 
 
@@ -326,7 +326,7 @@ resource "aws_iam_group_policy" "other" {
 }
 resource "aws_iam_group_policy_attachment" "deploy" {
   group      = aws_iam_group.deploy.name
-  policy_arn = "arn:aws:iam::aws:policy/AWSCloudFormationFullAccess"
+  policy_arn = "arn:aws:iam::123456789012:policy/cloudformation-access"
 }
 resource "aws_iam_policy_attachment" "many" {
   name       = "many"
@@ -350,7 +350,7 @@ def test_group_selection_and_managed_policy_note(tmp_path):
         doc = audit(path, "--prefix", "demo", "--group", name)
         assert doc["targets"] == [{"kind": "group", "name": "jets-deploy", "sources": [f"{path}#aws_iam_policy.own"]}]
     assert doc["notes"] == ["group jets-deploy: 1 managed policy attached by ARN only, not audited: "
-                            "arn:aws:iam::aws:policy/AWSCloudFormationFullAccess (pass --auth-details FILE from "
+                            "arn:aws:iam::123456789012:policy/cloudformation-access (pass --auth-details FILE from "
                             "`aws iam get-account-authorization-details` to include them)"]
     proc = run_cli("file", path, "--group", "nobody")
     assert proc.returncode == 2
@@ -360,14 +360,14 @@ def test_group_selection_and_managed_policy_note(tmp_path):
 def test_auth_details_supply_managed_policies(tmp_path):
     (tmp_path / "iam.tf").write_text(MANAGED_TF)
     details = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [{
-        "PolicyName": "AWSCloudFormationFullAccess", "Arn": "arn:aws:iam::aws:policy/AWSCloudFormationFullAccess",
+        "PolicyName": "cloudformation-access", "Arn": "arn:aws:iam::123456789012:policy/cloudformation-access",
         "PolicyVersionList": [{"IsDefaultVersion": True, "VersionId": "v1", "Document": {
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudformation:*", "Resource": "*"}]}}]}]}
     (tmp_path / "details.json").write_text(json.dumps(details))
     doc = audit(str(tmp_path / "iam.tf"), "--prefix", "demo", "--auth-details", str(tmp_path / "details.json"))
     # with the managed policy's document, jets-deploy now looks like a deploy principal: it alone is audited
     assert [t["name"] for t in doc["targets"]] == ["jets-deploy"]
-    assert doc["targets"][0]["sources"] == [f"{tmp_path}/iam.tf#aws_iam_policy.own", "arn:aws:iam::aws:policy/AWSCloudFormationFullAccess"]
+    assert doc["targets"][0]["sources"] == [f"{tmp_path}/iam.tf#aws_iam_policy.own", "arn:aws:iam::123456789012:policy/cloudformation-access"]
     assert doc["notes"] == []
     statuses = {r["action"]: r["status"] for r in doc["coverage"]}
     assert statuses["cloudformation:UpdateStack"] == "granted" and statuses["lambda:UpdateFunctionCode"] == "granted"

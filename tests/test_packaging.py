@@ -1,4 +1,4 @@
-"""rules/ must ship inside the wheel: a non-editable install works from any directory."""
+"""rules/ and the managed-policy snapshot must ship inside the wheel: a non-editable install works from any directory."""
 
 from __future__ import annotations
 
@@ -20,4 +20,5 @@ def test_wheel_contains_the_catalogue(tmp_path):
     assert "auditor/cli.py" in names
     assert {"auditor/schemas/report-v1.schema.json", "auditor/schemas/catalogue-v1.schema.json",
             "auditor/schemas/baseline-v1.schema.json"} <= names
+    assert "auditor/data/aws-managed-policies.json.gz" in names  # AWS managed policies by ARN (auditor/managed_policies.py)
     assert not [n for n in names if n.startswith(("tests/", "fixtures/"))]

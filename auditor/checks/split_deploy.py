@@ -17,8 +17,17 @@ Example
     needed actions are missing or denied, but Region us-east-1 grants lambda:CreateFunction,
     lambda:GetFunction, lambda:UpdateFunctionCode and 5 more (Functions)
 
+    The search is bounded by one work budget per target (README "Limits"): a policy that pins dozens
+    of Regions and accounts has the pairs it names most judged first, and an `info` finding of this
+    check says how many pairs were left out:
+
+    the search for the Region and account that grant the most stopped after 17 of 306 (Region,
+    account) pairs: the per-target work budget of 2,000,000 comparisons (README Limits); the other
+    289 were not judged
+
 Fix
-    Pin every statement to the Region (and account) Jets deploys to, or use "*" there.
+    Pin every statement to the Region (and account) Jets deploys to, or use "*" there. To judge the
+    Region and account you deploy to whatever the budget, give --region and --account.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.common import summarise
+from auditor.deploy import MAX_DEPLOY_WORK
 from auditor.model import Location
 from auditor.report import Hit
 
@@ -36,6 +46,13 @@ SEVERITY = "high"
 
 def check(ctx) -> Iterator[Hit]:
     choice = ctx.deploy
+    if choice is not None and choice.untried:
+        total = choice.tried + choice.untried
+        yield Hit(f"the search for the Region and account that grant the most stopped after {choice.tried} of {total} "
+                  f"(Region, account) pairs: the per-target work budget of {MAX_DEPLOY_WORK:,} comparisons (README "
+                  f"Limits); the other {choice.untried} were not judged", "deploy search",
+                  Location(ctx.target.sources[0] if ctx.target.sources else ctx.target.name), "info",
+                  fix="give --region and --account (the Region and account Jets deploys to) to judge that pair")
     if choice is None or not choice.elsewhere:
         return
     by_deploy: dict[object, list[tuple[str, tuple[str, ...]]]] = {}

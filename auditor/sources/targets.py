@@ -12,8 +12,9 @@ coverage over the union of its policies, the lint checks per document. Which pri
   policies that look like a deploy policy; when a file has none, every principal and policy it defines
   (with --skip-non-policies, none: the file is skipped).
 
-Managed policies attached by ARN only (AWS managed, or made elsewhere) are named in a note; with
---auth-details FILE their documents come from that file.
+Managed policies attached by ARN: with --auth-details FILE their documents come from that file; an AWS
+managed policy's otherwise from the snapshot shipped in the package (auditor/managed_policies.py); a
+note names those judged by the snapshot and those left out.
 """
 
 from __future__ import annotations
@@ -111,8 +112,10 @@ def _reread(path: str, skip_non_policies: bool):
 
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
          skip_non_policies: bool = False, principal: tuple[str, str] | None = None,
-         managed: Mapping[str, Policy] | None = None, defer: bool = False) -> Loaded:
-    """The targets of the files `paths`. With `defer`, a policy file (not standard input) is read, checked
+         managed: Mapping[str, Policy] | None = None, defer: bool = False,
+         parameters: Mapping[str, str] | None = None) -> Loaded:
+    """The targets of the files `paths`. `parameters`: values for CloudFormation template parameters
+    (--parameter, --parameter-file). With `defer`, a policy file (not standard input) is read, checked
     and let go: its target is Deferred, read again when it is audited, so that a run of many files holds
     one file's policies at a time."""
     if list(paths).count(STDIN) > 1:
@@ -147,7 +150,8 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         reader = importlib.import_module(BY_NAME[kind].module)
         assert text is not None
         try:
-            found = reader.read(name, text, region=region, account=account, memo=memo)
+            inputs = {"parameters": parameters} if kind == "cloudformation" else {}
+            found = reader.read(name, text, region=region, account=account, memo=memo, **inputs)
         except Exception as exc:  # a reader's bug: this file's finding, not a lost run (the readers catch bad input)
             from auditor.sources.iac import unreadable
 
@@ -201,6 +205,7 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     loose: list[Policy] = []
     file_notes: dict[int, tuple[str, ...]] = {}  # a principal or policy → the notes of the file it was read from
     file_assumptions: dict[int, tuple[Assumption, ...]] = {}  # likewise, the constructs the reader did not evaluate
+    assembled: dict[int, tuple[tuple[Policy, ...], tuple[str, ...]]] = {}  # a principal → its policies and notes
     for found in files:
         for item in (*found.principals, *found.loose):
             file_notes.setdefault(id(item), found.notes)
@@ -215,7 +220,9 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
             kind, name = principal
             chosen += [p for p in candidates if p.kind == kind and name in p.names()]
             continue
-        jets = [p for p in candidates if looks_like_deploy(_with_managed(p, managed)[0])]
+        for p in candidates:
+            assembled[id(p)] = _with_managed(p, managed)
+        jets = [p for p in candidates if looks_like_deploy(assembled[id(p)][0])]
         jets_loose = [p for p in found.loose if looks_like_deploy([p])]
         if jets or jets_loose:
             chosen += jets
@@ -230,7 +237,7 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
     names = [p.name for p in chosen]
     targets = []
     for p in chosen:
-        policies, notes = _with_managed(p, managed)
+        policies, notes = assembled[id(p)] if id(p) in assembled else _with_managed(p, managed)
         shown = p.name if names.count(p.name) == 1 else f"{p.name} ({os.path.normpath(p.spot.path)})"
         assumptions = tuple(dict.fromkeys((*file_assumptions.get(id(p), ()), *p.assumptions)))
         targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes), assumptions=assumptions))
@@ -240,14 +247,41 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
 
 
 def _with_managed(p, managed: Mapping[str, Policy]) -> tuple[tuple[Policy, ...], tuple[str, ...]]:
-    """A principal's policies with the managed policies attached by ARN that --auth-details has, and a
-    note for those it has not."""
-    extra = [managed[arn] for arn in p.managed_arns if arn in managed]
-    missing = [arn for arn in p.managed_arns if arn not in managed]
-    notes: tuple[str, ...] = ()
+    """A principal's policies with the managed policies it attaches by ARN: from --auth-details where it
+    has them, else an AWS managed policy's document from the snapshot shipped in the package
+    (auditor/managed_policies.py); a note names those judged by the snapshot (its date) and those left
+    out (a customer managed policy made elsewhere, an AWS managed policy the snapshot lacks)."""
+    extra: list[Policy] = []
+    missing: list[str] = []
+    judged: list[str] = []
+    held = None
+    for arn in p.managed_arns:
+        if arn in managed:
+            extra.append(managed[arn])
+            continue
+        found = None
+        if ":iam::aws:policy/" in arn:
+            from auditor import managed_policies
+
+            held = held or managed_policies.snapshot()
+            found = managed_policies.policy(arn, held)
+        if found is None:
+            missing.append(arn)
+        else:
+            extra.append(found[0])
+            judged.append(f"{arn} ({found[1].version or 'version unknown'}"
+                          f"{'' if found[1].listed else ', deprecated'})")
+    notes: list[str] = []
+    if judged:
+        assert held is not None
+        notes.append(f"{p.kind} {p.name}: {len(judged)} AWS managed polic{'y' if len(judged) == 1 else 'ies'} attached by "
+                     f"ARN, judged by the snapshot of {held.date} shipped with jets-iam-audit: {', '.join(judged)} (live "
+                     "mode or --auth-details FILE reads the account's current version)")
     if missing:
         shown = ", ".join(missing)
-        notes = (f"{p.kind} {p.name}: {len(missing)} managed polic{'y' if len(missing) == 1 else 'ies'} attached by ARN "
-                 f"only, not audited: {shown} (pass --auth-details FILE from `aws iam get-account-authorization-details` "
-                 "to include them)",)
-    return tuple(dict.fromkeys([*p.policies, *extra])), notes
+        lacking = [arn for arn in missing if ":iam::aws:policy/" in arn]
+        why = f"; not in the AWS managed policy snapshot: {', '.join(lacking)}" if lacking else ""
+        notes.append(f"{p.kind} {p.name}: {len(missing)} managed polic{'y' if len(missing) == 1 else 'ies'} attached by ARN "
+                     f"only, not audited: {shown} (pass --auth-details FILE from `aws iam get-account-authorization-details` "
+                     f"to include them){why}")
+    return tuple(dict.fromkeys([*p.policies, *extra])), tuple(notes)

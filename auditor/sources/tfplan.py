@@ -8,6 +8,8 @@ planned names and ARNs, or, where those are known only after apply, by the refer
 Locations point into the plan file: the pointer of the resource's `policy` value followed by the
 element's pointer in the policy (`/planned_values/root_module/resources/3/values/policy/Statement/2`),
 and the line of that value (`terraform show -json` writes one line; a pretty-printed plan has more).
+
+A plan may be 64 MiB (sources.READERS); each policy in it is held to the 2 MiB of a policy file.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import json
 import re
 
-from auditor.model import Policy, SourceMap
+from auditor.model import Policy, Problem, SourceMap
+from auditor.sources.file import MAX_BYTES
 from auditor.sources.iac import IacFile, IacPrincipal, MappedOrigin, Spot, policy_from_text, unreadable
 from auditor.sources.terraform import ATTACH, INLINE, PRINCIPALS  # the resource types (terraform.py imports no parser)
 
@@ -81,6 +84,9 @@ def read(path: str, text: str, **_: object) -> IacFile:
         name = f"{path}#{address}"
         whole = Spot(path, f"{at}/values/{attr}", smap.line(f"{at}/values/{attr}"))
         doc = values(r).get(attr)
+        if isinstance(doc, str) and len(doc) > MAX_BYTES:  # the plan may be 64 MiB; a policy in it is held to a file's cap
+            message = f"refused: the policy is larger than {MAX_BYTES // (1024 * 1024)} MiB (the cap of policy files)"
+            return Policy(name, "", (), (Problem("", message, name, whole.line),), origin=MappedOrigin({}, whole))
         if isinstance(doc, str):
             return policy_from_text(name, doc, whole, None, {})
         why = f"{address}: the policy is known only after apply" if unknown.get(address, {}).get(attr) else \
