@@ -122,10 +122,11 @@ class Config:
         rel = os.path.relpath(os.path.abspath(source), self.base)
         return rel.replace(os.sep, "/")
 
-    def ignore_for(self, finding: Finding, is_file: bool) -> Ignore | None:
+    def ignore_for(self, finding: Finding) -> Ignore | None:
         if not self.ignores:
             return None
-        path = self.relative(finding.location.source, is_file)
+        loc = finding.location
+        path = self.relative(loc.source, loc.file)  # a file (a policy file, the .tf or template) relative to the config
         return next((i for i in self.ignores if i.matches(finding, path)), None)
 
 

@@ -1,5 +1,7 @@
-"""GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding.
-Property and message values are escaped as the runner requires (%, CR, LF; also : and , in properties)."""
+"""GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding, at its
+file and line (`file=`, `line=`); a location that is no file (an AWS policy read live, standard input)
+gets no file= and is named at the start of the message. Property and message values are escaped as the
+runner requires (%, CR, LF; also : and , in properties)."""
 
 from __future__ import annotations
 
@@ -26,11 +28,16 @@ def _prop(text: str) -> str:
 def _annotations(findings: Iterable[Finding]) -> str:
     lines = []
     for f in findings:
-        props = [f"file={_prop(f.location.source)}"]
-        if f.location.line:
-            props.append(f"line={f.location.line}")
-        props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
+        loc = f.location
+        props = []
         message = f.message + (f" Fix: {f.fix}." if f.fix else "")
+        if loc.file:
+            props.append(f"file={_prop(loc.source)}")
+            if loc.line:
+                props.append(f"line={loc.line}")
+        else:  # an AWS policy, standard input: no file= (the runner would look for that file), named in the message
+            message = f"{loc.source}{' ' + loc.pointer if loc.pointer else ''}: {message}"
+        props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
         lines.append(f"::{COMMAND[f.severity]} {','.join(props)}::{_data(message)}\n")
     return "".join(lines)
 

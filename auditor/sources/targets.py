@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from auditor.model import Assumption, Policy, Problem, allowing_statements, decode_text, holds_statement
+from auditor.model import Assumption, Location, Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
@@ -233,7 +233,9 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
         policies, notes = _with_managed(p, managed)
         shown = p.name if names.count(p.name) == 1 else f"{p.name} ({os.path.normpath(p.spot.path)})"
         assumptions = tuple(dict.fromkeys((*file_assumptions.get(id(p), ()), *p.assumptions)))
-        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes), assumptions=assumptions))
+        defined_at = Location(p.spot.path, p.spot.pointer, None, p.spot.line, p.spot.path != STDIN_NAME)
+        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes), assumptions=assumptions,
+                              defined_at=defined_at))
     targets += [Target("file", policy.source, (policy,), notes=file_notes.get(id(policy), ()),
                        assumptions=file_assumptions.get(id(policy), ())) for policy in dict.fromkeys(loose)]
     return targets
