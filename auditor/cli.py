@@ -704,8 +704,9 @@ def generate_command(
         "--from", help="Repair this policy instead of writing a new one; shows the change as a diff.")] = None,
     write: Annotated[bool, typer.Option("--write", help="With --from: update that file in place.")] = False,
     fmt: Annotated[GenerateFormat, typer.Option(
-        "--format", help="json (a policy document), terraform (aws_iam_policy_document + aws_iam_policy) or "
-                         "cloudformation (a template with an AWS::IAM::ManagedPolicy).")] = "json",
+        "--format", help="json (a policy document), terraform or cloudformation (the deploy group, user or role, per "
+                         "--attach, with the policy attached: aws_iam_policy_document + aws_iam_policy, or a template "
+                         "with an AWS::IAM::ManagedPolicy).")] = "json",
     attach: Annotated[Attach, typer.Option(
         "--attach", help="Where the policy goes; sets IAM's size quota (6,144 / 5,120 / 2,048 / 10,240 characters).")] = "managed",
     minimize: Annotated[bool, typer.Option(
@@ -767,8 +768,11 @@ def generate_command(
             _say(f'files = ["{generate.set_glob(output_dir, opts.prefix)}"]')
         return
     if fmt != "json":
-        text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
-        shape = f"written as {len(docs)} policies; attach each"
+        from auditor import generate_iac
+
+        writer = generate_iac.to_terraform if fmt == "terraform" else generate_iac.to_cloudformation
+        text = writer(docs, opts.prefix, attach)
+        shape = f"written as {len(docs)} managed policies, all attached to the deploy {generate_iac.KINDS[attach]} it defines"
     else:
         text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
         shape = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"
