@@ -235,8 +235,11 @@ def _principal_targets(files: list, selection: Selection | None, skip: bool, man
                 else:
                     passed.append(PassedOver(p.kind, p.name, _defined_at(p.spot), f"not named by {selection.given_by}"))
             continue
-        why = {id(p): None if looks_like_deploy(policies) else why_not_deploy(policies, p.managed_arns)
-               for p in candidates for policies in (_with_managed(p, managed)[0],)}
+        why: dict[int, str | None] = {}  # a principal → why it does not look like a deploy principal (None: it does)
+        for p in candidates:
+            policies = _with_managed(p, managed)[0]
+            unread = [arn for arn in p.managed_arns if arn not in managed]
+            why[id(p)] = None if looks_like_deploy(policies) else why_not_deploy(policies, unread)
         jets = [p for p in candidates if why[id(p)] is None]
         jets_loose = [p for p in found.loose if looks_like_deploy([p])]
         others = [PassedOver(p.kind, p.name, _defined_at(p.spot), str(why[id(p)])) for p in candidates if why[id(p)] is not None]
