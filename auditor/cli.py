@@ -509,26 +509,15 @@ def file_command(
 
                 extra = [replace(p, aws_managed=True) for p in read_policies(aws_managed)]
                 cli["combine"] = True
-            groups = _file_groups(paths, config, project, cli, skip_non_policies, _selection(named, deploy_principal),
-                                  managed, extra)
+            from auditor.sources.selection import from_command_line
+
+            groups = _file_groups(paths, config, project, cli, skip_non_policies,
+                                  from_command_line(named, deploy_principal), managed, extra)
             if not groups:
                 raise typer.Exit(0)
     except (AuditError, SourceError, SelectionError, ConfigError) as exc:
         _fail(str(exc))
     _report(groups, show_ignored, output, verbose, quiet, (baseline, write_baseline), details)
-
-
-def _selection(named: tuple[str, str] | None, deploy_principals: list[str] | None):
-    """The deploy principals the command line names in infrastructure files: --group/--user/--role NAME
-    (one of that kind), or each --deploy-principal NAME (any kind). Checked once every file is read
-    (_check_selection): a name no file defines is exit 2."""
-    from auditor.sources.selection import Selection
-
-    if deploy_principals:
-        return Selection(tuple((None, name) for name in deploy_principals), "--deploy-principal", required=False)
-    if named is not None:
-        return Selection((named,), f"--{named[0]}", required=False)
-    return None
 
 
 def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
@@ -580,6 +569,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
     from auditor.checks import ALWAYS_ON, RULE_IDS
+    from auditor.sources import selection
     from auditor.sources.discover import WalkError, expand
     from auditor.sources.file import STDIN, check_run_size
     from auditor.sources.targets import load
@@ -603,12 +593,12 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
                          + ", ".join(c.file or "none" for c in configs) + "): pass --config")
     cat, project = _catalogue(), _project(project_path)
     groups = []
-    read_so_far: list = []  # what each read of the readers found (auditor.sources.targets.Loaded)
+    read_so_far: list = []  # what each read of the files found (auditor.sources.targets.Loaded)
     selections: list = []  # the config files' deploy-principals
     for cfg, members in by_config:
         opts = _resolve_with(cfg, cat, project, **run)
 
-        chosen = named if named is not None else _configured_principals(cfg)
+        chosen = named if named is not None else selection.configured(cfg)
         if chosen is not None and named is None:
             selections.append(chosen)
 
@@ -631,46 +621,13 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
             targets = [scopes.combined(targets, extra)]
         if targets:
             groups.append((targets, scopes.prefix_names(targets), opts))
-    _check_selection(named, read_so_far)
-    passed = list(dict.fromkeys(p for loaded in read_so_far for p in loaded.passed_over))
-    if passed and not any(loaded.taken for loaded in read_so_far):  # principals found, none audited: say which, and why
-        from auditor.sources.selection import summary
-
-        matched = {name for loaded in read_so_far for name in loaded.matched}
-        files_read = len({path for loaded in read_so_far for path in loaded.infrastructure})
-        for line in summary(passed, files_read, [(s, s.missing(matched)) for s in selections]):
-            _say(line)
-    elif not groups and walked:
+    selection.check(named, read_so_far)
+    passed_over = selection.passed_over(read_so_far, selections)  # principals found, none audited: which, and why
+    for line in passed_over:
+        _say(line)
+    if not passed_over and not groups and walked:
         _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
-
-
-def _configured_principals(cfg):
-    """The config file's deploy-principals as a selection (a name no file of a run defines is not an
-    error: the config also applies to runs on other files, such as a commit's)."""
-    names = cfg.option("deploy-principals")
-    if not names:
-        return None
-    from auditor.sources.selection import Selection
-
-    return Selection(tuple((None, name) for name in names), f"deploy-principals in {cfg.shown or cfg.path}", required=False)
-
-
-def _check_selection(named, read_so_far) -> None:
-    """--group/--user/--role or --deploy-principal must name principals that the files define (exit 2)."""
-    from auditor.sources.targets import SelectionError
-
-    if named is None:
-        return
-    if not any(loaded.infrastructure for loaded in read_so_far):
-        raise SelectionError(f"{named.given_by} selects a principal defined in Terraform or CloudFormation files; for "
-                             "an AWS account use --auth-details FILE alone, or the live command")
-    missing = named.missing({name for loaded in read_so_far for name in loaded.matched})
-    if missing:
-        kind = next((k for k, name in named.names if name == missing[0]), None)
-        where = ", ".join(dict.fromkeys(path for loaded in read_so_far for path in loaded.infrastructure))
-        raise SelectionError(f"no IAM {kind or 'group, user or role'} {missing[0]!r} in {where} (give its IAM name, its "
-                             "address or its logical id)")
 
 
 def _names(policies) -> list[str]:

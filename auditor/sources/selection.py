@@ -15,11 +15,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.model import Location, Policy
 
+if TYPE_CHECKING:
+    from auditor.config import Config
+    from auditor.sources.targets import Loaded
+
 DEPLOY_ACTIONS = "cloudformation:CreateStack or cloudformation:UpdateStack"
 SHOWN_ACTIONS = 4  # the Allow actions a reason names, then "and N more"
+
+
+class SelectionError(Exception):
+    """--group/--user/--role or --deploy-principal names no principal of the files given (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +101,50 @@ def summary(passed: Sequence[PassedOver], files: int, unmatched: Sequence[tuple[
 
 def _counted(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def from_command_line(named: tuple[str, str] | None, deploy_principals: Sequence[str] | None) -> Selection | None:
+    """The deploy principals the command line names in infrastructure files: --group/--user/--role NAME
+    (one of that kind), or each --deploy-principal NAME (any kind). Checked once every file is read
+    (`check`), not per file."""
+    if deploy_principals:
+        return Selection(tuple((None, name) for name in deploy_principals), "--deploy-principal", required=False)
+    if named is not None:
+        return Selection((named,), f"--{named[0]}", required=False)
+    return None
+
+
+def configured(config: Config) -> Selection | None:
+    """The config file's deploy-principals (a name that no file of a run defines is not an error: the
+    config also applies to runs on other files, such as a commit's)."""
+    names = config.option("deploy-principals")
+    if not isinstance(names, tuple) or not names:  # config.parse makes it a tuple of names
+        return None
+    return Selection(tuple((None, str(name)) for name in names), f"deploy-principals in {config.shown or config.path}",
+                     required=False)
+
+
+def check(selection: Selection | None, loaded: Sequence[Loaded]) -> None:
+    """SelectionError unless the files read define every principal the command line names."""
+    if selection is None:
+        return
+    if not any(part.infrastructure for part in loaded):
+        raise SelectionError(f"{selection.given_by} selects a principal defined in Terraform or CloudFormation files; "
+                             "for an AWS account use --auth-details FILE alone, or the live command")
+    missing = selection.missing({name for part in loaded for name in part.matched})
+    if missing:
+        kind = next((k for k, name in selection.names if name == missing[0]), None)
+        where = ", ".join(dict.fromkeys(path for part in loaded for path in part.infrastructure))
+        raise SelectionError(f"no IAM {kind or 'group, user or role'} {missing[0]!r} in {where} (give its IAM name, its "
+                             "address or its logical id)")
+
+
+def passed_over(loaded: Sequence[Loaded], selections: Sequence[Selection] = ()) -> list[str]:
+    """What the run says when principals were found in infrastructure files but none was audited (the
+    lines of `summary`); nothing when some principal or policy was taken, or none was found."""
+    passed = list(dict.fromkeys(p for part in loaded for p in part.passed_over))
+    if not passed or any(part.taken for part in loaded):
+        return []
+    matched = {name for part in loaded for name in part.matched}
+    files = len({path for part in loaded for path in part.infrastructure})
+    return summary(passed, files, [(s, s.missing(matched)) for s in selections])

@@ -32,11 +32,7 @@ from auditor.model import Assumption, Location, Policy, Problem, allowing_statem
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
-from auditor.sources.selection import PassedOver, Selection, why_not_deploy
-
-
-class SelectionError(Exception):
-    """--group/--user/--role or --deploy-principal names no principal of the files given (exit 2)."""
+from auditor.sources.selection import PassedOver, Selection, SelectionError, why_not_deploy
 
 
 @dataclass(frozen=True)
