@@ -10,7 +10,9 @@ What it does
     granted on every resource Jets may create there (or that a Deny removes, or whose only Allow has a
     Condition the request does not meet) is reported, with the Jets step that breaks. A Condition on
     a value the audit cannot know (aws:SourceIp, MFA, principal tags, the time) is reported at info
-    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny.
+    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny. A
+    requirement no statement names is about the principal as a whole: it points at the policy file, or,
+    for a principal of Terraform or CloudFormation, at the file and line that define the principal.
 
 Why it matters
     Jets deploys with the caller's credentials. A missing action surfaces only when that step runs:
