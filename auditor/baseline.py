@@ -10,6 +10,14 @@ statement's index. A statement is named by its Sid, or, without one, by a hash o
 actions (keys sorted, lists sorted: adding an action keeps the name; changing its resources makes its
 findings new); an entry of an Action or Resource list by its value; the document index of a
 JSON array of documents is dropped. `Statement[3]` in a subject is named the same way.
+
+A policy written in Terraform or CloudFormation is named the same way, in the JSON document it renders
+to (the finding's `in_policy`), not by its path or line in the .tf or template file: the fingerprint holds
+that file, the policy's address in it (`aws_iam_policy.deploy`, `DeployGroup/Policies/JetsDeploy`) and the
+place in the document, so reordering statement blocks, inserting an action and reformatting the file keep
+it. A finding about a principal as a whole is at the principal's definition (`/resource/aws_iam_group/deploy`,
+`/Resources/DeployGroup`: its address, not an index). The file's format (version 1) is unchanged; a
+baseline written before this naming keeps matching (`_previous`) until it is written again.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from auditor import atomic
-from auditor.model import pointer_unescape
+from auditor.model import Location, pointer_unescape
 from auditor.report import Finding, Report, Target
 
 VERSION = 1
@@ -89,9 +97,8 @@ class _Documents:
         stmts = doc.get("Statement") if isinstance(doc, dict) else None
         return stmts if isinstance(stmts, list) else [stmts] if isinstance(stmts, dict) else None
 
-    def place(self, finding: Finding) -> tuple[str, str]:
-        """(the normalised pointer, the normalised subject)."""
-        loc = finding.location
+    def place(self, loc: Location, subject: str) -> tuple[str, str]:
+        """(the normalised pointer, the normalised subject) of a finding at `loc` in one of the policies."""
         tokens = [pointer_unescape(t) for t in loc.pointer.split("/")[1:]] if loc.pointer else []
         document = None
         if tokens and tokens[0].isdigit():
@@ -119,7 +126,6 @@ class _Documents:
                     continue
             out.append(token)
             i += 1
-        subject = finding.subject
         if stmts is not None:
             subject = _LABEL.sub(lambda m: _statement_name(stmts[int(m.group(1))]) if int(m.group(1)) < len(stmts)
                                  else m.group(), subject)
@@ -132,6 +138,17 @@ def _source(source: str, base: str) -> str:
     return os.path.relpath(os.path.abspath(source), base).replace(os.sep, "/")
 
 
+def _in_file(policy: str, file: str) -> str:
+    """How a policy written in infrastructure code is named within its file: its address
+    (`aws_iam_policy.deploy`, `DeployGroup/Policies/JetsDeploy`), or, for a policy that is written in no
+    file of it (a managed policy by ARN), its name."""
+    return policy[len(file) + 1:] if policy.startswith(file + "#") else policy
+
+
+def _fingerprint(parts: dict[str, str]) -> str:
+    return hashlib.sha256("\x1f".join(parts.values()).encode()).hexdigest()[:20]
+
+
 def entries(report: Report, base: str) -> list[dict[str, str]]:
     """One entry per finding, with its fingerprint and the readable parts it is made of."""
     return _entries(report.findings, report.targets, base)
@@ -141,11 +158,51 @@ def _entries(findings: Iterable[Finding], targets: Iterable[Target], base: str) 
     docs = _Documents(targets)
     out = []
     for f in findings:
-        where, subject = docs.place(f)
+        if f.in_policy is None:  # a JSON policy file's element, or the principal as a whole: where it is
+            where, subject = docs.place(f.location, f.subject)
+        else:  # an element of a policy written in Terraform or CloudFormation: by its value in the document
+            where, subject = docs.place(f.in_policy, f.subject)
+            named = _in_file(f.in_policy.source, f.location.source)
+            where = f"{named}#{where}" if where else named
         parts = {"rule_id": f.rule_id, "source": _source(f.location.source, base), "where": where, "subject": subject,
                  "resource": f.resource or ""}
-        digest = hashlib.sha256("\x1f".join(parts.values()).encode()).hexdigest()[:20]
-        out.append({"fingerprint": digest, **parts, "message": f.message})
+        out.append({"fingerprint": _fingerprint(parts), **parts, "message": f.message})
+    return out
+
+
+def _previous(findings: Sequence[Finding], targets: Iterable[Target], base: str) -> list[str | None]:
+    """The fingerprint each finding had before findings read from Terraform or CloudFormation were named by
+    value (None: the same as now), so that a baseline written then keeps matching until it is written
+    again: the place was the finding's path in the .tf or template file as it gave it (indices of
+    statements and list entries), and a finding about the whole principal was at its first policy (an AWS
+    policy's name, for one attached by ARN). Drop it when the baseline format's version next changes."""
+    held = list(targets)
+    by_name = {t.name: t for t in held}
+    policies = {p.source: p for t in held for p in t.policies}
+    docs = _Documents(held)
+    out: list[str | None] = []
+    for f in findings:
+        target = by_name.get(f.target or "")
+        loc: Location | None = None
+        if f.in_policy is not None:
+            policy = policies.get(f.in_policy.source)
+            loc = f.location if policy is not None and policy.origin is not None else f.in_policy
+        elif target is not None and target.defined_at is not None and f.location == target.defined_at:
+            first = target.policies[0] if target.policies else None
+            if first is None:
+                loc = Location(target.name)
+            elif first.origin is not None:
+                spot = first.origin.locate("")
+                loc = Location(spot.path, spot.pointer)
+            else:
+                loc = Location(first.source)
+        if loc is None:
+            out.append(None)
+            continue
+        where, subject = docs.place(loc, f.subject)
+        parts = {"rule_id": f.rule_id, "source": _source(loc.source, base), "where": where, "subject": subject,
+                 "resource": f.resource or ""}
+        out.append(_fingerprint(parts))
     return out
 
 
@@ -214,9 +271,14 @@ class Sieve:
     def kept(self, findings: Sequence[Finding], targets: Iterable[Target]) -> tuple[Finding, ...]:
         left = self.left
         kept: list[Finding] = []
-        for finding, entry in zip(findings, _entries(findings, targets, self.base), strict=True):
+        targets = tuple(targets)
+        now = _entries(findings, targets, self.base)
+        before = _previous(findings, targets, self.base)  # what a baseline written by an earlier release recorded
+        for finding, entry, previous in zip(findings, now, before, strict=True):
             if left[entry["fingerprint"]] > 0:
                 left[entry["fingerprint"]] -= 1
+            elif previous is not None and left[previous] > 0:
+                left[previous] -= 1
             else:
                 kept.append(finding)
         self.baselined += len(findings) - len(kept)

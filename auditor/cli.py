@@ -477,6 +477,10 @@ def file_command(
     group: GroupOpt = None,
     user: UserOpt = None,
     role: RoleOpt = None,
+    deploy_principal: Annotated[list[str] | None, typer.Option(
+        "--deploy-principal", help="The deploy principal in Terraform or CloudFormation files, of any kind: its IAM name, "
+                                   "address (aws_iam_role.deployer, or deployer) or logical id (repeatable); only those "
+                                   "are audited. Else the principals that look like a Jets deployer are.")] = None,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
@@ -508,7 +512,14 @@ def file_command(
     try:
         also = _also(also_write)
         named = _principal(group, user, role) if (group or user or role) is not None else None
+        if deploy_principal and named is not None:
+            raise AuditError("--deploy-principal and --group/--user/--role both name the deploy principal: give one of them")
+        if any(not name for name in deploy_principal or ()):
+            raise AuditError("--deploy-principal needs a name")
         if auth_details is not None and not paths:
+            if deploy_principal:
+                raise AuditError("--deploy-principal selects principals in Terraform or CloudFormation files; with "
+                                 "--auth-details alone, name one with --group, --user or --role")
             if named is None:
                 raise AuditError("name exactly one principal: --group NAME, --user NAME or --role NAME")
             if aws_managed:
@@ -530,12 +541,14 @@ def file_command(
                 extra = [replace(p, aws_managed=True) for p in read_policies(aws_managed)]
                 cli["combine"] = True
             from auditor.sources.cfn_parameters import ParameterError, parameters
+            from auditor.sources.selection import from_command_line
 
             try:
                 values = parameters(parameter, parameter_file)
             except ParameterError as exc:
                 raise AuditError(str(exc)) from exc
-            groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra, values)
+            groups = _file_groups(paths, config, project, cli, skip_non_policies,
+                                  from_command_line(named, deploy_principal), managed, extra, values)
             if not skip_non_policies:  # a gate pointed at a mistyped path must not pass; the hook's files may be no policies
                 _everything_audited(paths, groups)
             if not groups:
@@ -614,6 +627,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     not policies are skipped, as with --skip-non-policies."""
     from auditor import scopes
     from auditor.checks import ALWAYS_ON, RULE_IDS
+    from auditor.sources import selection
     from auditor.sources.discover import WalkError, expand
     from auditor.sources.file import STDIN, check_run_size
     from auditor.sources.targets import load
@@ -637,12 +651,20 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
                          + ", ".join(c.file or "none" for c in configs) + "): pass --config")
     cat, project = _catalogue(), _project(project_path)
     groups = []
+    read_so_far: list = []  # what each read of the files found (auditor.sources.targets.Loaded)
+    selections: list = []  # the config files' deploy-principals
     for cfg, members in by_config:
         opts = _resolve_with(cfg, cat, project, **run)
 
-        def read(chunk, skip, opts=opts):
-            return list(load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=named,
-                             managed=managed, defer=not opts.combine, parameters=parameters).targets)
+        chosen = named if named is not None else selection.configured(cfg)
+        if chosen is not None and named is None:
+            selections.append(chosen)
+
+        def read(chunk, skip, opts=opts, chosen=chosen):
+            loaded = load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=chosen,
+                          managed=managed, defer=not opts.combine, parameters=parameters)
+            read_so_far.append(loaded)
+            return list(loaded.targets)
 
         given = [m for m in members if m not in walked]
         found = [m for m in members if m in walked]
@@ -657,7 +679,11 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
             targets = [scopes.combined(targets, extra)]
         if targets:
             groups.append((targets, scopes.prefix_names(targets), opts))
-    if not groups and walked:
+    selection.check(named, read_so_far)
+    passed_over = selection.passed_over(read_so_far, selections)  # principals found, none audited: which, and why
+    for line in passed_over:
+        _say(line)
+    if not passed_over and not groups and walked:
         _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
 
@@ -765,8 +791,9 @@ def generate_command(
         "--from", help="Repair this policy instead of writing a new one; shows the change as a diff.")] = None,
     write: Annotated[bool, typer.Option("--write", help="With --from: update that file in place.")] = False,
     fmt: Annotated[GenerateFormat, typer.Option(
-        "--format", help="json (a policy document), terraform (aws_iam_policy_document + aws_iam_policy) or "
-                         "cloudformation (a template with an AWS::IAM::ManagedPolicy).")] = "json",
+        "--format", help="json (a policy document), terraform or cloudformation (the deploy group, user or role, per "
+                         "--attach, with the policy attached: aws_iam_policy_document + aws_iam_policy, or a template "
+                         "with an AWS::IAM::ManagedPolicy).")] = "json",
     attach: Annotated[Attach, typer.Option(
         "--attach", help="Where the policy goes; sets IAM's size quota (6,144 / 5,120 / 2,048 / 10,240 characters).")] = "managed",
     minimize: Annotated[bool, typer.Option(
@@ -824,8 +851,11 @@ def generate_command(
             _say(f'files = ["{generate.set_glob(output_dir, opts.prefix)}"]')
         return
     if fmt != "json":
-        text = generate.to_terraform(docs) if fmt == "terraform" else generate.to_cloudformation(docs)
-        shape = f"written as {len(docs)} policies; attach each"
+        from auditor import generate_iac
+
+        writer = generate_iac.to_terraform if fmt == "terraform" else generate_iac.to_cloudformation
+        text = writer(docs, opts.prefix, attach)
+        shape = f"written as {len(docs)} managed policies, all attached to the deploy {generate_iac.KINDS[attach]} it defines"
     else:
         text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2) + "\n"
         shape = f"written as a JSON array of {len(docs)} documents; create one managed policy from each"

@@ -38,6 +38,8 @@ from auditor.text import did_you_mean
 OPTION_KEYS = {
     "prefix": str, "env": list, "jets-version": str, "feature": list, "region": str, "account": str,
     "format": str, "fail-on": str, "combine": bool,
+    # the deploy principals in Terraform and CloudFormation files (any kind): IAM names, addresses or logical ids
+    "deploy-principals": list,
     # --parliament and its options; paths are relative to the config file
     "parliament": bool, "include-community-auditors": bool, "private-auditors": str, "parliament-config": str,
 }
@@ -152,11 +154,13 @@ class Config:
 
         return Index(self.ignores)
 
-    def ignore_for(self, finding: Finding, is_file: bool) -> Ignore | None:
+    def ignore_for(self, finding: Finding) -> Ignore | None:
         """The first ignore (in the file's order) that matches the finding, or None."""
         if not self.ignores:
             return None
-        return self.index.first(finding, self.relative(finding.location.source, is_file))
+        loc = finding.location
+        # a file (a policy file, the .tf or template) relative to the config
+        return self.index.first(finding, self.relative(loc.source, loc.file))
 
 
 def search_path(start: Path) -> list[Path]:
@@ -335,6 +339,9 @@ def _option(key: str, value: object, where: str) -> object:
     if kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: {key!r} must be a string or a list of strings")
+        if key == "deploy-principals" and not all(v.strip() for v in value):
+            raise ConfigError(f"{where}: 'deploy-principals' names principals (IAM names, addresses or logical ids), not "
+                              "empty strings")
         return tuple(value)
     if key == "jets-version" and isinstance(value, int) and not isinstance(value, bool):
         value = str(value)

@@ -43,6 +43,7 @@ from auditor.report import (
     finding_order,
     with_notes,
 )
+from auditor.sources.file import STDIN_NAME
 
 NO_CONFIG = Config()
 
@@ -326,22 +327,33 @@ def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogu
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _line_stamper(policies: Sequence[Policy]) -> Callable[[Location], Location]:
-    """A function that gives a location its line, from the policy it points into. A policy read from
-    Terraform or CloudFormation has an origin: its locations become the file, the path in the file and
-    the line where the element is written (also for findings about the whole document)."""
+def _line_stamper(policies: Sequence[Policy], defined_at: Location | None = None) -> Callable[[Location], Location]:
+    """A function that gives a location its line, from the policy it points into, and says whether its
+    source is a file. A policy read from Terraform or CloudFormation has an origin: its locations become
+    the file, the path in the file and the line where the element is written (also for findings about the
+    whole document). In a principal of infrastructure code (`defined_at`: the file and line that define
+    it), a location in a policy that is written in no file of it (a managed policy attached by ARN, its
+    document from --auth-details) points at the principal's definition. Elsewhere a location in a policy
+    read from AWS or standard input is no file. A location whose source is no policy of the target (an
+    assumption's file and line, the target's own place) is kept as it is."""
     maps = {p.source: SourceMap(p.text) for p in policies if p.origin is None}
     origins = {p.source: p.origin for p in policies if p.origin is not None}
+    not_files = {p.source for p in policies if p.origin is None and (p.from_aws or p.source == STDIN_NAME)}
 
     def stamp(loc: Location) -> Location:
         origin = origins.get(loc.source) if origins else None
         if origin is not None:
             spot = origin.locate(loc.pointer)
-            return Location(spot.path, spot.pointer, loc.sid, spot.line)
-        if not loc.pointer or loc.line is not None:  # the whole target, or a line already known
-            return loc
+            return Location(spot.path, spot.pointer, loc.sid, spot.line, spot.path != STDIN_NAME)
         smap = maps.get(loc.source)
-        return loc if smap is None else Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer))
+        if smap is None:
+            return loc
+        if defined_at is not None:
+            return defined_at
+        is_file = loc.source not in not_files
+        if not loc.pointer or loc.line is not None:  # the whole target, or a line already known
+            return loc if loc.file == is_file else replace(loc, file=is_file)
+        return Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer), is_file)
 
     return stamp
 
@@ -356,18 +368,24 @@ class _Stamped:
     __slots__ = Finding.__slots__
 
     def __init__(self, rule_id: str, category: str, severity: str, message: str, subject: str, location: Location,
-                 resource: str | None, feature: str | None, fix: str | None, target: str | None, releases: str | None) -> None:
+                 resource: str | None, feature: str | None, fix: str | None, target: str | None, releases: str | None,
+                 in_policy: Location | None = None) -> None:
         self.rule_id, self.category, self.severity, self.message, self.subject = rule_id, category, severity, message, subject
         self.location, self.resource, self.feature, self.fix, self.target = location, resource, feature, fix, target
-        self.releases, self.also_reported_by = releases, ()
+        self.releases, self.also_reported_by, self.in_policy = releases, (), in_policy
         self.__class__ = Finding  # type: ignore[assignment]
 
 
 def _stamp(module: Check, rule: RuleSetting, hit: Hit, location: Location | None = None, target: str | None = None) -> Finding:
     """A check's hit as a finding: rule id, category, the severity config sets (else the hit's, else the
-    check's), its location with its line, and the target it is about. Finding(...) with these values."""
+    check's), its location with its line (and, when that is elsewhere than the hit's place in the policy,
+    that place: in_policy), and the target it is about. Finding(...) with these values."""
+    place = hit.location
+    where = location or place
+    moved = where.source != place.source or where.pointer != place.pointer
     return cast(Finding, _Stamped(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
-                                  hit.subject, location or hit.location, hit.resource, hit.feature, hit.fix, target, hit.releases))
+                                  hit.subject, where, hit.resource, hit.feature, hit.fix, target, hit.releases,
+                                  place if moved else None))
 
 
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
@@ -379,7 +397,7 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     coverage, deploy = coverage_for(target, plan, index, catalogue.contexts)
     ctx = Context(target, settings, catalogue, plan.requirements, plan.needed, coverage, statements, index, deploy)
     findings: list[Finding] = []
-    stamp = _line_stamper(target.policies)
+    stamp = _line_stamper(target.policies, target.defined_at)
     seen: set[tuple[str, str, str, str, str | None]] = set()
 
     def add(module: Check, rule: RuleSetting, hit: Hit) -> None:
@@ -419,11 +437,13 @@ def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[
     """Findings inside AWS managed policies, which nobody can edit, become one aws-managed-policy finding
     per policy; they are kept as folded (shown with --show-ignored)."""
     managed = {p.source: p for p in target.policies if p.aws_managed}
+    stamp = _line_stamper(target.policies, target.defined_at)
     kept: list[Finding] = []
     inside: dict[str, list[Finding]] = {}
     for f in findings:
-        if f.location.source in managed and f.rule_id not in aws_managed_policy.KEPT:
-            inside.setdefault(f.location.source, []).append(f)
+        source = (f.in_policy or f.location).source
+        if source in managed and f.rule_id not in aws_managed_policy.KEPT:
+            inside.setdefault(source, []).append(f)
         else:
             kept.append(f)
     rule = next((r for m, r in plan.checks if m is aws_managed_policy), None)
@@ -436,7 +456,7 @@ def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[
             continue
         hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}")
         if hit is not None:
-            kept.append(_stamp(aws_managed_policy, rule, hit, target=target.name))
+            kept.append(_stamp(aws_managed_policy, rule, hit, stamp(hit.location), target=target.name))
     return kept, folded
 
 
@@ -457,19 +477,18 @@ class Audit:
         own_settings = target.settings or self.settings
         own = target.config if isinstance(target.config, Config) else self.config
         _, used, audited = self._configs.setdefault(id(own), (own, set(), []))
-        is_file = target.kind == "file"
-        audited.extend(own.relative(source, is_file) for source in target.sources)
+        audited.extend(own.relative(source, target.kind == "file") for source in target.sources)
         plan = plan_for(own_settings, self.catalogue, own)
         found, rows, choice = audit_target(target, own_settings, self.catalogue, plan)
         ignored: list[tuple[Finding, str]] = []
         if self.review is not None:
-            found = self.review.review(target, found, _line_stamper(target.policies))
+            found = self.review.review(target, found, _line_stamper(target.policies, target.defined_at))
         if any(p.aws_managed for p in target.policies):  # after the second opinion: its findings there fold too
             found, folded = _fold_managed(target, found, plan)
             ignored += folded
         findings: list[Finding] = []
         for finding in found:
-            ignore = None if finding.rule_id == internal_error.RULE_ID else own.ignore_for(finding, is_file)
+            ignore = None if finding.rule_id == internal_error.RULE_ID else own.ignore_for(finding)
             if ignore is None:
                 findings.append(finding)
             else:

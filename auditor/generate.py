@@ -188,58 +188,6 @@ def _document(statements: list[dict]) -> dict:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-# --- the same policy as infrastructure code ---------------------------------------------------
-
-def _hcl_string(text: str) -> str:
-    """A Terraform string literal: JSON escapes, and ${ / %{ written so Terraform keeps them as text."""
-    return json.dumps(text).replace("${", "$${").replace("%{", "%%{")
-
-
-def _hcl_list(items: Sequence[str] | str) -> str:
-    values = [items] if isinstance(items, str) else list(items)
-    return "[" + ", ".join(_hcl_string(v) for v in values) + "]"
-
-
-def to_terraform(docs: Sequence[dict], name: str = "jets_deploy") -> str:
-    """The documents as `aws_iam_policy_document` data sources, each with the `aws_iam_policy` that
-    holds it (attach it to the deploy group with aws_iam_group_policy_attachment)."""
-    blocks = []
-    for i, doc in enumerate(docs, 1):
-        label = name if len(docs) == 1 else f"{name}_{i}"
-        lines = [f'data "aws_iam_policy_document" "{label}" {{']
-        for stmt in doc["Statement"]:
-            lines.append("  statement {")
-            lines.append(f"    sid       = {_hcl_string(stmt['Sid'])}")
-            lines.append(f"    effect    = {_hcl_string(stmt['Effect'])}")
-            lines.append(f"    actions   = {_hcl_list(stmt['Action'])}")
-            lines.append(f"    resources = {_hcl_list(stmt['Resource'])}")
-            for test, keys in (stmt.get("Condition") or {}).items():
-                for key, values in keys.items():
-                    lines += ["    condition {", f"      test     = {_hcl_string(test)}",
-                              f"      variable = {_hcl_string(key)}", f"      values   = {_hcl_list(values)}", "    }"]
-            lines.append("  }")
-        lines.append("}")
-        lines += ["", f'resource "aws_iam_policy" "{label}" {{', f"  name   = {_hcl_string(label.replace('_', '-'))}",
-                  f"  policy = data.aws_iam_policy_document.{label}.json", "}"]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
-
-
-def to_cloudformation(docs: Sequence[dict], name: str = "JetsDeployPolicy") -> str:
-    """The documents as a CloudFormation template with one `AWS::IAM::ManagedPolicy` each (add
-    `Groups: [!Ref YourDeployGroup]` to attach it)."""
-    import yaml
-
-    resources = {}
-    for i, doc in enumerate(docs, 1):
-        resources[name if len(docs) == 1 else f"{name}{i}"] = {
-            "Type": "AWS::IAM::ManagedPolicy",
-            "Properties": {"Description": "Least privilege for jets deploy (jets-iam-audit generate)",
-                           "PolicyDocument": doc}}
-    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
-    return yaml.safe_dump(template, sort_keys=False, default_flow_style=False, width=120)
-
-
 def set_glob(directory: str, project: str) -> str:
     """The glob that names write_documents' files (for a policy-set in the config): relative to the
     current directory when below it, else absolute."""

@@ -45,10 +45,17 @@ def pointer_unescape(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where a finding points: `source` (a file, or an AWS policy name or ARN), an RFC 6901 `pointer`
+    into it, the statement's `sid`, the 1-based `line` where known. `file` says whether `source` is the
+    path of a file (False: an AWS policy name or ARN, standard input, a principal's name): reporters
+    write only a file as a file (a SARIF artifact URI, a GitHub annotation's file=). The JSON report
+    writes the first four."""
+
     source: str
     pointer: str = ""
     sid: str | None = None
     line: int | None = None
+    file: bool = True
 
     def as_dict(self) -> dict[str, object]:
         return {"source": self.source, "pointer": self.pointer, "sid": self.sid, "line": self.line}
@@ -179,6 +186,7 @@ class Policy:
     unresolved: tuple[tuple[str, str], ...] = ()
     document: int | None = None
     aws_managed: bool = False  # an AWS managed policy: attached, but nobody can edit it
+    from_aws: bool = False  # read from AWS (live, or an authorization-details file): `source` names no file
 
     @property
     def name(self) -> str:

@@ -82,6 +82,7 @@ class Target:
     boundary: tuple[Policy, ...] = ()  # a permissions boundary limits what the policies grant
     notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
     assumptions: tuple[Assumption, ...] = ()  # infrastructure-code constructs not evaluated (not-evaluated findings)
+    defined_at: Location | None = None  # a principal of infrastructure code: the file and line that define it
     settings: Settings | None = None  # its own, when its config file is not the run's (None: the run's)
     config: Config | None = None  # the config it is audited with (None: the run's)
     deferred: Deferred | None = field(default=None, compare=False, repr=False)  # policies read when audited
@@ -92,6 +93,16 @@ class Target:
         if self.deferred is not None:
             return (self.name,)  # a deferred target is one file, named by its path
         return tuple(dict.fromkeys(p.source for p in self.policies))
+
+    @property
+    def whole(self) -> Location:
+        """Where a finding about the target as a whole points (an action no statement grants, a split
+        deploy): the file and line that define the principal (infrastructure code), else its first
+        policy's source (a JSON file, an AWS policy), else its name (a principal with no policy: no file)."""
+        if self.defined_at is not None:
+            return self.defined_at
+        sources = self.sources
+        return Location(sources[0]) if sources else Location(self.name, file=False)
 
     @property
     def documents(self) -> int:
@@ -174,6 +185,10 @@ class Finding:
     target: str | None = field(default=None, compare=False)  # the target's name (not in the JSON: location says where)
     releases: str | None = None  # for a finding about catalogue requirements: the Jets releases they apply to
     also_reported_by: tuple[str, ...] = ()  # second-opinion rule ids merged into this finding (--parliament)
+    # where the check put it in the policy document it read (the policy's source, a pointer into the document)
+    # when `location` is elsewhere: the file and path of Terraform or CloudFormation, the principal's definition.
+    # Not in the JSON; baselines name the finding's place by it (auditor.baseline)
+    in_policy: Location | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -458,7 +458,10 @@ class Reviewer:
             title = raw.title[:1].lower() + raw.title[1:] if raw.title[1:2].islower() else raw.title  # not an ISSUE_ID
             message = f"parliament: {title}" + (f": {raw.detail}" if raw.detail else "")
         self._rules.setdefault(rule_id, RuleInfo(rule_id, raw.title, raw.description, raw.severity, category))
-        return Finding(rule_id, category, raw.severity, message, raw.subject, stamp(raw.location), target=target.name)
+        where = stamp(raw.location)
+        moved = (where.source, where.pointer) != (raw.location.source, raw.location.pointer)
+        return Finding(rule_id, category, raw.severity, message, raw.subject, where, target=target.name,
+                       in_policy=raw.location if moved else None)
 
     @staticmethod
     def _same_as(raw: _Raw, ours: Sequence[Finding], policy: Policy, stamp: Callable[[Location], Location]) -> int | None:

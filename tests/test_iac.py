@@ -86,10 +86,10 @@ def test_cloudformation_locations_are_template_paths_and_lines():
     assert lines[48].strip() == "- lambda:GetFunctionConfiguration"
     never = _finding(doc, "pattern-never-matches", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*")
     assert lines[never["location"]["line"] - 1].strip() == "- !Sub 'arn:aws:logs:*:*:log-group:/aws/lambda/${Prefix}-*:*:*'"
-    # a finding about the whole document points at the PolicyDocument
+    # a finding about the whole principal (an action none of its policies grants) points at its definition
     whole = _finding(doc, "missing-action", "lambda:UpdateFunctionCode")
-    assert whole["location"]["pointer"] == "/Resources/DeployGroup/Properties/Policies/0/PolicyDocument"
-    assert lines[whole["location"]["line"] - 1].strip() == "PolicyDocument:"
+    assert whole["location"]["pointer"] == "/Resources/DeployGroup"
+    assert lines[whole["location"]["line"] - 1].strip() == "DeployGroup:"
     assert doc["targets"] == [{"kind": "group", "name": "demo-deploy",
                                "sources": ["fixtures/iac/cloudformation/template.yaml#DeployGroup/Policies/JetsDeploy"]}]
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor.checks.base import Context
-from auditor.model import Location
 from auditor.report import Hit, Target
 
 RULE_ID = "internal-error"
@@ -38,6 +37,5 @@ def check(ctx: Context) -> Iterator[Hit]:
 
 def failure(target: Target, rule_id: str, error: Exception) -> Hit:
     """The hit the engine reports when check `rule_id` raised `error` on `target`."""
-    source = target.sources[0] if target.sources else target.name
     return Hit(f'check "{rule_id}" failed on this target ({type(error).__name__}: {error}); its findings may be incomplete',
-               rule_id, Location(source))
+               rule_id, target.whole)

@@ -10,7 +10,9 @@ What it does
     granted on every resource Jets may create there (or that a Deny removes, or whose only Allow has a
     Condition the request does not meet) is reported, with the Jets step that breaks. A Condition on
     a value the audit cannot know (aws:SourceIp, MFA, principal tags, the time) is reported at info
-    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny.
+    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny. A
+    requirement no statement names is about the principal as a whole: it points at the policy file, or,
+    for a principal of Terraform or CloudFormation, at the file and line that define the principal.
 
 Why it matters
     Jets deploys with the caller's credentials. A missing action surfaces only when that step runs:
@@ -35,7 +37,6 @@ from functools import lru_cache
 from auditor.catalogue import shown_resource
 from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING
-from auditor.model import Location
 from auditor.report import Hit
 
 CALLERS = {"cli": "the Jets CLI", "cloudformation": "CloudFormation", "codebuild": "the CodeBuild runner"}
@@ -55,8 +56,7 @@ def _missing(action: str, resource: str, match: str, reason: str, notes: tuple[s
 
 
 def check(ctx: Context) -> Iterator[Hit]:
-    first_source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
-    whole = Location(first_source, "")  # one object for every finding about the whole target
+    whole = ctx.target.whole  # one object for every finding about the whole target (the principal's definition)
     missing = _missing
     for row in ctx.coverage:
         status = row.status
@@ -87,7 +87,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             because = f" ({'; '.join(row.notes)})" if row.notes else ""
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}{because}: {row.reason}'
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
-            location = ctx.statement(row.denied_by[0]).location() if row.denied_by else Location(first_source)
+            location = ctx.statement(row.denied_by[0]).location() if row.denied_by else whole
         elif row.denied_by:  # a Deny whose Condition the audit cannot decide
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} may be denied ({because}): {row.reason}'
@@ -97,7 +97,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} is not proven granted ({because}): {row.reason}'
             fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
-            location = ctx.statement(row.granted_by[0]).location() if row.granted_by else Location(first_source)
+            location = ctx.statement(row.granted_by[0]).location() if row.granted_by else whole
         # a requirement's confidence is the severity of its absence; an undecided condition is only info
         severity = "info" if status == CONDITIONAL else row.confidence
         yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)

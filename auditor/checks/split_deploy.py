@@ -36,7 +36,6 @@ from collections.abc import Iterator
 
 from auditor.checks.common import summarise
 from auditor.deploy import MAX_DEPLOY_WORK
-from auditor.model import Location
 from auditor.report import Hit
 
 RULE_ID = "split-deploy"
@@ -51,14 +50,13 @@ def check(ctx) -> Iterator[Hit]:
         yield Hit(f"the search for the Region and account that grant the most stopped after {choice.tried} of {total} "
                   f"(Region, account) pairs: the per-target work budget of {MAX_DEPLOY_WORK:,} comparisons (README "
                   f"Limits); the other {choice.untried} were not judged", "deploy search",
-                  Location(ctx.target.sources[0] if ctx.target.sources else ctx.target.name), "info",
+                  ctx.target.whole, "info",
                   fix="give --region and --account (the Region and account Jets deploys to) to judge that pair")
     if choice is None or not choice.elsewhere:
         return
     by_deploy: dict[object, list[tuple[str, tuple[str, ...]]]] = {}
     for row, deploy, other in choice.elsewhere:
         by_deploy.setdefault(deploy, []).append((row.action, other.granted_by))
-    source = ctx.target.sources[0] if ctx.target.sources else ctx.target.name
     parts = []
     for deploy, found in by_deploy.items():
         actions = list(dict.fromkeys(action for action, _ in found))
@@ -66,5 +64,5 @@ def check(ctx) -> Iterator[Hit]:
         parts.append(f"{deploy.label()} grants {summarise(actions, 3)} ({summarise(grants, 3)})")  # type: ignore[attr-defined]
     yield Hit(f"no single Region and account grants everything Jets needs: judged for {choice.chosen.label()}, "
               f"where {len({row.action for row, _, _ in choice.elsewhere})} needed actions are missing or denied, but "
-              + "; ".join(parts), choice.chosen.label(), Location(source),
+              + "; ".join(parts), choice.chosen.label(), ctx.target.whole,
               fix="pin every statement to the Region and account Jets deploys to (or use \"*\" there)")

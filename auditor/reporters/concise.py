@@ -1,6 +1,8 @@
 """One line per finding, as ruff prints them: `path:line:col: severity rule message` (the summary
 line goes to stderr, as for every format). Findings about a whole file or policy set point at 1:1; the column is that of the element the
-finding's pointer names. Policy text is made inert (no terminal escapes, one line per finding)."""
+finding's pointer names. A location that is no file (an AWS policy read live, standard input) is written
+`name#pointer: severity rule message`, with no line and column. Policy text is made inert (no terminal
+escapes, one line per finding)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ def _lines(findings: Iterable[Finding], texts: Mapping[str, str]) -> str:
     lines = []
     for f in findings:
         loc = f.location
+        if not loc.file:  # an AWS policy, standard input: no path:line:col an editor would open
+            where = f"{loc.source}#{loc.pointer}" if loc.pointer else loc.source
+            lines.append(safe(f"{where}: {f.severity} {f.rule_id} {f.message}"))
+            continue
         line, column = loc.line or 1, 1
         if loc.line and loc.pointer and loc.source in texts:
             smap = maps.get(loc.source) or maps.setdefault(loc.source, SourceMap(texts[loc.source]))

@@ -1,6 +1,8 @@
-"""GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding, as many as
-GitHub shows. Property and message values are escaped as the runner requires (%, CR, LF; also : and , in
-properties), and made inert (auditor.text.safe: no terminal escapes, no `##[` command).
+"""GitHub Actions workflow commands: one ::error/::warning/::notice annotation per finding, at its
+file and line (`file=`, `line=`), as many as GitHub shows; a location that is no file (an AWS policy read
+live, standard input) gets no file= and is named at the start of the message. Property and message values
+are escaped as the runner requires (%, CR, LF; also : and , in properties), and made inert
+(auditor.text.safe: no terminal escapes, no `##[` command).
 
 GitHub shows at most 10 annotations of each kind (error, warning, notice) for a step, and drops the
 others without a word (actions/toolkit, docs/problem-matchers.md, "Limitations"). So the first 10 of each
@@ -36,11 +38,16 @@ def _prop(text: str) -> str:
 
 
 def _annotation(f: Finding) -> str:
-    props = [f"file={_prop(f.location.source)}"]
-    if f.location.line:
-        props.append(f"line={f.location.line}")
-    props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
+    loc = f.location
+    props = []
     message = f.message + (f" Fix: {f.fix}." if f.fix else "")
+    if loc.file:
+        props.append(f"file={_prop(loc.source)}")
+        if loc.line:
+            props.append(f"line={loc.line}")
+    else:  # an AWS policy, standard input: no file= (the runner would look for that file), named in the message
+        message = f"{loc.source}{' ' + loc.pointer if loc.pointer else ''}: {message}"
+    props.append(f"title={_prop(f'{f.rule_id} ({f.severity})')}")
     return f"::{COMMAND[f.severity]} {','.join(props)}::{_data(message)}\n"
 
 

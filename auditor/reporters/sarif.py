@@ -1,5 +1,7 @@
 """SARIF 2.1.0 (validated against the OASIS schema in the test suite): one rule per check with its
-help text, a result per finding with ruleId, level and a physical location (line where known)."""
+help text, a result per finding with ruleId, level and a physical location (the file, the line where
+known, the pointer as its logical location). A location that is no file (an AWS policy read live, standard
+input) is never written as an artifact URI: it is a logical location only."""
 
 from __future__ import annotations
 
@@ -57,19 +59,31 @@ def _second_opinion_rule(info) -> dict[str, object]:
     }
 
 
+def logical_name(loc: Location) -> str:
+    """A location that is no file (an AWS policy, standard input) as a SARIF logical location's fully
+    qualified name: the policy's name, then the pointer as a URI fragment (RFC 6901, section 6)."""
+    return f"{loc.source}#{loc.pointer}" if loc.pointer else loc.source
+
+
+def _location(loc: Location) -> dict[str, object]:
+    """A file is a physical location (the file's URI, the line where known) with the pointer as its
+    logical location; anything else (an AWS policy name, standard input) only a logical location."""
+    if not loc.file:
+        return {"logicalLocations": [{"name": loc.source, "fullyQualifiedName": logical_name(loc), "kind": "resource"}]}
+    physical: dict[str, object] = {"artifactLocation": {"uri": uri(loc.source)}}
+    if loc.line:
+        physical["region"] = {"startLine": loc.line}
+    return {"physicalLocation": physical,
+            "logicalLocations": [{"fullyQualifiedName": loc.pointer or "/", "kind": "element"}]}
+
+
 def _result(f: Finding, rule_index: object) -> dict[str, object]:
-    physical: dict[str, object] = {"artifactLocation": {"uri": uri(f.location.source)}}
-    if f.location.line:
-        physical["region"] = {"startLine": f.location.line}
     result: dict[str, object] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
         "level": LEVEL[f.severity],
         "message": {"text": f.message + (f" Fix: {f.fix}." if f.fix else "")},
-        "locations": [{
-            "physicalLocation": physical,
-            "logicalLocations": [{"fullyQualifiedName": f.location.pointer or "/", "kind": "element"}],
-        }],
+        "locations": [_location(f.location)],
         "partialFingerprints": {"jetsIamAudit/v1": f"{f.rule_id}:{f.location.source}:{f.location.pointer}:{f.subject}"},
         "properties": {"severity": f.severity, "category": f.category, "subject": f.subject,
                        "security-severity": SECURITY_SEVERITY[f.severity]},
@@ -107,7 +121,13 @@ def result_parts(f: Finding, rule_index: object) -> tuple[str, str]:
 
 def location_text(loc: Location, uri_text: str) -> str:
     """dumps of _result's "locations" value, as in a result at level 4, from after '"locations": [' to
-    the fingerprint's value (which names the rule and subject too): `uri_text` is the source's URI, as JSON."""
+    the fingerprint's value (which names the rule and subject too): `uri_text` is the source's URI, as JSON
+    (unused for a location that is no file)."""
+    if not loc.file:
+        return ('\n            {\n              "logicalLocations": [\n                {\n                  "name": '
+                f'{scalar(loc.source, 9)},\n                  "fullyQualifiedName": {scalar(logical_name(loc), 9)},'
+                '\n                  "kind": "resource"\n                }\n              ]\n            }\n          ],'
+                f'\n          "partialFingerprints": {{{_PAD6}"jetsIamAudit/v1": ')
     region = "" if not loc.line else (f',\n                "region": {{\n                  "startLine": '
                                       f'{scalar(loc.line, 9)}\n                }}')
     return ('\n            {\n              "physicalLocation": {\n                "artifactLocation": {'

@@ -56,6 +56,11 @@ def _document(raw: object) -> object:
 
 
 def _policy(raw: object, source: str) -> Policy:
+    """A document read from AWS, named by its ARN or as kind/name/inline/policy (no file: from_aws)."""
+    return replace(_parsed(raw, source), from_aws=True)
+
+
+def _parsed(raw: object, source: str) -> Policy:
     if isinstance(raw, str) and len(raw) > 3 * MAX_DOCUMENT_BYTES:  # URL-encoding at most triples it
         return _too_large(source)
     try:

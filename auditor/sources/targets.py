@@ -6,11 +6,15 @@ CloudFormation template is read by its reader (auditor.sources.READERS) into pri
 policies attached to none; each principal is one target, audited as `live --group` audits a group:
 coverage over the union of its policies, the lint checks per document. Which principals:
 
-- `--group/--user/--role NAME`: the one of that kind whose IAM name, address (`aws_iam_group.deploy`,
-  or its last part `deploy`) or logical id (`DeployGroup`) is NAME;
+- those named (auditor.sources.selection): `--group/--user/--role NAME`, the one of that kind whose IAM
+  name, address (`aws_iam_group.deploy`, or its last part `deploy`) or logical id (`DeployGroup`) is NAME;
+  `--deploy-principal NAME` or the config's `deploy-principals`, those of any kind;
 - else those that look like a Jets deploy principal (see iac.looks_like_deploy), and the unattached
-  policies that look like a deploy policy; when a file has none, every principal and policy it defines
-  (with --skip-non-policies, none: the file is skipped).
+  policies that look like a deploy policy; when a file has none, every principal and policy it defines,
+  with a note that says why none looks like one (with --skip-non-policies, none: the file is skipped).
+
+What is not taken is passed over with the reason (`Loaded.passed_over`): the command lists it when the run
+took no principal of infrastructure code at all.
 
 Managed policies attached by ARN: with --auth-details FILE their documents come from that file; an AWS
 managed policy's otherwise from the snapshot shipped in the package (auditor/managed_policies.py); a
@@ -23,22 +27,23 @@ import importlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from auditor.model import Assumption, Policy, Problem, allowing_statements, decode_text, holds_statement
+from auditor.model import Assumption, Location, Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
-
-
-class SelectionError(Exception):
-    """--group/--user/--role names no principal of the files given (exit 2)."""
+from auditor.sources.selection import PassedOver, Selection, SelectionError, why_not_deploy
 
 
 @dataclass(frozen=True)
 class Loaded:
     targets: tuple[Target, ...]
     policies: tuple[Policy, ...]  # every policy of every target (prefix inference reads them)
+    passed_over: tuple[PassedOver, ...] = ()  # principals and policies of infrastructure code not taken, and why
+    taken: int = 0  # principals and policies of infrastructure code taken as targets
+    matched: frozenset[str] = frozenset()  # the names of the selection some principal answered to
+    infrastructure: tuple[str, ...] = ()  # the Terraform files, plans and templates read that define a principal or policy
 
 
 _IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
@@ -111,13 +116,15 @@ def _reread(path: str, skip_non_policies: bool):
 
 
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
-         skip_non_policies: bool = False, principal: tuple[str, str] | None = None,
+         skip_non_policies: bool = False, principal: tuple[str, str] | Selection | None = None,
          managed: Mapping[str, Policy] | None = None, defer: bool = False,
          parameters: Mapping[str, str] | None = None) -> Loaded:
     """The targets of the files `paths`. `parameters`: values for CloudFormation template parameters
     (--parameter, --parameter-file). With `defer`, a policy file (not standard input) is read, checked
     and let go: its target is Deferred, read again when it is audited, so that a run of many files holds
-    one file's policies at a time."""
+    one file's policies at a time. `principal`: the deploy principals named (a (kind, name) pair is
+    --group/--user/--role NAME); a required selection that names one no file defines is a SelectionError."""
+    selection = Selection(((principal[0], principal[1]),), f"--{principal[0]}") if isinstance(principal, tuple) else principal
     if list(paths).count(STDIN) > 1:
         raise SourceError("'-' (standard input) can be given only once")
     plain: list[Policy | Target] = []  # policies by file, and the deferred files' targets, in order
@@ -171,18 +178,19 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
         if kind != "terraform" or os.path.dirname(os.path.abspath(name)) not in modules:
             plain.append(Policy(name, "", (), (Problem("", f"defines no IAM policy ({kind} file with no IAM group, "
                                                             "user, role or policy)", name),)))
-    if principal is not None and not files:
-        raise SelectionError(f"--{principal[0]} selects a principal defined in Terraform or CloudFormation files; for "
-                             "an AWS account use --auth-details FILE alone, or the live command")
-    targets = _principal_targets(files, principal, skip_non_policies, managed or {}) if files else []
+    if selection is not None and selection.required and not files:
+        raise SelectionError(f"{selection.given_by} selects a principal defined in Terraform or CloudFormation files; "
+                             "for an AWS account use --auth-details FILE alone, or the live command")
+    chosen = _principal_targets(files, selection, skip_non_policies, managed or {}) if files else Loaded((), ())
+    targets = list(chosen.targets)
     if combine:
         policies = tuple(dict.fromkeys([*(p for p in plain if isinstance(p, Policy)), *(p for t in targets for p in t.policies)]))
         if not policies:
-            return Loaded((), ())
+            return replace(chosen, targets=(), policies=())
         notes = tuple(n for t in targets for n in t.notes)
         assumptions = tuple(dict.fromkeys(a for t in targets for a in t.assumptions))
-        return Loaded((Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies, notes=notes,
-                              assumptions=assumptions),), policies)
+        return replace(chosen, targets=(Target("file", " + ".join(dict.fromkeys(p.source for p in policies)), policies,
+                                                notes=notes, assumptions=assumptions),), policies=policies)
     by_file: dict[str, list[Policy] | Target] = {}  # the documents of a split policy are attached to one principal
     for p in plain:
         if isinstance(p, Target):
@@ -192,17 +200,20 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
             assert isinstance(held, list)
             held.append(p)
     targets = [held if isinstance(held, Target) else Target("file", source, tuple(held))
-               for source, held in by_file.items()] + targets
-    return Loaded(tuple(targets), tuple(dict.fromkeys(p for t in targets for p in t.policies)))
+               for source, held in by_file.items()] + list(targets)
+    return replace(chosen, targets=tuple(targets), policies=tuple(dict.fromkeys(p for t in targets for p in t.policies)))
 
 
-def _principal_targets(files: list, principal: tuple[str, str] | None, skip: bool,
-                       managed: Mapping[str, Policy]) -> list[Target]:
+def _principal_targets(files: list, selection: Selection | None, skip: bool, managed: Mapping[str, Policy]) -> Loaded:
+    """The targets of the principals and unattached policies the readers found (see the module's
+    docstring), with what was passed over and why (`policies` is left empty: load fills it in)."""
     from auditor.sources.iac import looks_like_deploy
 
     seen: set[tuple[str, str, str]] = set()
     chosen = []
     loose: list[Policy] = []
+    passed: list[PassedOver] = []
+    matched: set[str] = set()
     file_notes: dict[int, tuple[str, ...]] = {}  # a principal or policy → the notes of the file it was read from
     file_assumptions: dict[int, tuple[Assumption, ...]] = {}  # likewise, the constructs the reader did not evaluate
     assembled: dict[int, tuple[tuple[Policy, ...], tuple[str, ...]]] = {}  # a principal → its policies and notes
@@ -216,34 +227,85 @@ def _principal_targets(files: list, principal: tuple[str, str] | None, skip: boo
             if key not in seen:
                 seen.add(key)
                 candidates.append(p)
-        if principal is not None:
-            kind, name = principal
-            chosen += [p for p in candidates if p.kind == kind and name in p.names()]
+        if selection is not None:
+            for p in candidates:
+                picked = selection.picks(p.kind, p.names())
+                if picked:
+                    chosen.append(p)
+                    matched.update(picked)
+                else:
+                    passed.append(PassedOver(p.kind, p.name, _defined_at(p.spot), f"not named by {selection.given_by}"))
             continue
+        why: dict[int, str | None] = {}  # a principal → why it does not look like a deploy principal (None: it does)
         for p in candidates:
             assembled[id(p)] = _with_managed(p, managed)
-        jets = [p for p in candidates if looks_like_deploy(assembled[id(p)][0])]
+            read = {policy.source for policy in assembled[id(p)][0]}  # a snapshot policy is named by its ARN
+            unread = [arn for arn in p.managed_arns if arn not in managed and arn not in read]
+            why[id(p)] = None if looks_like_deploy(assembled[id(p)][0]) else why_not_deploy(assembled[id(p)][0], unread)
+        jets = [p for p in candidates if why[id(p)] is None]
         jets_loose = [p for p in found.loose if looks_like_deploy([p])]
+        others = [PassedOver(p.kind, p.name, _defined_at(p.spot), str(why[id(p)])) for p in candidates if why[id(p)] is not None]
+        others += [PassedOver("policy", _address(policy), _policy_spot(policy), why_not_deploy([policy])
+                              + "; attached to no principal in the files read")
+                   for policy in found.loose if policy not in jets_loose]
         if jets or jets_loose:
             chosen += jets
             loose += jets_loose
+            passed += others
         elif not skip:
             chosen += candidates
             loose += found.loose
-    if principal is not None and not chosen:
-        kind, name = principal
-        where = ", ".join(f.path for f in files) or "the files given"
-        raise SelectionError(f"no IAM {kind} {name!r} in {where} (give its IAM name, its address or its logical id)")
+            if others:  # every principal and policy is audited: say why none is taken for the deploy principal
+                note = _none_looks_like_deploy(found.path, others)
+                for item in (*candidates, *found.loose):
+                    file_notes[id(item)] = (*file_notes[id(item)], note)
+        else:
+            passed += others
+    if selection is not None and selection.required:
+        missing = selection.missing(matched)
+        if missing:
+            where = ", ".join(f.path for f in files) or "the files given"
+            kind = next((k for k, name in selection.names if name == missing[0]), None)
+            raise SelectionError(f"no IAM {kind or 'group, user or role'} {missing[0]!r} in {where} (give its IAM name, its "
+                                 "address or its logical id)")
     names = [p.name for p in chosen]
     targets = []
     for p in chosen:
         policies, notes = assembled[id(p)] if id(p) in assembled else _with_managed(p, managed)
         shown = p.name if names.count(p.name) == 1 else f"{p.name} ({os.path.normpath(p.spot.path)})"
         assumptions = tuple(dict.fromkeys((*file_assumptions.get(id(p), ()), *p.assumptions)))
-        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes), assumptions=assumptions))
+        targets.append(Target(p.kind, shown, policies, notes=(*file_notes.get(id(p), ()), *notes), assumptions=assumptions,
+                              defined_at=_defined_at(p.spot)))
     targets += [Target("file", policy.source, (policy,), notes=file_notes.get(id(policy), ()),
                        assumptions=file_assumptions.get(id(policy), ())) for policy in dict.fromkeys(loose)]
-    return targets
+    return Loaded(tuple(targets), (), tuple(passed), len(targets), frozenset(matched), tuple(f.path for f in files))
+
+
+def _defined_at(spot) -> Location:
+    """A principal's definition (an iac.Spot) as the location of findings about it."""
+    return Location(spot.path, spot.pointer, None, spot.line, spot.path != STDIN_NAME)
+
+
+def _policy_spot(policy: Policy) -> Location:
+    """Where a policy of infrastructure code is written (its document's whole)."""
+    if policy.origin is None:
+        return Location(policy.source, file=False)
+    spot = policy.origin.locate("")
+    return Location(spot.path, spot.pointer, None, spot.line, spot.path != STDIN_NAME)
+
+
+def _address(policy: Policy) -> str:
+    """A policy of infrastructure code by its address (its source is FILE#ADDRESS)."""
+    return policy.source.rpartition("#")[2] or policy.source
+
+
+def _none_looks_like_deploy(path: str, others: Sequence[PassedOver], shown: int = 5) -> str:
+    listed = "; ".join(f"{p.kind} {p.name}: {p.why}" for p in others[:shown])
+    if len(others) > shown:
+        listed += f"; and {len(others) - shown} more"
+    return (f"{os.path.normpath(path)}: nothing there looks like a Jets deploy principal ({listed}), so every principal "
+            "and policy of it is audited; name the deploy principal with --deploy-principal NAME or deploy-principals "
+            "in the config")
 
 
 def _with_managed(p, managed: Mapping[str, Policy]) -> tuple[tuple[Policy, ...], tuple[str, ...]]:
