@@ -563,8 +563,9 @@ def _everything_audited(paths: list[str], groups) -> None:
     is an IAM policy (a Terraform module or template that defines none)."""
     from auditor.sources.file import STDIN
 
-    sources = {os.path.abspath(s.partition("#")[0]) for targets, _, _ in groups for t in targets for s in t.sources
-               if not s.startswith("<")}
+    audited = (s for targets, _, _ in groups for t in targets
+               for s in (*t.sources, *((t.defined_at.source,) if t.defined_at is not None else ())))
+    sources = {os.path.abspath(s.partition("#")[0]) for s in audited if not s.startswith("<")}
     idle = []
     for path in dict.fromkeys(paths):
         if path == STDIN:

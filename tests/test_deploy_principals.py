@@ -30,7 +30,7 @@ resource "aws_iam_role" "worker" {
   name                = "worker"
   assume_role_policy  = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole",
                                      Principal = { Service = "ecs-tasks.amazonaws.com" } }] })
-  managed_policy_arns = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+  managed_policy_arns = ["arn:aws:iam::123456789012:policy/app-s3-read"]
 }
 
 resource "aws_iam_policy" "reader" {
@@ -44,7 +44,7 @@ LISTED = [
     "  role app-lambda (infra/main.tf:1): no Allow of cloudformation:CreateStack or cloudformation:UpdateStack; it allows "
     "lambda:*, iam:*",
     "  role worker (infra/main.tf:15): no policy written in the files read, only managed policies attached by ARN "
-    "(arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess; --auth-details FILE supplies their documents)",
+    "(arn:aws:iam::123456789012:policy/app-s3-read; --auth-details FILE supplies their documents)",
     "  policy aws_iam_policy.reader (infra/main.tf:24): no Allow of cloudformation:CreateStack or "
     "cloudformation:UpdateStack; it allows s3:GetObject; attached to no principal in the files read",
 ]
@@ -65,10 +65,13 @@ def _lines(proc) -> list[str]:
 def test_a_directory_with_no_deployer_lists_each_principal_and_why(tmp_path):
     repo = _repo(tmp_path)
     proc = invoke("file", "infra", "--prefix", "demo", cwd=repo)
-    # the exit code of a run that audits nothing is issue 28's ("exits 2 with the reason"); this is the reason
+    # a run that audits nothing exits 2 (issue 28), after the reason
+    assert proc.returncode == 2
     assert _lines(proc) == [
         "no Jets deploy principal among the 2 principals and 1 unattached policy found in 1 infrastructure file; "
-        "none was audited:", *LISTED, HINT]
+        "none was audited:", *LISTED, HINT,
+        "jets-iam-audit: error: nothing to audit in infra (a directory with no IAM policy in it): name the files or "
+        "directories that hold the policies (--skip-non-policies, the hook's mode, skips such paths quietly)"]
     assert proc.stdout == b""
     assert "no IAM policies among" not in proc.stderr.decode()
 
@@ -84,9 +87,11 @@ def test_a_template_of_lambda_roles_lists_them_at_their_logical_ids(tmp_path):
     (tmp_path / "cdk.out").mkdir()
     (tmp_path / "cdk.out" / "AppStack.template.json").write_text(json.dumps(template, indent=1))
     proc = invoke("file", "cdk.out", "--prefix", "demo", cwd=tmp_path)
-    assert _lines(proc)[1:-1] == [
-        "  role FunctionServiceRole675BB04A (cdk.out/AppStack.template.json:3): no Allow statement (so no "
-        "cloudformation:CreateStack or cloudformation:UpdateStack)"]
+    # AWSLambdaBasicExecutionRole is read from the managed-policy snapshot; nothing was audited: exit 2
+    assert proc.returncode == 2
+    assert _lines(proc)[1:-2] == [
+        "  role FunctionServiceRole675BB04A (cdk.out/AppStack.template.json:3): no Allow of cloudformation:CreateStack "
+        "or cloudformation:UpdateStack; it allows logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents"]
 
 
 def test_a_deployer_elsewhere_in_the_run_keeps_the_others_quiet(tmp_path):
@@ -110,7 +115,7 @@ def test_a_file_given_by_name_has_every_principal_audited_and_a_note_that_says_w
     assert note == (
         "infra/main.tf: nothing there looks like a Jets deploy principal (role app-lambda: no Allow of "
         "cloudformation:CreateStack or cloudformation:UpdateStack; it allows lambda:*, iam:*; role worker: no policy "
-        "written in the files read, only managed policies attached by ARN (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess; "
+        "written in the files read, only managed policies attached by ARN (arn:aws:iam::123456789012:policy/app-s3-read; "
         "--auth-details FILE supplies their documents); policy aws_iam_policy.reader: no Allow of cloudformation:CreateStack "
         "or cloudformation:UpdateStack; it allows s3:GetObject; attached to no principal in the files read), so every "
         "principal and policy of it is audited; name the deploy principal with --deploy-principal NAME or "
@@ -180,7 +185,10 @@ def test_a_config_name_no_file_defines_is_listed_not_an_error(tmp_path):
         "  role app-lambda (infra/main.tf:1): not named by deploy-principals in pyproject.toml",
         "  role worker (infra/main.tf:15): not named by deploy-principals in pyproject.toml",
         "  deploy-principals in pyproject.toml names deployer: no file read defines it",
-        HINT]
+        HINT,
+        "jets-iam-audit: error: nothing to audit in infra (a directory with no IAM policy in it): name the files or "
+        "directories that hold the policies (--skip-non-policies, the hook's mode, skips such paths quietly)"]
+    assert proc.returncode == 2
 
 
 def test_bad_deploy_principals_in_the_config_exit_2(tmp_path):

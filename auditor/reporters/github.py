@@ -53,7 +53,11 @@ def _annotation(f: Finding) -> str:
 
 def _plain(f: Finding) -> str:
     """A finding that is not annotated, as a line of the log: it starts with its severity."""
-    where = f.location.source + (f":{f.location.line}" if f.location.line else "")
+    loc = f.location
+    if loc.file:
+        where = loc.source + (f":{loc.line}" if loc.line else "")
+    else:  # as an annotation names it (no file)
+        where = loc.source + (f" {loc.pointer}" if loc.pointer else "")
     return inert_line(safe(f"{f.severity} {f.rule_id} {where}: {f.message}")) + "\n"
 
 
