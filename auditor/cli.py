@@ -448,6 +448,12 @@ def file_command(
     group: GroupOpt = None,
     user: UserOpt = None,
     role: RoleOpt = None,
+    var: Annotated[list[str] | None, typer.Option(
+        "--var", help="A Terraform variable's value, NAME=VALUE (repeatable), as terraform's -var: it wins over "
+                      "terraform.tfvars, *.auto.tfvars and --var-file.")] = None,
+    var_file: Annotated[list[str] | None, typer.Option(
+        "--var-file", help="A Terraform variables file (.tfvars or .tfvars.json; repeatable, a later one wins), as "
+                           "terraform's -var-file; read only inside the repository.")] = None,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
@@ -498,7 +504,8 @@ def file_command(
 
                 extra = [replace(p, aws_managed=True) for p in read_policies(aws_managed)]
                 cli["combine"] = True
-            groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra)
+            variables = _terraform_variables(var or [], var_file or [])
+            groups = _file_groups(paths, config, project, cli, skip_non_policies, named, managed, extra, variables)
             if not groups:
                 raise typer.Exit(0)
     except (AuditError, SourceError, SelectionError, ConfigError) as exc:
@@ -546,8 +553,35 @@ def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
     return params
 
 
+def _terraform_variables(values: list[str], files: list[str]):
+    """--var and --var-file for Terraform files (None when neither is given). A --var-file is read through
+    the repository-confined reader (the repository of the working directory: the nearest directory with
+    .git, else the working directory), capped like a .tf file."""
+    if not values and not files:
+        return None
+    from auditor.sources.confined import Confined, repository_root
+    from auditor.sources.file import SourceError
+    from auditor.sources.tf_load import MAX_TF_BYTES, cli_variables, read_text
+    from auditor.sources.tf_values import HclError
+
+    confined = Confined(repository_root(os.getcwd()) or os.getcwd())
+    texts = []
+    for path in files:
+        try:
+            raw = confined.read(path, MAX_TF_BYTES, path)
+            if len(raw) > MAX_TF_BYTES:
+                raise AuditError(f"--var-file {path}: larger than {MAX_TF_BYTES // 1024} KiB")
+            texts.append((path, read_text(raw, path)))
+        except SourceError as exc:
+            raise AuditError(f"--var-file {exc}") from exc
+    try:
+        return cli_variables(values, texts)
+    except (HclError, ValueError) as exc:
+        raise AuditError(str(exc) if isinstance(exc, ValueError) else f"--var-file: {exc}") from exc
+
+
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
-                 named, managed, extra=()):
+                 named, managed, extra=(), variables=None):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
     each, or --config), each group with its options and its targets as the readers build them (a file,
     a principal of infrastructure code, a config policy set), or one target for all with --combine
@@ -568,6 +602,9 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     for directory in empty:
         _say(f"no policy files under {directory}")
     check_run_size(files)
+    directories = [os.path.normpath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    roots = {f: next(d for d in directories if f.startswith(d.rstrip(os.sep) + os.sep) or d == ".")
+             for f in walked if any(f.startswith(d.rstrip(os.sep) + os.sep) or d == "." for d in directories)}
     by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
@@ -583,7 +620,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
         def read(chunk, skip, opts=opts):
             return list(load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=named,
-                             managed=managed, defer=not opts.combine).targets)
+                             managed=managed, defer=not opts.combine, variables=variables, roots=roots).targets)
 
         given = [m for m in members if m not in walked]
         found = [m for m in members if m in walked]
