@@ -159,11 +159,13 @@ class Evaluator:
     # --- undecided values ---
 
     def source_text(self, node, ctx: Ctx) -> str:
-        """The expression's text as written (for the placeholder that names it)."""
+        """The expression's text as written, on one line, for the placeholder that names it: double quotes
+        become single ones and backslashes go, so that the placeholder can stand in JSON text as it is."""
         meta = getattr(node, "meta", None)
         if ctx.text is None or meta is None or meta.empty:
             return "expression"
-        return " ".join(ctx.text[meta.start_pos:meta.end_pos].split()) or "expression"
+        text = " ".join(ctx.text[meta.start_pos:meta.end_pos].split())
+        return text.replace('"', "'").replace("\\", "") or "expression"
 
     def unknown(self, node, ctx: Ctx, why: str, spot: Spot | None = None, error: bool = False) -> Unknown:
         """An undecided value named after the expression `node`, with the reason."""
@@ -353,7 +355,9 @@ class Evaluator:
                 return self.unknown(node, ctx, "a for expression whose keys the configuration does not decide", spot)
             value_v = self.eval(exprs[1], bound.to(f"{ctx.at}/{make_pointer(text)[1:]}"))
             if grouping:
-                mapping.setdefault(text, V([], value_v.spot)).value.append(value_v)  # type: ignore[union-attr]
+                group = mapping.setdefault(text, V([], value_v.spot)).value
+                assert isinstance(group, list)
+                group.append(value_v)
             elif text in mapping:
                 return self.unknown(node, ctx, f"duplicate key {text!r} in a for expression (Terraform rejects it)",
                                     spot, error=True)

@@ -112,14 +112,13 @@ def _lazy(ev: Evaluator, name: str, node, arg_nodes: list, ctx: Ctx, spot: Spot)
     if name == "fileexists":
         kind = config.confined.kind(full)
         if kind == "outside the repository root":
-            return ev.unknown(node, ctx, f"fileexists({target}): outside the repository root, not looked at", spot)
+            return ev.unknown(node, ctx, "outside the repository root, not looked at", spot)
         return V(kind is None, spot)
     try:
         text = _read(config, full, shown, spot)
     except SourceError as exc:
         message = str(exc)
-        return ev.unknown(node, ctx, f"{name}({target}): {message[len(shown) + 2:] if message.startswith(shown + ': ') else message}",
-                          spot)
+        return ev.unknown(node, ctx, message[len(shown) + 2:] if message.startswith(shown + ": ") else message, spot)
     if name == "file":
         return Text(text, Spot(shown, "", 1), 1)
     variables = args[1] if len(args) > 1 else V({}, spot)
@@ -132,7 +131,7 @@ def _lazy(ev: Evaluator, name: str, node, arg_nodes: list, ctx: Ctx, spot: Spot)
     try:
         parts = tf_template.from_text(text, 1)
     except HclError as exc:
-        return ev.unknown(node, ctx, f"templatefile({target}): not a valid template: {exc}", spot, error=True)
+        return ev.unknown(node, ctx, f"not a valid template: {exc}", spot, error=True)
     here = replace(ctx, path=shown, at="", template=True, names=dict(variables.value)).deeper()
     rendered = ev.template(parts, here, Spot(shown, "", 1), 1)
     return rendered
@@ -194,32 +193,31 @@ def _format(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
                 raise ValueError("a list or object where a string is needed")
             text = json.dumps(plain(value)) if token[-1] == "q" or isinstance(value.value, (list, dict)) \
                 else ev.as_text(value, ctx)[0]
-            pieces.append(_width(token, text))
+            pieces.append(_width(ev, token, text, spot))
         else:
             pieces.append(token)
     ev.budget.text(sum(len(p) for p in pieces), spot.line)
     return ev.string("".join(pieces), spot, partial)
 
 
-def _width(spec: str, text: str) -> str:
+def _width(ev: Evaluator, spec: str, text: str, spot: Spot) -> str:
     m = re.match(r"%([-+ #0]*)(\d*)", spec)
-    width = int(m.group(2)) if m and m.group(2) else 0
-    if width > MAX_STRING:
-        raise ValueError("a width larger than one string may be")
+    width = int(m.group(2)) if m and m.group(2) and len(m.group(2)) < 10 else 0 if not (m and m.group(2)) else MAX_STRING + 1
+    ev.budget.text(width, spot.line)  # the padded piece, before it is built
     return text.ljust(width) if m and "-" in m.group(1) else text.rjust(width)
 
 
 def _formatlist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if not args or not isinstance(args[0].value, str) or any(isinstance(a, Unknown) for a in args):
         return None
-    lists = [a for a in args[1:] if isinstance(a.value, list)]
-    n = max((len(a.value) for a in lists), default=1)  # type: ignore[arg-type]
-    if any(len(a.value) != n for a in lists):  # type: ignore[arg-type]
+    lists = [a.value for a in args[1:] if isinstance(a.value, list)]
+    n = max((len(x) for x in lists), default=1)
+    if any(len(x) != n for x in lists):
         raise ValueError("lists of different lengths")
     ev.budget.items(n, spot.line)
     out = []
     for i in range(n):
-        row = [a.value[i] if isinstance(a.value, list) else a for a in args[1:]]  # type: ignore[index]
+        row = [a.value[i] if isinstance(a.value, list) else a for a in args[1:]]
         made = _format(ev, [args[0], *row], ctx, spot)
         if made is None:
             return None
@@ -436,7 +434,8 @@ def _merge(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         return None
     merged: dict[str, V] = {}
     for a in args:
-        merged.update(a.value or {})  # type: ignore[arg-type]
+        if isinstance(a.value, dict):
+            merged.update(a.value)
     ev.budget.items(len(merged), spot.line)
     return V(merged, spot)
 

@@ -182,7 +182,8 @@ def _modelled(doc: V, problems: list[tuple[str, int | None]], line: int | None, 
 def _model_statement(stmt: V) -> V:
     fields = {f.lower(): f for f in STATEMENT_FIELDS}
     given: dict[str, V] = {}
-    for key, value in stmt.value.items():  # type: ignore[union-attr]
+    assert isinstance(stmt.value, dict)
+    for key, value in stmt.value.items():
         field = fields.get(key.lower())
         if field is not None and (field not in given or key == field):  # Go: an exact match wins over a case-insensitive one
             given[field] = value
@@ -219,8 +220,9 @@ def _model_principal(value: V) -> V:
 
 def _model_condition(value: V) -> V:
     out: dict[str, V] = {}
-    for test in sorted(value.value):  # type: ignore[union-attr]
-        variables = value.value[test]  # type: ignore[index]
+    assert isinstance(value.value, dict)
+    for test in sorted(value.value):
+        variables = value.value[test]
         if not isinstance(variables.value, dict):
             continue
         inner: dict[str, V] = {}

@@ -322,12 +322,14 @@ def _type_of(block: Block | None) -> str | None:
     """The variable's type constraint's kind: string, number, bool, list, set, map, tuple, object, any."""
     if block is None or "type" not in block.attrs:
         return None
+    from lark import Tree
+
     node = block.attrs["type"]
-    while getattr(node, "data", None) == "expr_term" and len(node.children) == 1:
+    while isinstance(node, Tree) and node.data == "expr_term" and len(node.children) == 1:
         node = node.children[0]
-    if getattr(node, "data", None) == "identifier":
+    if isinstance(node, Tree) and node.data == "identifier":
         return str(node.children[0])
-    if getattr(node, "data", None) == "function_call":
+    if isinstance(node, Tree) and node.data == "function_call" and isinstance(node.children[0], Tree):
         return str(node.children[0].children[0])
     return "any"
 
@@ -344,10 +346,10 @@ def convert(value: V, kind: str | None) -> V:
             seen.setdefault(repr(item.value) if not isinstance(item.value, (list, dict)) else str(id(item)), item)
         items = list(seen.values())
         if all(isinstance(i.value, str) for i in items):
-            items.sort(key=lambda i: i.value)
+            items.sort(key=lambda i: str(i.value))
         return SetV(items, value.spot)
-    if kind in ("list", "tuple") and isinstance(value, SetV):
-        return V(list(raw), value.spot)  # type: ignore[arg-type]
+    if kind in ("list", "tuple") and isinstance(value, SetV) and isinstance(raw, list):
+        return V(list(raw), value.spot)
     if kind == "string" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return V(number_text(raw), value.spot)
     if kind == "string" and isinstance(raw, bool):
@@ -468,10 +470,11 @@ def output(config: Config, child: Instance, name: str, ctx: Ctx, spot: Spot) -> 
     if key not in child.memo:
         own = Unresolved()
         block = child.module.find("output", name)
-        if block is None or "value" not in block.attrs:
-            value = Unknown(own.add(f"{child.prefix}{name}", f"{child.prefix.rstrip('.')} has no output {name}"), spot, True)
-        else:
+        value: V | None = None
+        if block is not None:
             value = config.ev.attr(block, "value", child.ctx(own, {}, ctx.depth + 1))
+        if value is None:
+            value = Unknown(own.add(f"{child.prefix}{name}", f"{child.prefix.rstrip('.')} has no output {name}"), spot, True)
         child.memo[key] = (value, own.found)
     value, found = child.memo[key]
     ctx.un.merge(found.items())
