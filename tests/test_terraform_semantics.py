@@ -666,3 +666,66 @@ resource "aws_iam_group_policy" "p" {
         "defines no IAM policy (terraform file with no IAM group, user, role or policy)"]
     on = run_cli("file", "main.tf", "--format", "json", "--var", "enable=true", cwd=tmp_path)
     assert json.loads(on.stdout)["targets"] == [{"kind": "group", "name": "deploy", "sources": ["main.tf#aws_iam_group_policy.p[0]"]}]
+
+
+def test_optional_object_attributes_and_null_arguments(tmp_path):
+    """Terraform "Optional Object Type Attributes": an attribute the value lacks takes optional()'s default
+    (null without one), so `effect = statement.value.effect` is "Allow" and `not_actions = ...` is null; a null
+    argument is unset (the provider's schema default, an empty set: omitted), as terraform-aws-modules'
+    iam-group module writes its statements."""
+    found = read(tmp_path, '''
+variable "permissions" {
+  type = map(object({
+    actions     = optional(list(string))
+    not_actions = optional(list(string))
+    effect      = optional(string, "Allow")
+    resources   = optional(list(string), ["*"])
+  }))
+  default = {
+    Deploy = { actions = ["cloudformation:UpdateStack"] }
+  }
+}
+data "aws_iam_policy_document" "d" {
+  dynamic "statement" {
+    for_each = var.permissions
+    content {
+      sid         = statement.key
+      actions     = statement.value.actions
+      not_actions = statement.value.not_actions
+      effect      = statement.value.effect
+      resources   = statement.value.resources
+    }
+  }
+}
+''')
+    assert doc(found.loose[0])["Statement"] == [{"Sid": "Deploy", "Effect": "Allow", "Action": "cloudformation:UpdateStack",
+                                                 "Resource": "*"}]
+
+
+def test_a_role_named_by_the_provider_is_matched_by_its_address(tmp_path):
+    """A role with name_prefix (its name computed by the provider, known after apply) still gets the policies
+    attached through `aws_iam_role.r[0].name`: the attachment refers to that instance."""
+    found = read(tmp_path, '''
+resource "aws_iam_role" "r" {
+  count              = 1
+  name_prefix        = "deploy-"
+  assume_role_policy = "{}"
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = aws_iam_role.r[0].name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+''')
+    (role,) = found.principals
+    assert (role.name, role.managed_arns) == ("aws_iam_role.r[0]", ("arn:aws:iam::aws:policy/AdministratorAccess",))
+
+
+def test_path_values(tmp_path):
+    """path.module and path.root are relative to the root module's directory ("." there), path.cwd is where
+    Terraform runs: the root module's directory, absolute."""
+    found = read(tmp_path, '''
+resource "aws_iam_user" "u" {
+  name = "${path.module}|${path.root}|${basename(path.cwd)}"
+}
+''')
+    assert found.principals[0].name == f".|.|{tmp_path.name}"

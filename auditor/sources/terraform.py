@@ -124,8 +124,8 @@ def _assemble(config: Config, path: str) -> IacFile:
     by_name: dict[tuple[str, str], list[str]] = {}
     policies: dict[str, _Loose] = {}  # aws_iam_policy instances and inline policies without a holder, by address
     pending: list[tuple[Instance, Block, dict, str]] = []  # the attachments and inline policies, once principals are known
+    all_instances = instances(config)  # every module read: the documents they use are known then
     used = _used_documents(config)
-    all_instances = instances(config)
     for inst in all_instances:
         calls = {c.path for c in inst.calls}
         for block in inst.module.of_type("resource"):
@@ -137,8 +137,8 @@ def _assemble(config: Config, path: str) -> IacFile:
                 ctx = inst.ctx(Unresolved(), names)
                 if rtype in PRINCIPALS:
                     name_v = ev.attr(block, "name", ctx)
-                    name = name_v.value if name_v is not None and isinstance(name_v.value, str) and not isinstance(name_v, Unknown) \
-                        else address
+                    name = name_v.value if name_v is not None and isinstance(name_v.value, str) and name_v.value \
+                        and not isinstance(name_v, Unknown) else address
                     p = _Principal(PRINCIPALS[rtype], name, address, block, {block.path, *calls})
                     principals[address] = p
                     by_name.setdefault((p.kind, name), []).append(address)

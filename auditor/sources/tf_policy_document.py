@@ -248,13 +248,13 @@ def _statement(config, block, ctx: Ctx, owner: str, version: V, problems: list[t
     sid = ev.attr(block, "sid", ctx)
     if sid is not None and sid.value not in ("", None):
         out["Sid"] = sid
-    effect = ev.attr(block, "effect", ctx)
-    out["Effect"] = effect if effect is not None else V("Allow", spot)
+    effect = ev.attr(block, "effect", ctx)  # null is unset: the schema's default
+    out["Effect"] = effect if effect is not None and effect.value is not None else V("Allow", spot)
     old = version.value == "2008-10-17"
     for attr, key, amp in (("actions", "Action", False), ("not_actions", "NotAction", False),
                            ("resources", "Resource", True), ("not_resources", "NotResource", True)):
         value = ev.attr(block, attr, ctx)
-        if value is None:
+        if value is None or value.value is None:  # null is unset
             continue
         listed = _string_set(value, amp, old, problems, block.attr_lines.get(attr, block.line))
         if listed is not None:
@@ -275,6 +275,8 @@ def _string_set(value: V, amp: bool, old: bool, problems: list, line: int | None
     items = value.value if isinstance(value.value, list) and not isinstance(value, Unknown) else [value]
     seen: dict[str, V] = {}
     for item in items:
+        if item.value is None:  # a null element: the provider's set drops it
+            continue
         text = item.value if isinstance(item.value, str) else json.dumps(plain(item))
         seen.setdefault(text, item)
     if not seen:

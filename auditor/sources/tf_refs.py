@@ -224,14 +224,17 @@ def instance_attr(config: Config, res: ResourceValue, attr: str, ctx: Ctx, spot:
         known = _data_attr(config, res, rtype, attr, here, spot)
         if known is not None:
             return known
-    if rtype in NAMED_IDS and attr == "id" and "name" in block.attrs:
-        attr = "name"
-    if attr in block.attrs and attr not in ("count", "for_each", "provider", "depends_on", "lifecycle"):
-        value = config.ev.attr(block, attr, here)
+    name = "name" if rtype in NAMED_IDS and attr == "id" else attr
+    if name in block.attrs and name not in ("count", "for_each", "provider", "depends_on", "lifecycle"):
+        value = config.ev.attr(block, name, here)
         assert value is not None
-        if isinstance(value.value, str) and not isinstance(value, (Unknown, Partial)) and type(value) is V:
+        if type(value) is V and value.value is not None:  # configured: known, and whose it is
             return Attr(value.value, value.spot, res.address)
-        return value
+        if isinstance(value, Unknown) and not isinstance(value, ResourceAttr):
+            return ResourceAttr(value.value, value.spot, res.address, name)
+        if value.value is not None:
+            return value
+        # configured as null: the provider computes it (an IAM name from name_prefix), known after apply
     text = f"{res.address}.{attr}"
     if rtype == "aws_iam_policy" and attr == "id":
         attr = "arn"  # an aws_iam_policy's id is its ARN
@@ -294,7 +297,11 @@ def _variable(config: Config, inst: Instance, name: str, own: Unresolved, depth:
                           "no value: its uses stay undecided (placeholders)",
                           f"give it a value (--var {name}=VALUE, --var-file FILE or terraform.tfvars), or {PLAN_ANSWER}")
         return Unknown(own.add(f"var.{name}", why), spot)
-    return convert(given, _type_of(block))
+    if block is None or "type" not in block.attrs:
+        return given
+    from auditor.sources import tf_types
+
+    return tf_types.convert(ev, given, block.attrs["type"], inst.ctx(own, {}, depth))
 
 
 def _assigned(config: Config, inst: Instance, a: Assignment, block: Block | None, own: Unresolved, depth: int) -> V:
@@ -306,7 +313,9 @@ def _assigned(config: Config, inst: Instance, a: Assignment, block: Block | None
         return config.ev.eval(a.expr, ctx)  # a .tfvars file holds values: no references
     if a.raw is None:
         return json_value(a.json_value, spot)
-    kind = _type_of(block)
+    from auditor.sources.tf_types import kind_of
+
+    kind = kind_of(block.attrs.get("type")) if block is not None else None
     if kind is None or kind in ("string", "number", "bool"):  # Terraform parses -var literally for these
         return V(a.raw, spot)
     try:
@@ -316,52 +325,6 @@ def _assigned(config: Config, inst: Instance, a: Assignment, block: Block | None
         return config.ev.eval(parse_expression(a.raw), ctx)
     except HclError:
         return Unknown(own.add(f"var.{a.name}", f"--var {a.name}: not an HCL value for its type"), spot, True)
-
-
-def _type_of(block: Block | None) -> str | None:
-    """The variable's type constraint's kind: string, number, bool, list, set, map, tuple, object, any."""
-    if block is None or "type" not in block.attrs:
-        return None
-    from lark import Tree
-
-    node = block.attrs["type"]
-    while isinstance(node, Tree) and node.data == "expr_term" and len(node.children) == 1:
-        node = node.children[0]
-    if isinstance(node, Tree) and node.data == "identifier":
-        return str(node.children[0])
-    if isinstance(node, Tree) and node.data == "function_call" and isinstance(node.children[0], Tree):
-        return str(node.children[0].children[0])
-    return "any"
-
-
-def convert(value: V, kind: str | None) -> V:
-    """A value converted to a variable's type as Terraform converts it (sets de-duplicated and, for
-    strings, sorted; primitives to and from strings); what does not convert is kept."""
-    if kind is None or kind == "any" or isinstance(value, Unknown):
-        return value
-    raw = value.value
-    if kind == "set" and isinstance(raw, list):
-        seen: dict[str, V] = {}
-        for item in raw:
-            seen.setdefault(repr(item.value) if not isinstance(item.value, (list, dict)) else str(id(item)), item)
-        items = list(seen.values())
-        if all(isinstance(i.value, str) for i in items):
-            items.sort(key=lambda i: str(i.value))
-        return SetV(items, value.spot)
-    if kind in ("list", "tuple") and isinstance(value, SetV) and isinstance(raw, list):
-        return V(list(raw), value.spot)
-    if kind == "string" and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return V(number_text(raw), value.spot)
-    if kind == "string" and isinstance(raw, bool):
-        return V("true" if raw else "false", value.spot)
-    if kind == "number" and isinstance(raw, str) and not isinstance(value, Partial):
-        try:
-            return V(int(raw) if raw.strip().lstrip("-").isdigit() else float(raw), value.spot)
-        except ValueError:
-            return value
-    if kind == "bool" and raw in ("true", "false") and not isinstance(value, Partial):
-        return V(raw == "true", value.spot)
-    return value
 
 
 def local(config: Config, inst: Instance, name: str, ctx: Ctx, spot: Spot) -> V:
@@ -533,7 +496,10 @@ def traversal(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
         elif root == "local" and isinstance(name, str):
             value, steps = local(config, inst, name, ctx, spot), steps[1:]
         elif root == "path" and name in ("module", "root", "cwd"):
-            value, steps = V(inst.path_module if name == "module" else ".", spot), steps[1:]
+            # path.module and path.root relative to the root module's directory, path.cwd absolute (Terraform
+            # runs there)
+            where = {"module": inst.path_module, "root": ".", "cwd": config.root.module.directory}[name]
+            value, steps = V(where, spot), steps[1:]
         elif root == "module" and isinstance(name, str):
             value, steps = module_value(config, inst, name, ctx, spot), steps[1:]
         elif root == "data" and len(steps) >= 2 and steps[1][0] == "attr" and isinstance(name, str):
