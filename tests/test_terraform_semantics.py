@@ -729,3 +729,23 @@ resource "aws_iam_user" "u" {
 }
 ''')
     assert found.principals[0].name == f".|.|{tmp_path.name}"
+
+
+def test_an_undecided_sid_neither_merges_nor_duplicates(tmp_path):
+    """A Sid the configuration does not decide (here a regular-expression replace, not evaluated) matches no
+    other statement: both statements are kept, no duplicate Sid is claimed on a guess."""
+    found = read(tmp_path, '''
+data "aws_iam_policy_document" "d" {
+  dynamic "statement" {
+    for_each = { "a-1" = "s3:GetObject", "b-2" = "s3:PutObject" }
+    content {
+      sid       = replace(statement.key, "/[^0-9A-Za-z]*/", "")
+      actions   = [statement.value]
+      resources = ["*"]
+    }
+  }
+}
+''')
+    (policy,) = found.loose
+    assert policy.problems == ()
+    assert [s["Action"] for s in doc(policy)["Statement"]] == ["s3:GetObject", "s3:PutObject"]

@@ -91,7 +91,7 @@ def _config(path: str, text: str, region: str | None, account: str | None, memo:
         if not Confined(top).inside(directory):
             top = directory
         module = load_module(directory, os.path.dirname(path), Confined(top), given=(path, text))
-        config = Config(module, Confined(top), region, account, variables)
+        config = Config(module, Confined(top), region, account, variables, memo.setdefault("terraform modules", {}))
         memo[key] = config
     elif not any(b.path == path for b in config.root.module.blocks):
         config.texts[path] = text  # a file of the module read under another name: its blocks are there already

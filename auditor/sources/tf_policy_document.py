@@ -107,8 +107,10 @@ def _render(config, res, ctx: Ctx, problems: list[tuple[str, int | None]]) -> V:
 
 
 def _sid(stmt: V) -> str:
+    """A statement's Sid; "" when it has none, or one the configuration does not decide (it then matches no
+    other statement: kept, never merged or reported as a duplicate on a guess)."""
     sid = stmt.value.get("Sid") if isinstance(stmt.value, dict) else None
-    return sid.value if sid is not None and isinstance(sid.value, str) else ""
+    return sid.value if sid is not None and isinstance(sid.value, str) and not is_unknown(sid) else ""
 
 
 def _statements(doc: V) -> list[V]:

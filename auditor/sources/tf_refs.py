@@ -83,8 +83,9 @@ class Config:
     """One root module's evaluation: its module instances, budget, what it read and what it assumed."""
 
     def __init__(self, root: Module, confined: Confined, region: str | None, account: str | None,
-                 variables: CliVariables | None = None) -> None:
+                 variables: CliVariables | None = None, parsed: dict[str, Module] | None = None) -> None:
         self.confined = confined
+        self.parsed = parsed if parsed is not None else {}  # child modules parsed (by root and directory), shared in a run
         self.region = region
         self.account = account
         self.variables = variables or CliVariables()
@@ -403,7 +404,12 @@ def _child_module(config: Config, inst: Instance, call: Block, source: str | Non
             config.assume(call.spot, shown, f"not read: more than {MAX_MODULES} module directories in one configuration")
             return None
         shown_dir = os.path.normpath(os.path.join(inst.module.shown or ".", source))
-        module = load_module(directory, "" if shown_dir == "." else shown_dir, config.confined, root=False)
+        shown_dir = "" if shown_dir == "." else shown_dir
+        key = f"{config.confined.root}\n{directory}"  # read through this root's confinement
+        module = config.parsed.get(key)
+        if module is None or module.shown != shown_dir:
+            module = load_module(directory, shown_dir, config.confined, root=False)
+            config.parsed[key] = module
         config.budget.read(sum(len(t) for t in module.texts.values()), call.line)
         config.modules[directory] = module
         config.texts.update(module.texts)
