@@ -166,4 +166,4 @@ resource "aws_iam_group_policy" "deploy" {
     out = commit.stdout + commit.stderr
     assert commit.returncode != 0, out
     assert "${prefix}" not in out and "unresolved-reference" not in out, out
-    assert re.search(r"policies/deploy\.json:\d+:\d+: high missing-action \"cloudformation:DeleteStack\"", out), out
+    assert re.search(r"policies/deploy\.json:\d+:\d+: high missing-action missing \"cloudformation:DeleteStack\" on stack/demo-", out), out
