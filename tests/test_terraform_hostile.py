@@ -211,6 +211,25 @@ resource "aws_iam_policy" "p" {{
     assert finding["message"].endswith(f"({budget})"), finding["message"]
 
 
+def test_a_heredoc_under_a_large_count_stops_at_the_steps_budget(tmp_path):
+    """100,000 instances of a policy whose heredoc interpolates 20 times: the heredoc is parsed once (not
+    per instance) and the evaluation stops at the steps budget."""
+    interpolations = "${count.index}" * 20
+    repo = repo_with(tmp_path, f'''
+resource "aws_iam_policy" "p" {{
+  count  = 100000
+  policy = <<EOT
+{{"Statement": [{{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "{interpolations}"}}]}}
+EOT
+}}
+''')
+    started = time.monotonic()
+    proc = run(repo, "infra/main.tf", "--format", "json")
+    assert time.monotonic() - started < 60
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert finding["message"] == "over the evaluation budget: more than 200,000 expressions evaluated (steps budget)"
+
+
 def test_a_self_including_templatefile_is_refused(tmp_path):
     """Terraform rejects templatefile() called from a template (the recursion is an error); the reference is
     named, and nothing loops."""
@@ -235,3 +254,38 @@ resource "aws_iam_policy" "p" {{
 ''')
     (finding,) = json.loads(run(repo, "infra/main.tf", "--format", "json").stdout)["findings"]
     assert finding["message"] == "over the evaluation budget: expressions and references nested more than 200 deep (depth budget)"
+
+
+def test_reference_cycles_are_named_not_followed_forever(tmp_path):
+    """Cycles Terraform rejects ("Cycle: ..."): a count over its own resource, an attribute that is itself,
+    a module input fed by the module's own output, a variable default that is not a literal. Each is named where
+    it is used; nothing recurses past Python's stack."""
+    repo = repo_with(tmp_path, f'''
+variable "x" {{ default = var.x }}
+resource "aws_iam_user" "u" {{
+  count = length(aws_iam_user.u)
+  name  = "u"
+}}
+resource "aws_iam_user" "v" {{
+  name = aws_iam_user.v.name
+}}
+module "m" {{
+  source = "./m"
+  input  = module.m.out
+}}
+resource "aws_iam_policy" "p" {{
+  policy = {POLICY.format('[var.x, module.m.out, aws_iam_user.v.name]')}
+}}
+''')
+    (repo / "infra" / "m").mkdir()
+    (repo / "infra" / "m" / "main.tf").write_text('variable "input" {}\noutput "out" { value = var.input }\n')
+    proc = run(repo, "infra/main.tf", "--format", "json")
+    report = json.loads(proc.stdout)
+    reasons = sorted({f["message"].partition("refers to ")[2] for f in report["findings"] if f["rule_id"] == "unresolved-reference"})
+    assert reasons == [
+        "${aws_iam_user.v.name}: aws_iam_user.v.name refers to itself (a cycle Terraform rejects)",
+        "${module.m.out}: module.m.out refers to itself (a cycle Terraform rejects)",
+        "${var.x}: var.x: not available here (a template file sees only the variables given to it; a variable's default "
+        "and a tfvars file hold literal values)"]
+    assert {f["message"] for f in report["findings"] if f["rule_id"] == "not-evaluated"} == {
+        "count on aws_iam_user.u is not evaluated: refers to itself (a cycle Terraform rejects): assumed created once"}

@@ -121,7 +121,7 @@ class Evaluator:
         if kind == "string":
             from auditor.sources import tf_template
 
-            return self.template(tf_template.from_string(kids[1:-1], ctx.text), ctx, spot)
+            return self.template(tf_template.build(tf_template.from_string(kids[1:-1], ctx.text)), ctx, spot)
         if kind in ("heredoc_template", "heredoc_template_trim"):
             return self._heredoc(str(kids[0]), kind.endswith("trim"), ctx, spot)
         if kind == "int_lit":
@@ -199,10 +199,26 @@ class Evaluator:
         self.budget.text(len(text), spot.line)
         return Partial(text, spot) if partial else V(text, spot)
 
-    def template(self, parts: list, ctx: Ctx, spot: Spot, first_line: int | None = None) -> V:
+    def parsed_template(self, text: str, first_line: int | None) -> object:
+        """The template tree of a heredoc body or a template file (tf_template.Node), parsed once per text:
+        a template evaluated for every instance of a count is not parsed again for each. HclError if it is
+        not a template."""
         from auditor.sources import tf_template
 
-        tree = tf_template.build(parts)
+        key = (text, first_line)
+        cache = self.config.templates
+        if key not in cache:
+            try:
+                cache[key] = tf_template.build(tf_template.from_text(text, first_line))
+            except HclError as exc:
+                cache[key] = exc
+        found = cache[key]
+        if isinstance(found, HclError):
+            raise found
+        return found
+
+    def template(self, tree, ctx: Ctx, spot: Spot, first_line: int | None = None) -> V:
+        """A template's value (`tree`: a tf_template.Node): a string, or the value of its one interpolation."""
         if len(tree.items) == 1 and not isinstance(tree.items[0], str) and tree.items[0].kind == "interp":
             only = tree.items[0]
             return self.eval(only.node, replace(ctx, text=only.text).deeper())  # "${local.list}" is the list itself
@@ -259,8 +275,6 @@ class Evaluator:
         out.append(text)
 
     def _heredoc(self, raw: str, trim: bool, ctx: Ctx, spot: Spot) -> V:
-        from auditor.sources import tf_template
-
         body = raw.split("\n", 1)[1] if "\n" in raw else ""
         lines = body.rstrip("\n").split("\n")[:-1]  # the last line is the closing marker
         if trim:
@@ -270,10 +284,10 @@ class Evaluator:
         text = "\n".join(lines) + ("\n" if lines else "")
         first = (spot.line or 0) + 1
         try:
-            parts = tf_template.from_text(text, first)
+            tree = self.parsed_template(text, first)
         except HclError as exc:
             return self.named_unknown("heredoc", f"a heredoc that is not a valid template: {exc}", ctx, spot, error=True)
-        return self.template(parts, ctx, spot, first)
+        return self.template(tree, ctx, spot, first)
 
     # --- collections ---
 

@@ -126,15 +126,12 @@ def _lazy(ev: Evaluator, name: str, node, arg_nodes: list, ctx: Ctx, spot: Spot)
         return ev.unknown(node, ctx, "templatefile() with variables the configuration does not decide", spot)
     from dataclasses import replace
 
-    from auditor.sources import tf_template
-
     try:
-        parts = tf_template.from_text(text, 1)
+        tree = ev.parsed_template(text, 1)
     except HclError as exc:
         return ev.unknown(node, ctx, f"not a valid template: {exc}", spot, error=True)
     here = replace(ctx, path=shown, at="", template=True, names=dict(variables.value)).deeper()
-    rendered = ev.template(parts, here, Spot(shown, "", 1), 1)
-    return rendered
+    return ev.template(tree, here, Spot(shown, "", 1), 1)
 
 
 def _read(config, full: str, shown: str, spot: Spot) -> str:

@@ -95,6 +95,7 @@ class Config:
         self.assumptions: dict[tuple, Assumption] = {}
         self.reads: set[str] = set()  # real paths of files read through this configuration (templates, modules)
         self.files: dict[str, str] = {}  # real path → text of files read by file()/templatefile()
+        self.templates: dict[tuple[str, int | None], object] = {}  # heredoc and template texts → their parse (tf_eval)
         self.root = Instance(self, root, "")
         self.ev = Evaluator(self)
 
@@ -142,17 +143,41 @@ def key_suffix(key: V | None) -> str:
     return f'["{key.value}"]'
 
 
-def expand(config: Config, inst: Instance, block: Block) -> list[tuple[V | None, dict[str, V]]]:
+def cycle(inst: Instance, key: tuple, compute, broken):
+    """compute(), unless `key` is already being computed in `inst` (a reference cycle, which Terraform
+    rejects): then broken()."""
+    if key in inst.busy:
+        return broken()
+    inst.busy.add(key)
+    try:
+        return compute()
+    finally:
+        inst.busy.discard(key)
+
+
+def expand(config: Config, inst: Instance, block: Block, depth: int = 0) -> list[tuple[V | None, dict[str, V]]]:
     """The instances of a resource, data source or module call: (key, the names each/count bind), as
     `count` and `for_each` decide; an undecided one is assumed to make one instance (an Assumption)."""
     memo_key = ("expand", block.path, block.pointer)
-    if memo_key in inst.memo:
-        return inst.memo[memo_key]
+    if memo_key not in inst.memo:
+        what = f"{inst.prefix}{address_of(block)}" if block.type != "module" else f'{inst.prefix}module.{block.labels[0]}'
+
+        def broken() -> list[tuple[V | None, dict[str, V]]]:
+            meta = "count" if "count" in block.attrs else "for_each"
+            config.assume(block.attr_spot(meta), f"{meta} on {what}", "refers to itself (a cycle Terraform rejects): "
+                          "assumed created once")
+            unknown = Unknown(placeholder(f"{what}.{meta}"), block.spot, True)
+            return [(None, {"count": V({"index": unknown}, block.spot), "each": V({"key": unknown, "value": unknown}, block.spot)})]
+
+        inst.memo[memo_key] = cycle(inst, memo_key, lambda: _expand(config, inst, block, what, depth), broken)
+    return inst.memo[memo_key]
+
+
+def _expand(config: Config, inst: Instance, block: Block, what: str, depth: int) -> list[tuple[V | None, dict[str, V]]]:
     ev = config.ev
-    what = f"{inst.prefix}{address_of(block)}" if block.type != "module" else f'{inst.prefix}module.{block.labels[0]}'
     out: list[tuple[V | None, dict[str, V]]]
     scratch = Unresolved()
-    ctx = inst.ctx(scratch)
+    ctx = inst.ctx(scratch, depth=depth + 1)
     if "count" in block.attrs:
         count = ev.attr(block, "count", ctx)
         spot = block.attr_spot("count")
@@ -176,7 +201,6 @@ def expand(config: Config, inst: Instance, block: Block) -> list[tuple[V | None,
         out = _for_each(config, each, spot, what, scratch) if each is not None else [(None, {})]
     else:
         out = [(None, {})]
-    inst.memo[memo_key] = out
     return out
 
 
@@ -202,7 +226,7 @@ def _for_each(config: Config, each: V, spot: Spot, what: str, scratch: Unresolve
 
 def resource_value(config: Config, inst: Instance, block: Block, ctx: Ctx, spot: Spot) -> V:
     """A resource or data source as a value: one instance, a list of them (count) or a map (for_each)."""
-    instances = expand(config, inst, block)
+    instances = expand(config, inst, block, ctx.depth)
     base = f"{inst.prefix}{address_of(block)}"
     made = [ResourceValue(inst, block, key, names, base + key_suffix(key)) for key, names in instances]
     if "count" in block.attrs:
@@ -227,7 +251,9 @@ def instance_attr(config: Config, res: ResourceValue, attr: str, ctx: Ctx, spot:
             return known
     name = "name" if rtype in NAMED_IDS and attr == "id" else attr
     if name in block.attrs and name not in ("count", "for_each", "provider", "depends_on", "lifecycle"):
-        value = config.ev.attr(block, name, here)
+        text = f"{res.address}.{name}"
+        value = cycle(res.inst, ("attr", res.address, name), lambda: config.ev.attr(block, name, here),
+                      lambda: Unknown(ctx.un.add(text, f"{text} refers to itself (a cycle Terraform rejects)"), spot, True))
         assert value is not None
         if type(value) is V and value.value is not None:  # configured: known, and whose it is
             return Attr(value.value, value.spot, res.address)
@@ -267,7 +293,13 @@ def variable(config: Config, inst: Instance, name: str, ctx: Ctx, spot: Spot) ->
     key = ("var", name)
     if key not in inst.memo:
         own = Unresolved()
-        inst.memo[key] = (_variable(config, inst, name, own, ctx.depth + 1), own.found)
+        value = cycle(inst, key, lambda: _variable(config, inst, name, own, ctx.depth + 1),
+                      lambda: Unknown(ctx.un.add(f"var.{name}", f"var.{name} refers to itself (a cycle Terraform rejects)"),
+                                      spot, True))
+        if key in inst.busy:  # inside the cycle: not kept
+            ctx.un.merge(own.found.items())
+            return value
+        inst.memo[key] = (value, own.found)
     value, found = inst.memo[key]
     ctx.un.merge(found.items())
     return value
@@ -287,7 +319,9 @@ def _variable(config: Config, inst: Instance, name: str, own: Unresolved, depth:
         assert parent is not None
         given = ev.attr(inst.call, name, parent.ctx(own, inst.names, depth))
     if given is None and block is not None and "default" in block.attrs:
-        given = ev.attr(block, "default", inst.ctx(own, {}, depth))
+        from dataclasses import replace
+
+        given = ev.attr(block, "default", replace(inst.ctx(own, {}, depth), template=True))  # a literal: no references
     if given is None:
         where = "the module call" if inst.parent is not None else "terraform.tfvars, *.auto.tfvars or --var"
         why = f"var.{name} has no default and no value in {where}" if block is not None \
@@ -359,7 +393,7 @@ def source_of(config: Config, call: Block) -> str | None:
     return value.value if value is not None and isinstance(value.value, str) and not is_unknown(value) else None
 
 
-def module_instances(config: Config, inst: Instance, call: Block) -> list[tuple[V | None, Instance]] | None:
+def module_instances(config: Config, inst: Instance, call: Block, depth: int = 0) -> list[tuple[V | None, Instance]] | None:
     """The child instances of a module call, or None when the module is not read (an Assumption says why)."""
     memo_key = ("module", call.path, call.pointer)
     if memo_key in inst.memo:
@@ -373,7 +407,7 @@ def module_instances(config: Config, inst: Instance, call: Block) -> list[tuple[
         return None
     rel = os.path.relpath(module.directory, config.root.module.directory)
     out = []
-    for key, names in expand(config, inst, call):
+    for key, names in expand(config, inst, call, depth):
         child = Instance(config, module, f"{inst.prefix}module.{name}{key_suffix(key)}.", inst, call, names, rel)
         out.append((key, child))
     inst.memo[memo_key] = out
@@ -421,7 +455,7 @@ def module_value(config: Config, inst: Instance, name: str, ctx: Ctx, spot: Spot
     call = inst.module.find("module", name)
     if call is None:
         return Unknown(ctx.un.add(f"module.{name}", f"module.{name} is not called in this module"), spot, True)
-    children = module_instances(config, inst, call)
+    children = module_instances(config, inst, call, ctx.depth)
     if children is None:
         return Unknown(ctx.un.add(f"module.{name}", f"module.{name}: a module this reader does not read"), spot)
     made = [(key, ModuleValue(child, spot)) for key, child in children]
@@ -441,9 +475,15 @@ def output(config: Config, child: Instance, name: str, ctx: Ctx, spot: Spot) -> 
         block = child.module.find("output", name)
         value: V | None = None
         if block is not None:
-            value = config.ev.attr(block, "value", child.ctx(own, {}, ctx.depth + 1))
+            text = f"{child.prefix}{name}"
+            found = block
+            value = cycle(child, key, lambda: config.ev.attr(found, "value", child.ctx(own, {}, ctx.depth + 1)),
+                          lambda: Unknown(own.add(text, f"{text} refers to itself (a cycle Terraform rejects)"), spot, True))
         if value is None:
             value = Unknown(own.add(f"{child.prefix}{name}", f"{child.prefix.rstrip('.')} has no output {name}"), spot, True)
+        if key in child.busy:  # inside the cycle: not kept
+            ctx.un.merge(own.found.items())
+            return value
         child.memo[key] = (value, own.found)
     value, found = child.memo[key]
     ctx.un.merge(found.items())
@@ -492,8 +532,8 @@ def traversal(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
     elif root in ctx.names:
         value = ctx.names[root]
     elif ctx.template:
-        return Unknown(ctx.un.add(text, f"{text}: a template file (templatefile) or a tfvars file sees only the "
-                                        "variables given to it"), spot, True)
+        return Unknown(ctx.un.add(text, f"{text}: not available here (a template file sees only the variables given to "
+                                        "it; a variable's default and a tfvars file hold literal values)"), spot, True)
     else:
         head = [s[1] for s in steps[:2]]
         name = head[0] if head and steps[0][0] == "attr" else None
