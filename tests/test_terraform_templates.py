@@ -102,3 +102,18 @@ def test_a_configuration_that_only_mentions_the_template_in_a_comment_is_not_aud
     (repo / "infra" / "main.tf").write_text('# see file("other.json")\nresource "aws_iam_group" "g" { name = "g" }\n')
     report = audit(repo, "--skip-non-policies", "policies/other.json")
     assert [t["name"] for t in report["targets"]] == ["policies/other.json"]
+
+
+def test_without_git_the_root_is_the_directory_given(tmp_path):
+    """No .git above: the repository root is the directory given on the command line, so `file .` reads
+    ../modules from infra/, while `file infra/main.tf` (root: infra) does not read outside infra and says so."""
+    repo = repository(tmp_path)
+    (repo / ".git").rmdir()
+    assert audit(repo, ".")["targets"][0] == GROUP
+    report = audit(repo, "infra/main.tf")
+    assert [t["sources"] for t in report["targets"]] == [["infra/main.tf#aws_iam_group_policy.deploy"]]
+    notes = {f["subject"]: f["message"] for f in report["findings"] if f["rule_id"] == "not-evaluated"}
+    assert notes == {'module "extra" (source "../modules/extra")': 'module "extra" (source "../modules/extra") is not evaluated: '
+                     "not read: its directory is outside the repository root or does not exist"}
+    assert any("outside the repository root, not read" in f["message"] for f in report["findings"]
+               if f["rule_id"] == "unresolved-reference")  # the template in ../policies
