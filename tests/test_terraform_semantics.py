@@ -749,3 +749,79 @@ data "aws_iam_policy_document" "d" {
     (policy,) = found.loose
     assert policy.problems == ()
     assert [s["Action"] for s in doc(policy)["Statement"]] == ["s3:GetObject", "s3:PutObject"]
+
+
+def test_templatefile_with_directives(tmp_path):
+    """templatefile() renders %{for}/%{if} with the variables given (HCL templates, as in a heredoc); the
+    rendered lines are not the file's, so findings point at the templatefile() call."""
+    found = read(tmp_path, '''
+resource "aws_iam_policy" "p" {
+  policy = templatefile("${path.module}/deploy.json.tftpl", { prefix = "demo", envs = ["dev", "prod"], logs = false })
+}
+''', deploy__json__tftpl='''{
+  "Statement": [
+    %{~ for env in envs ~}
+    {"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": "arn:aws:lambda:*:*:function:${prefix}-${env}-*"},
+    %{~ endfor ~}
+    %{~ if logs ~}
+    {"Effect": "Allow", "Action": "logs:*", "Resource": "*"},
+    %{~ endif ~}
+    {"Effect": "Allow", "Action": "cloudformation:UpdateStack", "Resource": "arn:aws:cloudformation:*:*:stack/${prefix}-*"}
+  ]
+}
+''')
+    (policy,) = found.loose
+    assert [s["Resource"] for s in doc(policy)["Statement"]] == [
+        "arn:aws:lambda:*:*:function:demo-dev-*", "arn:aws:lambda:*:*:function:demo-prod-*",
+        "arn:aws:cloudformation:*:*:stack/demo-*"]
+    spot = policy.origin.locate("/Statement/1/Resource")
+    assert (spot.path, spot.line) == (str(tmp_path / "main.tf"), 3)
+
+
+def test_override_files_merge_as_terraform_merges_them(tmp_path):
+    """Terraform "Override Files": override.tf and *_override.tf are merged last; an attribute they set
+    replaces the original's, a nested block type they write replaces all the original's blocks of that type."""
+    found = read(tmp_path, '''
+resource "aws_iam_user" "u" {
+  name = "original"
+}
+data "aws_iam_policy_document" "d" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["*"]
+  }
+}
+''', iam_override__tf='''
+resource "aws_iam_user" "u" {
+  name = "overridden"
+}
+data "aws_iam_policy_document" "d" {
+  statement {
+    actions   = ["s3:PutObject"]
+    resources = ["*"]
+  }
+}
+''')
+    assert found.principals[0].name == "overridden"
+    assert doc(found.loose[0])["Statement"] == [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]
+
+
+def test_try_can_and_fileexists(tmp_path):
+    """try() gives its first argument that is not an error; can() says whether there is one; fileexists()
+    looks only inside the repository."""
+    found = read(tmp_path, '''
+locals {
+  settings = { actions = ["s3:GetObject"] }
+}
+resource "aws_iam_policy" "p" {
+  count  = fileexists("${path.module}/enabled.txt") && can(local.settings.actions) && !can(local.settings.missing) ? 1 : 0
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = try(local.settings.missing, local.settings.actions),
+                                       Resource = "*" }] })
+}
+resource "aws_iam_policy" "q" {
+  count  = fileexists("${path.module}/absent.txt") ? 1 : 0
+  policy = "{}"
+}
+''', enabled__txt="yes\n")
+    assert [p.source.rpartition("#")[2] for p in found.loose] == ["aws_iam_policy.p[0]"]
+    assert doc(found.loose[0])["Statement"][0]["Action"] == ["s3:GetObject"]
