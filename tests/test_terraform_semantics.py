@@ -825,3 +825,23 @@ resource "aws_iam_policy" "q" {
 ''', enabled__txt="yes\n")
     assert [p.source.rpartition("#")[2] for p in found.loose] == ["aws_iam_policy.p[0]"]
     assert doc(found.loose[0])["Statement"][0]["Action"] == ["s3:GetObject"]
+
+
+def test_a_dynamic_block_over_a_list_of_undecided_values_still_makes_its_blocks(tmp_path):
+    """A list whose length is known makes one block per element, even when the elements are known only after
+    apply (their values stay placeholders); only a collection whose length is undecided makes none."""
+    found = read(tmp_path, '''
+resource "aws_s3_bucket" "b" { bucket = "assets" }
+data "aws_iam_policy_document" "d" {
+  dynamic "statement" {
+    for_each = [aws_s3_bucket.b.arn]
+    content {
+      actions   = ["s3:GetObject"]
+      resources = ["${statement.value}/*"]
+    }
+  }
+}
+''')
+    assert doc(found.loose[0])["Statement"] == [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                 "Resource": "${aws_s3_bucket.b.arn}/*"}]
+    assert found.assumptions == ()

@@ -107,8 +107,7 @@ def _lazy(ev: Evaluator, name: str, node, arg_nodes: list, ctx: Ctx, spot: Spot)
     config = ev.config
     root = config.root.module
     full = os.path.expanduser(target) if target.startswith("~") else os.path.join(root.directory, target)
-    shown = os.path.normpath(os.path.join(root.shown, target)) if not os.path.isabs(full) or not target.startswith(("/", "~")) \
-        else target
+    shown = target if target.startswith(("/", "~")) else os.path.normpath(os.path.join(root.shown, target))
     if name == "fileexists":
         kind = config.confined.kind(full)
         if kind == "outside the repository root":

@@ -644,7 +644,10 @@ def blocks(config: Config, block: Block, kind: str, ctx: Ctx, owner: str) -> lis
             root, steps = _chain(inner.attrs["iterator"])
             iterator = root if isinstance(root, str) and not steps else kind
         coll = config.ev.attr(inner, "for_each", ctx) if "for_each" in inner.attrs else None
-        pairs = config.ev.iterate(coll) if coll is not None and not is_unknown(coll) else None
+        # a list or map of known length makes its blocks, undecided values and all; a set with an undecided
+        # element may have fewer elements than written: undecided
+        decided = coll is not None and not isinstance(coll, Unknown) and not (isinstance(coll, SetV) and is_unknown(coll))
+        pairs = config.ev.iterate(coll) if coll is not None and decided else None
         if pairs is None:
             config.assume(inner.spot, f'dynamic "{kind}" block in {owner}',
                           f"assumed 0 {kind} blocks: its for_each is not decided by the configuration")
