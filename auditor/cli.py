@@ -580,6 +580,21 @@ def _terraform_variables(values: list[str], files: list[str]):
         raise AuditError(str(exc) if isinstance(exc, ValueError) else f"--var-file: {exc}") from exc
 
 
+def _walk_roots(paths, walked) -> dict[str, str]:
+    """Each file found in a directory argument → that directory (a Terraform file's repository root when
+    no .git is found above it)."""
+    from auditor.sources.file import STDIN
+
+    directories = [os.path.normpath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    roots: dict[str, str] = {}
+    for found in walked:
+        for directory in directories:
+            if directory == "." or found.startswith(directory.rstrip(os.sep) + os.sep):
+                roots[found] = directory
+                break
+    return roots
+
+
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
                  named, managed, extra=(), variables=None):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
@@ -602,9 +617,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     for directory in empty:
         _say(f"no policy files under {directory}")
     check_run_size(files)
-    directories = [os.path.normpath(p) for p in paths if p != STDIN and os.path.isdir(p)]
-    roots = {f: next(d for d in directories if f.startswith(d.rstrip(os.sep) + os.sep) or d == ".")
-             for f in walked if any(f.startswith(d.rstrip(os.sep) + os.sep) or d == "." for d in directories)}
+    roots = _walk_roots(paths, walked)
     by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)

@@ -23,11 +23,15 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.model import Assumption, Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
+
+if TYPE_CHECKING:
+    from auditor.sources.tf_load import CliVariables
 
 
 class SelectionError(Exception):
@@ -111,7 +115,7 @@ def _reread(path: str, skip_non_policies: bool):
 
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
          skip_non_policies: bool = False, principal: tuple[str, str] | None = None,
-         managed: Mapping[str, Policy] | None = None, defer: bool = False, variables=None,
+         managed: Mapping[str, Policy] | None = None, defer: bool = False, variables: CliVariables | None = None,
          roots: Mapping[str, str] | None = None) -> Loaded:
     """The targets of the files `paths`. With `defer`, a policy file (not standard input) is read, checked
     and let go: its target is Deferred, read again when it is audited, so that a run of many files holds
@@ -205,7 +209,9 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
     return Loaded(tuple(targets), tuple(dict.fromkeys(p for t in targets for p in t.policies)))
 
 
-def _read_iac(kind: str, name: str, text: str, region, account, memo: dict, variables, roots: Mapping[str, str]):
+def _read_iac(kind: str, name: str, text: str, region: str | None, account: str | None, memo: dict,
+              variables: CliVariables | None, roots: Mapping[str, str]):
+    """What the reader of `kind` finds in the file; a reader's bug is this file's finding."""
     reader = importlib.import_module(BY_NAME[kind].module)
     extra = {"variables": variables, "root": roots.get(name)} if kind == "terraform" else {}
     try:
