@@ -289,3 +289,32 @@ resource "aws_iam_policy" "p" {{
         "and a tfvars file hold literal values)"]
     assert {f["message"] for f in report["findings"] if f["rule_id"] == "not-evaluated"} == {
         "count on aws_iam_user.u is not evaluated: refers to itself (a cycle Terraform rejects): assumed created once"}
+
+
+# --- random templates -------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TEMPLATE_PIECES = st.sampled_from([
+    "${", "%{", "}", "~", "~}", "${~", "%{~", " for x in [1, 2] ", " for k, v in {a = 1} ", "endfor", " if true ",
+    " if var.x ", "else", "endif", '"', "x", "\n", "$${", "%%{", "{", "[", "]", ":", "local.l", "count.index",
+    '{"Statement": [', '{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}', "]}", " ", "\\", "templatefile(",
+    "range(100000)", "file(", ")", "/etc/passwd", "${x}"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(TEMPLATE_PIECES, max_size=40))
+def test_random_heredoc_templates_never_raise(tmp_path, pieces):
+    """Any heredoc body, well formed or not, evaluates to a policy or a named problem: never an exception,
+    never a read outside the repository."""
+    from auditor.sources import terraform
+
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    body = "".join(pieces).replace("EOT", "E0T")
+    text = f'locals {{ l = ["a"] }}\nresource "aws_iam_policy" "p" {{\n  count = 2\n  policy = <<EOT\n{body}\nEOT\n}}\n'
+    found = terraform.read(str(tmp_path / "main.tf"), text, memo={})
+    for policy in (*found.loose, *found.problems):
+        assert isinstance(policy.text, str)
+        assert "root:x:0" not in policy.text
+    assert found.reads == ()
