@@ -522,6 +522,11 @@ data "aws_iam_policy_document" "trust" {
       variable = "s3:prefix"
       values   = ["shared/"]
     }
+    condition {
+      test     = "NumericLessThan"
+      variable = "aws:MultiFactorAuthAge"
+      values   = [86400]
+    }
   }
 }
 ''')
@@ -532,7 +537,8 @@ data "aws_iam_policy_document" "trust" {
         "Principal": {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::111111111111:root",
                               "arn:aws:iam::333333333333:root"]},
         "NotPrincipal": {"Service": "ec2.amazonaws.com"},
-        "Condition": {"StringLike": {"s3:prefix": ["home/", "", "home/${aws:username}/", "shared/"]}}}
+        "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "86400"},  # the schema's strings: 86400 becomes "86400"
+                      "StringLike": {"s3:prefix": ["home/", "", "home/${aws:username}/", "shared/"]}}}
 
 
 def test_source_and_override_documents_merge_by_sid(tmp_path):

@@ -31,7 +31,7 @@ import json
 from auditor.model import pointer as make_pointer
 from auditor.sources.iac import Spot, Unresolved, V, plain
 from auditor.sources.tf_eval import Ctx
-from auditor.sources.tf_values import Doc, Text, Unknown, is_unknown
+from auditor.sources.tf_values import Doc, Text, Unknown, is_unknown, number_text
 
 STATEMENT_FIELDS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal",
                     "Condition")
@@ -271,10 +271,20 @@ def _statement(config, block, ctx: Ctx, owner: str, version: V, problems: list[t
     return V(out, spot)
 
 
+def _as_string(item: V) -> V:
+    """A number or bool where the provider's schema wants a string, converted as Terraform converts it."""
+    if isinstance(item.value, bool):
+        return V("true" if item.value else "false", item.spot)
+    if isinstance(item.value, (int, float)):
+        return V(number_text(item.value), item.spot)
+    return item
+
+
 def _string_set(value: V, amp: bool, old: bool, problems: list, line: int | None) -> V | None:
     """A set of strings as the provider writes it: distinct, one as a string, several in reverse order;
     `&{` as `${` where the provider replaces it."""
     items = value.value if isinstance(value.value, list) and not isinstance(value, Unknown) else [value]
+    items = [_as_string(i) for i in items]
     seen: dict[str, V] = {}
     for item in items:
         if item.value is None:  # a null element: the provider's set drops it
@@ -326,7 +336,8 @@ def _conditions(config, found: list, old: bool, problems: list) -> V:
         if test is None or variable is None or values is None or not isinstance(test.value, str) \
                 or not isinstance(variable.value, str):
             continue
-        given = values.value if isinstance(values.value, list) and not isinstance(values, Unknown) else [values]
+        given = [_as_string(i) for i in (values.value if isinstance(values.value, list) and not isinstance(values, Unknown)
+                                         else [values])]
         if old and any(isinstance(i.value, str) and "&{" in i.value for i in given):
             problems.append(("the AWS provider rejects this document: &{ is not supported in document version 2008-10-17",
                              block.line))
