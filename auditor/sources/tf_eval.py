@@ -24,6 +24,7 @@ from auditor.sources.tf_values import (
     Budget,
     MAX_STRING,
     HclError,
+    Lazy,
     Partial,
     SetV,
     Text,
@@ -183,7 +184,7 @@ class Evaluator:
         if isinstance(value, (Unknown, Partial)):
             return str(value.value), True
         raw = value.value
-        if isinstance(raw, str):
+        if isinstance(raw, str) and not isinstance(value, Lazy):
             return raw, False
         if isinstance(raw, bool):
             return ("true" if raw else "false"), False

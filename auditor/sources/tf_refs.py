@@ -32,6 +32,7 @@ from auditor.sources.tf_values import (
     Attr,
     Budget,
     HclError,
+    Lazy,
     Partial,
     ResourceAttr,
     SetV,
@@ -107,7 +108,7 @@ class Config:
 
 # --- values of instances ----------------------------------------------------------------------------
 
-class ResourceValue(V):
+class ResourceValue(Lazy):
     """A resource or data source instance as a value: its attributes are looked up when used."""
 
     __slots__ = ("inst", "block", "key", "names", "address")
@@ -121,7 +122,7 @@ class ResourceValue(V):
         self.address = address
 
 
-class ModuleValue(V):
+class ModuleValue(Lazy):
     """A module call instance as a value: its outputs are looked up when used."""
 
     __slots__ = ("child",)

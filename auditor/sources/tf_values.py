@@ -77,6 +77,13 @@ class Attr(V):
         self.address = address
 
 
+class Lazy(V):
+    """An object whose attributes are looked up when used (a resource, data source or module instance): its
+    value is the placeholder that names it; it is no string and nothing the configuration decides whole."""
+
+    __slots__ = ()
+
+
 class SetV(V):
     """A Terraform set: distinct elements (strings in lexical order, as Terraform orders them)."""
 
@@ -118,7 +125,7 @@ class Partial(Text):
 
 def is_unknown(v: V) -> bool:
     """Is `v`, or anything in it, undecided?"""
-    if isinstance(v, (Unknown, Partial)):
+    if isinstance(v, (Unknown, Partial, Lazy)):
         return True
     if isinstance(v.value, list):
         return any(is_unknown(i) for i in v.value)
@@ -132,6 +139,8 @@ def type_name(v: V) -> str:
     value = v.value
     if isinstance(v, SetV):
         return "set"
+    if isinstance(v, Lazy):
+        return "object"
     if value is None:
         return "null"
     if isinstance(value, bool):
