@@ -481,6 +481,12 @@ def file_command(
         "--deploy-principal", help="The deploy principal in Terraform or CloudFormation files, of any kind: its IAM name, "
                                    "address (aws_iam_role.deployer, or deployer) or logical id (repeatable); only those "
                                    "are audited. Else the principals that look like a Jets deployer are.")] = None,
+    var: Annotated[list[str] | None, typer.Option(
+        "--var", help="A Terraform variable's value, NAME=VALUE (repeatable), as terraform's -var: it wins over "
+                      "terraform.tfvars, *.auto.tfvars and --var-file.")] = None,
+    var_file: Annotated[list[str] | None, typer.Option(
+        "--var-file", help="A Terraform variables file (.tfvars or .tfvars.json; repeatable, a later one wins), as "
+                           "terraform's -var-file; read only inside the repository.")] = None,
     config: ConfigOpt = None,
     project: ProjectOpt = None,
     show_ignored: ShowIgnoredOpt = False,
@@ -547,8 +553,9 @@ def file_command(
                 values = parameters(parameter, parameter_file)
             except ParameterError as exc:
                 raise AuditError(str(exc)) from exc
+            variables = _terraform_variables(var or [], var_file or [])
             groups = _file_groups(paths, config, project, cli, skip_non_policies,
-                                  from_command_line(named, deploy_principal), managed, extra, values)
+                                  from_command_line(named, deploy_principal), managed, extra, values, variables)
             if not skip_non_policies:  # a gate pointed at a mistyped path must not pass; the hook's files may be no policies
                 _everything_audited(paths, groups)
             if not groups:
@@ -618,8 +625,50 @@ def _options_after_dashes(ctx: typer.Context, paths: list[str]) -> dict | None:
     return params
 
 
+def _terraform_variables(values: list[str], files: list[str]):
+    """--var and --var-file for Terraform files (None when neither is given). A --var-file is read through
+    the repository-confined reader (the repository of the working directory: the nearest directory with
+    .git, else the working directory), capped like a .tf file."""
+    if not values and not files:
+        return None
+    from auditor.sources.confined import Confined, repository_root
+    from auditor.sources.file import SourceError
+    from auditor.sources.tf_load import MAX_TF_BYTES, cli_variables, read_text
+    from auditor.sources.tf_values import HclError
+
+    confined = Confined(repository_root(os.getcwd()) or os.getcwd())
+    texts = []
+    for path in files:
+        try:
+            raw = confined.read(path, MAX_TF_BYTES, path)
+            if len(raw) > MAX_TF_BYTES:
+                raise AuditError(f"--var-file {path}: larger than {MAX_TF_BYTES // 1024} KiB")
+            texts.append((path, read_text(raw, path)))
+        except SourceError as exc:
+            raise AuditError(f"--var-file {exc}") from exc
+    try:
+        return cli_variables(values, texts)
+    except (HclError, ValueError) as exc:
+        raise AuditError(str(exc) if isinstance(exc, ValueError) else f"--var-file: {exc}") from exc
+
+
+def _walk_roots(paths, walked) -> dict[str, str]:
+    """Each file found in a directory argument → that directory (a Terraform file's repository root when
+    no .git is found above it)."""
+    from auditor.sources.file import STDIN
+
+    directories = [os.path.normpath(p) for p in paths if p != STDIN and os.path.isdir(p)]
+    roots: dict[str, str] = {}
+    for found in walked:
+        for directory in directories:
+            if directory == "." or found.startswith(directory.rstrip(os.sep) + os.sep):
+                roots[found] = directory
+                break
+    return roots
+
+
 def _file_groups(paths, config_path: str | None, project_path: str | None, cli: dict, skip_non_policies: bool,
-                 named, managed, extra=(), parameters=None):
+                 named, managed, extra=(), parameters=None, variables=None):
     """The files (directories searched) grouped by the config file they answer to (the nearest above
     each, or --config), each group with its options and its targets as the readers build them (a file,
     a principal of infrastructure code, a config policy set), or one target for all with --combine
@@ -642,6 +691,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     for directory in empty:
         _say(f"no policy files under {directory}")
     check_run_size(files)
+    roots = _walk_roots(paths, walked)
     by_config = scopes.for_sources(files, config_path, RULE_IDS, STDIN, ALWAYS_ON)
     configs = [cfg for cfg, _ in by_config]
     run = dict(cli)
@@ -663,7 +713,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
         def read(chunk, skip, opts=opts, chosen=chosen):
             loaded = load(chunk, region=opts.region, account=opts.account, skip_non_policies=skip, principal=chosen,
-                          managed=managed, defer=not opts.combine, parameters=parameters)
+                          managed=managed, defer=not opts.combine, parameters=parameters, variables=variables, roots=roots)
             read_so_far.append(loaded)
             return list(loaded.targets)
 

@@ -139,3 +139,31 @@ def test_a_file_named_like_an_option_is_audited_not_obeyed(tmp_path, hook_env):
     assert (repo / "package.json").read_text() == package
     assert "--output=package.json:1:27: high invalid-policy Effect must be \"Allow\" or \"Deny\", not 'allow'" in " ".join(out.split())
     assert "iam/deploy.json:42:17: low duplicate-action" in out  # --prefix demo from args: the usual findings
+
+
+def test_a_commit_that_changes_only_a_template_re_audits_the_module_that_renders_it(tmp_path, hook_env):
+    """pre-commit passes only the changed template: the .tf of the repository that renders it with
+    templatefile() is audited (the template as rendered, ${prefix} = demo), and the template is not audited on
+    its own, where its placeholder would be an unresolved reference."""
+    rev, env = hook_env
+    repo = _repo(tmp_path, rev, env)
+    (repo / "infra").mkdir()
+    (repo / "policies").mkdir()
+    (repo / "infra" / "main.tf").write_text('''
+resource "aws_iam_group" "deploy" { name = "demo-deploy" }
+resource "aws_iam_group_policy" "deploy" {
+  group  = aws_iam_group.deploy.name
+  policy = templatefile("${path.module}/../policies/deploy.json", { prefix = "demo" })
+}
+''')
+    template = DOCS.joinpath("least-privilege-2019-10.json").read_text().replace("demo-", "${prefix}-")
+    (repo / "policies" / "deploy.json").write_text(template)
+    _git(repo, "add", "-A", env=env)
+    assert _git(repo, "commit", "--no-verify", "-m", "infrastructure", env=env).returncode == 0
+    (repo / "policies" / "deploy.json").write_text(template.replace('"cloudformation:DeleteStack",', ""))
+    _git(repo, "add", "-A", env=env)
+    commit = _git(repo, "commit", "-m", "no more stack deletes", env=env)
+    out = commit.stdout + commit.stderr
+    assert commit.returncode != 0, out
+    assert "${prefix}" not in out and "unresolved-reference" not in out, out
+    assert re.search(r"policies/deploy\.json:\d+:\d+: high missing-action missing \"cloudformation:DeleteStack\" on stack/demo-", out), out

@@ -58,14 +58,7 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
             info = os.fstat(fd)
             if stat.S_ISDIR(info.st_mode):
                 raise SourceError(directory)
-            kind = not_regular(info.st_mode)
-            if kind:
-                raise SourceError(f"{path}: not a regular file ({kind}); only files are read")
-            # reading limit + 1 would allocate 2 MiB for every small policy: ask for the file's size + 1
-            # first; only a file that grew is read on, up to the limit
-            size = min(info.st_size, limit)
-            data = _read_fd(fd, size + 1)
-            return data if len(data) <= size else data + _read_fd(fd, limit + 1 - len(data))
+            return read_open(fd, path, limit, info)
         finally:
             os.close(fd)
     except FileNotFoundError as exc:
@@ -74,6 +67,21 @@ def read_bytes(path: str, limit: int = MAX_BYTES, stdin: BinaryIO | None = None)
         raise SourceError(f"{path}: permission denied") from exc
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def read_open(fd: int, path: str, limit: int, info: os.stat_result | None = None) -> bytes:
+    """At most limit + 1 bytes of the open file `fd`, which must be a regular file (fstat on the open
+    descriptor decides, so a file swapped for a FIFO or a device after a check is still refused);
+    SourceError otherwise. `info`: the descriptor's fstat when the caller has it. The caller closes `fd`."""
+    info = os.fstat(fd) if info is None else info
+    kind = not_regular(info.st_mode)
+    if kind:
+        raise SourceError(f"{path}: not a regular file ({kind}); only files are read")
+    # reading limit + 1 would allocate 2 MiB for every small policy: ask for the file's size + 1
+    # first; only a file that grew is read on, up to the limit
+    size = min(info.st_size, limit)
+    data = _read_fd(fd, size + 1)
+    return data if len(data) <= size else data + _read_fd(fd, limit + 1 - len(data))
 
 
 def _read_fd(fd: int, count: int) -> bytes:

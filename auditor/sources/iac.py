@@ -182,6 +182,7 @@ class IacFile:
     problems: tuple[Policy, ...] = ()  # a file that could not be read: one Policy holding the problem
     notes: tuple[str, ...] = ()  # what the report should say about how the file was read
     assumptions: tuple[Assumption, ...] = ()  # constructs of the file the reader did not evaluate (every target of it gets them)
+    reads: tuple[str, ...] = ()  # real paths of the files read through this one (templates, local modules' files)
 
 
 def unreadable(path: str, message: str, line: int | None = None) -> IacFile:

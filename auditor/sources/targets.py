@@ -28,12 +28,16 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from auditor.model import Assumption, Location, Policy, Problem, allowing_statements, decode_text, holds_statement
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
 from auditor.sources.selection import PassedOver, Selection, SelectionError, why_not_deploy
+
+if TYPE_CHECKING:
+    from auditor.sources.tf_load import CliVariables
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,17 @@ def _reread(path: str, skip_non_policies: bool):
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
          skip_non_policies: bool = False, principal: tuple[str, str] | Selection | None = None,
          managed: Mapping[str, Policy] | None = None, defer: bool = False,
-         parameters: Mapping[str, str] | None = None) -> Loaded:
-    """The targets of the files `paths`. `parameters`: values for CloudFormation template parameters
-    (--parameter, --parameter-file). With `defer`, a policy file (not standard input) is read, checked
+         parameters: Mapping[str, str] | None = None, variables: CliVariables | None = None,
+         roots: Mapping[str, str] | None = None) -> Loaded:
+    """The targets of the files `paths`. With `defer`, a policy file (not standard input) is read, checked
     and let go: its target is Deferred, read again when it is audited, so that a run of many files holds
     one file's policies at a time. `principal`: the deploy principals named (a (kind, name) pair is
-    --group/--user/--role NAME); a required selection that names one no file defines is a SelectionError."""
+    --group/--user/--role NAME); a required selection that names one no file defines is a SelectionError.
+    `parameters`: values for CloudFormation template parameters (--parameter, --parameter-file);
+    `variables`: Terraform's --var and --var-file values; `roots`: the directory argument each walked file
+    came from (a Terraform repository's root when no .git is found). A file that a Terraform configuration
+    of the repository renders (a template) or calls (a local module's file) is audited through that
+    configuration (tf_users.py), not on its own."""
     selection = Selection(((principal[0], principal[1]),), f"--{principal[0]}") if isinstance(principal, tuple) else principal
     if list(paths).count(STDIN) > 1:
         raise SourceError("'-' (standard input) can be given only once")
@@ -132,8 +141,22 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
     files = []
     empty: list[tuple[str, str]] = []
     memo: dict = {}  # Terraform modules parsed once for all their files
-    for path in paths:
+    roots = roots or {}
+    from auditor.sources.tf_users import candidates
+
+    users = candidates(paths, roots) if any(p != STDIN for p in paths) else []
+    extra = []  # IacFiles of the Terraform files found to use a file given
+    for path in [*paths, *users]:
         name = STDIN_NAME if path == STDIN else path
+        if path in users:  # a Terraform file of the repository that may use one of the files given
+            try:
+                text, _ = decode_text(read_bytes(path, BY_NAME["terraform"].limit))
+            except SourceError:
+                continue
+            found = _read_iac("terraform", name, text or "", region, account, memo, variables, roots)
+            if not found.problems and (found.principals or found.loose):
+                extra.append(found)
+            continue
         raw = read_bytes(path)
         if len(raw) > MAX_BYTES and path != STDIN and looks_like_plan(raw[:65536]):
             raw = read_bytes(path, BY_NAME["tfplan"].limit)
@@ -154,15 +177,8 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
                 plain.append(Policy(name, "", (), (Problem("", "not an IAM policy or a CloudFormation template: no "
                                                                 "Resources with AWS:: types", name),)))
             continue
-        reader = importlib.import_module(BY_NAME[kind].module)
         assert text is not None
-        try:
-            inputs = {"parameters": parameters} if kind == "cloudformation" else {}
-            found = reader.read(name, text, region=region, account=account, memo=memo, **inputs)
-        except Exception as exc:  # a reader's bug: this file's finding, not a lost run (the readers catch bad input)
-            from auditor.sources.iac import unreadable
-
-            found = unreadable(name, f"could not be read as {kind}: internal error {type(exc).__name__}: {str(exc)[:200]}")
+        found = _read_iac(kind, name, text, region, account, memo, variables, roots, parameters)
         if found.problems:
             if not skip_non_policies or any(word in text for word in _IAM_WORDS):
                 plain.extend(found.problems)
@@ -172,6 +188,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
                 empty.append((name, kind))
             continue
         files.append(found)
+    files, plain, empty = _through_users(paths, files, extra, plain, empty)
     # a .tf file given with others of its module (variables.tf beside main.tf) is context, not a finding
     modules = {os.path.dirname(os.path.abspath(f.path)) for f in files}
     for name, kind in empty:
@@ -202,6 +219,42 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
     targets = [held if isinstance(held, Target) else Target("file", source, tuple(held))
                for source, held in by_file.items()] + list(targets)
     return replace(chosen, targets=tuple(targets), policies=tuple(dict.fromkeys(p for t in targets for p in t.policies)))
+
+
+def _read_iac(kind: str, name: str, text: str, region: str | None, account: str | None, memo: dict,
+              variables: CliVariables | None, roots: Mapping[str, str], parameters: Mapping[str, str] | None = None):
+    """What the reader of `kind` finds in the file; a reader's bug is this file's finding."""
+    reader = importlib.import_module(BY_NAME[kind].module)
+    extra: dict[str, object] = {}
+    if kind == "terraform":
+        extra = {"variables": variables, "root": roots.get(name)}
+    elif kind == "cloudformation":
+        extra = {"parameters": parameters}
+    try:
+        return reader.read(name, text, region=region, account=account, memo=memo, **extra)
+    except Exception as exc:  # a reader's bug: this file's finding, not a lost run (the readers catch bad input)
+        from auditor.sources.iac import unreadable
+
+        return unreadable(name, f"could not be read as {kind}: internal error {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _through_users(paths: Sequence[str], files: list, extra: list, plain: list, empty: list) -> tuple[list, list, list]:
+    """The files read, with the Terraform files that use a file given added, and every file a Terraform
+    configuration of the run reads through itself (a template, a local module's file) taken out: it is
+    audited through that configuration."""
+    given = {os.path.realpath(p) for p in paths if p != STDIN}
+    files = files + [f for f in extra if given & set(f.reads)]
+    through = {r for f in files for r in f.reads}
+    if not through:
+        return files, plain, empty
+
+    def used(name: str) -> bool:
+        return name != STDIN_NAME and os.path.realpath(name) in through
+
+    files = [f for f in files if not used(f.path)]
+    plain = [p for p in plain if not used(p.name if isinstance(p, Target) else p.source)]
+    empty = [(n, k) for n, k in empty if not used(n)]
+    return files, plain, empty
 
 
 def _principal_targets(files: list, selection: Selection | None, skip: bool, managed: Mapping[str, Policy]) -> Loaded:

@@ -55,7 +55,8 @@ def test_a_registry_module_call_is_reported_where_it_is_written(tmp_path):
     found = [f for f in doc["findings"] if f["rule_id"] == "not-evaluated"]
     shown = 'module "deployer" (source "terraform-aws-modules/iam/aws//modules/iam-group-with-policies")'
     assert found == [{"rule_id": "not-evaluated", "category": "invalid", "severity": "info",
-                      "message": f"{shown} is not evaluated: its resources and policies are not part of this audit",
+                      "message": f"{shown} is not evaluated: not read (only local modules, ./ or ../ paths, are): its "
+                                 "resources and policies are not part of this audit",
                       "subject": shown,
                       "location": {"source": str(tmp_path / "main.tf"), "pointer": "/module/deployer", "sid": None, "line": 1},
                       "fix": PLAN}]
