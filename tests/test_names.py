@@ -24,9 +24,10 @@ def pattern(template: str) -> str:
     return NAMING.pattern(template, CAT.names)
 
 
-BUCKET = pattern("arn:{partition}:s3:::{ns_lower}-{*bucket}")
-ROLE = pattern("arn:{partition}:iam::{account}:role/{ns}-{*role}-{*random}")
-STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*stack}-{*random}/{*stackid}")
+BUCKET = pattern("arn:{partition}:s3:::{ns_lower}-s3bucket-{*random_lower}")
+ROLE = pattern("arn:{partition}:iam::{account}:role/{ns}-{*generated}-{*random}")
+STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*logical_id}-{*random}/{*stackid}")
+PARENT = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}/{*stackid}")
 
 
 @pytest.mark.parametrize(("requirement", "policy", "expected"), [
@@ -34,21 +35,30 @@ STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*
     (BUCKET, "arn:aws:s3:::*/*", MATCHES_NONE),
     (BUCKET, "arn:aws:s3:::demo-dev-*", MATCHES_ALL),
     (BUCKET, "arn:aws:s3:::demo-dev-A*", MATCHES_NONE),  # bucket names are lower-case
-    (BUCKET, "arn:aws:s3:::demo-dev-logs*", MATCHES_SOME),
+    (BUCKET, "arn:aws:s3:::demo-dev-logs*", MATCHES_NONE),  # CloudFormation names it STACK-s3bucket-RANDOM
+    (BUCKET, "arn:aws:s3:::demo-dev-s3bucket-*", MATCHES_ALL),
+    (BUCKET, "arn:aws:s3:::demo-dev-s3bucket-a*", MATCHES_SOME),  # the random id may start so
+    (BUCKET, "arn:aws:s3:::demo-dev-S3Bucket-*", MATCHES_NONE),  # lower-cased
     (ROLE, "arn:aws:iam::*:role/*-admin", MATCHES_NONE),  # generated role names end in a random id of capitals
     (ROLE, "arn:aws:iam::*:role/*-Admin*", MATCHES_SOME),  # a logical id may hold it
     (ROLE, "arn:aws:iam::*:role/demo-dev-*", MATCHES_ALL),
     (ROLE, "arn:aws:iam::*:role/demo-dev-*-*", MATCHES_ALL),
     (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-*/*", MATCHES_ALL),
     (STACK, "arn:aws:cloudformation:*:*:stack/*-prod/*", MATCHES_NONE),
+    (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-Jets*/*", MATCHES_SOME),  # the logical id is the app's class
+    (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-*-*/*", MATCHES_ALL),
+    # a stack that does not exist yet is authorized as stack/NAME/* (a literal *), one that does with its id
+    (PARENT, "arn:aws:cloudformation:*:*:stack/demo-dev/*", MATCHES_ALL),
+    (PARENT, "arn:aws:cloudformation:*:*:stack/demo-dev/*-*", MATCHES_SOME),
+    (PARENT, "arn:aws:cloudformation:*:*:stack/demo-dev/${*}", MATCHES_SOME),  # only the literal *
 ])
 def test_name_shapes(requirement, policy, expected):
     assert extent(requirement, policy) == expected
 
 
 def test_the_shown_resource_is_the_widened_superset():
-    assert NAMING.render("arn:{partition}:iam::{account}:role/{ns}-{*role}-{*random}") == "arn:aws:iam::*:role/demo-dev-*"
-    assert widened(ROLE) == "arn:aws:iam::*:role/demo-dev-*-?*"
+    assert NAMING.render("arn:{partition}:iam::{account}:role/{ns}-{*generated}-{*random}") == "arn:aws:iam::*:role/demo-dev-*"
+    assert widened(ROLE) == "arn:aws:iam::*:role/demo-dev-?*-?*"
     assert covers(widened(ROLE), "arn:aws:iam::*:role/demo-dev-*") and covers(ROLE, "arn:aws:iam::*:role/demo-dev-*")
 
 
