@@ -171,3 +171,29 @@ def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
 def test_union_with_name_parts_refutes_only_with_a_string_of_the_requirement(parts, policies, union):
     requirement = "".join(parts)
     assert union_extent(requirement, tuple(policies)) == union
+
+
+@pytest.mark.parametrize("policies", [["s/*"], ["s/a*"], ["s/${*}"], ["s/?"], ["s/*a"], ["s/a*", "s/${*}*"], ["s/*:*"]])
+def test_a_name_part_that_holds_a_literal_star_agrees_with_brute_force(policies):
+    """The stack id class holds the literal `*` AWS names a stack that does not exist yet with: the
+    evaluator's answer over such a class equals brute force over its strings (a policy's `*` is a
+    wildcard, `${*}` the character itself)."""
+    import re
+
+    def regex(glob: str) -> re.Pattern[str]:
+        out, i = [], 0
+        while i < len(glob):
+            if glob.startswith("${*}", i):
+                out.append(re.escape("*"))
+                i += 4
+                continue
+            ch = glob[i]
+            ends = i + 1 == len(glob) or glob[i + 1] == ":"
+            out.append((".*" if ends else "[^:]*") if ch == "*" else "[^:]" if ch == "?" else re.escape(ch))
+            i += 1
+        return re.compile("".join(out), re.DOTALL)
+
+    strings = ["s/" + "".join(p) for n in range(1, 6) for p in itertools.product("*a", repeat=n)]
+    matchers = [regex(p) for p in policies]
+    expected = frozenset(any(m.fullmatch(x) for m in matchers) for x in strings)
+    assert union_extent("s/" + _marker("+", "*a"), tuple(policies)) == expected, policies
