@@ -128,6 +128,9 @@ def test_the_jets_bucket_and_keys_have_the_shapes_jets_gives_them():
                                                                      "Resource": ["arn:aws:s3:::demo-dev-s3bucket-*"]}]},
                   "5", ("core",))
     assert jets[("s3:CreateBucket", "arn:aws:s3:::demo-dev-s3bucket-*")] == "denied"
+    narrow = judged({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": [
+        "arn:aws:s3:::demo-dev-s3bucket-*", "arn:aws:s3:::demo-dev-s3bucket-*/*"]}]}, "5", ("core", "prewarm", "public-assets"))
+    assert {status for (action, _), status in narrow.items() if action.startswith("s3:")} == {"granted"}  # 0.1: missing
     keys = {resource.split("/jets/", 1)[1] for action, resource, _ in rows("5.0.14") if action == "s3:PutObject"}
     assert keys == {"cfn-templates/parent.yml", "cfn-templates/shas/*/*.yml", "cfn-templates/versions/*/*.yml",
                     "code/*.zip", "state/apigw/*.json"}
