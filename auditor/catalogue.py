@@ -29,7 +29,8 @@ CALLERS = ("cli", "cloudformation", "codebuild")
 SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 PHASES = ("deploy", "update", "delete", "prewarm")
 CONFIDENCES = ("high", "medium", "low")  # also the severity of a missing-action finding about the requirement
-PLACEHOLDERS = frozenset({"partition", "region", "account", "ns", "ns_lower", "project", "env", "fullenv"})
+PLACEHOLDERS = frozenset({"partition", "region", "account", "ns", "ns_lower", "project", "env", "fullenv", "ssm_env"})
+SSM_UNIQUE_ENVS = ("dev", "prod")  # Jets 6 config.dotenv.ssm.envs.unique; any other env reads the fallback
 SHORT_ENVS = {"development": "dev", "production": "prod", "staging": "stag"}
 FULL_ENVS = {short: full for full, short in SHORT_ENVS.items()}
 PROJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -44,8 +45,9 @@ class CatalogueError(Exception):
 class Feature:
     id: str
     title: str
-    default: bool
+    default: bool  # a default for some release (see `defaults`)
     remote_note: str | None
+    default_releases: ReleaseRange | None = None  # default only for these releases (None: for every one it is a default of)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,12 @@ class Catalogue:
     def feature_ids(self) -> tuple[str, ...]:
         return tuple(f.id for f in self.features)
 
+    def default_features(self, version: str) -> tuple[str, ...]:
+        """The features a stock `jets new` app of this release (line, minor) deploys: the defaults."""
+        selected = self.version(version)
+        return tuple(f.id for f in self.features
+                     if f.default and (f.default_releases is None or selected.selects(f.default_releases)))
+
     def feature(self, feature_id: str) -> Feature:
         for f in self.features:
             if f.id == feature_id:
@@ -102,7 +110,7 @@ class Catalogue:
 
     def remote_notes(self, version: str, features: Iterable[str]) -> tuple[str, ...]:
         """For Jets 6: what each feature needs from CodeBuild rather than from the local principal."""
-        if not self.version(version).line.remote:
+        if not self.version(version).remote:
             return ()
         return tuple(f"{fid}: {self.feature(fid).remote_note}" for fid in features if self.feature(fid).remote_note)
 
@@ -135,8 +143,12 @@ class Catalogue:
         (lower-cased) when given. What the coverage probes, `generate`, `catalogue` and the checks'
         patterns are made of."""
         chosen = _selected(self, naming.version, self.feature_ids if features is None else tuple(features))
-        return tuple((req, naming.render(req.resource)) for req in chosen
-                     if actions is None or req.action.lower() in actions)
+        out: dict[tuple, tuple[Requirement, str]] = {}  # one entry per request: two templates may render alike
+        for req in chosen:
+            if actions is None or req.action.lower() in actions:
+                resource = naming.render(req.resource)
+                out.setdefault((req.feature, req.action, resource, req.caller, req.phases), (req, resource))
+        return tuple(out.values())
 
     def rendered_resources(self, naming: Naming, actions: frozenset[str]) -> tuple[str, ...]:
         """The distinct resources, sorted, of every feature's requirements of these actions (lower-cased)
@@ -145,6 +157,15 @@ class Catalogue:
         selected = self.version(naming.version)
         features = set(self.feature_ids)
         return tuple(sorted({naming.render(r.resource) for a in actions for r in self._by_action.get(a, ())
+                             if r.feature in features and selected.selects(r.releases)}))
+
+    def resource_patterns(self, naming: Naming, actions: frozenset[str]) -> tuple[str, ...]:
+        """`rendered_resources` as the evaluator reads them (Naming.pattern: each name part as its class
+        of characters, a project or env of "*" as the characters such a name may hold): what the resource
+        checks match a policy's Resource against, as coverage does."""
+        selected = self.version(naming.version)
+        features = set(self.feature_ids)
+        return tuple(sorted({naming.pattern(r.resource, self.names) for a in actions for r in self._by_action.get(a, ())
                              if r.feature in features and selected.selects(r.releases)}))
 
 
@@ -167,8 +188,10 @@ def _feature_needing(catalogue: Catalogue, version: str, action: str) -> str | N
 
 
 def major(version: str) -> str:
-    """"5" for "5", "5.0" and "5.0.14"."""
-    return str(version).split(".", 1)[0]
+    """"5" for "5", "5.0" and "5.0.14"; for a Gemfile constraint ("~> 5.0", ">= 4.0.9, < 6"), the major of
+    its first version (the naming of that line applies: Jets 6 has no short-env map)."""
+    found = re.search(r"\d+", str(version))
+    return found.group(0) if found else str(version)
 
 
 @dataclass(frozen=True)
@@ -202,6 +225,9 @@ class Naming:
             "project": self.project,
             "env": self.short_env,
             "fullenv": FULL_ENVS.get(self.short_env, self.short_env),
+            # Jets 6's conventional SSM path: the env when it is dev or prod, else dev (v6.0.5:lib/jets/core/config/project.rb:36-38,
+            # lib/jets/dotenv/convention.rb:32-38,52-58)
+            "ssm_env": self.short_env if self.short_env in SSM_UNIQUE_ENVS or self.short_env == "*" else "dev",
         }
 
     def render(self, template: str) -> str:
@@ -257,11 +283,30 @@ def _render(naming: Naming, template: str) -> str:
         shown = shorter
 
 
+# A project or env of "*" (the resource checks' "any project, any env") as the name parts such a name
+# holds, so that "*" in {ns} does not stand for a "/" or a ":" (PROJECT_NAME, ENV_NAME; {ns} turns "_" into "-").
+_ANY_PART = NameClass(frozenset(string.ascii_letters + string.digits + "_-"), 1, "a Jets project or env name")
+_ANY_NS_PART = NameClass(frozenset(string.ascii_letters + string.digits + "-"), 1, "a project or env name in {ns}")
+_ANY_NS_LOWER = NameClass(frozenset(string.ascii_lowercase + string.digits + "-"), 1, "the same, lower-cased")
+
+
+def _pattern_values(naming: Naming) -> dict[str, str]:
+    values = naming.values()
+    if naming.project != "*" and naming.env != "*":
+        return values
+    project = _ANY_PART.marker() if naming.project == "*" else naming.project
+    env = _ANY_PART.marker() if naming.env == "*" else naming.short_env
+    ns_parts = [_ANY_NS_PART.marker() if part == "*" else part.replace("_", "-") for part in (naming.project, naming.short_env)]
+    lower = [_ANY_NS_LOWER.marker() if part == "*" else part.replace("_", "-").lower() for part in (naming.project, naming.short_env)]
+    return {**values, "project": project, "env": env, "ns": "-".join(ns_parts), "ns_lower": "-".join(lower),
+            "fullenv": env if naming.env == "*" else values["fullenv"], "ssm_env": env if naming.env == "*" else values["ssm_env"]}
+
+
 @lru_cache(maxsize=8192)
 def _pattern(naming: Naming, template: str, names: tuple[tuple[str, NameClass], ...]) -> str:
-    if "{*" not in template:
+    if "{*" not in template and naming.project != "*" and naming.env != "*":
         return _render(naming, template)
-    return _Fill(naming.values(), dict(names)).format(template)
+    return _Fill(_pattern_values(naming), dict(names)).format(template)
 
 
 def rules_dir() -> Path:
@@ -298,10 +343,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         feature_data = tomllib.loads((base / "features.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"{base / 'features.toml'}: {exc}") from exc
-    features = tuple(
-        Feature(fid, str(d["title"]), bool(d.get("default", False)), d.get("remote_note"))
-        for fid, d in feature_data.items()
-    )
+    features = tuple(_feature(fid, d) for fid, d in feature_data.items())
     try:
         lines = releases.load(base / "releases.toml")
     except ReleaseError as exc:
@@ -339,6 +381,20 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
     except ContextError as exc:
         raise CatalogueError(str(exc)) from exc
     return Catalogue(features, tuple(requirements), escalations, retired, lines, names, contexts)
+
+
+def _feature(fid: str, data: dict) -> Feature:
+    """A [feature] table: `default` is true, false or a release range (a default for those releases)."""
+    default = data.get("default", False)
+    span = None
+    if isinstance(default, str):
+        try:
+            span = parse_range(default)
+        except ReleaseError as exc:
+            raise CatalogueError(f"rules/features.toml: [{fid}] default: {exc}") from exc
+    elif not isinstance(default, bool):
+        raise CatalogueError(f"rules/features.toml: [{fid}] default must be true, false or a release range")
+    return Feature(fid, str(data["title"]), bool(default), data.get("remote_note"), span)
 
 
 def _escalations(base: Path) -> tuple[EscalationPath, ...]:

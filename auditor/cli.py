@@ -67,7 +67,8 @@ EnvOpt = Annotated[list[str] | None, typer.Option("--env", help="Jets env (repea
 VersionOpt = Annotated[str | None, typer.Option(
     "--jets-version", help="Jets release (5.0.14) or line (5; every release of it). Default: the project's Gemfile.lock, else 5.")]
 FeatureOpt = Annotated[list[str] | None, typer.Option(
-    "--feature", help="Feature to audit (repeatable, or 'all'). core and prewarm are always on.")]
+    "--feature", help="Feature to audit (repeatable, or 'all'). The release's defaults are always on: core and prewarm, "
+                      "and public-assets for Jets 3-5 (with --project, only when the app has files in public/).")]
 RegionOpt = Annotated[str | None, typer.Option("--region", help="AWS region Jets deploys to; ARNs for other regions then do not count.")]
 AccountOpt = Annotated[str | None, typer.Option("--account", help="AWS account id; ARNs for other accounts then do not count.")]
 FormatOpt = Annotated[Format | None, typer.Option("--format", help="Output format.")]
@@ -76,9 +77,15 @@ FailOnOpt = Annotated[Severity | None, typer.Option(
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 
 
-def _features(catalogue, requested: list[str] | None) -> tuple[str, ...]:
+def _features(catalogue, requested: list[str] | None, version: str, project=None) -> tuple[str, ...]:
+    """The default features of the release (what a stock `jets new` app deploys), refined by --project (a
+    default the project scan can detect, and did not find, is dropped; one it found is kept), plus
+    those asked for and those the project uses."""
+    from auditor.project import DETECTED
+
     ids = catalogue.feature_ids
-    chosen = [f.id for f in catalogue.features if f.default]
+    chosen = [f for f in catalogue.default_features(version)
+              if project is None or f not in DETECTED or f in project.feature_ids]
     for item in requested or []:
         for name in item.split(","):
             name = name.strip()
@@ -258,8 +265,8 @@ def _resolve_with(cfg, cat, project, *, prefix, env, jets_version, feature, regi
     env_source = "option" if env else "config" if configured else "default"
     envs = _envs(list(env) if env else configured or None)
     requested = list(feature) if feature else list(cfg.option("feature", ()) or ())
-    features = _features(cat, requested + list(project.feature_ids if project else ()))
     version, version_from, version_note = _jets_version(cat, jets_version, cfg, project)
+    features = _features(cat, requested + list(project.feature_ids if project else ()), version, project)
     return Resolved(prefix, envs, version, features, region, account,
                     str(pick(fmt, "format", "table")), str(pick(fail_on, "fail-on", "low")),
                     bool(combine or cfg.option("combine", False)), cat, cfg, project, version_from, version_note,

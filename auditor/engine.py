@@ -24,6 +24,7 @@ from auditor.evaluate import (
     DENIED,
     GRANTED,
     MISSING,
+    NAME_DEPENDENT,
     ActionIndex,
     ConditionJudge,
     Verdict,
@@ -224,7 +225,7 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
             break
         rows = _rows(target, plan, index, contexts, deploy)
         judged.append((deploy, rows))
-        score = (sum(r.status in (MISSING, DENIED) for r in rows), sum(r.status == CONDITIONAL for r in rows))
+        score = (sum(r.status in (MISSING, DENIED) for r in rows), sum(r.status in (CONDITIONAL, NAME_DEPENDENT) for r in rows))
         if best is None or score < best[0]:
             best = (score, deploy, rows)
         if score == (0, 0):
@@ -251,7 +252,6 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
     bounded = ActionIndex(limits, plan.universe) if limits else None
-    version = settings.jets_version.split(".")[0]
     # a statement whose resources hold a policy variable is resolved per request (_known_variables);
     # the others as they are (most targets have none: no memo lookup, no hashing of statements)
     variables = any(_has_variables(s) for p in target.policies for s in p.statements)
@@ -268,7 +268,8 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
         if contexts is not None:
             extra = {"iam:PassedToService": req.passed_to} if req.passed_to else None
             request = contexts.context(req.action, req.resource, req.caller, features=settings.features,
-                                       version=version, region=deploy.region, account=deploy.account, extra=extra)
+                                       version=str(req.releases.low[0]), region=deploy.region, account=deploy.account,
+                                       extra=extra)
             judge = _judge(request)
             if variables:
                 relevant = [_known_variables(stmt, request) for stmt in relevant]

@@ -13,6 +13,9 @@ Semantics:
 - Region and account: when the user gave none, the requirement's region/account segments are free,
   and a policy pinned to one region or account still counts as granting (each pinned value the policy
   uses is tried as a candidate). When given, they are literal and other values do not match.
+- A Deny that matches some but not all of the names Jets may create under a requirement (a Deny on
+  function:demo-dev-admin*: Jets names functions after the app's classes) makes it `name-dependent`:
+  the deploy fails only if the app names something so. A Deny that matches every such name denies it.
 - Conditions are judged by a ConditionJudge, the one place a Condition is decided. The judge in use,
   `undecided`, evaluates none: an Allow with a Condition grants only `conditional`ly, a Deny with a
   Condition makes the action `conditional`. Policy variables such as `${aws:username}` are not
@@ -45,6 +48,7 @@ from auditor.globs import (
 from auditor.model import Statement
 
 GRANTED, MISSING, DENIED, CONDITIONAL = "granted", "missing", "denied", "conditional"
+NAME_DEPENDENT = "name-dependent"  # a Deny takes some of the names Jets may create under the requirement, not all
 
 
 # --- actions ----------------------------------------------------------------------------------
@@ -249,6 +253,7 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
     classes = group_classes(requirement, groups) if groups else frozenset({()})
     conditions = [_condition_level(stmt, judge) for stmt in relevant]
     outcomes: set[str] = set()
+    everywhere_denied = True
     granting: dict[int, Statement] = {}
     denying: dict[int, Statement] = {}
     maybe_from: dict[int, Statement] = {}
@@ -270,6 +275,7 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
                 denying[key] = stmt
             if level == MAYBE:
                 maybe_from[key] = stmt
+        everywhere_denied = everywhere_denied and deny == YES
         if deny == YES:
             outcomes.add(DENIED)
         elif allow == YES and deny == NO:
@@ -278,7 +284,11 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
             outcomes.add(CONDITIONAL)
         else:
             outcomes.add(MISSING)
-    order = (DENIED, MISSING, CONDITIONAL, GRANTED) if match == "every" else (GRANTED, CONDITIONAL, DENIED, MISSING)
+    if match == "every" and DENIED in outcomes and not everywhere_denied:
+        # a Deny on some of the names only: certain only for the names it takes
+        outcomes = (outcomes - {DENIED}) | {NAME_DEPENDENT}
+    order = ((DENIED, MISSING, NAME_DEPENDENT, CONDITIONAL, GRANTED) if match == "every"
+             else (GRANTED, CONDITIONAL, DENIED, MISSING))
     status = next((s for s in order if s in outcomes), MISSING)
     notes: list[str] = []
     granted_by = [s for s in relevant if id(s) in granting]  # statement order
@@ -289,7 +299,7 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
             if id(stmt) in maybe_from:
                 notes.extend(_notes(stmt, judge))
         granted_by.sort(key=lambda s: id(s) not in maybe_from)  # the conditional grants first
-    elif status == DENIED:
+    elif status in (DENIED, NAME_DEPENDENT):
         notes.extend(_decided_notes(denied_by, judge))
     elif status == MISSING:
         notes.extend(_decided_notes(unmet_allows, judge))
@@ -305,15 +315,15 @@ def _evaluate_once(requirement: str, relevant: Sequence[Statement], match: str, 
     undecided = [f"{s.label}: its Resource is too complex to compare within {MAX_STATES:,} automaton states, so it is "
                  f"counted as matching only part of what Jets needs" for s in relevant
                  if s.resources is not None and gave_up(union_extent(requirement, _resource_group(s)))]
-    partial = [f"{s.label} denies only the names its Resource matches ({', '.join(_resource_group(s))}): a deploy "
-               "fails when Jets names one so, which depends on the app" for s in verdict.denied_by
-               if verdict.status == DENIED and s.resources is not None
-               and union_extent(requirement, _resource_group(s)) != MATCHES_ALL]
+    partial = [f"{s.label} denies it on the names its Resource matches ({', '.join(_resource_group(s))})"
+               if s.resources is not None else
+               f"{s.label} denies it on the names outside its NotResource ({', '.join(sorted(set(s.not_resources or ())))})"
+               for s in verdict.denied_by if verdict.status == NAME_DEPENDENT]
     extra = (*undecided, *partial)
     return replace(verdict, notes=tuple(dict.fromkeys((*verdict.notes, *extra)))) if extra else verdict
 
 
-_RANK = {GRANTED: 0, CONDITIONAL: 1, MISSING: 2, DENIED: 3}
+_RANK = {GRANTED: 0, CONDITIONAL: 1, NAME_DEPENDENT: 2, MISSING: 3, DENIED: 4}
 
 
 def evaluate(action: str, requirement: str, statements: Sequence[Statement], *, match: str = "every",
@@ -371,6 +381,10 @@ def within_boundary(verdict: Verdict, boundary: Verdict, boundary_name: str) -> 
     (`by_boundary`) and in a note."""
     if verdict.status == DENIED or boundary.status == GRANTED:
         return verdict
+    if boundary.status == NAME_DEPENDENT and verdict.status in (GRANTED, CONDITIONAL, NAME_DEPENDENT):
+        return Verdict(NAME_DEPENDENT, verdict.granted_by, (*verdict.denied_by, *boundary.denied_by),
+                       (*verdict.notes, *boundary.notes, f"the permissions boundary {boundary_name} denies it on some names"),
+                       verdict.allowed_by, True)
     if boundary.status == DENIED:
         return Verdict(DENIED, verdict.granted_by, boundary.denied_by,
                        (*verdict.notes, f"denied by the permissions boundary {boundary_name}"), verdict.allowed_by, True)

@@ -30,6 +30,7 @@ NAME_PATTERNS = (
 # (feature, directory to scan, pattern)
 CODE_FEATURES = (
     ("custom-domain", "config", re.compile(r"config\.domain\.(hosted_zone_name|hosted_zone_id|name|cert_arn|route53)\b")),
+    ("edge-domain", "config", re.compile(r"""config\.domain\.endpoint_type\s*=\s*\[?\s*["']EDGE["']""")),
     ("vpc", "config", re.compile(r"\bvpc_config\b")),
     ("resource-tags", "config", re.compile(r"\bresource_tags\b")),
     ("managed-iam-policies", "config", re.compile(r"\b(class_)?managed_iam_polic(y|ies)\b")),
@@ -42,6 +43,8 @@ CODE_FEATURES = (
     ("iot-events", "app", re.compile(r"^\s*iot_event\b")),
     ("log-events", "app", re.compile(r"^\s*log_event\b")),
 )
+# Every feature the scan can find: a default among them (public-assets) is dropped when the app does not use it.
+DETECTED = frozenset({feature for feature, _, _ in CODE_FEATURES} | {"config-rules", "public-assets", "ssm-dotenv"})
 LOCKED_JETS = re.compile(r"^    jets \(([0-9][0-9A-Za-z.]*)(?:-[^)]*)?\)\s*$")  # a spec line under GEM/GIT/PATH specs:
 GEM_JETS = re.compile(r"""^\s*gem\s*\(?\s*["']jets["']\s*(.*)$""")
 REQUIREMENT = re.compile(r"""^\s*,\s*["']\s*((?:~>|>=|<=|!=|=|>|<)?\s*[0-9][0-9A-Za-z.]*)\s*["']""")

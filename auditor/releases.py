@@ -127,20 +127,28 @@ class Line:
 
 @dataclass(frozen=True)
 class JetsVersion:
-    """What --jets-version selects: one release, or every release of a line or minor."""
+    """What --jets-version selects: one release, every release of a line or minor, or every reviewed
+    release a Gemfile constraint admits ("~> 4.0", ">= 5.0.3": `constraint`, possibly over several lines)."""
 
     text: str
     low: Key
     high: Key  # exclusive
-    line: Line
+    line: Line  # the (newest) line it selects releases of
+    lines: tuple[Line, ...] = ()  # every line it selects releases of, oldest first (empty: `line` alone)
+    constraint: bool = False
 
     @property
     def major(self) -> str:
         return self.line.major
 
     @property
+    def remote(self) -> bool:
+        """Does it select a release that deploys from CodeBuild (Jets 6)?"""
+        return any(line.remote for line in self.lines or (self.line,))
+
+    @property
     def is_release(self) -> bool:
-        return self.text.count(".") >= 2
+        return not self.constraint and self.text.count(".") >= 2
 
     def selects(self, releases: ReleaseRange) -> bool:
         return releases.overlaps(self.low, self.high)
@@ -161,18 +169,31 @@ class Releases:
     def all(self) -> tuple[str, ...]:
         return tuple(r for line in self.lines for r in line.releases)
 
-    def newest(self, requirements: tuple[str, ...]) -> str | None:
-        """The newest reviewed release a Gemfile constraint allows ("~> 5.0", ">= 4", "5.0.14", ...): what
-        `bundle install` picks without a lock file. Pre-releases only when a requirement names one."""
+    def admitted(self, requirements: tuple[str, ...]) -> tuple[str, ...]:
+        """Every reviewed release a Gemfile constraint allows ("~> 5.0", ">= 4", "5.0.14", ...), oldest first:
+        what `bundle install` may pick without a lock file. Pre-releases only when a requirement names one."""
         pre = any((k := key_or_none(r.split()[-1])) is not None and k[3] == 0 for r in requirements)
-        allowed = [r for r in self.all() if (pre or key(r)[3] == 1) and all(_satisfies(key(r), q) for q in requirements)]
-        return max(allowed, key=key) if allowed else None
+        return tuple(r for r in self.all() if (pre or key(r)[3] == 1) and all(_satisfies(key(r), q) for q in requirements))
+
+    def constrained(self, text: str) -> JetsVersion:
+        """A Gemfile constraint ("~> 4.0", ">= 4.0.9, < 5") as a version: every reviewed release it admits."""
+        requirements = tuple(part.strip() for part in text.split(",") if part.strip())
+        admitted = self.admitted(requirements)
+        if not admitted:
+            covered = ", ".join(f"{line.major}.x" for line in self.lines)
+            raise ReleaseError(f"jets {text} allows no release this catalogue covers ({covered})")
+        majors = list(dict.fromkeys(r.split(".", 1)[0] for r in admitted))
+        lines = tuple(line for line in self.lines if line.major in majors)
+        return JetsVersion(", ".join(requirements), key(admitted[0]), _next(key(admitted[-1])), lines[-1], lines, True)
 
     def version(self, text: str) -> JetsVersion:
-        """Read --jets-version: a line (5), a minor (5.0) or a release (5.0.14). A release newer than
-        the last reviewed one of a covered line is accepted (see JetsVersion.unreviewed); a release
-        the line never had, or one before it, is an error."""
+        """Read --jets-version: a line (5), a minor (5.0) or a release (5.0.14), or a Gemfile constraint
+        (~> 4.0: every reviewed release it admits). A release newer than the last reviewed one of a
+        covered line is accepted (see JetsVersion.unreviewed); a release the line never had, or one
+        before it, is an error."""
         text = str(text).strip()
+        if text and text[0] in "~<>=!":
+            return self.constrained(text)
         m = VERSION.match(text)
         if not m:
             raise ReleaseError(f"--jets-version {text!r} is not a Jets version such as 5 or 5.0.14")
@@ -214,8 +235,9 @@ def _satisfies(release: Key, requirement: str) -> bool:
 def resolve(lines: Releases, given: str | None, configured: tuple[str, str] | None,
             project) -> tuple[str, str, str | None]:
     """(version, where it came from, note) for a run: --jets-version, then the config file's
-    (value, path), then the project's Gemfile.lock, then the newest reviewed release its Gemfile's
-    constraint allows, then 5. ReleaseError, naming the source, when the version is not covered."""
+    (value, path), then the project's Gemfile.lock, then every reviewed release its Gemfile's
+    constraint allows (the constraint itself, as a version: `Releases.constrained`), then 5.
+    ReleaseError, naming the source, when the version is not covered."""
     if given is not None:
         text, source = given, "--jets-version"
     elif configured is not None:
@@ -223,16 +245,18 @@ def resolve(lines: Releases, given: str | None, configured: tuple[str, str] | No
     elif project is not None and project.jets_version:
         text, source = project.jets_version, project.jets_version_from
     elif project is not None and project.jets_requirement:
-        wanted = ", ".join(project.jets_requirement)
+        wanted = ", ".join(q if q[0] in "~<>=!" else f"= {q}" for q in project.jets_requirement)
         try:
-            newest = lines.newest(project.jets_requirement)
+            admitted = lines.admitted(tuple(wanted.split(", ")))
         except ReleaseError as exc:
             raise ReleaseError(f"{project.jets_version_from}: {exc}") from exc
-        if newest is None:
+        if not admitted:
             covered = ", ".join(f"{line.major}.x" for line in lines.lines)
-            raise ReleaseError(f"{project.jets_version_from}: jets {wanted} allows no release this catalogue covers "
-                               f"({covered}); pass --jets-version")
-        text, source = newest, f"{project.jets_version_from} (jets {wanted}: the newest reviewed release it allows)"
+            raise ReleaseError(f"{project.jets_version_from}: jets {', '.join(project.jets_requirement)} allows no release "
+                               f"this catalogue covers ({covered}); pass --jets-version")
+        span = admitted[0] if len(admitted) == 1 else f"{admitted[0]} to {admitted[-1]}"
+        text, source = wanted, (f"{project.jets_version_from} (jets {', '.join(project.jets_requirement)}: every reviewed "
+                                f"release it allows, {span})")
     else:
         text, source = "5", "default"
     try:

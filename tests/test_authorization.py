@@ -31,9 +31,23 @@ GUIDE = [
     # a * wildcard ... For example, "Resource": "arn:aws:logs:us-east-1:111122223333:log-group:*""
     ("logs:DescribeLogGroups", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*", "5", ("core",), None, "granted"),
     ("logs:DescribeLogGroups", "*", "5", ("core",), None, "granted"),
-    # CloudWatch Logs User Guide, "Overview of managing access permissions": log-group:NAME:* in policies
+    # CloudWatch Logs User Guide, "Overview of managing access permissions": log-group:NAME:* in policies;
+    # AWS authorizes log-group actions on log-group:NAME:log-stream: (anomalyco/sst#4256, prowler-cloud/prowler#37)
     ("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-dev-*:*", "5", ("core",), None, "granted"),
+    ("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-dev-*:log-stream:", "5", ("core",), None, "granted"),
+    ("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-*:*:*", "5", ("core",), None, "granted"),
+    ("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-dev-*", "5", ("core",), None, "granted"),
     ("logs:FilterLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/codebuild/shop-dev-remote*:*", "6", ("core",), None, "granted"),
+    ("logs:FilterLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/codebuild/shop-dev-remote:log-stream:", "6", ("core",), None, "granted"),
+    ("logs:PutSubscriptionFilter", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/orders:*", "5", ("core", "log-events"), None, "granted"),
+    # CloudFormation authorizes a stack that does not exist yet as stack/NAME/* (aws-samples/aws-modern-application-workshop#42)
+    ("cloudformation:CreateStack", [f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/shop-dev/*",
+                                    f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/shop-dev-*/*"], "5", ("core",), None, "granted"),
+    ("cloudformation:CreateStack", f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/shop-dev*", "6", ("core",), None, "granted"),
+    # API Gateway Developer Guide, edge-optimized custom domain names: cloudfront:UpdateDistribution on "*"
+    ("cloudfront:UpdateDistribution", "*", "5", ("core", "custom-domain", "edge-domain"), None, "granted"),
+    # SSM authorizes GetParametersByPath on the path as given (aws-ia/terraform-aws-control_tower_account_factory#174)
+    ("ssm:GetParametersByPath", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/shop/dev/*", "6", ("core",), None, "granted"),
     # IAM User Guide, "Allows IAM users to manage their own credentials": user/${aws:username}
     ("iam:GetUser", "arn:aws:iam::*:user/${aws:username}", "6", ("core",), None, "conditional"),
     ("iam:GetUser", f"arn:aws:iam::{ACCOUNT}:user/*", "6", ("core",), None, "granted"),
@@ -70,3 +84,24 @@ def test_describe_log_groups_is_evaluated_on_the_empty_group():
     assert status("logs:DescribeLogGroups", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-*") == {"missing"}
     entry = next(r for r in CAT.requirements if r.action == "logs:DescribeLogGroups")
     assert entry.resource.endswith(":log-group::log-stream:") and "log-group:*" in entry.authorized_on
+
+
+def test_the_docs_log_group_pattern_grants_delete_log_group():
+    """AWS names logs:DeleteLogGroup's resource log-group:NAME:log-stream: in its AccessDenied texts
+    (anomalyco/sst#4256, aws-amplify/amplify-cli#10116): the Jets docs' log-group:/aws/lambda/PREFIX-*:*:*
+    matches it, and the group's bare ARN does not. 0.1 judged it against log-group:NAME:* and called the
+    docs' pattern one that can never match."""
+    docs = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-*:*:*"
+    assert status("logs:DeleteLogGroup", docs, features=("core",)) == {"granted"}
+    assert status("logs:DeleteLogGroup", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-dev-web",
+                  features=("core",)) == {"missing"}
+    entry = next(r for r in CAT.requirements if r.action == "logs:DeleteLogGroup")
+    assert entry.resource.endswith(":log-stream:") and "anomalyco/sst#4256" in entry.authorized_on
+
+
+def test_a_stack_that_does_not_exist_yet_is_authorized_with_a_literal_star():
+    """CreateStack and the first DescribeStacks name stack/NAME/* (a literal *): a policy scoped to stack
+    ids (UUIDs hold hyphens) does not grant the first deploy."""
+    uuid_shaped = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/shop-dev*/*-*"
+    assert status("cloudformation:CreateStack", uuid_shaped, features=("core",)) == {"missing"}
+    assert "aws-samples/aws-modern-application-workshop#42" in CAT.names["stackid"].evidence

@@ -10,7 +10,7 @@ from auditor.catalogue import CatalogueError, Naming, load, major, rules_dir
 from auditor.releases import ReleaseError, key
 from tests.conftest import in_range
 
-FEATURE_IDS = ("core", "prewarm", "custom-domain", "dynamodb-events", "s3-events", "sqs-events",
+FEATURE_IDS = ("core", "prewarm", "custom-domain", "edge-domain", "dynamodb-events", "s3-events", "sqs-events",
                "sns-events", "kinesis-events", "iot-events", "log-events", "config-rules", "vpc",
                "ssm-dotenv", "managed-iam-policies", "resource-tags", "public-assets")
 
@@ -32,8 +32,13 @@ def test_jets_6_core_and_notes_for_the_rest(catalogue):
         assert catalogue.feature(fid).remote_note, fid
 
 
-def test_defaults_are_core_and_prewarm(catalogue):
-    assert [f.id for f in catalogue.features if f.default] == ["core", "prewarm"]
+def test_defaults_fit_a_stock_jets_new_app(catalogue):
+    """jets new puts files in public/ (v3.0.0 lib/jets/commands/templates/skeleton/public/, v5.0.14
+    lib/jets/generators/overrides/app/templates/public/), and every Jets 3-5 deploy uploads them with a
+    public-read ACL; Jets 6 uploads them from CodeBuild."""
+    assert [f.id for f in catalogue.features if f.default] == ["core", "prewarm", "public-assets"]
+    assert catalogue.default_features("5") == catalogue.default_features("3.0.0") == ("core", "prewarm", "public-assets")
+    assert catalogue.default_features("6") == ("core", "prewarm")
 
 
 def test_every_requirement_has_reason_evidence_and_a_real_action(catalogue):
@@ -51,9 +56,9 @@ def test_release_specific_requirements(catalogue):
     """What changed between minors (rules/releases.toml): the route state in S3 from 3.2.0, the
     bucket's public access block from 3.2.1, its CORS configuration from 5.0; a line selects the
     union of its releases."""
-    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-{*bucket}/jets/state/apigw/{*key}.json")
-    block = ("s3:PutBucketPublicAccessBlock", "arn:{partition}:s3:::{ns_lower}-{*bucket}")
-    cors = ("s3:PutBucketCORS", "arn:{partition}:s3:::{ns_lower}-{*bucket}")
+    state = ("s3:PutObject", "arn:{partition}:s3:::{ns_lower}-s3bucket-{*random_lower}/jets/state/apigw/{*state}.json")
+    block = ("s3:PutBucketPublicAccessBlock", "arn:{partition}:s3:::{ns_lower}-s3bucket-{*random_lower}")
+    cors = ("s3:PutBucketCORS", "arn:{partition}:s3:::{ns_lower}-s3bucket-{*random_lower}")
     assert state not in _pairs(catalogue, "3.1.5") and state in _pairs(catalogue, "3.2.0")
     assert block not in _pairs(catalogue, "3.2.0") and block in _pairs(catalogue, "3.2.1")
     assert cors not in _pairs(catalogue, "4.0.12") and cors in _pairs(catalogue, "5.0.0")
@@ -78,6 +83,18 @@ def test_jets_version_values(catalogue):
             catalogue.version(bad)
 
 
+def test_a_gemfile_constraint_is_every_release_it_admits(catalogue):
+    four = catalogue.version("~> 4.0")
+    assert (four.constraint, four.major, four.is_release, four.remote) == (True, "4", False, False)
+    assert _pairs(catalogue, "~> 4.0") == _pairs(catalogue, "4")
+    assert _pairs(catalogue, "~> 5.0.3") == _pairs(catalogue, "5.0.14")
+    span = catalogue.version(">= 4.0.9")
+    assert [line.major for line in span.lines] == ["4", "5", "6"] and span.remote
+    assert _pairs(catalogue, ">= 4.0.9") == _pairs(catalogue, "4.0.9") | _pairs(catalogue, "5") | _pairs(catalogue, "6")
+    with pytest.raises(ReleaseError, match="allows no release this catalogue covers"):
+        catalogue.version(">= 7")
+
+
 def test_callers_and_passed_to(catalogue):
     assert {r.caller for r in catalogue.requirements} == {"cli", "cloudformation"}
     for req in catalogue.requirements:
@@ -85,7 +102,7 @@ def test_callers_and_passed_to(catalogue):
     assert {s for r in catalogue.select("5.0.14", ["core"]) for s in r.passed_to} == {"lambda.amazonaws.com"}
     assert {s for r in catalogue.select("6", ["core"]) for s in r.passed_to} == {"codebuild.amazonaws.com"}
     cli = {(r.action, r.resource) for r in catalogue.select("5", ["core"]) if r.caller == "cli"}
-    nested = "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*stack}-{*random}/{*stackid}"
+    nested = "arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*logical_id}-{*random}/{*stackid}"
     assert ("cloudformation:DescribeStacks", nested) in cli  # the CLI reads nested stacks' outputs
     assert ("cloudformation:CreateStack", nested) not in cli  # CloudFormation creates them
 
@@ -133,7 +150,9 @@ def test_every_resource_fits_its_action(catalogue):
             bad.append((req.origin, req.action, req.resource))
     assert bad == []
     evaluated = {r.action for r in catalogue.requirements if r.authorized_on}
-    assert evaluated == {"logs:DescribeLogGroups", "logs:DeleteLogGroup", "logs:FilterLogEvents", "iam:GetUser"}
+    assert evaluated == {"logs:DescribeLogGroups", "logs:DeleteLogGroup", "logs:FilterLogEvents", "iam:GetUser",
+                         "logs:PutSubscriptionFilter", "logs:DescribeSubscriptionFilters", "logs:DeleteSubscriptionFilter",
+                         "ssm:GetParametersByPath", "cloudfront:UpdateDistribution"}
 
 
 @pytest.mark.parametrize(("edit", "message"), [

@@ -24,9 +24,9 @@ severity = "low"
 
 [[tool.jets-iam-audit.ignore]]
 file = "policies/*.json"
-rule = "pattern-never-matches"
-pointer = "/Statement/5"
-reason = "log groups are cleaned by our own job"
+rule = "wildcard-action"
+pointer = "/Statement/4"
+reason = "API Gateway ids are random: apigateway:* is reviewed"
 """
 
 
@@ -47,9 +47,10 @@ def test_pyproject_defaults_rules_and_ignores(tmp_path):
     doc = _json(run_cli("file", "policies/deploy.json", "--format", "json", cwd=root))
     assert doc["settings"]["prefix"] == "demo" and doc["settings"]["prefix_inferred"] is False
     assert doc["settings"]["fail_on"] == "high"
-    assert doc["settings"]["features"] == ["core", "prewarm", "custom-domain"]
+    assert doc["settings"]["features"] == ["core", "prewarm", "custom-domain", "public-assets"]
     rules = {f["rule_id"] for f in doc["findings"]}
-    assert "duplicate-resource" not in rules and "pattern-never-matches" not in rules
+    assert "duplicate-resource" not in rules
+    assert not [f for f in doc["findings"] if f["rule_id"] == "wildcard-action" and f["location"]["pointer"].startswith("/Statement/4/")]
     assert {f["severity"] for f in doc["findings"] if f["rule_id"] == "wildcard-action"} == {"low"}
     assert "ignored" not in doc
 
@@ -60,8 +61,8 @@ def test_show_ignored_and_cli_beats_config(tmp_path):
     doc = _json(proc)
     assert proc.returncode == 0 and doc["settings"]["fail_on"] == "critical"
     (ignored,) = doc["ignored"]
-    assert ignored["rule_id"] == "pattern-never-matches" and ignored["reason"] == "log groups are cleaned by our own job"
-    assert proc.stderr.decode() == ("22 findings (10 high, 5 medium, 7 low), 1 ignored; coverage: 68 granted, 13 missing; config "
+    assert ignored["rule_id"] == "wildcard-action" and ignored["reason"] == "API Gateway ids are random: apigateway:* is reviewed"
+    assert proc.stderr.decode() == ("20 findings (9 high, 5 medium, 6 low), 1 ignored; coverage: 75 granted, 12 missing; config "
                                     "pyproject.toml; exit 0\n")
 
 

@@ -37,6 +37,7 @@ from auditor.evaluate import (
     DENIED,
     GRANTED,
     MISSING,
+    NAME_DEPENDENT,
     ActionIndex,
     evaluate_relevant,
     statement_matches_action,
@@ -402,17 +403,15 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
     and the statements behind it."""
     YES, MAYBE, NO = 2, 1, 0
     levels: dict[int, set[int]] = {id(s): set() for s in statements}
-    partial: set[int] = set()  # statements whose Resource misses some string of the requirement
     unmet: set[int] = set()  # Allows that match some string but whose Condition fails
     outcomes = set()
+    every_string_denied = True
     patterns = list(dict.fromkeys(p for s in statements for p in s.resource_patterns))
     for vector in product(requirement_pattern(requirement), [policy_pattern(p).tokens for p in patterns],
                           budget=UNBOUNDED):
         allow = deny = NO
         for stmt, decided in zip(statements, decisions, strict=True):
             hit = any(vector[patterns.index(p)] for p in stmt.resource_patterns)
-            if not hit:
-                partial.add(id(stmt))
             level = YES if hit == (stmt.resources is not None) else NO
             if stmt.conditions and decided is False and level == YES and stmt.effect == "Allow":
                 unmet.add(id(stmt))
@@ -423,9 +422,13 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
                 allow = max(allow, level)
             else:
                 deny = max(deny, level)
+        every_string_denied = every_string_denied and deny == YES
         outcomes.add(DENIED if deny == YES else GRANTED if allow == YES and deny == NO else
                      CONDITIONAL if allow != NO else MISSING)
-    order = (DENIED, MISSING, CONDITIONAL, GRANTED) if match == "every" else (GRANTED, CONDITIONAL, DENIED, MISSING)
+    if match == "every" and DENIED in outcomes and not every_string_denied:  # a Deny on some names only
+        outcomes = (outcomes - {DENIED}) | {NAME_DEPENDENT}
+    order = ((DENIED, MISSING, NAME_DEPENDENT, CONDITIONAL, GRANTED) if match == "every"
+             else (GRANTED, CONDITIONAL, DENIED, MISSING))
     status = next(s for s in order if s in outcomes)
     applies = [s for s in statements if levels[id(s)] - {NO}]
     granted_by = [s for s in applies if s.effect == "Allow"]
@@ -437,12 +440,14 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
             if MAYBE in levels[id(stmt)]:
                 verb = "grants it only if" if stmt.effect == "Allow" else "denies it if"
                 notes.append(f"{stmt.label} {verb} {CONDITION}, which the audit cannot know")
-    elif status == DENIED:
+    elif status in (DENIED, NAME_DEPENDENT):
         notes.extend(f"{s.label} denies it: {CONDITION} holds for this request"
                      for s, d in zip(statements, decisions, strict=True) if s in denied_by and s.conditions and d is True)
-        notes.extend(f"{s.label} denies only the names its Resource matches ({', '.join(sorted(set(s.resources)))}): a deploy "
-                     "fails when Jets names one so, which depends on the app"
-                     for s in denied_by if s.resources is not None and id(s) in partial)
+        if status == NAME_DEPENDENT:
+            notes.extend(f"{s.label} denies it on the names its Resource matches ({', '.join(sorted(set(s.resources)))})"
+                         if s.resources is not None else
+                         f"{s.label} denies it on the names outside its NotResource ({', '.join(sorted(set(s.not_resources)))})"
+                         for s in denied_by)
     elif status == MISSING:
         notes.extend(f"{s.label} allows it only if {CONDITION}, which this request does not meet"
                      for s in statements if id(s) in unmet)

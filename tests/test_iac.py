@@ -84,8 +84,8 @@ def test_cloudformation_locations_are_template_paths_and_lines():
                              "sid": None, "line": 49}
     lines = FORMS["cloudformation"].read_text().splitlines()
     assert lines[48].strip() == "- lambda:GetFunctionConfiguration"
-    never = _finding(doc, "pattern-never-matches", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*")
-    assert lines[never["location"]["line"] - 1].strip() == "- !Sub 'arn:aws:logs:*:*:log-group:/aws/lambda/${Prefix}-*:*:*'"
+    contained = _finding(doc, "duplicate-resource", "arn:aws:lambda:*:*:layer:prod-demo-*:*")
+    assert lines[contained["location"]["line"] - 1].strip() == "- !Sub 'arn:aws:lambda:*:*:layer:prod-${Prefix}-*:*'"
     # a finding about the whole principal (an action none of its policies grants) points at its definition
     whole = _finding(doc, "missing-action", "lambda:UpdateFunctionCode")
     assert whole["location"]["pointer"] == "/Resources/DeployGroup"
@@ -101,8 +101,8 @@ def test_terraform_document_points_at_the_source_element_after_sorting():
         f = _finding(doc, rule, subject)
         assert lines[f["location"]["line"] - 1].strip() == f'"{subject}",'
         assert re.fullmatch(r"/data/aws_iam_policy_document/deploy/statement/\d/actions/\d", f["location"]["pointer"])
-    f = _finding(doc, "pattern-never-matches", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*")
-    assert lines[f["location"]["line"] - 1].strip() == '"arn:aws:logs:*:*:log-group:/aws/lambda/${var.prefix}-*:*:*",'
+    f = _finding(doc, "duplicate-resource", "arn:aws:lambda:*:*:layer:prod-demo-*:*")
+    assert lines[f["location"]["line"] - 1].strip() == '"arn:aws:lambda:*:*:layer:prod-${var.prefix}-*:*",'
     assert doc["targets"][0]["name"] == "demo-deploy"  # "${var.prefix}-deploy" with prefix from terraform.tfvars
 
 
@@ -463,9 +463,11 @@ resource "aws_iam_policy" "p" {{
 @pytest.mark.parametrize(("fmt", "suffix"), [("terraform", "tf"), ("cloudformation", "yaml")])
 def test_generated_code_reads_back_and_audits_clean(tmp_path, fmt, suffix):
     out = tmp_path / f"deploy.{suffix}"
-    proc = run_cli("generate", "--prefix", "demo", "--feature", "all", "--format", fmt, "--output", str(out))
+    # every feature needs more than one managed policy (6,144 characters): a role's inline policy holds it in one
+    proc = run_cli("generate", "--prefix", "demo", "--feature", "all", "--attach", "role-inline", "--format", fmt,
+                   "--output", str(out))
     assert proc.returncode == 0, proc.stderr.decode()
-    reference = json.loads(run_cli("generate", "--prefix", "demo", "--feature", "all").stdout)
+    reference = json.loads(run_cli("generate", "--prefix", "demo", "--feature", "all", "--attach", "role-inline").stdout)
     doc = audit(str(out), "--prefix", "demo", "--feature", "all", "--fail-on", "low", code=0)
     assert {r["status"] for r in doc["coverage"]} <= {"granted", "conditional"}
     assert [f["rule_id"] for f in doc["findings"] if f["severity"] != "info"] == []

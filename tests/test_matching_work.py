@@ -177,6 +177,7 @@ def test_the_audit_of_each_construction_finishes_with_its_documented_answer(writ
     if effect == "Allow":
         assert {status for _, status in statuses} == {"missing"}
     else:
-        denied = {resource for resource, status in statuses if status == "denied"}
-        assert denied == ({"arn:aws:lambda:*:*:function:demo-dev-*"} if name == "qs" else set())
-        assert {status for _, status in statuses} == ({"granted", "denied"} if name == "qs" else {"granted"})
+        # the `?` runs of "qs" take some function names, not all: the deploy fails only if the app names one so
+        dependent = {resource for resource, status in statuses if status == "name-dependent"}
+        assert dependent == ({"arn:aws:lambda:*:*:function:demo-dev-*"} if name == "qs" else set())
+        assert {status for _, status in statuses} == ({"granted", "name-dependent"} if name == "qs" else {"granted"})

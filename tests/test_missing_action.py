@@ -124,12 +124,12 @@ def test_an_app_named_resource_reads_as_any_one_of_its_type(write_policy):
                 if f["subject"] in ("dynamodb:DescribeTable", "s3:CreateBucket")}
     assert messages == {'missing "dynamodb:DescribeTable" on any one table (table/*)',
                         'missing "s3:CreateBucket" on any one bucket',  # s3-events: the app's bucket
-                        'missing "s3:CreateBucket" on shop-dev-*'}  # core: the Jets bucket
+                        'missing "s3:CreateBucket" on shop-dev-s3bucket-*'}  # core: the Jets bucket
     rows = {(r["action"], r["resource"], r["match"]) for r in doc["coverage"]
             if r["action"] in ("dynamodb:DescribeTable", "s3:CreateBucket")}
     assert rows == {("dynamodb:DescribeTable", "arn:aws:dynamodb:*:*:table/*", "some"),
                     ("s3:CreateBucket", "arn:aws:s3:::*", "some"),
-                    ("s3:CreateBucket", "arn:aws:s3:::shop-dev-*", "every")}
+                    ("s3:CreateBucket", "arn:aws:s3:::shop-dev-s3bucket-*", "every")}
     table = run_cli("file", str(path), "--prefix", "shop", "--feature", "dynamodb-events", "--format", "table",
                     env_extra={"COLUMNS": "200"})
     assert "any one table (table/*)" in table.stdout.decode()

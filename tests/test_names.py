@@ -24,9 +24,10 @@ def pattern(template: str) -> str:
     return NAMING.pattern(template, CAT.names)
 
 
-BUCKET = pattern("arn:{partition}:s3:::{ns_lower}-{*bucket}")
-ROLE = pattern("arn:{partition}:iam::{account}:role/{ns}-{*role}-{*random}")
-STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*stack}-{*random}/{*stackid}")
+BUCKET = pattern("arn:{partition}:s3:::{ns_lower}-s3bucket-{*random_lower}")
+ROLE = pattern("arn:{partition}:iam::{account}:role/{ns}-{*generated}-{*random}")
+STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*logical_id}-{*random}/{*stackid}")
+PARENT = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}/{*stackid}")
 
 
 @pytest.mark.parametrize(("requirement", "policy", "expected"), [
@@ -34,21 +35,30 @@ STACK = pattern("arn:{partition}:cloudformation:{region}:{account}:stack/{ns}-{*
     (BUCKET, "arn:aws:s3:::*/*", MATCHES_NONE),
     (BUCKET, "arn:aws:s3:::demo-dev-*", MATCHES_ALL),
     (BUCKET, "arn:aws:s3:::demo-dev-A*", MATCHES_NONE),  # bucket names are lower-case
-    (BUCKET, "arn:aws:s3:::demo-dev-logs*", MATCHES_SOME),
+    (BUCKET, "arn:aws:s3:::demo-dev-logs*", MATCHES_NONE),  # CloudFormation names it STACK-s3bucket-RANDOM
+    (BUCKET, "arn:aws:s3:::demo-dev-s3bucket-*", MATCHES_ALL),
+    (BUCKET, "arn:aws:s3:::demo-dev-s3bucket-a*", MATCHES_SOME),  # the random id may start so
+    (BUCKET, "arn:aws:s3:::demo-dev-S3Bucket-*", MATCHES_NONE),  # lower-cased
     (ROLE, "arn:aws:iam::*:role/*-admin", MATCHES_NONE),  # generated role names end in a random id of capitals
     (ROLE, "arn:aws:iam::*:role/*-Admin*", MATCHES_SOME),  # a logical id may hold it
     (ROLE, "arn:aws:iam::*:role/demo-dev-*", MATCHES_ALL),
     (ROLE, "arn:aws:iam::*:role/demo-dev-*-*", MATCHES_ALL),
     (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-*/*", MATCHES_ALL),
     (STACK, "arn:aws:cloudformation:*:*:stack/*-prod/*", MATCHES_NONE),
+    (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-Jets*/*", MATCHES_SOME),  # the logical id is the app's class
+    (STACK, "arn:aws:cloudformation:*:*:stack/demo-dev-*-*/*", MATCHES_ALL),
+    # a stack that does not exist yet is authorized as stack/NAME/* (a literal *), one that does with its id
+    (PARENT, "arn:aws:cloudformation:*:*:stack/demo-dev/*", MATCHES_ALL),
+    (PARENT, "arn:aws:cloudformation:*:*:stack/demo-dev/*-*", MATCHES_SOME),
+    (PARENT, "arn:aws:cloudformation:*:*:stack/demo-dev/${*}", MATCHES_SOME),  # only the literal *
 ])
 def test_name_shapes(requirement, policy, expected):
     assert extent(requirement, policy) == expected
 
 
 def test_the_shown_resource_is_the_widened_superset():
-    assert NAMING.render("arn:{partition}:iam::{account}:role/{ns}-{*role}-{*random}") == "arn:aws:iam::*:role/demo-dev-*"
-    assert widened(ROLE) == "arn:aws:iam::*:role/demo-dev-*-?*"
+    assert NAMING.render("arn:{partition}:iam::{account}:role/{ns}-{*generated}-{*random}") == "arn:aws:iam::*:role/demo-dev-*"
+    assert widened(ROLE) == "arn:aws:iam::*:role/demo-dev-?*-?*"
     assert covers(widened(ROLE), "arn:aws:iam::*:role/demo-dev-*") and covers(ROLE, "arn:aws:iam::*:role/demo-dev-*")
 
 
@@ -161,3 +171,29 @@ def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
 def test_union_with_name_parts_refutes_only_with_a_string_of_the_requirement(parts, policies, union):
     requirement = "".join(parts)
     assert union_extent(requirement, tuple(policies)) == union
+
+
+@pytest.mark.parametrize("policies", [["s/*"], ["s/a*"], ["s/${*}"], ["s/?"], ["s/*a"], ["s/a*", "s/${*}*"], ["s/*:*"]])
+def test_a_name_part_that_holds_a_literal_star_agrees_with_brute_force(policies):
+    """The stack id class holds the literal `*` AWS names a stack that does not exist yet with: the
+    evaluator's answer over such a class equals brute force over its strings (a policy's `*` is a
+    wildcard, `${*}` the character itself)."""
+    import re
+
+    def regex(glob: str) -> re.Pattern[str]:
+        out, i = [], 0
+        while i < len(glob):
+            if glob.startswith("${*}", i):
+                out.append(re.escape("*"))
+                i += 4
+                continue
+            ch = glob[i]
+            ends = i + 1 == len(glob) or glob[i + 1] == ":"
+            out.append((".*" if ends else "[^:]*") if ch == "*" else "[^:]" if ch == "?" else re.escape(ch))
+            i += 1
+        return re.compile("".join(out), re.DOTALL)
+
+    strings = ["s/" + "".join(p) for n in range(1, 6) for p in itertools.product("*a", repeat=n)]
+    matchers = [regex(p) for p in policies]
+    expected = frozenset(any(m.fullmatch(x) for m in matchers) for x in strings)
+    assert union_extent("s/" + _marker("+", "*a"), tuple(policies)) == expected, policies

@@ -96,11 +96,30 @@ def test_report_says_where_the_jets_version_came_from(tmp_path):
     (app / "config").mkdir(parents=True)
     (app / "Gemfile").write_text('gem "jets", "~> 4.0"\n')
     _, doc, _ = _settings("--project", str(app))
-    assert doc["settings"]["jets_version"] == "4.0.12"
-    assert doc["settings"]["jets_version_from"] == "Gemfile:1 (jets ~> 4.0: the newest reviewed release it allows)"
+    assert doc["settings"]["jets_version"] == "~> 4.0"  # every 4.x release it admits, not the newest one
+    assert doc["settings"]["jets_version_from"] == "Gemfile:1 (jets ~> 4.0: every reviewed release it allows, 4.0.0 to 4.0.12)"
     (app / "Gemfile").write_text('gem "jets", ">= 7"\n')
     code, _, err = _settings("--project", str(app))
     assert code == 2 and "Gemfile:1: jets >= 7 allows no release this catalogue covers (3.x, 4.x, 5.x, 6.x)" in err
     (app / "Gemfile.lock").write_text("GEM\n  specs:\n    jets (2.3.17)\n")
     code, _, err = _settings("--project", str(app))
     assert code == 2 and "--jets-version 2.3.17: this catalogue covers Jets 3.x" in err and "(from Gemfile.lock:3)" in err
+
+
+def test_a_gemfile_constraint_selects_every_release_it_admits(tmp_path):
+    """Without a lock file bundle may install any release the constraint admits: the audit covers all of
+    them. `~> 4.0` takes in 4.0.0, which lacks what 4.0.4 and 4.0.9 added, and the route state of 3.2.0+;
+    `>= 5.0.3` spans Jets 5 and the CodeBuild-deployed Jets 6."""
+    app = tmp_path / "app"
+    (app / "config").mkdir(parents=True)
+    (app / "Gemfile").write_text('gem "jets", "~> 4.0"\n')
+    _, doc, _ = _settings("--project", str(app))
+    assert doc["settings"]["jets_version"] == "~> 4.0"
+    keys = {r["resource"].rpartition("/jets/")[2] for r in doc["coverage"] if "/jets/cfn-templates/" in r["resource"]}
+    assert keys == {"cfn-templates/demo-dev.yml", "cfn-templates/demo-dev-*.yml"}  # 4.x's keys, not 5.x's parent.yml
+    (app / "Gemfile").write_text('gem "jets", ">= 5.0.3"\n')
+    _, doc, _ = _settings("--project", str(app))
+    assert doc["settings"]["jets_version"] == ">= 5.0.3"
+    actions = {r["action"] for r in doc["coverage"]}
+    assert {"lambda:UpdateFunctionCode", "codebuild:StartBuild", "ssm:GetParametersByPath"} <= actions  # 5.x and 6.x
+    assert "prewarm: Jets 6 prewarms from CodeBuild, under the CodeBuild role" in doc["notes"]

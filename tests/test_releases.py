@@ -46,6 +46,7 @@ class Deployed:
     properties: frozenset[str]
     passes_role_to: str | None
     origin: str
+    operations: tuple[str, ...] = OPERATIONS  # the handlers that run on it with the local principal's credentials
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ def _toml(name: str) -> dict:
 def _model() -> tuple[tuple[Deployed, ...], tuple[Call, ...]]:
     data = _toml("releases.toml")
     resources = tuple(Deployed(e["feature"], e["type"], parse_range(e["releases"]), frozenset(e["properties"]),
-                               e.get("passes_role_to"), f"rules/releases.toml resource #{n}")
+                               e.get("passes_role_to"), f"rules/releases.toml resource #{n}",
+                               tuple(e.get("operations", OPERATIONS)))
                       for n, e in enumerate(data["resource"], 1))
     calls = tuple(Call(e["feature"], e["action"], tuple(e["phases"]), parse_range(e["releases"]), e["step"],
                        f"rules/releases.toml call #{n}", e.get("permission", True))
@@ -126,6 +128,13 @@ def deployed(release: str, features: set[str]) -> dict[str, tuple[frozenset[str]
     return {t: (frozenset(p for props in per.values() for p in props), per) for t, per in by.items()}
 
 
+def operations(release: str, features: set[str], type_name: str) -> set[str]:
+    """The handlers that run with the local principal's credentials on a type the release deploys: every
+    one, unless the [[resource]] entries name some (`operations`: Jets 6's nested stacks are only updated so)."""
+    return {op for r in RESOURCES if r.type == type_name and r.feature in features and in_range(r.releases, release)
+            for op in r.operations}
+
+
 def owner(type_name: str, permission: str, per_feature: dict[str, set[str]], feature: str) -> str:
     """The feature a gap belongs to: the one whose property makes the handler use the permission,
     else core when core deploys the type, else the feature."""
@@ -169,7 +178,10 @@ def handler_gaps(permissions_of=permissions) -> list[str]:
             needed = {(r.action.lower(), phase) for r in CAT.select(release, chosen) if r.caller == "cloudformation"
                       for phase in r.phases}
             for type_name, (props, per_feature) in deployed(release, chosen).items():
+                runs = operations(release, chosen, type_name)
                 for op, perms in permissions_of(type_name).items():
+                    if op not in runs:
+                        continue
                     for perm in perms:
                         if (perm.lower(), PHASE_OF[op]) in needed or excluded(type_name, perm, props):
                             continue
@@ -240,6 +252,8 @@ def _backed_by_handler(req, release: str, phase: str) -> bool:
         if req.feature not in per_feature and "core" not in per_feature:
             continue
         for op in BACKED_BY.get(phase, ()):
+            if op not in operations(release, selection(req.feature), type_name):
+                continue
             if any(p.lower() == req.action.lower() and not excluded(type_name, p, props)
                    for p in permissions(type_name)[op]):
                 return True
@@ -326,6 +340,8 @@ def test_generated_policy_passes_every_handler(line):
         for release in (r for r in RELEASES if r.split(".")[0] == line):
             for type_name, (props, _) in deployed(release, chosen).items():
                 for op, perms in permissions(type_name).items():
+                    if op not in operations(release, chosen, type_name):
+                        continue
                     for perm in perms:
                         assert perm.lower() in granted or excluded(type_name, perm, props), (
                             f"Jets {release}, {feature}: the generated policy lacks {perm} ({type_name} {op})")

@@ -27,9 +27,9 @@ def test_sarif_validates_and_carries_rules():
     assert [r["id"] for r in rules] == [m.RULE_ID for m in CHECKS]
     assert all(r["help"]["text"] for r in rules)
     assert all(res["ruleId"] == rules[res["ruleIndex"]]["id"] for res in run["results"])
-    logs = next(r for r in run["results"] if r["ruleId"] == "pattern-never-matches")
-    assert logs["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": POLICY}, "region": {"startLine": 87}}
-    assert logs["level"] == "warning"
+    star = next(r for r in run["results"] if r["ruleId"] == "wildcard-resource")
+    assert star["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": POLICY}, "region": {"startLine": 78}}
+    assert star["level"] == "warning"
 
 
 def test_markdown_escapes_policy_text(write_policy):
@@ -52,9 +52,9 @@ def test_github_annotations():
     lines = invoke("file", POLICY, "--format", "github").stdout.decode().splitlines()
     dup = next(line for line in lines if "duplicate-action" in line)
     assert dup.startswith(f"::notice file={POLICY},line=42,title=duplicate-action (low)::")
-    logs = next(line for line in lines if "pattern-never-matches" in line)
-    assert logs.startswith(f"::warning file={POLICY},line=87,title=pattern-never-matches (medium)::")
-    assert lines[-1].startswith("20 findings")
+    star = next(line for line in lines if "wildcard-resource" in line)
+    assert star.startswith(f"::warning file={POLICY},line=78,title=wildcard-resource (medium)::")
+    assert lines[-1].startswith("18 findings")
 
 
 def test_github_escapes_newlines(write_policy):

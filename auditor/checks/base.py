@@ -48,17 +48,19 @@ class RenderedPatterns:
     def __init__(self, catalogue: Catalogue, settings: Settings) -> None:
         self._catalogue = catalogue
         self._settings = settings
-        self._found: dict[tuple[frozenset[str], str | None, str], tuple[str, ...]] = {}
+        self._found: dict[tuple[frozenset[str], str | None, str, bool], tuple[str, ...]] = {}
 
-    def get(self, actions: Iterable[str], project: str | None, env: str) -> tuple[str, ...]:
+    def get(self, actions: Iterable[str], project: str | None, env: str, *, as_names: bool = False) -> tuple[str, ...]:
+        """The resources as shown, or (`as_names`) as the evaluator reads them (Catalogue.resource_patterns)."""
         # only the catalogue's actions have patterns: the others are left out of the key (more hits)
         wanted = catalogue_actions(self._catalogue).intersection(map(str.lower, actions))
-        key = (wanted, project, env)
+        key = (wanted, project, env, as_names)
         found = self._found.get(key)
         if found is None:
             s = self._settings
             naming = Naming(project or s.prefix, env, s.jets_version, s.region, s.account)
-            found = self._found[key] = self._catalogue.rendered_resources(naming, wanted)
+            read = self._catalogue.resource_patterns if as_names else self._catalogue.rendered_resources
+            found = self._found[key] = read(naming, wanted)
         return found
 
 
@@ -103,3 +105,8 @@ class Context:
         is not a wrong pattern), sorted, rendered for any env (env "*") and the audit's prefix (or
         `project`)."""
         return self._patterns.get(actions, project, env)
+
+    def jets_names(self, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> tuple[str, ...]:
+        """`rendered`'s resources as the evaluator reads them, each name part the names Jets can create
+        there (rules/names.toml): what a policy's Resource is matched against, as coverage matches it."""
+        return self._patterns.get(actions, project, env, as_names=True)

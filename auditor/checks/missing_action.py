@@ -10,7 +10,10 @@ What it does
     granted on every resource Jets may create there (or that a Deny removes, or whose only Allow has a
     Condition the request does not meet) is reported, with the Jets step that breaks. A Condition on
     a value the audit cannot know (aws:SourceIp, MFA, principal tags, the time) is reported at info
-    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny. A
+    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny. A Deny that
+    takes only some of the names Jets may create there (rules/names.toml: a function named after an app
+    class, a stack after a logical id) is reported at low severity as "may be denied, depending on names
+    the app chooses", naming the Deny's Resource; a Deny that takes every such name is a certain denial. A
     requirement no statement names is about the principal as a whole: it points at the policy file, or,
     for a principal of Terraform or CloudFormation, at the file and line that define the principal.
 
@@ -36,7 +39,7 @@ from functools import lru_cache
 
 from auditor.catalogue import shown_resource
 from auditor.checks.base import Context
-from auditor.evaluate import CONDITIONAL, DENIED, MISSING
+from auditor.evaluate import CONDITIONAL, DENIED, MISSING, NAME_DEPENDENT
 from auditor.report import Hit
 
 CALLERS = {"cli": "the Jets CLI", "cloudformation": "CloudFormation", "codebuild": "the CodeBuild runner"}
@@ -44,6 +47,7 @@ CALLERS = {"cli": "the Jets CLI", "cloudformation": "CloudFormation", "codebuild
 RULE_ID = "missing-action"
 CATEGORY = "missing-action"
 SEVERITY = "high"
+NAME_DEPENDENT_SEVERITY = "low"  # a Deny that takes some of the names Jets may create, not all
 
 
 @lru_cache(maxsize=4096)
@@ -65,7 +69,7 @@ def check(ctx: Context) -> Iterator[Hit]:
                 message, fix = missing(row.action, row.resource, row.match, row.reason, row.notes)
                 yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
                 continue
-        elif status != DENIED and status != CONDITIONAL:
+        elif status not in (DENIED, CONDITIONAL, NAME_DEPENDENT):
             continue
         if status == MISSING and row.unmet:  # an Allow that matches, behind a Condition the request fails
             stmt = ctx.statement(row.unmet[0])
@@ -88,6 +92,13 @@ def check(ctx: Context) -> Iterator[Hit]:
             message = f'"{row.action}" on {where} is denied by {", ".join(row.denied_by)}{because}: {row.reason}'
             fix = f'narrow the Deny so it leaves "{row.action}" on "{row.resource}"'
             location = ctx.statement(row.denied_by[0]).location() if row.denied_by else whole
+        elif row.status == NAME_DEPENDENT:  # a Deny on some of the names Jets may create there
+            because = "; ".join(row.notes) or f"{', '.join(row.denied_by)} denies some of them"
+            message = (f'"{row.action}" on {where} may be denied, depending on names the app chooses ({because}): '
+                       f"{row.reason}")
+            fix = (f'make sure Jets never names a resource so (the names follow the app\'s classes, functions and '
+                   f'files), or narrow the Deny so it leaves "{row.action}" on "{row.resource}"')
+            location = ctx.statement(row.denied_by[0]).location() if row.denied_by else whole
         elif row.denied_by:  # a Deny whose Condition the audit cannot decide
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} may be denied ({because}): {row.reason}'
@@ -98,6 +109,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             message = f'"{row.action}" on {where} is not proven granted ({because}): {row.reason}'
             fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else whole
-        # a requirement's confidence is the severity of its absence; an undecided condition is only info
-        severity = "info" if status == CONDITIONAL else row.confidence
+        # a requirement's confidence is the severity of its absence; an undecided condition is only info,
+        # a Deny on some names low (a deploy fails only if the app names something so)
+        severity = "info" if status == CONDITIONAL else NAME_DEPENDENT_SEVERITY if status == NAME_DEPENDENT else row.confidence
         yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)

@@ -38,9 +38,9 @@ def check(ctx: Context) -> Iterator[Hit]:
     if ctx.settings.prefix == "*":
         return
     for stmt, i, res, actions, anywhere in jets_resources(ctx):
-        if not any(overlaps(p, res) for p in anywhere) or any(overlaps(p, res) for p in ctx.rendered(actions)):
+        if not any(overlaps(p, res) for p in anywhere) or any(overlaps(p, res) for p in ctx.jets_names(actions)):
             continue
-        fitting = [a for a in actions if any(overlaps(p, res) for p in ctx.rendered([a], project="*"))]
+        fitting = [a for a in actions if any(overlaps(p, res) for p in ctx.jets_names([a], project="*"))]
         yield Hit(f'"{res}" in {stmt.label} is outside the project\'s naming for {summarise(fitting, 3)} '
                   f"({summarise(ctx.rendered(fitting), 2)})", res, stmt.element_location("Resource", i),
                   fix=f'use "{ctx.rendered(fitting)[0]}"', releases=releases_of(ctx, fitting))

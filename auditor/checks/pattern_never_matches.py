@@ -1,20 +1,24 @@
-"""pattern-never-matches: a Resource that can never match what Jets creates for the statement's actions.
+"""pattern-never-matches: a Resource that never matches what AWS evaluates for the Jets calls it is for.
 
 What it does
     For each Allow statement that names actions Jets needs, checks every Resource pattern against the
-    resources Jets creates for those actions, for any project and any env. A pattern that matches none
-    of them is reported: the Jets docs' `log-group:/aws/lambda/${MY_PREFIX}-*:*:*` needs two colons after
-    the log-group name, but AWS evaluates log groups as `log-group:NAME:*`, so it never matches.
+    resources AWS evaluates for those calls (the names Jets creates, rules/names.toml, and the ARN the
+    service really authorizes, rules/README.md), for any project and any env. A pattern that matches
+    none of them is reported: a log group's own ARN, log-group:/aws/lambda/demo-dev-web, never matches,
+    because CloudWatch Logs authorizes logs:DeleteLogGroup on log-group:NAME:log-stream: (the name
+    Terraform's aws_cloudwatch_log_group arn attribute gives, without the :* its docs add); a bucket
+    name Jets never gives its bucket (CloudFormation names it PROJECT-ENV-s3bucket-RANDOM) never matches.
 
 Why it matters
     The statement looks right in review and grants nothing: `jets delete` fails at its last step.
 
 Example
-    "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*" in Statement[5] can never match what Jets creates
-    for logs:DeleteLogGroup (arn:aws:logs:*:*:log-group:/aws/lambda/demo-*-*:*)
+    "arn:aws:logs:*:*:log-group:/aws/lambda/demo-dev-web" in Statement[0] can never match what AWS evaluates
+    when Jets calls logs:DeleteLogGroup (arn:aws:logs:*:*:log-group:/aws/lambda/demo-*-*:log-stream:)
 
 Fix
-    Use the pattern in the fix (for log groups: log-group:/aws/lambda/{project}-*:*).
+    Use the pattern in the fix (for log groups: log-group:/aws/lambda/{project}-*:*, or the fix's exact
+    log-group:NAME:log-stream:).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def jets_resources(ctx: Context) -> Iterator[tuple]:
         actions = ctx.needed_by(stmt)
         if not actions:
             continue
-        anywhere = ctx.rendered(actions, project="*")
+        anywhere = ctx.jets_names(actions, project="*")
         for i, res in enumerate(stmt.resources):
             if usable(res) and not policy_pattern(res).has_variable:
                 yield stmt, i, res, actions, anywhere
@@ -54,6 +58,6 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt, i, res, actions, anywhere in jets_resources(ctx):
         if not any(overlaps(p, res) for p in anywhere):
             specific = ctx.rendered(actions)
-            yield Hit(f'"{res}" in {stmt.label} can never match what Jets creates for {summarise(actions, 3)} '
+            yield Hit(f'"{res}" in {stmt.label} can never match what AWS evaluates when Jets calls {summarise(actions, 3)} '
                       f"({summarise(specific, 2)})", res, stmt.element_location("Resource", i),
                       fix=f'use "{specific[0]}"' if specific else "remove it", releases=releases_of(ctx, actions))

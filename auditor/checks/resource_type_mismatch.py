@@ -3,10 +3,13 @@
 What it does
     For each Allow statement with a Resource list (without "*"), checks every action it names against
     the resource types the action takes (current AWS data): object actions on a bucket ARN, layer
-    actions on a function ARN, actions that take only "*" on an ARN. Where AWS evaluates another
-    resource than the service authorization reference lists (the catalogue's authorized_on entries:
-    logs:DescribeLogGroups is evaluated on log-group::log-stream:, so log-group:* grants it), that
-    resource fits too. For wildcard entries only the actions Jets needs are checked, so `s3:Get*` on
+    actions on a function ARN, actions that take only "*" on an ARN. A Resource fits as coverage
+    matches it: a `*` that ends a segment also runs across the following colons, so
+    AWSLambda_FullAccess's logs:GetLogEvents on log-group:/aws/lambda/* takes the log streams of those
+    groups. Where AWS evaluates another resource than the service authorization reference lists (the
+    catalogue's authorized_on entries: CloudWatch Logs evaluates log-group actions on
+    log-group:NAME:log-stream:, DescribeLogGroups on log-group::log-stream:, so log-group:* grants it),
+    that resource fits too. For wildcard entries only the actions Jets needs are checked, so `s3:Get*` on
     a bucket ARN yields one finding about the Jets actions it was meant for, not parliament's 60-action list.
 
 Why it matters
@@ -28,11 +31,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from auditor import awsdata
-from auditor.arn import format_globs
+from auditor.arn import evaluated_as, format_globs
 from auditor.budget import MAX_SCANNED, Work
 from auditor.checks.base import Context
 from auditor.checks.common import has_variable, summarise
-from auditor.globs import overlaps, strict_overlaps
+from auditor.globs import overlaps
 from auditor.report import Hit
 
 RULE_ID = "resource-type-mismatch"
@@ -40,32 +43,20 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "medium"
 
 
-def _colons(glob: str) -> int:
-    """How many colons every string of `glob` has when no `*` may cross one (strict_overlaps); -1 for
-    "*" and a glob with `**`, whose strings have any number."""
-    return -1 if glob == "*" or "**" in glob else glob.count(":")
-
-
-@lru_cache(maxsize=1024)  # by the ARN format: a few hundred per run, each asked for by many statements
-def _globs(arn_format: str) -> tuple[tuple[str, int], ...]:
-    """format_globs, each with its `_colons`."""
-    return tuple((g, _colons(g)) for g in format_globs(arn_format))
-
-
 @lru_cache(maxsize=4096)
 def _formats_fit(formats: tuple[str, ...], resources: tuple[str, ...]) -> bool:
-    """Does some Resource match some ARN of these formats? Keyed by the formats, which the actions of
-    one service mostly share, not by the action. Two globs whose strings have different numbers of
-    colons share none (strict_overlaps says so after splitting them): such pairs are not asked."""
-    counted = [(r, _colons(r)) for r in resources]
-    return any(strict_overlaps(g, r) for f in formats for g, n in _globs(f) for r, m in counted if n == m or n < 0 or m < 0)
+    """Does some Resource match some ARN of these formats, as the evaluator matches it (globs.overlaps:
+    a `*` that ends a segment also runs across the following colons, so log-group:/aws/lambda/* takes
+    the log streams arn:...:log-group:NAME:log-stream:STREAM)? Keyed by the formats, which the actions
+    of one service mostly share, not by the action."""
+    return any(overlaps(glob, resource) for f in formats for glob in format_globs(f) for resource in resources)
 
 
 def _grants_jets(ctx: Context, action: str, resources: tuple[str, ...]) -> bool:
     """Does a Resource match some resource Jets asks for with the action, as coverage decides it (the
     resource AWS really evaluates, a `*` that ends a segment running across colons)? Then the check
     never says it grants nothing: it agrees with coverage."""
-    return any(overlaps(pattern, res) for pattern in ctx.rendered([action], project="*") for res in resources)
+    return any(overlaps(pattern, res) for pattern in ctx.jets_names([action], project="*") for res in resources)
 
 
 def check(ctx: Context) -> Iterator[Hit]:
@@ -97,6 +88,9 @@ def check(ctx: Context) -> Iterator[Hit]:
             action, formats = bad[0]
             if formats:
                 what = f"takes {summarise(formats, 2)}"
+                evaluated = [e for e in map(evaluated_as, formats) if e]
+                if evaluated:
+                    what += f", which AWS evaluates as {summarise(evaluated, 2)}"
             else:
                 what = 'takes no resource ARN (only "*")'
             if wildcard:

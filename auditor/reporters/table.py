@@ -22,9 +22,10 @@ from auditor.reporters.layout import Cell, Column, Grid, grid, wrap
 from auditor.reporters.spool import Sink, Spool
 from auditor.text import safe
 
-STATUS_STYLE = {"granted": "green", "conditional": "yellow", "missing": "bold red", "denied": "bold magenta"}
+STATUS_STYLE = {"granted": "green", "conditional": "yellow", "name-dependent": "magenta", "missing": "bold red",
+                "denied": "bold magenta"}
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
-STATUS_ORDER = {"denied": 0, "missing": 1, "conditional": 2, "granted": 3}
+STATUS_ORDER = {"denied": 0, "missing": 1, "name-dependent": 2, "conditional": 3, "granted": 4}
 
 
 Sheet = tuple[Cell, Sequence[Column], Sequence[Sequence[Cell]]]  # a table's title, columns and rows, not laid out yet
@@ -73,7 +74,7 @@ def _coverage_table(title: str, rows: list[CoverageRow]) -> Sheet:
         shown.setdefault(key, shown_resource(row.action, row.resource, row.match))
     for key, actions in sorted(groups.items(), key=lambda kv: (STATUS_ORDER[kv[0][0]], kv[0][1])):
         status, _, granted_by, denied_by, notes = key
-        who = denied_by if status == "denied" else granted_by
+        who = denied_by if status in ("denied", "name-dependent") else granted_by
         detail = ", ".join(_short_ref(r) for r in who)
         if notes:
             detail = (detail + "; " if detail else "") + "; ".join(notes)

@@ -38,9 +38,9 @@ def test_rendered_patterns_come_from_the_catalogue(seen, cat):
     naming = Naming("*", "*", "5")
     expected = tuple(sorted({res for req, res in cat.rendered(naming) if req.action == "lambda:InvokeFunction"}))
     assert seen.rendered(["Lambda:InvokeFunction"], project="*") == expected
-    assert expected == ("arn:aws:lambda:*:*:function:*-*-*", "arn:aws:lambda:*:*:function:*-*-jets-base-path-*")
+    assert expected == ("arn:aws:lambda:*:*:function:*-*-*", "arn:aws:lambda:*:*:function:*-*-jets-base-path")
     assert seen.rendered(["lambda:InvokeFunction"]) == ("arn:aws:lambda:*:*:function:demo-*-*",
-                                                        "arn:aws:lambda:*:*:function:demo-*-jets-base-path-*")
+                                                        "arn:aws:lambda:*:*:function:demo-*-jets-base-path")
     assert seen.statements_naming("lambda:invokefunction") == list(seen.statements)
     assert seen.needed_by(seen.statements[0]) == ["lambda:InvokeFunction"]
 

@@ -2,8 +2,21 @@ from tests.checks.conftest import allow, deny
 
 
 def test_missing_and_denied(findings):
-    hits = findings("missing-action", allow("*", "*"), deny("lambda:InvokeFunction", "arn:aws:lambda:*:*:function:demo-dev-web"))
+    hits = findings("missing-action", allow("*", "*"), deny("lambda:InvokeFunction", "arn:aws:lambda:*:*:function:demo-dev-*"))
     assert [(h[0], h[1], h[3]) for h in hits] == [("high", "lambda:InvokeFunction", "/Statement/1")]
+    assert hits[0][2].startswith('"lambda:InvokeFunction" on function:demo-dev-* is denied by p.json#Statement[1]: ')
+
+
+def test_a_deny_on_some_names_is_its_own_verdict(findings):
+    """Jets names a function after the app's class and method: a Deny on demo-dev-web denies prewarm
+    only in an app with such a function. That is "may be denied, depending on names", at low severity,
+    and the message names the Deny's Resource."""
+    hits = findings("missing-action", allow("*", "*"), deny("lambda:InvokeFunction", "arn:aws:lambda:*:*:function:demo-dev-web"))
+    assert [(h[0], h[1], h[3]) for h in hits] == [("low", "lambda:InvokeFunction", "/Statement/1")]
+    assert hits[0][2] == ('"lambda:InvokeFunction" on function:demo-dev-* may be denied, depending on names the app chooses '
+                          "(Statement[1] denies it on the names its Resource matches (arn:aws:lambda:*:*:function:demo-dev-web)): "
+                          "prewarm after deploy fails: jets invokes the functions (InvocationType Event) with the deployer's credentials "
+                          "once the stack is up")
 
 
 def test_everything_granted_passes(findings):

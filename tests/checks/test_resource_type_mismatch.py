@@ -33,3 +33,25 @@ def test_wildcard_reports_only_the_jets_actions_once(findings):
 def test_fitting_resources_pass(findings):
     assert findings("resource-type-mismatch", allow(["s3:GetObject", "s3:ListBucket"], ["arn:aws:s3:::demo-*", "arn:aws:s3:::demo-*/*"]),
                     allow("logs:DeleteLogGroup", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*")) == []
+
+
+def test_a_trailing_star_runs_across_colons_as_the_evaluator_reads_it(findings):
+    """AWS's AWSLambda_FullAccess grants logs:GetLogEvents on log-group:/aws/lambda/*: the `*` ends the
+    segment, so it runs across the colons of arn:aws:logs:R:A:log-group:NAME:log-stream:STREAM and the
+    action is granted on the log streams of those groups (0.1 called this "grants nothing here")."""
+    assert findings("resource-type-mismatch", allow(["logs:GetLogEvents", "logs:FilterLogEvents"],
+                                                    "arn:aws:logs:*:*:log-group:/aws/lambda/*")) == []
+    # without a star that may cross a colon, the log-stream ARN has one colon too many
+    (hit,) = findings("resource-type-mismatch", allow("logs:GetLogEvents", "arn:aws:logs:*:*:log-group:/aws/lambda/demo"))
+    assert hit[2].startswith('"logs:GetLogEvents" takes arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:')
+    # a star inside a segment stays inside it
+    (hit,) = findings("resource-type-mismatch", allow("logs:GetLogEvents", "arn:aws:logs:*:*:log-group:/aws/*/demo"))
+    assert hit[2].endswith("it grants nothing here")
+
+
+def test_the_log_group_arn_aws_evaluates_is_not_a_mismatch(findings):
+    """CloudWatch Logs authorizes DeleteLogGroup on log-group:NAME:log-stream: (its AccessDenied texts),
+    so an exact grant on that ARN fits, as the Jets docs' log-group:NAME-*:*:* does."""
+    assert findings("resource-type-mismatch",
+                    allow("logs:DeleteLogGroup", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-dev-*:log-stream:"),
+                    allow("logs:DeleteLogGroup", "arn:aws:logs:*:*:log-group:/aws/lambda/demo-*:*:*")) == []
