@@ -335,7 +335,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
     try:
-        contexts = context_rules(base)
+        contexts = context_rules(base, {name: cls.marker() for name, cls in names.items()})
     except ContextError as exc:
         raise CatalogueError(str(exc)) from exc
     return Catalogue(features, tuple(requirements), escalations, retired, lines, names, contexts)

@@ -9,8 +9,9 @@ What it does
     boundary on the roles Jets creates; ...: rules/request-context.toml). A requirement that is not
     granted on every resource Jets may create there (or that a Deny removes, or whose only Allow has a
     Condition the request does not meet) is reported, with the Jets step that breaks. A Condition on
-    a value the audit cannot know (aws:SourceIp, MFA, principal tags, the time) is reported at info
-    level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny.
+    a value the audit cannot know (aws:SourceIp, MFA, principal tags, a date still to come) is
+    reported at info level, naming the key: "not proven granted" for an Allow, "may be denied" for a
+    Deny.
 
 Why it matters
     Jets deploys with the caller's credentials. A missing action surfaces only when that step runs:
