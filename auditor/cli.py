@@ -760,6 +760,8 @@ def generate_command(
         except OSError as exc:
             _fail(f"cannot write to {output_dir}: {exc.strerror or exc}")
         _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
+        if built.remains:
+            _say(built.remains)
         if len(written) > 1:
             _say("they are one policy set (attach them all to the deploy principal): audit them together with "
                  "--combine, or declare them in the config file:")
@@ -780,6 +782,8 @@ def generate_command(
         _fail(str(exc))
     if notice:
         _say(notice)
+    if built.remains:
+        _say(built.remains)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:

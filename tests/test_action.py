@@ -113,7 +113,7 @@ def test_action_annotates_uploads_sarif_and_fails_on_findings(tmp_path, runner_t
     assert not any("package.json" in line for line in lines)
     assert run.outputs["audit"] == {"exit-code": "1"}
     sarif = json.loads((repo / "jets-iam-audit.sarif").read_text())
-    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 20
+    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 22
     assert run.step("Upload SARIF to code scanning") == (
         "uses", ("github/codeql-action/upload-sarif@v3", {"sarif_file": "jets-iam-audit.sarif", "category": "jets-iam-audit"}))
     kind, fail = run.step("Fail on findings")

@@ -61,7 +61,7 @@ def test_show_ignored_and_cli_beats_config(tmp_path):
     assert proc.returncode == 0 and doc["settings"]["fail_on"] == "critical"
     (ignored,) = doc["ignored"]
     assert ignored["rule_id"] == "pattern-never-matches" and ignored["reason"] == "log groups are cleaned by our own job"
-    assert proc.stderr.decode() == ("22 findings (10 high, 5 medium, 7 low), 1 ignored; coverage: 68 granted, 13 missing; config "
+    assert proc.stderr.decode() == ("24 findings (11 high, 5 medium, 7 low, 1 info), 1 ignored; coverage: 68 granted, 13 missing; config "
                                     "pyproject.toml; exit 0\n")
 
 

@@ -60,7 +60,7 @@ def test_same_file_same_findings_from_any_directory(tmp_path):
     assert doc["settings"]["prefix"] == "demo" and "custom-domain" in doc["settings"]["features"]
     assert doc["targets"][0]["config"] == str(repo / "pyproject.toml")
     assert "pattern-never-matches" not in {f[0] for f in found}  # the second ignore, relative to the config's directory
-    assert len(found) == 26
+    assert len(found) == 28
 
 
 def test_unused_ignore_names_the_config_file_and_line(tmp_path):

@@ -54,7 +54,7 @@ def test_github_annotations():
     assert dup.startswith(f"::notice file={POLICY},line=42,title=duplicate-action (low)::")
     logs = next(line for line in lines if "pattern-never-matches" in line)
     assert logs.startswith(f"::warning file={POLICY},line=87,title=pattern-never-matches (medium)::")
-    assert lines[-1].startswith("20 findings")
+    assert lines[-1].startswith("22 findings")
 
 
 def test_github_escapes_newlines(write_policy):

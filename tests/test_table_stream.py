@@ -31,11 +31,11 @@ def test_many_targets_summary_then_failing_details():
     lines = out.splitlines()
     start = lines.index(" crit high  med  low info │  miss broad   dup   res   inv │ not granted │ target")
     assert lines[start + 1:start + 6] == [
-        "    1   10    1    -    - │     -    12     -     -     - │        0/68 │ file fixtures/docs/broad.json",
-        "    -    5    8    4    3 │     7     8     4     1     - │        7/68 │ file fixtures/docs/least-privilege-2019-08.json",
-        "    -    4    8    4    4 │     6     8     5     1     - │        6/68 │ file fixtures/docs/least-privilege-2019-10.json",
-        "    -    2    8    3    4 │     4     8     4     1     - │        4/68 │ file fixtures/docs/least-privilege-2020-08.json",
-        "    -    2    8    4    4 │     4     9     4     1     - │        4/68 │ file fixtures/docs/least-privilege-2021-05.json",
+        "    1   10    1    -    1 │     -    13     -     -     - │        0/68 │ file fixtures/docs/broad.json",
+        "    -    6    8    4    4 │     7    10     4     1     - │        7/68 │ file fixtures/docs/least-privilege-2019-08.json",
+        "    -    5    8    4    5 │     6    10     5     1     - │        6/68 │ file fixtures/docs/least-privilege-2019-10.json",
+        "    -    3    8    3    5 │     4    10     4     1     - │        4/68 │ file fixtures/docs/least-privilege-2020-08.json",
+        "    -    3    8    4    5 │     4    11     4     1     - │        4/68 │ file fixtures/docs/least-privilege-2021-05.json",
     ]
     assert lines[start - 2].startswith("5 targets: findings by severity and by category (miss missing-action, ")
     assert ("details of the 1 target with findings at or above critical follow (--details all for every target)"
