@@ -18,10 +18,11 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from auditor import awsdata, releases
+from auditor import awsdata, escalation_rules, releases
 from auditor.arn import parse_arn, short_resource
 from auditor.context import ContextError, ContextRules
 from auditor.context import load as context_rules
+from auditor.escalation_rules import EscalationRules
 from auditor.releases import JetsVersion, ReleaseError, ReleaseRange, Releases, parse_range
 
 VERSION_DIRS = {"jets3-5": ">= 3, < 6", "jets6": ">= 6, < 7"}  # a file's default release range
@@ -68,19 +69,11 @@ class Requirement:
     authorized_on: str = ""  # why the resource is not the service authorization reference's, with the AWS doc
 
 
-@dataclass(frozen=True)
-class EscalationPath:
-    name: str
-    actions: tuple[str, ...]
-    severity: str
-    how: str
-
-
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: caches key on the loaded catalogue
 class Catalogue:
     features: tuple[Feature, ...]
     requirements: tuple[Requirement, ...]
-    escalations: tuple[EscalationPath, ...] = ()
+    escalations: EscalationRules = field(default_factory=EscalationRules)  # rules/escalation.toml
     retired_services: frozenset[str] = frozenset()
     releases: Releases | None = None  # the release lines covered (rules/releases.toml)
     names: dict[str, NameClass] = field(default_factory=dict, compare=False)  # rules/names.toml
@@ -123,8 +116,8 @@ class Catalogue:
 
     @cached_property
     def escalation_actions(self) -> frozenset[str]:
-        """Every action of every escalation path, lower-cased."""
-        return frozenset(a.lower() for path in self.escalations for a in path.actions)
+        """Every action of every escalation path and service, lower-cased."""
+        return self.escalations.actions
 
     def feature_needing(self, version: str, action: str) -> str | None:
         """The first feature of this Jets version (selected or not) that needs `action`."""
@@ -365,19 +358,21 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
                 raise _fail(rel, f"file name does not match its feature {feature!r}")
             for n, entry in enumerate(data.get("requirement", []), 1):
                 requirements.extend(_entry(f"{rel}#{n}", feature, parse_range(default), entry, names))
-    escalations = _escalations(base)
+    try:
+        escalations = escalation_rules.load(base)
+    except escalation_rules.EscalationError as exc:
+        raise CatalogueError(str(exc)) from exc
     if check_actions:
         _check_actions(requirements)
-        for escalation in escalations:
-            for action in escalation.actions:
-                if not awsdata.action_exists(action):
-                    raise CatalogueError(f"rules/escalation.toml: {escalation.name!r}: {action!r} is not an action")
+        for action in sorted(escalations.actions):
+            if not awsdata.action_exists(action):
+                raise CatalogueError(f"rules/escalation.toml: {action!r} is not an action")
     try:
         retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
     try:
-        contexts = context_rules(base)
+        contexts = context_rules(base, {name: cls.marker() for name, cls in names.items()})
     except ContextError as exc:
         raise CatalogueError(str(exc)) from exc
     return Catalogue(features, tuple(requirements), escalations, retired, lines, names, contexts)
@@ -395,20 +390,6 @@ def _feature(fid: str, data: dict) -> Feature:
     elif not isinstance(default, bool):
         raise CatalogueError(f"rules/features.toml: [{fid}] default must be true, false or a release range")
     return Feature(fid, str(data["title"]), bool(default), data.get("remote_note"), span)
-
-
-def _escalations(base: Path) -> tuple[EscalationPath, ...]:
-    try:
-        data = tomllib.loads((base / "escalation.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"rules/escalation.toml: {exc}") from exc
-    out = []
-    for n, entry in enumerate(data.get("path", []), 1):
-        try:
-            out.append(EscalationPath(str(entry["name"]), tuple(entry["actions"]), str(entry["severity"]), str(entry["how"])))
-        except KeyError as exc:
-            raise CatalogueError(f"rules/escalation.toml#{n}: missing {exc}") from exc
-    return tuple(out)
 
 
 ENTRY_KEYS = ("actions", "resources", "phases", "confidence", "reason", "evidence", "caller")

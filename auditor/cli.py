@@ -902,6 +902,8 @@ def generate_command(
         except WriteError as exc:
             _fail(str(exc))
         _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
+        if built.remains:
+            _say(built.remains)
         if len(written) > 1:
             _say("they are one policy set (attach them all to the deploy principal): audit them together with "
                  "--combine, or declare them in the config file:")
@@ -925,6 +927,8 @@ def generate_command(
         _fail(str(exc))
     if notice:
         _say(notice)
+    if built.remains:
+        _say(built.remains)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:

@@ -38,6 +38,8 @@ from enum import IntEnum
 
 from auditor.model import Condition
 
+NAME_START = "\x1e"  # starts a name part in a value (catalogue.Naming.pattern, globs.NAME_START)
+
 
 class Truth(IntEnum):
     """Kleene's three values, ordered so that AND is min and OR is max."""
@@ -90,10 +92,41 @@ class Unknown:
     present: bool = False
 
 
-Value = Known | Absent | Unknown
+@dataclass(frozen=True)
+class AfterAudit:
+    """A date key (aws:CurrentTime, aws:EpochTime) of a request made after the audit: a deploy runs
+    later than the audit that judges its policy, so a bound already in the past is decided (a Deny
+    "DateGreaterThan 2020-01-01" holds), and one in the future is not."""
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The key is in one request with one of these values (each a Known or ABSENT), and the audit
+    cannot know which: a condition is decided when it comes out the same for every one."""
+
+    alternatives: tuple[Known | Absent, ...]
+
+
+@dataclass(frozen=True)
+class Each:
+    """The requirement stands for several requests, one with each of these values (a Known or
+    ABSENT): the CloudFormation handler attaches each managed policy in a request of its own. An Allow
+    grants them all only if its condition holds for every one; a Deny denies a request if it holds
+    for one."""
+
+    alternatives: tuple[Known | Absent, ...]
+
+
+Value = Known | Absent | Unknown | AfterAudit | OneOf | Each
 ABSENT = Absent()
 UNKNOWN = Unknown()
 PRESENT_UNKNOWN = Unknown(present=True)
+AFTER_AUDIT = AfterAudit()
+
+
+def audit_time() -> datetime:
+    """The audit's clock: a request Jets makes for this deploy is made after it."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -149,11 +182,13 @@ class Decision:
     failed: str | None = None  # a condition this request does not meet (when FALSE)
 
 
-def decide(conditions: Sequence[Condition], context: RequestContext) -> Decision:
-    """Does a statement with these conditions apply to the request? (AND over every condition.)"""
+def decide(conditions: Sequence[Condition], context: RequestContext, effect: str = "Allow") -> Decision:
+    """Does a statement with these conditions apply to the request? (AND over every condition.) The
+    effect matters only for a key whose value is `Each`: an Allow must hold for every request of the
+    requirement, a Deny denies if it holds for one."""
     unknown: list[str] = []
     for cond in conditions:
-        truth = condition_truth(cond, context)
+        truth = condition_truth(cond, context, effect)
         if truth is Truth.FALSE:
             return Decision(Truth.FALSE, failed=str(cond))
         if truth is Truth.UNKNOWN:
@@ -167,9 +202,19 @@ _OPERATOR = re.compile(r"^(ForAllValues:|ForAnyValue:)?([A-Za-z]+?)(IfExists)?$"
 Compare = Callable[[str, str], bool]
 
 
-def condition_truth(cond: Condition, context: RequestContext) -> Truth:
+def condition_truth(cond: Condition, context: RequestContext, effect: str = "Allow") -> Truth:
     """One operator, one key, its values (OR, or NOR when negated)."""
     value = context.lookup(cond.key)
+    if isinstance(value, OneOf):  # one request, one of these values: decided when they all agree
+        found = {_truth(cond, v, context) for v in value.alternatives}
+        return found.pop() if len(found) == 1 else Truth.UNKNOWN
+    if isinstance(value, Each):  # several requests: an Allow must cover all, a Deny takes any
+        truths = [_truth(cond, v, context) for v in value.alternatives]
+        return all_of(truths) if effect == "Allow" else any_of(truths)
+    return _truth(cond, value, context)
+
+
+def _truth(cond: Condition, value: Value, context: RequestContext) -> Truth:
     if cond.operator == "Null":
         return _null(cond.values, value)
     m = _OPERATOR.match(cond.operator)
@@ -186,6 +231,9 @@ def condition_truth(cond: Condition, context: RequestContext) -> Truth:
         return Truth.TRUE if negated else Truth.FALSE
     if isinstance(value, Unknown):
         return Truth.UNKNOWN
+    if isinstance(value, AfterAudit):
+        return _after_audit(m.group(2), cond.values)
+    assert isinstance(value, Known)
     policy = [_resolve(v, context) for v in cond.values]
 
     def hit(request_value: str) -> Truth:
@@ -207,6 +255,8 @@ def condition_truth(cond: Condition, context: RequestContext) -> Truth:
 def _null(values: Sequence[str], value: Value) -> Truth:
     if isinstance(value, Unknown) and not value.present:
         return Truth.UNKNOWN
+    if isinstance(value, OneOf | Each):  # a nested choice does not occur (alternatives are Known or ABSENT)
+        return Truth.UNKNOWN
     absent = isinstance(value, Absent)
     return any_of(Truth.TRUE if (v.lower() == "true") == absent else Truth.FALSE
                   for v in values if v.lower() in ("true", "false"))
@@ -215,7 +265,98 @@ def _null(values: Sequence[str], value: Value) -> Truth:
 def _compare(compare: Compare, request_value: str, policy_value: str | None) -> Truth:
     if policy_value is None:  # a policy variable the audit cannot resolve
         return Truth.UNKNOWN
+    if NAME_START in request_value:  # a value with a part of a name Jets creates: decided over every such name
+        return pattern_truth(compare, request_value, policy_value)
     return Truth.TRUE if compare(request_value, policy_value) else Truth.FALSE
+
+
+# --- dates after the audit ---------------------------------------------------------------------
+
+_LATER = {"DateGreaterThan", "DateGreaterThanEquals", "DateNotEquals",
+          "NumericGreaterThan", "NumericGreaterThanEquals", "NumericNotEquals"}  # hold for every time after a past bound
+_EARLIER = {"DateLessThan", "DateLessThanEquals", "DateEquals",
+            "NumericLessThan", "NumericLessThanEquals", "NumericEquals"}  # hold for none
+
+
+def _after_audit(operator: str, values: Sequence[str]) -> Truth:
+    """A Date (or, for aws:EpochTime, Numeric) operator on a time after the audit's clock: decided
+    for a policy value already in the past (OR over the values, as for any key); a value in the future,
+    or another operator, leaves it unknown."""
+    if operator not in _LATER and operator not in _EARLIER:
+        return Truth.UNKNOWN
+    now = audit_time()
+    out = []
+    for text in values:
+        bound = _date(text) if operator.startswith("Date") else _epoch(text)
+        if bound is None:
+            out.append(Truth.FALSE)  # not a date (or number): never matches, as for a known value
+        elif bound <= now:
+            out.append(Truth.TRUE if operator in _LATER else Truth.FALSE)
+        else:
+            out.append(Truth.UNKNOWN)
+    return any_of(out)
+
+
+def _epoch(text: str) -> datetime | None:
+    number = _number(text)
+    if number is None:
+        return None
+    try:
+        return datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# --- values with a name part ------------------------------------------------------------------
+
+PATTERN_BUDGET = 2_000  # product states for one value against one policy value (short strings: a few dozen)
+
+
+def pattern_truth(compare: Compare, request_value: str, policy_value: str) -> Truth:
+    """A request value that holds a part of a name Jets creates (rules/names.toml, written as
+    catalogue.Naming.pattern writes it) against one policy value: TRUE when the operator holds for
+    every name Jets can produce, FALSE when for none, else UNKNOWN. StringEquals and StringLike compare
+    the whole string, ArnEquals and ArnLike its six colon-separated parts one by one (a name part holds
+    no colon); the other operators are not decided on such a value."""
+    from auditor.automata import TooBig, product
+    from auditor.globs import requirement_pattern
+
+    if compare is _string_equals:
+        policies = [_literal_tokens(policy_value)]
+        requests = [requirement_pattern(request_value)]
+    elif compare is _string_like:
+        policies = [_like_tokens(policy_value)]
+        requests = [requirement_pattern(request_value)]
+    elif compare is _arn:
+        r_parts, p_parts = request_value.split(":", 5), policy_value.split(":", 5)
+        if len(r_parts) != 6 or len(p_parts) != 6:
+            return Truth.FALSE if len(p_parts) != 6 else Truth.UNKNOWN
+        policies = [_like_tokens(p) for p in p_parts]
+        requests = [requirement_pattern(r) if r else () for r in r_parts]
+    else:
+        return Truth.UNKNOWN
+    out = []
+    for r_tokens, p_tokens in zip(requests, policies, strict=True):
+        try:
+            vectors = product(r_tokens, [p_tokens], budget=PATTERN_BUDGET)
+        except TooBig:
+            out.append(Truth.UNKNOWN)
+            continue
+        out.append(Truth.TRUE if vectors == {(True,)} else Truth.FALSE if vectors <= {(False,)} else Truth.UNKNOWN)
+    return all_of(out)
+
+
+def _literal_tokens(text: str) -> tuple[tuple[str, str], ...]:
+    from auditor.automata import char
+
+    return tuple(char(_literal(c)) for c in text)
+
+
+def _like_tokens(text: str) -> tuple[tuple[str, str], ...]:
+    """A StringLike/ArnLike part as automaton tokens: `*` any run of any characters, `?` any one."""
+    from auditor.automata import CROSSING, ONE_KIND, char
+
+    return tuple(CROSSING if c == "*" else (ONE_KIND, "any") if c == "?" else char(_literal(c)) for c in text)
 
 
 # --- policy variables in values -----------------------------------------------------------
@@ -263,8 +404,8 @@ def _known(inner: str, context: RequestContext) -> str | None:
     """The value of one policy variable (`aws:PrincipalTag/team, 'default'`) in this request, if known."""
     name, default = _variable(inner)
     found = context.lookup(name)
-    if isinstance(found, Known) and len(found.values) == 1:
-        return found.values[0]
+    if isinstance(found, Known) and len(found.values) == 1 and NAME_START not in found.values[0]:
+        return found.values[0]  # (a value with a name part is many strings: not one to put in)
     return default if isinstance(found, Absent) else None
 
 
@@ -279,6 +420,47 @@ def resolve_known(text: str, context: RequestContext) -> str:
         value = _known(inner, context) if inner is not None and ":" in _variable(inner)[0] else None
         out.append(value if value is not None and not any(c in value for c in "*?$") else piece)
     return "".join(out)
+
+
+OWN_REGION = "${aws:requestedregion}"
+OWN_ACCOUNT = ("${aws:principalaccount}", "${aws:resourceaccount}")
+NO_REGION = "-"  # what a Region variable becomes in an ARN without a Region: it equals no Region segment
+
+
+def resolve_own(text: str, region: str, account: str) -> str:
+    """A Resource ARN whose Region segment is exactly `${aws:RequestedRegion}`, or whose account
+    segment is exactly `${aws:PrincipalAccount}` or `${aws:ResourceAccount}`, with that segment
+    taken from the requirement it is matched against (`region`, `account`: "*" when the run did not
+    give them). A request acts in its own Region on resources of that Region, and Jets' resources are
+    in the deploy principal's own account, so the variable equals the ARN's segment; an ARN with no
+    Region there (IAM, S3) has none to equal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html,
+    "Where you can use policy variables": variables in the Resource element)."""
+    if "${" not in text:
+        return text
+    parts = _arn_parts(text)
+    if len(parts) != 6:
+        return text
+    if parts[3].lower() == OWN_REGION:
+        parts[3] = region if region else NO_REGION
+    if parts[4].lower() in OWN_ACCOUNT:
+        parts[4] = account if account else NO_REGION
+    return ":".join(parts)
+
+
+def _arn_parts(text: str) -> list[str]:
+    """An ARN's six colon-separated parts, a colon inside `${...}` (a policy variable's) not counting."""
+    parts: list[str] = []
+    start = depth = 0
+    for i, ch in enumerate(text):
+        if ch == "$" and text.startswith("${", i):
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif ch == ":" and not depth and len(parts) < 5:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
 
 
 def _variable(inner: str) -> tuple[str, str | None]:
@@ -332,6 +514,10 @@ def _string_equals(request: str, policy: str) -> bool:
 
 def _string_equals_ignore_case(request: str, policy: str) -> bool:
     return request.casefold() == _plain(policy).casefold()
+
+
+def _string_like(request: str, policy: str) -> bool:
+    return glob_match(policy, request)
 
 
 def _number(text: str) -> float | None:
@@ -403,8 +589,8 @@ OPERATORS: dict[str, tuple[Compare, bool]] = {
     "StringNotEquals": (_string_equals, True),
     "StringEqualsIgnoreCase": (_string_equals_ignore_case, False),
     "StringNotEqualsIgnoreCase": (_string_equals_ignore_case, True),
-    "StringLike": (lambda r, p: glob_match(p, r), False),
-    "StringNotLike": (lambda r, p: glob_match(p, r), True),
+    "StringLike": (_string_like, False),
+    "StringNotLike": (_string_like, True),
     "NumericEquals": (_numeric(lambda a, b: a == b), False),
     "NumericNotEquals": (_numeric(lambda a, b: a == b), True),
     "NumericLessThan": (_numeric(lambda a, b: a < b), False),

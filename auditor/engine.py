@@ -11,11 +11,12 @@ from types import MappingProxyType
 from typing import cast
 
 from auditor import __version__, awsdata
+from auditor.arn import parse_arn
 from auditor.budget import Work
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, internal_error, untrusted_setting, unused_ignore
 from auditor.checks.base import Check, Context
-from auditor.conditions import Decision, RequestContext, decide, resolve_known
+from auditor.conditions import Decision, RequestContext, decide, resolve_known, resolve_own
 from auditor.config import Config, RuleSetting
 from auditor.context import ContextRules
 from auditor.deploy import FRESH_ACCOUNT, MAX_DEPLOY_WORK, Deploy, DeployChoice, candidates
@@ -265,15 +266,17 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             rows.append(probe.row(name, shown))
             continue
         judge: ConditionJudge = undecided
+        requirement = probe.judged(settings, deploy)
         if contexts is not None:
             extra = {"iam:PassedToService": req.passed_to} if req.passed_to else None
+            naming = _naming_values(settings.prefix, probe.env, str(req.releases.low[0]))
             request = contexts.context(req.action, req.resource, req.caller, features=settings.features,
                                        version=str(req.releases.low[0]), region=deploy.region, account=deploy.account,
-                                       extra=extra)
+                                       extra=extra, naming=naming)
             judge = _judge(request)
             if variables:
-                relevant = [_known_variables(stmt, request) for stmt in relevant]
-        requirement = probe.judged(settings, deploy)
+                own = _own_segments(requirement)
+                relevant = [_known_variables(stmt, request, own) for stmt in relevant]
         verdict = evaluate_relevant(requirement, relevant, match=req.match, judge=judge)
         if target.boundary:
             limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match,
@@ -283,16 +286,36 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     return tuple(rows)
 
 
+@lru_cache(maxsize=256)
+def _naming_values(prefix: str, env: str, version: str) -> tuple[tuple[str, str], ...]:
+    """The project's names a request context's values may name (catalogue.Naming.values)."""
+    return tuple(sorted(Naming(prefix, env, version).values().items()))
+
+
+@lru_cache(maxsize=1024)
+def _own_segments(requirement: str) -> tuple[str, str] | None:
+    """The requirement's Region and account segments, which `${aws:RequestedRegion}` and
+    `${aws:PrincipalAccount}` in a Resource equal (see conditions.resolve_own)."""
+    arn = parse_arn(requirement)
+    return None if arn is None else (arn.region, arn.account)
+
+
 @lru_cache(maxsize=4096)
-def _known_variables(stmt: Statement, context: RequestContext) -> Statement:
+def _known_variables(stmt: Statement, context: RequestContext, own: tuple[str, str] | None = None) -> Statement:
     """The statement with the policy variables of its Resource (or NotResource) that the request
-    context knows put in (`arn:aws:cloudformation:${aws:RequestedRegion}:...`); the others stay, and
-    leave the statement applying only maybe."""
+    context knows put in (`arn:aws:cloudformation:${aws:RequestedRegion}:...`), and those that stand
+    for the request's own Region or account where its ARN has them (`own`: the requirement's Region
+    and account segments); the others stay, and leave the statement applying only maybe."""
     if not _has_variables(stmt):
         return stmt
+
+    def put(pattern: str) -> str:
+        known = resolve_known(pattern, context)
+        return known if own is None else resolve_own(known, *own)
+
     if stmt.resources is not None:
-        return replace(stmt, resources=tuple(resolve_known(p, context) for p in stmt.resources))
-    return replace(stmt, not_resources=tuple(resolve_known(p, context) for p in stmt.not_resources or ()))
+        return replace(stmt, resources=tuple(put(p) for p in stmt.resources))
+    return replace(stmt, not_resources=tuple(put(p) for p in stmt.not_resources or ()))
 
 
 def _has_variables(stmt: Statement) -> bool:
@@ -305,14 +328,15 @@ JUDGED_KEPT = 1024  # Conditions decisions one judge keeps (the corpus: at most 
 @lru_cache(maxsize=4096)
 def _judge(context: RequestContext) -> ConditionJudge:
     """The condition judge for one request context: each statement's Conditions decided once."""
-    memo: dict[tuple[Condition, ...], Decision] = {}
+    memo: dict[tuple[str, tuple[Condition, ...]], Decision] = {}
 
     def judge(stmt: Statement) -> Decision:
-        found = memo.get(stmt.conditions)
+        key = (stmt.effect, stmt.conditions)  # the effect matters for a key Jets sends in several requests
+        found = memo.get(key)
         if found is None:
             if len(memo) >= JUDGED_KEPT:  # bounded like every memo: a judge outlives the targets it judged
                 memo.clear()
-            found = memo[stmt.conditions] = decide(stmt.conditions, context)
+            found = memo[key] = decide(stmt.conditions, context, stmt.effect)
         return found
 
     return judge

@@ -52,6 +52,41 @@ def grants(catalogue: Catalogue, version: str, features: Sequence[str], project:
     return out
 
 
+def attached(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
+             region: str | None, account: str | None) -> dict[str, tuple[str, ...]]:
+    """Actions that attach a managed policy (they take iam:PolicyARN) → the policies Jets attaches with
+    them, when the request context knows every one (rules/request-context.toml: the CodeBuild role's
+    two read-only policies for Jets 6, AWSLambdaBasicExecutionRole for s3_event). An action one of whose
+    requirements attaches policies the app names (managed-iam-policies) is left out: not limited."""
+    from auditor import awsdata
+    from auditor.conditions import Each, Known, OneOf
+
+    contexts = catalogue.contexts
+    found: dict[str, set[str]] = {}
+    refused: set[str] = set()
+    for env in envs:
+        naming = Naming(project, env, version, region, account)
+        for req in catalogue.select(version, features):
+            details = awsdata.action_details(req.action)
+            if contexts is None or details is None or not _takes(details, "iam:PolicyARN"):
+                continue
+            value = contexts.context(req.action, req.resource, req.caller, features=features, version=version.split(".")[0],
+                                     region=region, account=account, naming=tuple(sorted(naming.values().items()))
+                                     ).lookup("iam:PolicyARN")
+            options = value.alternatives if isinstance(value, Each | OneOf) else (value,)
+            arns = [v for o in options if isinstance(o, Known) for v in o.values]
+            if len(arns) != len(options) or any("\x1e" in a or "*" in a for a in arns):
+                refused.add(req.action)
+            found.setdefault(req.action, set()).update(arns)
+    return {action: tuple(sorted(arns)) for action, arns in found.items() if action not in refused and arns}
+
+
+def _takes(details, key: str) -> bool:
+    low = key.lower()
+    return any(k.lower() == low for k in details.condition_keys) or any(
+        k.lower() == low for _, keys in details.resource_types for k in keys)
+
+
 def passed_to(requirements: Sequence[Requirement]) -> tuple[str, ...]:
     """The services the selected iam:PassRole requirements pass roles to, sorted."""
     return tuple(sorted({s for r in requirements if r.action == "iam:PassRole" for s in r.passed_to}))
@@ -74,16 +109,21 @@ def _grouped(wanted: dict[str, set[str]]) -> list[tuple[frozenset[str], frozense
     return min(options, key=lambda pairs: (len(json.dumps([[sorted(a), sorted(r)] for a, r in pairs])), len(pairs)))
 
 
-def statements_for(wanted: dict[str, set[str]], services: Sequence[str]) -> list[dict]:
+def statements_for(wanted: dict[str, set[str]], services: Sequence[str],
+                   attaching: dict[str, tuple[str, ...]] | None = None) -> list[dict]:
     """Group actions by service and identical resource sets (or resources by identical action sets,
     when that is shorter); the actions that take no resource in one statement on "*"; PassRole apart,
-    with its condition."""
+    with its condition; the actions of `attaching` (see attached) apart too, conditioned on the
+    managed policies they may attach (iam:PolicyARN)."""
     by_service: dict[str, dict[str, set[str]]] = defaultdict(dict)
     passrole: set[str] = set()
     anywhere: set[str] = set()
+    limited: dict[tuple[frozenset[str], tuple[str, ...]], set[str]] = defaultdict(set)
     for action, resources in wanted.items():
         if action == "iam:PassRole":
             passrole |= resources
+        elif attaching and action in attaching:
+            limited[(frozenset(resources), attaching[action])].add(action)
         elif resources == {"*"}:
             anywhere.add(action)
         else:
@@ -97,6 +137,10 @@ def statements_for(wanted: dict[str, set[str]], services: Sequence[str]) -> list
         for n, (same_actions, same_resources) in enumerate(pairs, 1):
             sid = f"Jets{title}{n if n > 1 else ''}"
             statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(same_actions), "Resource": sorted(same_resources)})
+    for (where, policies), named in sorted(limited.items(), key=lambda item: (sorted(item[0][0]), item[0][1])):
+        statements.append({"Sid": "JetsIamManagedPolicies", "Effect": "Allow", "Action": sorted(named),
+                           "Resource": sorted(where),
+                           "Condition": {"ArnEquals": {"iam:PolicyARN": list(policies) if len(policies) > 1 else policies[0]}}})
     if passrole:
         statements.append({"Sid": "JetsPassRole", "Effect": "Allow", "Action": ["iam:PassRole"],
                            "Resource": sorted(passrole),
@@ -143,6 +187,7 @@ class GenerateError(Exception):
 class Generated:
     docs: list[dict]  # one document, or several managed policies when one does not fit
     notice: str | None  # what stderr says: what --minimize did, and why the policy was split
+    remains: str | None = None  # what stderr says then: the privilege escalation the release itself needs
 
 
 def generate(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
@@ -155,7 +200,9 @@ def build(catalogue: Catalogue, version: str, features: Sequence[str], project: 
           minimize: bool = False) -> Generated:
     """The policy for `attach` (a key of QUOTAS), minimised when asked, split only when it must be."""
     wanted = grants(catalogue, version, features, project, envs, region, account)
-    statements = statements_for(wanted, passed_to(catalogue.select(version, features)))
+    attaching = attached(catalogue, version, features, project, envs, region, account)
+    statements = statements_for(wanted, passed_to(catalogue.select(version, features)), attaching)
+    remains = what_remains(catalogue, version, statements, project, envs)
     quota = QUOTAS[attach]
     before = size = minified_size(_document(statements))
     refuted: list[str] = []
@@ -174,14 +221,34 @@ def build(catalogue: Catalogue, version: str, features: Sequence[str], project: 
             what += (f"; {len(refuted)} of policyuniverse's wildcards (its data is from 2023) grant more today and "
                      f"were kept as actions, e.g. {sorted(refuted)[0]}")
     if size <= quota:
-        return Generated([_document(statements)], what if minimize else None)
+        return Generated([_document(statements)], what if minimize else None, remains)
     verb = "holds" if attach == "managed" else "hold"
     why = f"{what if minimize else 'the policy is ' + what}; {ATTACH_NAMES[attach]} {verb} {quota:,}"
     if attach != "managed":
         raise GenerateError(f"{why} in all (IAM counts every inline policy of the entity together, so splitting "
                             "does not help): attach it as managed policies (--attach managed)"
                             + ("" if minimize else " or try --minimize"))
-    return Generated(split(statements, quota), why)  # the caller says how the documents are written
+    return Generated(split(statements, quota), why, remains)  # the caller says how the documents are written
+
+
+def what_remains(catalogue: Catalogue, version: str, statements: list[dict], project: str, envs: Sequence[str]) -> str | None:
+    """The privilege escalation the narrowest policy still opens (the release itself needs it), as
+    stderr says it, with what narrows it outside the policy; None when it opens none."""
+    from auditor import escalation
+    from auditor.catalogue import major
+    from auditor.model import parse_policy
+
+    policy = parse_policy(json.dumps(_document(statements)), "generated")
+    holder = escalation.Holder(policy.statements, catalogue, version, project, envs)
+    ways = escalation.find(holder)
+    if not ways:
+        return None
+    names = list(dict.fromkeys(w.name for w in ways))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    facts = "".join(f"; {fact}" for fact in escalation.facts(holder))
+    return (f"what remains: {len(names)} privilege-escalation path{'s' if len(names) != 1 else ''} that Jets "
+            f"{major(version)} itself needs, which no deploy policy can close ({shown}{facts}); `jets-iam-audit file` "
+            f"reports them as privilege-escalation (info). Narrow them outside the policy: {'; '.join(escalation.remedies(holder))}")
 
 
 def _document(statements: list[dict]) -> dict:

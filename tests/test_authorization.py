@@ -51,9 +51,12 @@ GUIDE = [
     # IAM User Guide, "Allows IAM users to manage their own credentials": user/${aws:username}
     ("iam:GetUser", "arn:aws:iam::*:user/${aws:username}", "6", ("core",), None, "conditional"),
     ("iam:GetUser", f"arn:aws:iam::{ACCOUNT}:user/*", "6", ("core",), None, "granted"),
-    # Lambda Developer Guide, event source mappings: Resource "*" scoped with lambda:FunctionArn
+    # Lambda Developer Guide, event source mappings: Resource "*" scoped with lambda:FunctionArn, which is
+    # the ARN of one of the project's functions in Jets' requests (rules/request-context.toml)
     ("lambda:CreateEventSourceMapping", "*", "5", ("core", "sqs-events"),
-     {"StringLike": {"lambda:FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-dev-*"}}, "conditional"),
+     {"StringLike": {"lambda:FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-dev-*"}}, "granted"),
+    ("lambda:CreateEventSourceMapping", "*", "5", ("core", "sqs-events"),
+     {"StringLike": {"lambda:FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:other-*"}}, "missing"),
     # SNS Developer Guide: subscription actions are authorized on the topic
     ("sns:Unsubscribe", f"arn:aws:sns:{REGION}:{ACCOUNT}:shop-dev-*", "5", ("core", "s3-events"), None, "granted"),
     # Route 53 Developer Guide, permissions reference: GetChange on change/*, ListHostedZones on *

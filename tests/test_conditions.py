@@ -266,3 +266,73 @@ def test_a_context_hashes_once_and_as_its_fields_compare():
     assert x == y and hash(x) == hash(y) and x != z
     assert {x: 1}[y] == 1 and z not in {x: 1}
     assert hash(x) == hash((x.entries, x.otherwise, x.label, x.action, x.takes))
+
+
+# --- values the request context gives now: one of several, one per request, later than the audit, names --
+
+def test_one_of_is_decided_when_every_value_agrees():
+    from auditor.conditions import OneOf
+
+    tls = RequestContext((("s3:tlsversion", OneOf((Known(("1.2",)), Known(("1.3",))))),))
+    assert truth("NumericLessThan", "s3:TlsVersion", ["1.2"], tls) is F  # neither is below 1.2
+    assert truth("NumericLessThan", "s3:TlsVersion", ["1.3"], tls) is U  # 1.2 is, 1.3 is not
+    maybe = RequestContext((("ssm:recursive", OneOf((Known(("false",)), ABSENT))),))
+    assert truth("Bool", "ssm:Recursive", ["true"], maybe) is F
+    assert truth("Null", "ssm:Recursive", ["true"], maybe) is U
+
+
+def test_each_is_every_request_for_an_allow_and_any_for_a_deny():
+    from auditor.conditions import Each
+
+    ssm, acm = "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess", "arn:aws:iam::aws:policy/AWSCertificateManagerReadOnly"
+    both = RequestContext((("iam:policyarn", Each((Known((ssm,)), Known((acm,))))),))
+    cond = Condition("ArnEquals", "iam:PolicyARN", (ssm,))
+    assert condition_truth(cond, both, "Allow") is F  # the other request is not allowed
+    assert condition_truth(cond, both, "Deny") is T  # one request is denied
+    assert condition_truth(Condition("ArnEquals", "iam:PolicyARN", (ssm, acm)), both, "Allow") is T
+    assert decide((cond,), both, "Deny").truth is T
+
+
+@pytest.mark.parametrize(("operator", "bound", "expected"), [
+    ("DateGreaterThan", "2020-01-01T00:00:00Z", T), ("DateLessThan", "2020-01-01T00:00:00Z", F),
+    ("DateEquals", "2020-01-01T00:00:00Z", F), ("DateNotEquals", "2020-01-01T00:00:00Z", T),
+    ("DateGreaterThan", "2030-01-01T00:00:00Z", U), ("DateLessThan", "2030-01-01T00:00:00Z", U),
+    ("DateLessThan", "not a date", F),
+    ("NumericGreaterThan", "1577836800", T),  # aws:EpochTime compared as a number
+    ("StringEquals", "2020-01-01T00:00:00Z", U),
+])
+def test_a_date_after_the_audit(monkeypatch, operator, bound, expected):
+    from datetime import UTC, datetime
+
+    from auditor import conditions
+
+    monkeypatch.setattr(conditions, "audit_time", lambda: datetime(2026, 11, 30, tzinfo=UTC))
+    context = RequestContext((("aws:currenttime", conditions.AFTER_AUDIT),))
+    assert truth(operator, "aws:CurrentTime", [bound], context) is expected
+
+
+@pytest.mark.parametrize(("operator", "policy", "expected"), [
+    ("ArnLike", "arn:aws:lambda:*:*:layer:dev-demo-gems:*", T),  # every version of the gem layer
+    ("ArnLike", "arn:aws:lambda:*:*:layer:dev-demo-gems:1", U),  # version 1, not the others
+    ("ArnLike", "arn:aws:lambda:*:*:layer:other:*", F),
+    ("ArnNotLike", "arn:aws:lambda:*:*:layer:*", F),
+    ("StringLike", "*:layer:dev-demo-gems:*", T),  # * runs across colons in StringLike
+    ("StringEquals", "arn:aws:lambda:eu-west-1:1:layer:dev-demo-gems:1", U),
+    ("StringEquals", "arn:aws:lambda:eu-west-1:1:layer:dev-demo-gems:x", F),  # a version is digits
+    ("StringEqualsIgnoreCase", "anything", U),  # not decided over a name part
+])
+def test_a_value_with_a_name_part_is_decided_over_every_name(operator, policy, expected):
+    version = "\x1e+0123456789\x1f"  # catalogue.Naming.pattern's writing of {*version}
+    layer = f"arn:aws:lambda:eu-west-1:1:layer:dev-demo-gems:{version}"
+    context = RequestContext((("lambda:layer", Known((layer,))),))
+    assert truth(operator, "lambda:Layer", [policy], context) is expected
+
+
+def test_resource_variables_for_the_requests_own_region_and_account():
+    from auditor.conditions import resolve_own
+
+    own = "arn:aws:lambda:${aws:RequestedRegion}:${aws:PrincipalAccount}:function:demo-*"
+    assert resolve_own(own, "*", "*") == "arn:aws:lambda:*:*:function:demo-*"
+    assert resolve_own(own, "eu-west-1", "1") == "arn:aws:lambda:eu-west-1:1:function:demo-*"
+    assert resolve_own("arn:aws:s3:${aws:RequestedRegion}::b", "", "") == "arn:aws:s3:-::b"  # S3 ARNs have no Region
+    assert resolve_own("arn:aws:s3:::${aws:username}/*", "", "") == "arn:aws:s3:::${aws:username}/*"

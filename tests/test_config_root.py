@@ -11,7 +11,8 @@ from tests.conftest import DOCS, invoke
 
 OFF = "[rules]\n" + "".join(f'{rule} = {{enabled = false}}\n' for rule in (
     "missing-action", "wildcard-action", "duplicate-action", "pattern-never-matches", "wildcard-resource",
-    "unused-action", "passrole-unscoped", "redundant-action", "outside-prefix", "resource-type-mismatch"))
+    "unused-action", "passrole-unscoped", "redundant-action", "outside-prefix", "resource-type-mismatch",
+    "privilege-escalation"))
 
 
 def _layout(tmp_path, git: bool):

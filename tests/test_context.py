@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from auditor import context
-from auditor.conditions import ABSENT, PRESENT_UNKNOWN, UNKNOWN, Known
+from auditor import catalogue, context
+from auditor.conditions import ABSENT, UNKNOWN, Known, Truth, condition_truth
+from auditor.model import Condition
 
-RULES = context.load(Path(__file__).resolve().parent.parent / "rules")
+RULES = catalogue.load().contexts  # with rules/names.toml's classes, for {*NAME} in values
+
+
+def truth(operator, key, values, context):
+    return condition_truth(Condition(operator, key, tuple(values)), context)
 BUCKET_OBJECTS = "arn:{partition}:s3:::{ns_lower}-*/jets/code/*"
 PUBLIC = "arn:{partition}:s3:::{ns_lower}-*/jets/public/*"
 ROLES = "arn:{partition}:iam::{account}:role/{ns}-*"
@@ -38,7 +41,11 @@ def test_requested_region_is_the_deploy_region_or_us_east_1_for_global_services(
     assert RULES.context("lambda:CreateFunction", "x", "cloudformation", region="eu-west-1").lookup("aws:RequestedRegion") == Known(("eu-west-1",))
     assert RULES.context("iam:CreateRole", ROLES, "cloudformation", region="eu-west-1").lookup("aws:RequestedRegion") == Known(("us-east-1",))
     assert RULES.context("iam:CreateRole", ROLES, "cloudformation").lookup("aws:RequestedRegion") == Known(("us-east-1",))
-    assert RULES.context("lambda:CreateFunction", "x", "cloudformation").lookup("aws:RequestedRegion") == PRESENT_UNKNOWN
+    # a Region the run was not given stands for every Region: decided where every Region agrees
+    free = RULES.context("lambda:CreateFunction", "x", "cloudformation")
+    assert truth("StringEquals", "aws:RequestedRegion", ["eu-west-1"], free) is Truth.UNKNOWN
+    assert truth("StringLike", "aws:RequestedRegion", ["*"], free) is Truth.TRUE
+    assert truth("StringEquals", "aws:RequestedRegion", ["EU-WEST-1"], free) is Truth.FALSE  # no Region is upper case
 
 
 def test_uploads_send_no_encryption_header_and_public_assets_a_public_read_acl():
@@ -95,7 +102,9 @@ def test_extra_keys_from_the_requirement():
 
 
 def test_account_known_only_when_given():
-    assert RULES.context("lambda:CreateFunction", "x", "cli").lookup("aws:PrincipalAccount") == PRESENT_UNKNOWN
+    free = RULES.context("lambda:CreateFunction", "x", "cli")
+    assert truth("StringEquals", "aws:PrincipalAccount", ["123456789012"], free) is Truth.UNKNOWN
+    assert truth("StringEquals", "aws:PrincipalAccount", ["aws"], free) is Truth.FALSE  # an account is digits
     assert RULES.context("lambda:CreateFunction", "x", "cli", account="123456789012").lookup("aws:PrincipalAccount") == Known(("123456789012",))
 
 

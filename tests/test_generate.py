@@ -38,8 +38,10 @@ def test_generated_policy_audits_clean(version, feature):
     docs = generate.generate(CAT, version, features, "shop", ("dev", "prod"))
     report = _audit(docs, version, features)
     assert _bad(report) == []
-    assert [(f.rule_id, f.message) for f in report.findings] == []  # not even an info finding
-    assert {r.status for r in report.coverage} == {"granted"}  # its own Conditions hold for Jets' requests
+    # one info finding: the privilege escalation the release itself needs (tests/checks/test_privilege_escalation.py)
+    assert [(f.rule_id, f.severity, f.subject) for f in report.findings] == [
+        ("privilege-escalation", "info", f"Jets {version.split('.')[0]}")]
+    assert {r.status for r in report.coverage} == {"granted"}  # its own Conditions hold for Jets' requests: no unknown row
     for doc in docs:
         assert generate.minified_size(doc) <= generate.POLICY_QUOTA
 
@@ -67,7 +69,8 @@ def test_split_when_over_quota():
 
 def test_cli_generate_and_split_notice(tmp_path):
     proc = run_cli("generate", "--prefix", "shop", "--env", "dev", "--env", "prod", "--jets-version", "6")
-    assert proc.returncode == 0 and proc.stderr == b""
+    assert proc.returncode == 0 and proc.stderr.decode().startswith(
+        "what remains: 5 privilege-escalation paths that Jets 6 itself needs, which no deploy policy can close (")
     doc = json.loads(proc.stdout)
     assert doc["Version"] == "2012-10-17" and any(s["Sid"] == "JetsCodeBuild" for s in doc["Statement"])
     proc = invoke("generate", "--prefix", "shop", "--feature", "all", "--env", "dev", "--env", "prod", "--env", "stag",
@@ -93,3 +96,57 @@ def test_every_feature_for_one_env_fits_few_managed_policies(version, documents)
     assert not any(p != q and covers(p, q) for s in statements for p in s["Resource"] for q in s["Resource"])
     (stock,) = generate.generate(CAT, version, CAT.default_features(version), "demo", ("dev",))  # a stock app: one
     assert generate.minified_size(stock) <= generate.POLICY_QUOTA
+
+
+def test_attaching_is_limited_to_the_managed_policies_jets_attaches():
+    """Jets 6 attaches AmazonSSMReadOnlyAccess and AWSCertificateManagerReadOnly to its CodeBuild role, s3_event
+    AWSLambdaBasicExecutionRole: generate conditions iam:AttachRolePolicy and iam:DetachRolePolicy on them
+    (iam:PolicyARN); managed_iam_policy names the app's own, so with that feature attaching is not limited."""
+    (doc,) = generate.generate(CAT, "6", ("core",), "shop", ("dev",))
+    (limited,) = [s for s in doc["Statement"] if s["Sid"] == "JetsIamManagedPolicies"]
+    assert limited == {"Sid": "JetsIamManagedPolicies", "Effect": "Allow",
+                       "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], "Resource": ["arn:aws:iam::*:role/shop-dev-*"],
+                       "Condition": {"ArnEquals": {"iam:PolicyARN": [
+                           "arn:aws:iam::aws:policy/AWSCertificateManagerReadOnly", "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"]}}}
+    (doc5,) = generate.generate(CAT, "5", ("core", "s3-events"), "shop", ("dev",))
+    assert [s["Condition"] for s in doc5["Statement"] if s["Sid"] == "JetsIamManagedPolicies"] == [
+        {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}}]
+    (app,) = generate.generate(CAT, "5", ("core", "s3-events", "managed-iam-policies"), "shop", ("dev",))
+    assert not any(s["Sid"] == "JetsIamManagedPolicies" for s in app["Statement"])
+    assert any("iam:AttachRolePolicy" in s["Action"] and "Condition" not in s for s in app["Statement"])
+
+
+def test_attaching_fewer_policies_than_jets_attaches_is_missing():
+    """Each managed policy is attached in a request of its own: a policy that lets only one through fails the
+    other request, so the requirement is missing, not "maybe"."""
+    (doc,) = generate.generate(CAT, "6", ("core",), "shop", ("dev",))
+    for stmt in doc["Statement"]:
+        if stmt["Sid"] == "JetsIamManagedPolicies":
+            stmt["Condition"] = {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"}}
+    report = _audit([doc], "6", ("core",), envs=("dev",))
+    assert {(r.action, r.status) for r in report.coverage if r.status != "granted"} == {
+        ("iam:AttachRolePolicy", "missing"), ("iam:DetachRolePolicy", "missing")}
+
+
+@pytest.mark.parametrize(("version", "says"), [
+    ("5", "what remains: 3 privilege-escalation paths that Jets 5 itself needs, which no deploy policy can close (pass a "
+          "role it writes (role/shop-dev-*) to a new Lambda function, give an existing Lambda function a role it writes "
+          "(role/shop-dev-*), write the role of Jets' Lambda function and run its code); `jets-iam-audit file` reports "
+          "them as privilege-escalation (info). Narrow them outside the policy: deploy from an account of its own, or cap "
+          "the account with an SCP (no condition key limits what iam:PutRolePolicy writes, and Jets 3-5 set no "
+          "permissions boundary on the roles they create)"),
+    ("6", "what remains: 5 privilege-escalation paths that Jets 6 itself needs, which no deploy policy can close (pass "
+          "Jets' role role/shop-dev-* to a new CodeBuild project, give an existing CodeBuild project Jets' role "
+          "role/shop-dev-*, pass a role it writes (role/shop-dev-*) to a new CodeBuild project and 2 more; Jets' role "
+          "role/shop-dev-*, which project/shop-dev-remote* runs as, has iam:*, lambda:*, cloudformation:*, s3:* and 11 "
+          "more services on * (config.codebuild.iam.default_policy)); `jets-iam-audit file` reports them as "
+          "privilege-escalation (info). Narrow them outside the policy: narrow config.codebuild.iam.default_policy to "
+          "what the app's stacks need, deploy from an account of its own, or cap the account with an SCP (whoever may "
+          "start the remote runner's build acts as its role, and CloudFormation writes that role's inline policy with "
+          "the deploy user's credentials)"),
+])
+def test_generate_says_what_remains(version, says):
+    built = generate.build(CAT, version, ("core",), "shop", ("dev",))
+    assert built.remains == says
+    proc = invoke("generate", "--prefix", "shop", "--jets-version", version, "--feature", "core")
+    assert proc.returncode == 0 and proc.stderr.decode() == says + "\n"

@@ -36,6 +36,12 @@ def bad(report: dict) -> dict[str, set[str]]:
     return out
 
 
+def findings(report: dict) -> list[dict]:
+    """The findings but the one about the privilege escalation Jets 5 itself needs, which the generated
+    policy has (tests/test_generate.py pins it)."""
+    return [f for f in report["findings"] if not (f["rule_id"] == "privilege-escalation" and f["severity"] == "info")]
+
+
 def missing_findings(report: dict) -> list[str]:
     return [f["subject"] for f in report["findings"] if f["rule_id"] == "missing-action" and f["severity"] != "info"]
 
@@ -46,7 +52,7 @@ REGION_GUARD = {"Sid": "OnlyEurope", "Effect": "Deny", "NotAction": GLOBAL, "Res
 
 def test_the_generated_policy_has_no_conditional_row(write_policy):
     code, report = audit(write_policy, BASE)
-    assert (code, bad(report), report["findings"]) == (0, {}, [])
+    assert (code, bad(report), findings(report)) == (0, {}, [])
 
 
 def test_region_guard_rail_that_spares_global_services_deploys_in_its_regions(write_policy):
@@ -125,7 +131,7 @@ def test_transport_guard_is_decided_and_changes_nothing(write_policy):
     guard = {"Sid": "TlsOnly", "Effect": "Deny", "Action": "*", "Resource": "*",
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     code, report = audit(write_policy, with_statements(guard))
-    assert (code, bad(report), report["findings"]) == (0, {}, [])
+    assert (code, bad(report), findings(report)) == (0, {}, [])
 
 
 def test_boundary_requirement_on_role_creation_cannot_be_met(write_policy):
@@ -254,7 +260,9 @@ def test_the_deploy_note_names_what_was_not_given(write_policy):
 
 def test_policy_variables_the_request_knows_are_put_in_the_resource(write_policy):
     """`${aws:RequestedRegion}` and `${aws:PrincipalAccount}` in a Resource are the deploy's Region and
-    account when those are given; not given, the grant is only maybe (the note names the variable)."""
+    account when those are given; not given, they still equal the Region and account of the ARN the
+    request acts on (test_region_and_account_variables_equal_the_arn_s_own); another variable leaves the
+    grant only maybe, and the note names it."""
     scoped = copy.deepcopy(BASE)
     for stmt in scoped["Statement"]:
         stmt["Resource"] = [r.replace("arn:aws:cloudformation:*:*:", "arn:aws:cloudformation:${aws:RequestedRegion}:"
@@ -262,7 +270,77 @@ def test_policy_variables_the_request_knows_are_put_in_the_resource(write_policy
     code, report = audit(write_policy, scoped, "--region", "eu-west-1", "--account", "111111111111")
     assert (code, bad(report)) == (0, {})
     code, report = audit(write_policy, scoped)
+    assert (code, bad(report)) == (0, {})
+    for stmt in scoped["Statement"]:
+        stmt["Resource"] = [r.replace("${aws:PrincipalAccount}", "${aws:PrincipalTag/account}") for r in stmt["Resource"]]
+    code, report = audit(write_policy, scoped)
     assert code == 0 and set(bad(report)) == {"cloudformation:CreateStack", "cloudformation:DeleteStack",
                                                "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResources",
                                                "cloudformation:DescribeStacks", "cloudformation:UpdateStack"}
     assert {s for statuses in bad(report).values() for s in statuses} == {"conditional"}
+    assert any("${aws:PrincipalTag/account}" in note for row in report["coverage"] for note in row.get("notes", []))
+
+
+# --- keys the request context decides now: no unknown that could be known --------------------------
+
+def test_a_layer_guard_spares_the_gem_layer_jets_always_adds(write_policy):
+    """Every function Jets 5 creates has its gem layer (v5.0.14:lib/jets/cfn/resource/lambda/function.rb:153-162),
+    in the deploy account: a guard against layers from other accounts changes nothing, one against any layer
+    denies the functions."""
+    own = {"Sid": "OwnLayersOnly", "Effect": "Deny", "Action": ["lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"],
+           "Resource": "*", "Condition": {"ForAnyValue:ArnNotLike": {"lambda:Layer": "arn:aws:lambda:*:123456789012:layer:*"}}}
+    code, report = audit(write_policy, with_statements(own), "--account", "123456789012")
+    assert (code, bad(report), findings(report)) == (0, {}, [])
+    none = {"Sid": "NoLayers", "Effect": "Deny", "Action": "lambda:CreateFunction", "Resource": "*",
+            "Condition": {"Null": {"lambda:Layer": "false"}}}
+    code, report = audit(write_policy, with_statements(none))
+    assert (code, bad(report)) == (1, {"lambda:CreateFunction": {"denied"}})
+
+
+@pytest.mark.parametrize(("bound", "expected"), [
+    ("2020-01-01T00:00:00Z", {"denied"}),  # already past: every deploy comes after it
+    ("2999-01-01T00:00:00Z", {"conditional"}),  # still to come: a deploy may come before or after
+])
+def test_a_date_bound_is_decided_once_it_is_past(write_policy, bound, expected):
+    expiry = {"Sid": "Expired", "Effect": "Deny", "Action": "lambda:CreateFunction", "Resource": "*",
+              "Condition": {"DateGreaterThan": {"aws:CurrentTime": bound}}}
+    code, report = audit(write_policy, with_statements(expiry))
+    assert bad(report) == {"lambda:CreateFunction": expected}
+
+
+def test_region_and_account_variables_equal_the_arn_s_own(write_policy):
+    """Without --region or --account, ${aws:RequestedRegion} and ${aws:PrincipalAccount} in the Region and
+    account segments stand for the request's own, which are the ARN's."""
+    doc = with_statements()
+    for stmt in doc["Statement"]:
+        if stmt["Sid"] == "JetsLambda":
+            stmt["Resource"] = ["arn:aws:lambda:${aws:RequestedRegion}:${aws:PrincipalAccount}:function:demo-dev-*"]
+    code, report = audit(write_policy, doc)
+    assert (code, bad(report)) == (0, {})
+    for stmt in doc["Statement"]:  # IAM's ARNs have no Region: a Region variable there equals none
+        if stmt["Sid"] == "JetsIam":
+            stmt["Resource"] = ["arn:aws:iam:${aws:RequestedRegion}:${aws:PrincipalAccount}:role/demo-dev-*"]
+    code, report = audit(write_policy, doc)
+    assert bad(report) == {a: {"missing"} for a in {r.action for r in CAT.select("5", ("core", "prewarm"))
+                                                  if r.action.startswith("iam:") and r.action != "iam:PassRole"}}
+
+
+def test_an_old_tls_guard_changes_nothing(write_policy):
+    """Every AWS endpoint takes TLS 1.2 or later: a Deny below 1.2 never holds for Jets' S3 requests."""
+    guard = {"Sid": "Tls12", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}
+    code, report = audit(write_policy, with_statements(guard))
+    assert (code, bad(report), findings(report)) == (0, {}, [])
+    newest = {**guard, "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.3"}}}  # 1.2 or 1.3: may be denied
+    code, report = audit(write_policy, with_statements(newest))
+    assert set(bad(report)) == {r.action for r in CAT.select("5", ("core", "prewarm")) if r.action.startswith("s3:")}
+
+
+def test_a_buildspec_override_guard_denies_jets6_remote_runs(write_policy):
+    """Jets 6 starts every build with a buildspec override (v6.0.5:lib/jets/remote/runner.rb:18-22); the CodeBuild
+    guide's guard against overrides denies it."""
+    (jets6,) = generate.generate(CAT, "6", ("core",), "demo", ("dev",))
+    guard = {"Sid": "NoOverride", "Effect": "Deny", "Action": "codebuild:StartBuild", "Resource": "*",
+             "Condition": {"Null": {"codebuild:source.buildspec": "false"}}}
+    code, report = audit(write_policy, with_statements(guard, base=jets6), "--jets-version", "6")
+    assert (code, bad(report)) == (1, {"codebuild:StartBuild": {"denied"}})

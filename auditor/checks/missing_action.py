@@ -9,7 +9,7 @@ What it does
     boundary on the roles Jets creates; ...: rules/request-context.toml). A requirement that is not
     granted on every resource Jets may create there (or that a Deny removes, or whose only Allow has a
     Condition the request does not meet) is reported, with the Jets step that breaks. A Condition on
-    a value the audit cannot know (aws:SourceIp, MFA, principal tags, the time) is reported at info
+    a value the audit cannot know (aws:SourceIp, MFA, principal tags, a date still to come) is reported at info
     level, naming the key: "not proven granted" for an Allow, "may be denied" for a Deny. A Deny that
     takes only some of the names Jets may create there (rules/names.toml: a function named after an app
     class, a stack after a logical id) is reported at low severity as "may be denied, depending on names
