@@ -362,6 +362,9 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         escalations = escalation_rules.load(base)
     except escalation_rules.EscalationError as exc:
         raise CatalogueError(str(exc)) from exc
+    for n, runs in enumerate(escalations.runs_as, 1):  # its templates are rendered like the requirements'
+        for template in (runs.compute, runs.role):
+            _validate_template(f"rules/escalation.toml [[runs_as]] #{n}", template, names)
     if check_actions:
         _check_actions(requirements)
         for action in sorted(escalations.actions):

@@ -115,7 +115,7 @@ def test_action_annotates_uploads_sarif_and_fails_on_findings(tmp_path, runner_t
     assert not any("package.json" in line for line in lines)
     assert run.outputs["audit"] == {"exit-code": "1"}
     sarif = json.loads((repo / "jets-iam-audit.sarif").read_text())
-    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 18
+    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 20
     assert run.step("Upload SARIF to code scanning") == (
         "uses", (UPLOAD, {"sarif_file": "jets-iam-audit.sarif", "category": "jets-iam-audit"}))
     kind, fail = run.step("Fail on findings")
@@ -234,7 +234,7 @@ def test_action_with_hostile_file_names_stays_a_gate(tmp_path, runner_temp):
         assert audit.returncode == 0 and run.outputs["audit"] == {"exit-code": "1"}, audit.stderr
         assert run.step("Fail on findings")[0] == "ran" and run.failed
         sarif = json.loads((repo / "jets-iam-audit.sarif").read_text())
-        assert len(sarif["runs"][0]["results"]) == 18
+        assert len(sarif["runs"][0]["results"]) == 20
         for line in audit.stdout.splitlines():  # our commands, or lines no runner reads as one
             assert line.startswith(("::error file=iam/deploy.json,", "::warning file=iam/deploy.json,",
                                     "::notice file=iam/deploy.json,", "::notice title=jets-iam-audit::")) or not line.lstrip().startswith("::"), line

@@ -131,6 +131,16 @@ def test_missing_evidence_is_rejected(tmp_path):
         load(rules)
 
 
+def test_an_unknown_name_part_in_escalation_toml_is_rejected(tmp_path):
+    """The roles and compute of rules/escalation.toml are rendered like requirements: a name part that
+    rules/names.toml does not define is refused when the catalogue loads, not a KeyError in generate."""
+    rules = _copy_rules(tmp_path)
+    path = rules / "escalation.toml"
+    path.write_text(path.read_text().replace("role/{ns}-{*generated}-{*random}", "role/{ns}-{*role}-{*random}", 1))
+    with pytest.raises(CatalogueError, match=r"escalation.toml \[\[runs_as\]\] #1: unknown placeholder\(s\) \['\*role'\]"):
+        load(rules)
+
+
 def test_every_resource_fits_its_action(catalogue):
     """A requirement's resource must be a resource type the action takes (from current AWS data), and
     "*" exactly when the action takes no resource: otherwise a generated policy would grant nothing.

@@ -62,7 +62,7 @@ def test_show_ignored_and_cli_beats_config(tmp_path):
     assert proc.returncode == 0 and doc["settings"]["fail_on"] == "critical"
     (ignored,) = doc["ignored"]
     assert ignored["rule_id"] == "wildcard-action" and ignored["reason"] == "API Gateway ids are random: apigateway:* is reviewed"
-    assert proc.stderr.decode() == ("20 findings (9 high, 5 medium, 6 low), 1 ignored; coverage: 75 granted, 12 missing; config "
+    assert proc.stderr.decode() == ("22 findings (10 high, 5 medium, 6 low, 1 info), 1 ignored; coverage: 75 granted, 12 missing; config "
                                     "pyproject.toml; exit 0\n")
 
 

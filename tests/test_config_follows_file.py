@@ -60,7 +60,7 @@ def test_same_file_same_findings_from_any_directory(tmp_path):
     assert doc["settings"]["prefix"] == "demo" and "custom-domain" in doc["settings"]["features"]
     assert doc["targets"][0]["config"] == str(repo / "pyproject.toml")
     assert not [f for f in found if f[0] == "wildcard-action" and f[1].startswith("/Statement/4/")]  # the second ignore, relative to the config's directory
-    assert len(found) == 24
+    assert len(found) == 26
 
 
 def test_unused_ignore_names_the_config_file_and_line(tmp_path):

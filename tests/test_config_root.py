@@ -32,11 +32,11 @@ def test_a_config_above_the_repository_root_is_not_used(tmp_path):
     assert proc.returncode == 1
     err = proc.stderr.decode().splitlines()
     assert err[0] == "file iam/deploy.json: 1 policy (iam/deploy.json); no config file"
-    assert err[-1] == "18 findings (3 high, 7 medium, 4 low, 4 info); coverage: 69 granted, 5 missing; exit 1"
+    assert err[-1] == "20 findings (4 high, 7 medium, 4 low, 5 info); coverage: 69 granted, 5 missing; exit 1"
     (repo / "pyproject.toml").write_text('[tool.jets-iam-audit]\nprefix = "demo"\n')  # at the root: used
     err = invoke("file", "iam/deploy.json", "--verbose", cwd=repo).stderr.decode().splitlines()
     assert err[0] == "file iam/deploy.json: 1 policy (iam/deploy.json); config pyproject.toml"
-    assert err[-1] == "18 findings (3 high, 7 medium, 4 low, 4 info); coverage: 69 granted, 5 missing; config pyproject.toml; exit 1"
+    assert err[-1] == "20 findings (4 high, 7 medium, 4 low, 5 info); coverage: 69 granted, 5 missing; config pyproject.toml; exit 1"
 
 
 def test_without_a_repository_the_search_goes_up_and_names_what_it_found(tmp_path):
@@ -52,8 +52,8 @@ def test_a_world_writable_directory_is_never_searched(tmp_path):
     outer.chmod(0o777)  # like /tmp: anyone could have put the config there
     proc = invoke("file", "iam/deploy.json", "--format", "json", cwd=repo)
     assert proc.returncode == 1
-    assert proc.stderr.decode() == "18 findings (3 high, 7 medium, 4 low, 4 info); coverage: 69 granted, 5 missing; exit 1\n"
-    assert len(json.loads(proc.stdout)["findings"]) == 18
+    assert proc.stderr.decode() == "20 findings (4 high, 7 medium, 4 low, 5 info); coverage: 69 granted, 5 missing; exit 1\n"
+    assert len(json.loads(proc.stdout)["findings"]) == 20
     proc = invoke("file", "iam/deploy.json", "--config", str(outer / ".jets-iam-audit.toml"), "-q", cwd=repo)
     assert proc.stderr.decode() == f"4 findings (4 info); coverage: 69 granted, 5 missing; config {outer / '.jets-iam-audit.toml'}; exit 0\n"
 

@@ -19,7 +19,7 @@ def test_concise_is_one_line_per_finding_with_line_and_column():
     assert proc.returncode == 1
     lines = proc.stdout.decode().splitlines()
     doc = json.loads(run_cli("file", POLICY, "--format", "json").stdout)
-    assert len(lines) == len(doc["findings"]) == 18
+    assert len(lines) == len(doc["findings"]) == 20
     assert lines[0] == (f"{POLICY}:1:1: high missing-action missing \"lambda:UpdateFunctionCode\" on function:demo-dev-*: "
                         "the second jets deploy fails when CloudFormation updates the functions")
     text = (DOCS / "least-privilege-2019-10.json").read_text().splitlines()
@@ -30,16 +30,16 @@ def test_concise_is_one_line_per_finding_with_line_and_column():
         if (row, col) != (1, 1):
             assert text[row - 1][col - 1] in '"[{', line  # the column is where the element's value starts
     assert f"{POLICY}:73:17: high wildcard-action \"apigateway:*\" grants all 44 apigateway actions" in proc.stdout.decode()
-    assert proc.stderr.decode() == "18 findings (3 high, 7 medium, 4 low, 4 info); coverage: 69 granted, 5 missing; exit 1\n"
+    assert proc.stderr.decode() == "20 findings (4 high, 7 medium, 4 low, 5 info); coverage: 69 granted, 5 missing; exit 1\n"
 
 
 def test_quiet_prints_the_summary_only(tmp_path):
     proc = run_cli("file", POLICY, "-q")
     assert proc.returncode == 1 and proc.stdout == b""
-    assert proc.stderr.decode() == "18 findings (3 high, 7 medium, 4 low, 4 info); coverage: 69 granted, 5 missing; exit 1\n"
+    assert proc.stderr.decode() == "20 findings (4 high, 7 medium, 4 low, 5 info); coverage: 69 granted, 5 missing; exit 1\n"
     out = tmp_path / "report.json"
     assert run_cli("file", POLICY, "--quiet", "--format", "json", "--output", str(out)).returncode == 1
-    assert len(json.loads(out.read_text())["findings"]) == 18
+    assert len(json.loads(out.read_text())["findings"]) == 20
 
 
 @pytest.mark.parametrize("args", [["-h"], ["file", "-h"], ["generate", "-h"], ["catalogue", "-h"]])

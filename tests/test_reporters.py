@@ -54,7 +54,7 @@ def test_github_annotations():
     assert dup.startswith(f"::notice file={POLICY},line=42,title=duplicate-action (low)::")
     star = next(line for line in lines if "wildcard-resource" in line)
     assert star.startswith(f"::warning file={POLICY},line=78,title=wildcard-resource (medium)::")
-    assert lines[-1].startswith("18 findings")
+    assert lines[-1].startswith("20 findings")
 
 
 def test_github_escapes_newlines(write_policy):

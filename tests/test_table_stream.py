@@ -31,11 +31,11 @@ def test_many_targets_summary_then_failing_details():
     lines = out.splitlines()
     start = lines.index(" crit high  med  low info │  miss broad   dup   res   inv │ not granted │ target")
     assert lines[start + 1:start + 6] == [
-        "    1   10    1    -    - │     -    12     -     -     - │        0/74 │ file fixtures/docs/broad.json",
-        "    -    4    7    4    3 │     6     8     4     -     - │        6/74 │ file fixtures/docs/least-privilege-2019-08.json",
-        "    -    3    7    4    4 │     5     8     5     -     - │        5/74 │ file fixtures/docs/least-privilege-2019-10.json",
-        "    -    1    7    3    4 │     3     8     4     -     - │        3/74 │ file fixtures/docs/least-privilege-2020-08.json",
-        "    -    1    7    4    4 │     3     9     4     -     - │        3/74 │ file fixtures/docs/least-privilege-2021-05.json",
+        "    1   10    1    -    1 │     -    13     -     -     - │        0/74 │ file fixtures/docs/broad.json",
+        "    -    5    7    4    4 │     6    10     4     -     - │        6/74 │ file fixtures/docs/least-privilege-2019-08.json",
+        "    -    4    7    4    5 │     5    10     5     -     - │        5/74 │ file fixtures/docs/least-privilege-2019-10.json",
+        "    -    2    7    3    5 │     3    10     4     -     - │        3/74 │ file fixtures/docs/least-privilege-2020-08.json",
+        "    -    2    7    4    5 │     3    11     4     -     - │        3/74 │ file fixtures/docs/least-privilege-2021-05.json",
     ]
     assert lines[start - 2].startswith("5 targets: findings by severity and by category (miss missing-action, ")
     assert ("details of the 1 target with findings at or above critical follow (--details all for every target)"
