@@ -105,7 +105,7 @@ def test_attaching_is_limited_to_the_managed_policies_jets_attaches():
     (doc,) = generate.generate(CAT, "6", ("core",), "shop", ("dev",))
     (limited,) = [s for s in doc["Statement"] if s["Sid"] == "JetsIamManagedPolicies"]
     assert limited == {"Sid": "JetsIamManagedPolicies", "Effect": "Allow",
-                       "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], "Resource": ["arn:aws:iam::*:role/shop-dev-*"],
+                       "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"], "Resource": ["arn:aws:iam::*:role/shop-dev-CodebuildRole-*"],
                        "Condition": {"ArnEquals": {"iam:PolicyARN": [
                            "arn:aws:iam::aws:policy/AWSCertificateManagerReadOnly", "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"]}}}
     (doc5,) = generate.generate(CAT, "5", ("core", "s3-events"), "shop", ("dev",))
@@ -136,9 +136,9 @@ def test_attaching_fewer_policies_than_jets_attaches_is_missing():
           "the account with an SCP (no condition key limits what iam:PutRolePolicy writes, and Jets 3-5 set no "
           "permissions boundary on the roles they create)"),
     ("6", "what remains: 5 privilege-escalation paths that Jets 6 itself needs, which no deploy policy can close (pass "
-          "Jets' role role/shop-dev-* to a new CodeBuild project, give an existing CodeBuild project Jets' role "
-          "role/shop-dev-*, pass a role it writes (role/shop-dev-*) to a new CodeBuild project and 2 more; Jets' role "
-          "role/shop-dev-*, which project/shop-dev-remote* runs as, has iam:*, lambda:*, cloudformation:*, s3:* and 11 "
+          "Jets' role role/shop-dev-CodebuildRole-* to a new CodeBuild project, give an existing CodeBuild project Jets' role "
+          "role/shop-dev-CodebuildRole-*, pass a role it writes (role/shop-dev-CodebuildRole-*) to a new CodeBuild project and 2 more; Jets' role "
+          "role/shop-dev-CodebuildRole-*, which project/shop-dev-remote* runs as, has iam:*, lambda:*, cloudformation:*, s3:* and 11 "
           "more services on * (config.codebuild.iam.default_policy)); `jets-iam-audit file` reports them as "
           "privilege-escalation (info). Narrow them outside the policy: narrow config.codebuild.iam.default_policy to "
           "what the app's stacks need, deploy from an account of its own, or cap the account with an SCP (whoever may "

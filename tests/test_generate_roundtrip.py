@@ -29,10 +29,18 @@ def _round_trip(tmp_path: Path, version: str, envs: tuple[str, ...]) -> dict[str
         directory.mkdir()
         made = invoke("generate", *options, "--format", fmt, "--output", str(directory / name))
         assert made.returncode == 0, made.stderr.decode()
-        proc = invoke("file", str(directory / name), *options, "--fail-on", "info", "--format", "json")
+        proc = invoke("file", str(directory / name), *options, "--format", "json")
         assert proc.returncode == 0, (fmt, proc.stdout.decode()[:2000])
         reports[fmt] = json.loads(proc.stdout)
     return reports
+
+
+def _beyond_forced(report: dict) -> list[dict]:
+    """The findings other than the one every Jets deploy policy gets: the privilege-escalation paths the
+    release itself needs (info, subject "Jets N"; issue 26), which must be there exactly once."""
+    forced = [f for f in report["findings"] if f["rule_id"] == "privilege-escalation" and f["subject"].startswith("Jets ")]
+    assert [f["severity"] for f in forced] == ["info"], report["findings"]
+    return [f for f in report["findings"] if f not in forced]
 
 
 def _documents(tmp_path: Path) -> int:
@@ -43,7 +51,7 @@ def _documents(tmp_path: Path) -> int:
 def _check(tmp_path: Path, reports: dict[str, dict]) -> int:
     documents = _documents(tmp_path)
     for fmt, report in reports.items():
-        assert report["findings"] == [], fmt
+        assert _beyond_forced(report) == [], fmt
         assert {row["status"] for row in report["coverage"]} == {"granted"}, fmt
         (target,) = report["targets"]  # one principal holds every document
         assert len(target["sources"]) == (1 if fmt == "json" else documents), (fmt, target)
@@ -90,11 +98,11 @@ def test_an_inline_policy_is_written_on_the_principal_it_goes_to(tmp_path, fmt, 
     options = ["--prefix", "shop", "--env", "dev"]
     path = tmp_path / FILES[fmt]
     assert invoke("generate", *options, "--format", fmt, "--attach", attach, "--output", str(path)).returncode == 0
-    proc = invoke("file", str(path), *options, "--fail-on", "info", "--format", "json")
+    proc = invoke("file", str(path), *options, "--format", "json")
     assert proc.returncode == 0, proc.stdout.decode()[:2000]
     report = json.loads(proc.stdout)
     (target,) = report["targets"]
-    assert target["kind"] == kind and len(target["sources"]) == 1 and report["findings"] == []
+    assert target["kind"] == kind and len(target["sources"]) == 1 and _beyond_forced(report) == []
     text = path.read_text()
     if fmt == "terraform":
         assert f'resource "aws_iam_{kind}_policy" "jets_deploy"' in text and "aws_iam_policy\"" not in text

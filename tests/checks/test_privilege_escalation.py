@@ -115,9 +115,9 @@ def test_jets6_generated_policy_shows_what_jets_forces(findings):
     (hit,) = findings("privilege-escalation", *doc["Statement"], version="6", features=("core",))
     assert hit[:2] == ("info", "Jets 6")
     assert hit[2] == (
-        "the holder can run code as Jets' role role/demo-dev-* or a role it writes (role/demo-dev-*) in a CodeBuild "
+        "the holder can run code as Jets' role role/demo-dev-CodebuildRole-* or a role it writes (role/demo-dev-CodebuildRole-*) in a CodeBuild "
         "project: 5 privilege-escalation paths Jets 6 itself needs (its narrowest policy opens them too); Jets' role "
-        "role/demo-dev-*, which project/demo-dev-remote* runs as, has iam:*, lambda:*, cloudformation:*, s3:* and 11 "
+        "role/demo-dev-CodebuildRole-*, which project/demo-dev-remote* runs as, has iam:*, lambda:*, cloudformation:*, s3:* and 11 "
         "more services on * (config.codebuild.iam.default_policy); narrow them outside this policy: narrow "
         "config.codebuild.iam.default_policy to what the app's stacks need, deploy from an account of its own, or cap "
         "the account with an SCP (whoever may start the remote runner's build acts as its role, and CloudFormation "
