@@ -46,6 +46,7 @@ class Faults:
         self.mode: dict[str, object] = {}
         self.requests = 0
         self.actions: dict[str, int] = {}
+        self.dripped = threading.Event()  # an answer has been dripped to its end
 
     def answer(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, str]:
         self.requests += 1
@@ -109,6 +110,7 @@ def _serving(faults: Faults, tls: ssl.SSLContext | None = None):
                     for i in range(len(raw)):
                         self.wfile.write(raw[i:i + 1])
                         time.sleep(float(faults.mode["drip"]))  # type: ignore[arg-type]  # mode holds flags and numbers; "drip" is a number
+                    faults.dripped.set()
                     return
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -375,5 +377,6 @@ def test_the_watchdog_leaves_no_request_behind(proxy, monkeypatch):
     with pytest.raises(AwsError) as caught:
         fetch_live("group", "Jets", endpoint_url=proxy.url, timeout=0.25)
     assert str(caught.value).startswith("the AWS IAM endpoint was still answering iam:GetGroup after 0.5 s")
-    time.sleep(4)  # the answer has arrived by now; the abandoned thread would ask for the group's policies next
+    assert proxy.dripped.wait(60)  # the abandoned thread has its answer, and would ask for the group's policies next
+    time.sleep(1)
     assert proxy.actions == {"GetGroup": 1}

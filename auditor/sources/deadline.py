@@ -16,6 +16,9 @@ on its event system (`client.meta.events`), and a watchdog around the whole read
   parses it. botocore reads an answer whole before any supported hook sees it, so the cap bounds what is
   parsed (the XML, the policy documents), not what is read: the read is bounded in time only.
 
+Config's tcp_keepalive stays off: the kernel's first probe comes after hours of silence (Linux: 2 h),
+long past every deadline here.
+
 Imported only in live mode; botocore is imported by `config` alone.
 """
 
@@ -30,7 +33,7 @@ MAX_RESPONSE_BYTES = 2 * 1024 * 1024  # one IAM answer (a page, a policy documen
 RUN_TIMEOUTS = 15  # the whole live read may take this many --timeout (300 s by default)
 ATTEMPT_TIMEOUTS = 2  # one attempt may take this many --timeout: a connect (at most one) and a silence (one)
 MAX_CONNECT_TIMEOUT = 5.0  # seconds: a connection that takes longer is not coming
-DEFAULT_ATTEMPTS = 7  # attempts of one request, the first included, unless the user configured max_attempts
+DEFAULT_ATTEMPTS = 7  # attempts of one request, the first included (6 retries), unless the user set max_attempts
 TICK = 0.05  # seconds between the watchdog's looks at the clock: how late it may notice a deadline
 
 T = TypeVar("T")
