@@ -62,6 +62,20 @@ def test_the_whole_read_has_a_deadline_and_nothing_is_sent_after_it():
         watchdog.sending(event_name="before-send.iam.ListGroupPolicies")
 
 
+def test_after_an_interrupt_nothing_is_sent():
+    """Ctrl-C while the read runs reaches the waiting thread; the read's thread sends nothing more."""
+    import _thread
+
+    watchdog = Watchdog(10.0)
+    release = threading.Event()
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        watchdog.run(lambda: release.wait(30))
+    release.set()
+    with pytest.raises(Stopped):
+        watchdog.sending(event_name="before-send.iam.GetGroup")
+
+
 def test_an_attempt_in_flight_too_long_is_named():
     watchdog = Watchdog(0.1)  # one attempt: 2 x 0.1 s; the read: 1.5 s
 

@@ -143,7 +143,7 @@ class Watchdog:
 
     def run(self, read: Callable[[], T]) -> T:
         """read() on a daemon thread: its result or its exception, unless a deadline passes first, which is
-        then raised here (and no request begins after it)."""
+        then raised here; after a deadline or an interrupt (KeyboardInterrupt) no request begins."""
         done = threading.Event()
         outcome: list[tuple[bool, Any]] = []
 
@@ -156,11 +156,14 @@ class Watchdog:
                 done.set()
 
         threading.Thread(target=work, name="live read", daemon=True).start()
-        while not done.wait(TICK):
-            late = self.overdue()
-            if late is not None:
-                self._stopped.set()
-                raise late
+        try:
+            while not done.wait(TICK):
+                late = self.overdue()
+                if late is not None:
+                    raise late
+        except BaseException:  # a deadline, or Ctrl-C: no request begins after it
+            self._stopped.set()
+            raise
         ok, value = outcome[0]
         if not ok:
             raise value
