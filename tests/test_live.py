@@ -233,3 +233,17 @@ def test_readme_shows_the_read_only_policy_the_code_uses():
     assert READ_POLICY in (ROOT / "README.md").read_text()
     actions = json.loads(READ_POLICY)["Statement"][0]["Action"]
     assert all(a.startswith("iam:") and a.split(":")[1].startswith(("Get", "List")) for a in actions)
+
+
+def test_an_unknown_profile_is_named(tmp_path):
+    """--profile or AWS_PROFILE: the line names the profile either way."""
+    for args, env in ((["--profile", "nope"], {}), ([], {"AWS_PROFILE": "nope"})):
+        proc = run_cli("live", "--group", "Jets", *args, env_extra={**FAKE, "AWS_CONFIG_FILE": str(tmp_path / "none"), **env})
+        assert proc.returncode == 2
+        assert proc.stderr.decode() == "jets-iam-audit: error: AWS profile 'nope' not found in the AWS config files\n"
+
+
+def test_max_attempts_that_is_not_a_number():
+    proc = run_cli("live", "--group", "Jets", env_extra={**FAKE, "AWS_MAX_ATTEMPTS": "many"})
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "jets-iam-audit: error: AWS_MAX_ATTEMPTS (or the profile's max_attempts) is not a whole number\n"

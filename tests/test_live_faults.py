@@ -5,8 +5,13 @@ Every failure is one line and exit 2, never a traceback, never a credential."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import ipaddress
 import json
 import resource
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -14,6 +19,7 @@ import time
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +46,7 @@ class Faults:
         self.mode: dict[str, object] = {}
         self.requests = 0
         self.actions: dict[str, int] = {}
+        self.dripped = threading.Event()  # an answer has been dripped to its end
 
     def answer(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, str]:
         self.requests += 1
@@ -85,9 +92,9 @@ class Faults:
             return exc.code, exc.read(), exc.headers.get("Content-Type", "text/xml")
 
 
-@pytest.fixture
-def proxy(endpoint):  # noqa: F811
-    faults = Faults(endpoint)
+@contextlib.contextmanager
+def _serving(faults: Faults, tls: ssl.SSLContext | None = None):
+    """The fault-injecting proxy on 127.0.0.1, over TLS with `tls` (its handshake in the request's thread)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802
@@ -103,6 +110,7 @@ def proxy(endpoint):  # noqa: F811
                     for i in range(len(raw)):
                         self.wfile.write(raw[i:i + 1])
                         time.sleep(float(faults.mode["drip"]))  # type: ignore[arg-type]  # mode holds flags and numbers; "drip" is a number
+                    faults.dripped.set()
                     return
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -115,14 +123,87 @@ def proxy(endpoint):  # noqa: F811
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def finish_request(self, request, client_address):
+            if tls is None:
+                return super().finish_request(request, client_address)
+            try:
+                request = tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):  # the client refused the certificate
+                return
+            with request:
+                super().finish_request(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    faults.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield faults
-    server.shutdown()
-    server.server_close()
+    faults.url = f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield faults
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def proxy(endpoint):  # noqa: F811
+    with _serving(Faults(endpoint)) as faults:
+        yield faults
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.fixture
+def tls_proxy(endpoint, tmp_path):  # noqa: F811
+    """The proxy over TLS, with a certificate of its own; `.ca` is the file that makes it trusted."""
+    cert_file, key_file = _certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    with _serving(Faults(endpoint), context) as faults:
+        faults.ca = cert_file
+        yield faults
+
+
+@contextlib.contextmanager
+def _silent_server():
+    """A server that accepts connections and never says anything (no TLS handshake, no HTTP answer)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept():
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1], accepted
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
 
 
 def live(proxy, *args):
@@ -185,16 +266,19 @@ def test_no_secrets_even_when_verbose(proxy):
     assert SECRET not in out and TOKEN not in out and CREDS["AWS_ACCESS_KEY_ID"] not in out
 
 
-def test_an_answer_dripped_one_byte_at_a_time_meets_the_request_deadline(proxy):
-    """botocore's read timeout bounds each read, and every read gets a byte well within it: without a
-    deadline per request this would take minutes (hundreds of bytes at 0.1 s each)."""
+def test_an_answer_dripped_one_byte_at_a_time_meets_the_attempt_deadline(proxy):
+    """botocore's read timeout bounds each read, and every read gets a byte well within it: without the
+    watchdog's limit on one attempt (2 x --timeout) this would take minutes (hundreds of bytes at 0.1 s
+    each). The watchdog cannot abort the attempt (botocore has no supported way), so it is not retried:
+    the run ends."""
     proxy.mode = {"drip": 0.1}
     start = time.monotonic()
     proc = run_cli("live", "--group", "Jets", "--endpoint-url", proxy.url, "--timeout", "1",
                    env_extra={**CREDS, "AWS_MAX_ATTEMPTS": "2"})
-    _one_line_exit_2(proc, "the AWS IAM endpoint did not answer in time within --timeout 1 s (after retries)")
-    assert time.monotonic() - start < 20
-    assert proxy.actions == {"GetGroup": 2}
+    _one_line_exit_2(proc, "the AWS IAM endpoint was still answering iam:GetGroup after 2 s (2 x --timeout): stopped "
+                           "waiting; try again, or raise --timeout")
+    assert time.monotonic() - start < 15
+    assert proxy.actions == {"GetGroup": 1}
 
 
 def test_the_whole_read_has_a_deadline(proxy):
@@ -218,15 +302,16 @@ def _limit_memory():
 
 
 def test_a_50_mb_document_is_refused_in_bounded_memory(proxy):
-    """The answer is read up to 2 MiB: the 50 MB document (which once took gigabytes) fails with one line
-    in a process limited to 1 GiB of address space."""
+    """An answer over 2 MiB is refused before it is parsed: the 50 MB document (which once took gigabytes)
+    fails with one line in a process limited to 1 GiB of address space."""
     proxy.mode = {"huge": "GetGroupPolicy"}
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AWS_")}
     env.update({**CREDS, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "NO_COLOR": "1",
                 "AWS_MAX_ATTEMPTS": "1"})
     proc = subprocess.run([sys.executable, "-m", "auditor", "live", "--group", "Jets", "--endpoint-url", proxy.url],
                           capture_output=True, cwd=ROOT, env=env, timeout=120, preexec_fn=_limit_memory)
-    _one_line_exit_2(proc, "the AWS IAM endpoint sent an answer larger than 2 MiB: stopped reading")
+    _one_line_exit_2(proc, "the AWS IAM endpoint sent an answer larger than 2 MiB to iam:GetGroupPolicy: refused "
+                           "(IAM answers are a few KB)")
 
 
 def test_the_endpoints_error_text_is_never_repeated(proxy):
@@ -238,3 +323,60 @@ def test_the_endpoints_error_text_is_never_repeated(proxy):
     proxy.mode = {"echo": "InvalidInput"}
     err = _one_line_exit_2(live(proxy), "AWS error InvalidInput in iam:GetGroup (HTTP 400)")
     assert "bad request" not in err and "X-Amz-Security-Token" not in err
+
+
+def test_a_profiles_max_attempts_applies(proxy, tmp_path):
+    """The retries are botocore's own: max_attempts from the profile (or AWS_MAX_ATTEMPTS) is honoured."""
+    proxy.mode = {"throttle": 10_000}
+    config = tmp_path / "config"
+    config.write_text("[default]\nmax_attempts = 2\n")
+    proc = run_cli("live", "--group", "Jets", "--endpoint-url", proxy.url, env_extra={**CREDS, "AWS_CONFIG_FILE": str(config)})
+    _one_line_exit_2(proc, "AWS kept throttling iam:GetGroup after retries")
+    assert proxy.requests == 2
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_connection_that_never_answers(scheme):
+    """A server that accepts and then says nothing, not even a TLS handshake: botocore's read timeout ends
+    each attempt, botocore retries, and the run ends with one line."""
+    with _silent_server() as (port, accepted):
+        start = time.monotonic()
+        proc = run_cli("live", "--group", "Jets", "--endpoint-url", f"{scheme}://127.0.0.1:{port}", "--timeout", "0.5",
+                       env_extra={**CREDS, "AWS_MAX_ATTEMPTS": "3"})
+        _one_line_exit_2(proc, "the AWS IAM endpoint did not answer in time within --timeout 0.5 s (after retries)")
+        assert time.monotonic() - start < 30
+        assert len(accepted) == 3
+
+
+def test_tls_with_a_trusted_certificate(tls_proxy):
+    """botocore's own TLS stack verifies the endpoint: trusted through AWS_CA_BUNDLE, the audit runs."""
+    proc = run_cli("live", "--group", "Jets", "--endpoint-url", tls_proxy.url, "--format", "json",
+                   env_extra={**CREDS, "AWS_CA_BUNDLE": str(tls_proxy.ca)})
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert json.loads(proc.stdout)["targets"][0]["sources"] == ["group/Jets/inline/JetsPolicy",
+                                                               "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"]
+
+
+def test_tls_with_a_certificate_that_is_not_trusted(tls_proxy):
+    port = tls_proxy.url.rsplit(":", 1)[1]
+    start = time.monotonic()
+    proc = run_cli("live", "--group", "Jets", "--endpoint-url", tls_proxy.url, env_extra={**CREDS, "AWS_MAX_ATTEMPTS": "2"})
+    err = _one_line_exit_2(proc, f"no TLS connection to the AWS IAM endpoint https://127.0.0.1:{port} (a certificate "
+                                 "that is not trusted, or no TLS): check --endpoint-url, AWS_ENDPOINT_URL or AWS_CA_BUNDLE")
+    assert time.monotonic() - start < 30 and tls_proxy.requests == 0
+
+
+def test_the_watchdog_leaves_no_request_behind(proxy, monkeypatch):
+    """In one process (as a library caller): once the watchdog has given up, the thread it abandoned
+    finishes its trickling answer and then sends nothing more."""
+    from auditor.sources.aws import AwsError, fetch_live
+
+    for key, value in CREDS.items():
+        monkeypatch.setenv(key, value)
+    proxy.mode = {"drip": 0.002}  # GetGroup's answer, some 700 bytes, takes over a second: over 2 x 0.25 s
+    with pytest.raises(AwsError) as caught:
+        fetch_live("group", "Jets", endpoint_url=proxy.url, timeout=0.25)
+    assert str(caught.value).startswith("the AWS IAM endpoint was still answering iam:GetGroup after 0.5 s")
+    assert proxy.dripped.wait(60)  # the abandoned thread has its answer, and would ask for the group's policies next
+    time.sleep(1)
+    assert proxy.actions == {"GetGroup": 1}

@@ -9,15 +9,15 @@ Every AWS failure becomes an AwsError with one line that says what to do; nothin
 credential ever reaches a message: the endpoint's own error text (which may echo request headers) is never
 repeated, and an endpoint URL is shown without its user information.
 
-Bounded: each request must finish within --timeout, the whole read within RUN_TIMEOUTS of them, each
-answer is read up to MAX_RESPONSE_BYTES (auditor.sources.deadline), each list up to MAX_PAGES pages, and
-each policy document, live or in an authorization-details file, up to MAX_DOCUMENT_BYTES.
+Bounded (auditor.sources.deadline): botocore's connect and read timeouts come from --timeout, a watchdog
+bounds each attempt and the whole read, an answer over MAX_RESPONSE_BYTES is refused before it is
+parsed; each list is read up to MAX_PAGES pages, and each policy document, live or in an
+authorization-details file, up to MAX_DOCUMENT_BYTES.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
@@ -111,47 +111,57 @@ def check_endpoint(url: str | None) -> None:
 
 # --- live -------------------------------------------------------------------------------------
 
-def _client(profile: str | None, region: str | None, endpoint_url: str | None, clock):
+def _client(profile: str | None, region: str | None, endpoint_url: str | None, timeout: float):
     try:
         import boto3
-        from botocore.config import Config
+        import botocore.session
         from botocore.exceptions import BotoCoreError, ProfileNotFound
     except ImportError as exc:  # pragma: no cover - boto3 is a dependency
         raise AwsError("live mode needs boto3: pip install boto3") from exc
-    from auditor.sources.deadline import bound
+    from auditor.sources.deadline import config
 
     check_endpoint(endpoint_url)
-    timeout = clock.request_timeout
     try:
-        session = boto3.Session(profile_name=profile)
-        retries: dict[str, object] = {"mode": "standard"}
-        if "AWS_MAX_ATTEMPTS" not in os.environ:  # botocore reads it itself when set
-            retries["max_attempts"] = 6
-        config = Config(retries=retries, connect_timeout=min(5.0, timeout), read_timeout=timeout)
-        client = session.client("iam", region_name=region or session.region_name or "us-east-1",
-                                endpoint_url=endpoint_url, config=config)
+        core = botocore.session.Session(profile=profile)
+        try:
+            attempts_configured = core.get_config_variable("max_attempts") is not None  # AWS_MAX_ATTEMPTS or the profile's
+        except ValueError as exc:
+            raise AwsError("AWS_MAX_ATTEMPTS (or the profile's max_attempts) is not a whole number") from exc
+        session = boto3.Session(botocore_session=core)
+        client = session.client("iam", region_name=region or session.region_name or "us-east-1", endpoint_url=endpoint_url,
+                                config=config(timeout, attempts_configured, WORKERS))
     except ProfileNotFound as exc:
-        raise AwsError(f"AWS profile {profile!r} not found in the AWS config files") from exc
+        named = exc.kwargs.get("profile", profile)  # --profile, or AWS_PROFILE
+        raise AwsError(f"AWS profile {named!r} not found in the AWS config files") from exc
     except BotoCoreError as exc:
         raise AwsError(f"cannot set up the AWS client ({type(exc).__name__}): check the AWS config files") from exc
     except ValueError as exc:  # botocore: "Invalid endpoint" (AWS_ENDPOINT_URL, a profile's endpoint_url)
         raise AwsError("the IAM endpoint URL (AWS_ENDPOINT_URL or the profile's endpoint_url) is not a valid URL") from exc
-    bound(client, clock)
     return client
 
 
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,63}")  # an AWS error code; anything else is not repeated
 
 
-def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None, clock=None) -> AwsError:
-    from auditor.sources.deadline import MAX_RESPONSE_BYTES, RUN_TIMEOUTS, RunDeadline, TooLarge
+def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None, timeout: float | None = None) -> AwsError:
+    from auditor.sources.deadline import (
+        ATTEMPT_TIMEOUTS,
+        MAX_RESPONSE_BYTES,
+        RUN_TIMEOUTS,
+        AttemptDeadline,
+        RunDeadline,
+        TooLarge,
+    )
 
     if isinstance(exc, RunDeadline):
-        return AwsError(f"the live read did not finish within {clock.run_timeout:g} s ({RUN_TIMEOUTS} x --timeout): "
+        return AwsError(f"the live read did not finish within {exc.seconds:g} s ({RUN_TIMEOUTS} x --timeout): "
                         "the AWS IAM endpoint is too slow; try again, or raise --timeout")
+    if isinstance(exc, AttemptDeadline):
+        return AwsError(f"the AWS IAM endpoint was still answering {exc.operation} after {exc.seconds:g} s "
+                        f"({ATTEMPT_TIMEOUTS} x --timeout): stopped waiting; try again, or raise --timeout")
     if isinstance(exc, TooLarge):
-        return AwsError(f"the AWS IAM endpoint sent an answer larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB: "
-                        "stopped reading (IAM answers are a few KB)")
+        return AwsError(f"the AWS IAM endpoint sent an answer larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB to "
+                        f"{exc.operation}: refused (IAM answers are a few KB)")
     from botocore.exceptions import (
         ClientError,
         ConnectTimeoutError,
@@ -160,6 +170,7 @@ def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None, clo
         NoRegionError,
         PartialCredentialsError,
         ReadTimeoutError,
+        SSLError,
     )
 
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
@@ -169,8 +180,12 @@ def _explain(exc: Exception, kind: str, name: str, endpoint_url: str | None, clo
         shown = endpoint_shown(endpoint_url)
         return AwsError(f"cannot reach the AWS IAM endpoint{' ' + shown if shown else ''}: check the "
                         "network, --endpoint-url or AWS_ENDPOINT_URL")
+    if isinstance(exc, SSLError):
+        shown = endpoint_shown(endpoint_url)
+        return AwsError(f"no TLS connection to the AWS IAM endpoint{' ' + shown if shown else ''} (a certificate that "
+                        "is not trusted, or no TLS): check --endpoint-url, AWS_ENDPOINT_URL or AWS_CA_BUNDLE")
     if isinstance(exc, ReadTimeoutError):
-        within = f" within --timeout {clock.request_timeout:g} s" if clock is not None else ""
+        within = f" within --timeout {timeout:g} s" if timeout is not None else ""
         return AwsError(f"the AWS IAM endpoint did not answer in time{within} (after retries)")
     if isinstance(exc, NoRegionError):
         return AwsError("no AWS region configured: pass --region")
@@ -217,13 +232,10 @@ WORKERS = 8  # concurrent IAM reads: botocore clients are thread-safe, and stand
 
 
 def _concurrently(fn, items: list) -> list:
-    """fn over items on a few threads, results in the items' order; the first error is raised."""
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
+    """fn over items on WORKERS threads, results in the items' order; the first error is raised."""
+    from auditor.sources.deadline import concurrently
 
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
-        return list(pool.map(fn, items))
+    return concurrently(fn, items, WORKERS)
 
 
 def _managed(client, arn: str) -> Policy:
@@ -254,18 +266,20 @@ def _own(client, kind: str, name: str) -> tuple[list[Policy], dict]:
 
 def fetch_live(kind: str, name: str, *, profile: str | None = None, region: str | None = None,
                endpoint_url: str | None = None, timeout: float = 20.0) -> Principal:
-    """The principal's policies read live. Every request must finish within `timeout` seconds (connect,
-    send and every read together), the whole read within RUN_TIMEOUTS of them."""
-    from auditor.sources.deadline import RUN_TIMEOUTS, Clock
+    """The principal's policies read live, within the limits of auditor.sources.deadline: botocore's
+    timeouts (--timeout per connect and read, retried), and a watchdog over each attempt (ATTEMPT_TIMEOUTS
+    of --timeout) and the whole read (RUN_TIMEOUTS of them)."""
+    from auditor.sources.deadline import Watchdog
 
-    clock = Clock(timeout, RUN_TIMEOUTS * timeout)
-    client = _client(profile, region, endpoint_url, clock)
+    watchdog = Watchdog(timeout)
+    client = _client(profile, region, endpoint_url, timeout)
+    watchdog.watch(client.meta.events)
     try:
-        return _fetch(client, kind, name)
+        return watchdog.run(lambda: _fetch(client, kind, name))
     except AwsError:
         raise
-    except Exception as exc:  # botocore's exceptions, mapped to one line
-        raise _explain(exc, kind, name, endpoint_url, clock) from exc
+    except Exception as exc:  # botocore's exceptions and the watchdog's, mapped to one line
+        raise _explain(exc, kind, name, endpoint_url, timeout) from exc
 
 
 def _fetch(client, kind: str, name: str) -> Principal:
