@@ -1,4 +1,5 @@
-"""Rich tables for a terminal: a coverage table per feature, then findings grouped by category.
+"""The table format, rendered by rich (in colour on a terminal, plain text elsewhere): a coverage table
+per feature, then findings grouped by category; for several targets a summary row per target first.
 
 Policy text is data: every cell is inert text (never parsed as markup) and control characters are
 shown as escapes, so a Sid of "[bold red]" or "\\x1b[2J" prints as those characters.
