@@ -15,7 +15,6 @@ import pytest
 
 from auditor.model import Location
 from auditor.report import Finding
-from auditor.reporters.jsontext import dumps, scalar
 from tests.conftest import FIXTURES, ROOT, invoke
 
 IAC = FIXTURES / "iac"
@@ -204,13 +203,17 @@ def test_standard_input_is_no_file():
     assert all("physicalLocation" not in r["locations"][0] for r in json.loads(proc.stdout)["runs"][0]["results"])
 
 
-def test_the_sarif_writer_writes_a_logical_location_as_the_dict_would():
-    """The streamed SARIF text of a result that is no file is json.dumps of its dict (reporters/sarif.py)."""
-    from auditor.reporters import sarif
+def test_the_sarif_writer_writes_a_logical_location_only():
+    """A result that is no file (an AWS policy) has a logical location, its name and the pointer as a
+    URI fragment, and no artifact."""
+    from auditor.report import Report, Settings, Target
+    from auditor.reporters import render
 
-    f = Finding("wildcard-action", "over-broad", "high", "m", "s3:*", Location("group/g/inline/p", "/Statement/0/Action", None, 7, False))
-    head, tail = sarif.result_parts(f, 3)
-    text = head + sarif.location_text(f.location, scalar(sarif.uri(f.location.source), 9)) + json.dumps(
-        f"{f.rule_id}:{f.location.source}:{f.location.pointer}:{f.subject}") + tail
-    assert json.loads(text) == sarif._result(f, 3)
-    assert text == dumps(sarif._result(f, 3), 4)
+    f = Finding("wildcard-action", "over-broad", "high", "m", "s3:*", Location("group/g/inline/p", "/Statement/0/Action", None, 7, False),
+                target="group g")
+    report = Report("1.0", "test data", Settings("demo", False, None, ("dev",), "5", ("core",)),
+                    (Target("group", "group g", ()),), (f,), ())
+    (result,) = json.loads(render("sarif", report))["runs"][0]["results"]
+    assert result["locations"] == [{"logicalLocations": [{"name": "group/g/inline/p",
+                                                          "fullyQualifiedName": "group/g/inline/p#/Statement/0/Action",
+                                                          "kind": "resource"}]}]

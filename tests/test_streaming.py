@@ -1,11 +1,14 @@
 """The report is streamed target by target: JSON and SARIF are written item by item, with the bytes
-json.dumps(document, indent=2) gives for the document 0.1 built whole; findings come per target (targets
-in input order, each target's sorted); the summary and exit code come last; spooled text moves to a
-temporary file past its limit. Checked on the fixtures and (slow) on the AWS managed policy corpus."""
+json.dumps(document, indent=2) gives for the document 0.1 built whole (with --parliament too, whose
+rules are known only at the end); findings come per target (targets in input order, each target's
+sorted); the summary and exit code come last; spooled text moves to a temporary file past its limit.
+Checked on the fixtures, on findings whose strings hold any character and (slow) on the AWS managed
+policy corpus."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -15,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor import catalogue, engine, streaming
-from auditor.report import Report, Settings, Target, finding_order
-from auditor.reporters import sarif
-from auditor.reporters.jsontext import ArrayWriter, ObjectWriter, dumps
+from auditor.model import Location
+from auditor.report import Finding, Report, Settings, Target, finding_order
+from auditor.reporters import render, sarif
+from auditor.reporters.jsontext import ArrayWriter, ObjectWriter, encode
 from auditor.reporters.spool import Spool
 from auditor.sources.file import read_policy
 from auditor.sources.targets import load
@@ -51,13 +55,18 @@ def whole_sarif(report: Report) -> str:
     from auditor.checks import CHECKS
 
     rules = [sarif._rule(m) for m in CHECKS]
+    opinion = report.second_opinion
+    if opinion is not None:
+        rules += [sarif._second_opinion_rule(info) for info in opinion.rules]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
+    properties = {"settings": report.settings.as_dict(), "exit_code": report.exit_code,
+                  **({"parliament": opinion.as_dict()} if opinion is not None else {})}
     return json.dumps({"$schema": sarif.SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "jets-iam-audit", "version": report.tool_version,
                             "informationUri": "https://github.com/jets-iam-audit/jets-iam-audit", "rules": rules,
                             "properties": {"iam_data": report.iam_data}}},
         "results": [sarif._result(f, index[f.rule_id]) for f in report.findings],
-        "properties": {"settings": report.settings.as_dict(), "exit_code": report.exit_code}}]}, indent=2) + "\n"
+        "properties": properties}]}, indent=2) + "\n"
 
 
 def streamed(fmt: str, targets, run_settings: Settings, cat) -> tuple[str, object]:
@@ -206,6 +215,70 @@ def test_corpus_streams_the_bytes_of_the_whole_document(cat):
     assert seen > 0
 
 
+# --- any text in any field ------------------------------------------------------------------------------
+
+ODD = 'é ü \u2028 \x00\x1b[31m "quoted" back\\slash \t\n 𝄞 \udc80 ##[x'  # non-ASCII, controls, escapes, a lone surrogate
+LOCATIONS = (
+    Location("policy.json"),
+    Location("policy.json", "/Statement/0/Action/1", "AllowAll", 7),
+    Location("dir with space/é:p%20olicy.json", "/Statement/1/Resource", ODD, 0),
+    Location(f"odd{ODD}.json", "/Statement/2/Condition/a~1b~0c", None, 123456),
+    Location("arn:aws:iam::aws:policy/Some Policy", "", "", None, False),
+)
+
+
+def odd_findings(names: tuple[str, ...]) -> list[Finding]:
+    """Every combination of a finding's optional fields over several locations, odd characters in every
+    string; spread over the targets `names` (every eleventh about no target, as an unused ignore is)."""
+    out = []
+    optional = itertools.product((None, "arn:aws:s3:::demo-*"), (None, "core"), (None, ">= 3, < 6"),
+                                 (None, "", f"allow {ODD}"), ((), ("parliament/RESOURCE_STAR", f"b{ODD}")))
+    for n, (resource, feature, releases, fix, also) in enumerate(optional):
+        rule = ("missing-action", "wildcard-resource", "parliament/RESOURCE_STAR")[n % 3]
+        severity = ("critical", "high", "medium", "low", "info")[n % 5]
+        message = f'missing "s3:GetObject" {n}' if n % 2 else f"{ODD} {n}"
+        for loc in LOCATIONS[n % 2:]:
+            out.append(Finding(rule, "missing-action" if n % 3 == 0 else "over-broad", severity, message,
+                               "s3:GetObject" if n % 4 else ODD, loc, resource, feature, fix,
+                               None if len(out) % 11 == 0 else names[len(out) % len(names)], releases, also))
+    return out
+
+
+def odd_report(opinion=None) -> Report:
+    names = ("a.json", "b é.json", "c.json")
+    found = odd_findings(names)
+    in_order = [f for name in names for f in found if f.target == name] + [f for f in found if f.target is None]
+    if opinion is None:  # without --parliament no finding is parliament's
+        in_order = [f for f in in_order if not f.rule_id.startswith("parliament/")]
+    return Report("1.0", "test data", Settings("demo", False, None, ("dev",), "5", ("core",)),
+                  tuple(Target("file", name, ()) for name in names), tuple(in_order), (), second_opinion=opinion)
+
+
+def test_findings_of_any_text_are_json_dumps_of_the_report():
+    """Findings with every optional field present or not, strings holding non-ASCII, control characters,
+    quotes, a lone surrogate and `##[` (which the guard shows as its JSON escape: the same string)."""
+    report = odd_report()
+    assert len(report.findings) > 100
+    assert render("json", report) == whole_json(report).replace("##[", "##\\u005b")
+    assert render("sarif", report) == whole_sarif(report).replace("##[", "##\\u005b")
+    assert json.loads(render("json", report)) == json.loads(whole_json(report))
+
+
+def test_parliament_rules_known_at_the_end_index_the_results():
+    """With --parliament the SARIF results wait for the rules (parliament's follow ours): the log is the
+    one written whole, ruleIndex pointing at each result's rule."""
+    from auditor.second_opinion import Options, RuleInfo, Summary
+
+    rules = (RuleInfo("parliament/RESOURCE_STAR", "Resource star", "Unnecessary use of Resource *", "medium", "over-broad"),)
+    opinion = Summary("1.6.4", Options(), 40, 2, (), 0, rules)
+    report = odd_report(opinion)
+    assert any(f.rule_id.startswith("parliament/") for f in report.findings)
+    log = render("sarif", report)
+    assert log == whole_sarif(report).replace("##[", "##\\u005b")
+    run = json.loads(log)["runs"][0]
+    assert all(run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+
+
 # --- the pieces ----------------------------------------------------------------------------------------
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats(allow_nan=False))
@@ -214,19 +287,39 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_siz
                        max_leaves=20)
 
 
+def _written(members: dict[str, object], items: list[object]) -> str:
+    """A document written through the writers: `members`, then an array of `items` and an object of them."""
+    buf = io.StringIO()
+    doc = ObjectWriter(buf)
+    for key, value in members.items():
+        doc.member(key, value)
+    array = doc.array("items")
+    for item in items:
+        array.item(item)
+    inner = array.object()
+    for n, item in enumerate(items):
+        inner.member(str(n), item)
+    inner.close()
+    array.close()
+    doc.close()
+    return buf.getvalue()
+
+
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None)
-@given(_VALUES, st.integers(min_value=0, max_value=70))
-def test_dumps_is_json_dumps_at_any_depth(value, level):
-    assert dumps(value, level) == json.dumps(value, indent=2).replace("\n", "\n" + "  " * level)
+@given(st.dictionaries(st.text(max_size=5).filter(lambda key: key != "items"), _VALUES, max_size=4), st.lists(_VALUES, max_size=5))
+def test_written_documents_are_json_dumps_of_any_value(members, items):
+    expected = {**members, "items": [*items, {str(n): item for n, item in enumerate(items)}]}
+    assert _written(members, items) == json.dumps(expected, indent=2)
 
 
 @pytest.mark.parametrize("value", [
-    {}, [], {"a": []}, {"a": {}}, [None, True, False, 0, -3, 1.5, "é\u2028\x1b[31m\"\\"], {"k\n": {"x": [1, [2, {}]]}},
+    {}, [], {"a": []}, {"a": {}}, [None, True, False, 0, -3, 1.5, "é\u2028\x1b[31m\"\\\udc80"], {"k\n": {"x": [1, [2, {}]]}},
     {"findings": [{"rule_id": "r", "location": {"line": None}}]}])
-def test_dumps_examples(value):
-    for level in (0, 1, 3):
-        assert dumps(value, level) == json.dumps(value, indent=2).replace("\n", "\n" + "  " * level)
+def test_written_documents_examples(value):
+    assert _written({"a": value}, [value, value]) == json.dumps({"a": value, "items": [value, value, {"0": value, "1": value}]},
+                                                                indent=2)
+    assert encode(value, 3) == json.dumps({"a": {"b": {"c": value}}}, indent=2).split('"c": ', 1)[1].rsplit("\n", 3)[0]
 
 
 def test_writers_build_json_dumps_documents():
@@ -235,7 +328,7 @@ def test_writers_build_json_dumps_documents():
     doc.member("a", 1)
     arr = doc.array("items")
     arr.item({"x": [1, 2]})
-    arr.text(dumps("pre-written", 2))
+    arr.item("second")
     inner = arr.object()
     inner.member("deep", [])
     inner.close()
@@ -248,24 +341,32 @@ def test_writers_build_json_dumps_documents():
         rows.item({"row": i})
     rows.close()
     doc.spooled("rows", spool)
+    nothing = Spool()
+    ArrayWriter(nothing, 1).close()
+    doc.spooled("no rows", nothing)
     doc.close()
-    expected = {"a": 1, "items": [{"x": [1, 2]}, "pre-written", {"deep": []}], "none": [], "rows": [{"row": i} for i in range(20)]}
+    expected = {"a": 1, "items": [{"x": [1, 2]}, "second", {"deep": []}], "none": [], "rows": [{"row": i} for i in range(20)],
+                "no rows": []}
     assert buf.getvalue() == json.dumps(expected, indent=2)
 
 
-def test_spool_moves_to_an_unnamed_file_past_its_limit(tmp_path, monkeypatch):
+@pytest.mark.parametrize("limit", [1 << 20, 100])  # in memory; in a temporary file
+def test_spool_gives_back_what_was_written(tmp_path, monkeypatch, limit):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    spool = Spool(limit=100)
-    assert spool.empty and spool  # truthy even when empty: rich prints to `file or sys.stdout`
-    spool.write("x" * 60)
-    assert spool._file is None and not spool.empty
-    spool.write("é" * 60 + "\n")
-    assert spool._file is not None
-    spool.write("line two\n")
-    assert list(Path(tmp_path).iterdir()) == []  # unnamed: nothing anyone can see or must clean up
-    out = io.StringIO()
-    spool.copy_to(out, str.upper)
-    assert out.getvalue() == "X" * 60 + "É" * 60 + "\nLINE TWO\n"
-    assert spool._file is None
+    text = "x" * 60 + "é" * 60 + "\r\u2028\x1c\x85 one line\nline two\r\n\udc80 three"
+    for read in ("copy_to", "lines"):
+        spool = Spool(limit=limit)
+        assert spool.empty and spool  # truthy even when empty: rich prints to `file or sys.stdout`
+        for piece in (text[:50], text[50:]):
+            spool.write(piece)
+        assert not spool.empty
+        assert list(Path(tmp_path).iterdir()) == []  # unnamed: nothing anyone can see or must clean up
+        if read == "copy_to":
+            out = io.StringIO()
+            spool.copy_to(out)
+            assert out.getvalue() == text
+        else:  # lines end at \n only
+            assert list(spool.lines()) == [text.split("\n")[0] + "\n", "line two\r\n", "\udc80 three"]
+        assert spool.empty

@@ -1,7 +1,6 @@
 """The table format at scale: for several targets a summary row per target, then details of the targets
-with findings at or above --fail-on (every target with --details all); off a terminal it is written as
-plain text (layout.Grid.plain) with the very characters rich prints; the progress bar shows only where
-a person watches stderr."""
+with findings at or above --fail-on (every target with --details all); tables, rendered by rich, never
+split a word that fits the width; the progress bar shows only where a person watches stderr."""
 
 from __future__ import annotations
 
@@ -12,13 +11,13 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rich._wrap import divide_line
+from rich.text import Text
 
 from auditor import catalogue, engine, progress
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
 from auditor.reporters import table
-from auditor.reporters.layout import divide_ascii, wrap
+from auditor.reporters.layout import INDENT, Column, column_widths, grid, longest_line, longest_word
 from tests.conftest import DOCS, invoke
 
 FIXTURES = sorted(f"fixtures/docs/{p.name}" for p in DOCS.glob("*.json"))
@@ -76,7 +75,7 @@ def test_one_target_table_is_unchanged_by_details():
     assert b" crit high" not in one
 
 
-# --- plain text is what rich prints --------------------------------------------------------------------
+# --- tables never split a word --------------------------------------------------------------------------
 
 HOSTILE = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Sid": "Ünïcödé名前", "Effect": "Allow", "Action": ["s3:Get*", "s3:GetObject", "lambda:*"],
@@ -94,47 +93,67 @@ def reports():
     return [engine.run([t], run, cat) for t in targets] + [engine.run(targets, run, cat)]
 
 
-@pytest.mark.parametrize("width", [30, 60, 80, 100, 120, 200])
-def test_plain_table_is_rich_table(reports, width):
+@pytest.mark.parametrize("width", [30, 60, 80, 120, 200])
+def test_tables_never_split_a_word_that_fits(reports, width):
+    """Every word of a finding's message and location, and every action the coverage does not grant, that
+    fits the width of a body line (INDENT less than the width) is printed whole, at any width; a box
+    table's lines all have one width, at most the terminal's."""
+    from rich.cells import cell_len
+
     for report in reports:
-        for details in ("failing", "all"):
-            plain = table.render(report, width=width, details=details, plain=True)
-            assert plain == table.render(report, width=width, details=details, plain=False)
+        out = table.render(report, width=width, details="all")
+        printed = {w.rstrip(",;") for w in out.replace("│", " ").replace("┃", " ").split()}
+        words = {w for f in report.findings for w in (*f.message.split(), *f.location.pointer.split())}
+        words |= {r.action.partition(":")[2] for r in report.coverage if r.status != "granted"}  # granted rows are folded
+        fits = {w for w in words if len(w) <= width - INDENT and w.isascii() and w.isprintable()}
+        missing = {w for w in fits if w.rstrip(",;") not in printed}
+        assert not missing, (width, sorted(missing)[:5])
+        lines = out.splitlines()
+        for top in (n for n, line in enumerate(lines) if line.startswith("┏")):
+            bottom = next(n for n in range(top, len(lines)) if lines[n].startswith("└"))
+            assert len({cell_len(line) for line in lines[top:bottom + 1]}) == 1
+            assert cell_len(lines[top]) <= width
 
 
-def test_plain_catalogue_is_rich_catalogue():
-    from auditor.reporters.layout import Cell, Column, grid
-
-    columns = [Column("a"), Column("long text", body=True), Column("c")]
-    rows = [[Cell.of("x" * 40), Cell.of("word " * 30 + "名前 " * 10), Cell.of("short")],
-            [Cell.of(""), Cell.assemble(("a\nb", "dim"), (" c", "")), Cell.of("\u202e")]]
-    for width in (20, 50, 90, 160):
-        g = grid(Cell.of("title " * 20, "bold"), columns, rows, width)
-        buf = io.StringIO()
-        table.Canvas(buf, False, width, plain=False).print(g)
-        assert g.plain() == buf.getvalue()
+_WORDS = st.text(alphabet=st.sampled_from("ab:/-* \n"), max_size=40)
 
 
-@pytest.mark.slow
-@settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab  :/-*"), max_size=80), st.integers(min_value=1, max_value=40))
-def test_divide_ascii_is_rich_divide_line(text, width):
-    assert divide_ascii(text, width) == divide_line(text, width, fold=True)
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_WORDS, _WORDS, _WORDS), min_size=1, max_size=6), st.integers(min_value=10, max_value=160))
+def test_column_widths_hold_the_longest_words(rows, width):
+    """A box table only when each column can be as wide as its longest word; then each column is, the
+    table fits, and a column is never wider than its longest line (nor narrower when all fit)."""
+    columns = (Column("status"), Column("actions", body=True), Column("resource"))
+    cells = [[Text(text) for text in row] for row in rows]
+    room = width - (3 * len(columns) + 1)
+    words = [max([longest_word(col.name), *(longest_word(row[i]) for row in rows)]) for i, col in enumerate(columns)]
+    lines = [max([len(col.name), *(longest_line(row[i]) for row in rows)]) for i, col in enumerate(columns)]
+    widths = column_widths(columns, cells, width)
+    if sum(words) > room:
+        assert widths is None
+        return
+    assert widths is not None
+    assert all(w <= n for w, n in zip(words, widths, strict=True)) and all(n <= line for n, line in zip(widths, lines, strict=True))
+    assert sum(widths) <= room
+    assert widths == lines if sum(lines) <= room else sum(widths) == room
 
 
-@pytest.mark.parametrize("text,width", [("", 5), ("a", 1), ("abc def", 3), ("abcdefgh ij", 3), ("  lead", 4),
-                                        ("a  b  c", 2), ("x" * 10 + " y", 4)])
-def test_wrap_examples(text, width):
-    from rich.text import Text
+def test_a_row_becomes_a_block_when_its_words_do_not_fit():
+    columns = (Column("severity"), Column("rule"), Column("message", body=True), Column("location"))
+    arn = "arn:aws:s3:::" + "x" * 40  # with the other columns' longest words, wider than 60 columns
+    rows = [[Text("high"), Text("wildcard-resource"), Text(f"grants {arn} to every caller of the function"), Text("/Statement/0")]]
+    printed = _printed(grid(Text("findings"), columns, rows, 60), 60)
+    assert printed == ["findings", "high  wildcard-resource  /Statement/0", "    grants", f"    {arn} to", "    every caller of the function"]
+    boxed = _printed(grid(Text("findings"), columns, rows, 110), 110)
+    assert boxed[0] == "findings" and boxed[1].startswith("┏") and any(f" {arn} " in line for line in boxed)
 
-    expected = [str(line) for line in Text(text).wrap(_console(width), width, overflow="fold")]
-    assert [line.rstrip() for line in wrap(text, width)] == [line.rstrip() for line in expected]
 
-
-def _console(width):
+def _printed(renderable, width):
     from rich.console import Console
 
-    return Console(width=width, file=io.StringIO())
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None, highlight=False, markup=False, emoji=False).print(renderable)
+    return [line.rstrip() for line in buf.getvalue().splitlines()]
 
 
 # --- progress ------------------------------------------------------------------------------------------

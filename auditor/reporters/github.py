@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import TextIO
 
 from auditor.report import Finding, Part, Tail
@@ -32,7 +31,6 @@ def _data(text: str) -> str:
     return safe(escaped)  # no terminal escapes in a CI log
 
 
-@lru_cache(maxsize=256)  # a target's file names all its findings; few rules and severities make the titles
 def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 

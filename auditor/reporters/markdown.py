@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import TextIO
 
 from auditor.report import CATEGORIES, Finding, Head, Part, Tail
@@ -30,15 +29,7 @@ def _live(word: str) -> bool:
 
 def md(text: object) -> str:
     """Text for a Markdown table cell or paragraph: metacharacters escaped, live words as code."""
-    return _md(str(text))
-
-
-@lru_cache(maxsize=1024)  # a message recurs in many targets (a missing action's)
-def _md(text: str) -> str:
-    value = safe(text)
-    if not _live(value):  # no word is live (what makes one never spans a space): the words escaped are the text escaped
-        return _META.sub(_escaped, value)
-    words = value.split(" ")  # linear: each regular expression here matches one or two characters
+    words = safe(text).split(" ")  # linear: each regular expression here matches one or two characters
     return " ".join(code(w) if _live(w) else _META.sub(_escaped, w) for w in words)
 
 

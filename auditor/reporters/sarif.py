@@ -6,22 +6,19 @@ input) is never written as an artifact URI: it is a logical location only."""
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii
+from collections.abc import Iterable
 from typing import TextIO
 
 from auditor.checks import CHECKS
 from auditor.model import Location
 from auditor.report import Finding, Head, Part, Report, Tail
 from auditor.reporters import feed
-from auditor.reporters.jsontext import ArrayWriter, Kept, ObjectWriter, dumps, scalar
+from auditor.reporters.jsontext import ObjectWriter
 from auditor.reporters.spool import Spool
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-# results' texts (all but where they point) kept for reuse (jsontext.Kept: only for keys met before, bounded
-# like every cache here); half the JSON writer's count, as a result's text is twice a JSON finding's
-RESULTS_KEPT, RESULTS_SEEN = 128, 1024
 
 
 def uri(source: str) -> str:
@@ -97,46 +94,6 @@ def _result(f: Finding, rule_index: object) -> dict[str, object]:
     return result
 
 
-_PAD5, _PAD6 = "\n" + "  " * 5, "\n" + "  " * 6
-
-
-def result_parts(f: Finding, rule_index: object) -> tuple[str, str]:
-    """dumps(_result(f, rule_index), 4) around where the result points (its artifact URI up to the
-    fingerprint's value): the text before and the text after, written field by field in _result's
-    order; what the results of a rule about one requirement share, whatever their target."""
-    message = f.message + (f" Fix: {f.fix}." if f.fix else "")
-    head = (f'{{{_PAD5}"ruleId": {scalar(f.rule_id, 5)},{_PAD5}"ruleIndex": {scalar(rule_index, 5)},'
-            f'{_PAD5}"level": {scalar(LEVEL[f.severity], 5)},{_PAD5}"message": {{{_PAD6}"text": {scalar(message, 6)}'
-            f'{_PAD5}}},{_PAD5}"locations": [')
-    properties: dict[str, object] = {"severity": f.severity, "category": f.category, "subject": f.subject,
-                                     "security-severity": SECURITY_SEVERITY[f.severity]}
-    if f.resource:
-        properties["resource"] = f.resource
-    if f.releases:
-        properties["releases"] = f.releases
-    if f.also_reported_by:
-        properties["also_reported_by"] = list(f.also_reported_by)
-    return head, f'{_PAD5}}},{_PAD5}"properties": {dumps(properties, 5)}\n        }}'
-
-
-def location_text(loc: Location, uri_text: str) -> str:
-    """dumps of _result's "locations" value, as in a result at level 4, from after '"locations": [' to
-    the fingerprint's value (which names the rule and subject too): `uri_text` is the source's URI, as JSON
-    (unused for a location that is no file)."""
-    if not loc.file:
-        return ('\n            {\n              "logicalLocations": [\n                {\n                  "name": '
-                f'{scalar(loc.source, 9)},\n                  "fullyQualifiedName": {scalar(logical_name(loc), 9)},'
-                '\n                  "kind": "resource"\n                }\n              ]\n            }\n          ],'
-                f'\n          "partialFingerprints": {{{_PAD6}"jetsIamAudit/v1": ')
-    region = "" if not loc.line else (f',\n                "region": {{\n                  "startLine": '
-                                      f'{scalar(loc.line, 9)}\n                }}')
-    return ('\n            {\n              "physicalLocation": {\n                "artifactLocation": {'
-            f'\n                  "uri": {uri_text}\n                }}{region}\n              }},'
-            '\n              "logicalLocations": [\n                {\n                  "fullyQualifiedName": '
-            f'{scalar(loc.pointer or "/", 9)},\n                  "kind": "element"\n                }}'
-            f'\n              ]\n            }}\n          ],\n          "partialFingerprints": {{{_PAD6}"jetsIamAudit/v1": ')
-
-
 def to_dict(report: Report) -> dict[str, object]:
     """The SARIF log as a dict (for callers in process; the CLI streams it)."""
     import io
@@ -146,27 +103,20 @@ def to_dict(report: Report) -> dict[str, object]:
     return json.loads(buf.getvalue())
 
 
-_LATE = '"ruleIndex": "'  # a ruleIndex known only at the end is spooled as its rule id (a string, where an index is a number)
-
-
 class Writer:
     """The log is written as the run streams: the driver and its rules first, then a result per finding.
     With --parliament the second opinion's rules are known only at the end (they follow ours, in the
-    log's rules, sorted): the results then wait in a spool, their ruleIndex filled in at the end."""
+    log's rules, sorted): the results then wait in a spool, one compact JSON line each with the rule id
+    where the index goes, and are given their ruleIndex and written at the end."""
 
     def __init__(self, out: TextIO, **_: object) -> None:
         self.out = out
         self.ours = {m.RULE_ID: i for i, m in enumerate(CHECKS)}
-        self.results_kept: Kept[tuple[str, str]] = Kept(RESULTS_KEPT, RESULTS_SEEN)
-        self.uri = ("", '""')  # the last result's source and its URI, as JSON (a target's results share one)
-        self.location: Location | None = None  # the last result's location, and its text (location_text)
-        self.location_text = ""
 
     def head(self, head: Head) -> None:
         self.head_ = head
         self.late = head.second_opinion
         self.spool = Spool()
-        self.results = ArrayWriter(self.spool, 3) if self.late else None
         if not self.late:
             self._open(head, [_rule(m) for m in CHECKS])
 
@@ -183,41 +133,21 @@ class Writer:
             "rules": rules,
             "properties": {"iam_data": head.iam_data},
         }})
-        if not self.late:
-            self.results = self.run.array("results")
+        self.results = self.run.array("results")
 
-    def _write(self, findings) -> None:
-        assert self.results is not None
-        self.results.texts(map(self._result_text, findings))
-
-    def _result_text(self, f: Finding) -> str:
-        """dumps(_result(f, its rule's index), 4): most findings differ from another target's only by
-        their location, so the text around it is kept, per the rest of the finding."""
-        key = (f.rule_id, f.category, f.severity, f.message, f.subject, f.resource, f.fix, f.releases,
-               f.also_reported_by)
-        parts = self.results_kept.kept.get(key)
-        if parts is None:
+    def _write(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
             index = self.ours.get(f.rule_id)
-            parts = result_parts(f, index if index is not None else f.rule_id)
-            self.results_kept.put(key, parts)
-        loc = f.location
-        if loc is not self.location:
-            source, uri_text = self.uri
-            if loc.source != source:
-                source = loc.source
-                uri_text = scalar(uri(source), 9)
-                self.uri = source, uri_text
-            self.location, self.location_text = loc, location_text(loc, uri_text)
-        fingerprint = encode_basestring_ascii(f"{f.rule_id}:{loc.source}:{loc.pointer}:{f.subject}")
-        return f"{parts[0]}{self.location_text}{fingerprint}{parts[1]}"
+            if self.late:  # the index of a second opinion's rule is known at the end
+                self.spool.write(json.dumps(_result(f, index if index is not None else f.rule_id)) + "\n")
+            else:
+                self.results.item(_result(f, index))
 
     def part(self, part: Part) -> None:
         self._write(part.findings)
 
     def tail(self, tail: Tail) -> None:
-        assert self.results is not None
         self._write(tail.findings)
-        self.results.close()
         opinion = tail.second_opinion
         if self.late:
             rules = [_rule(m) for m in CHECKS]
@@ -225,19 +155,14 @@ class Writer:
                 rules += [_second_opinion_rule(info) for info in opinion.rules]
             index = {str(rule["id"]): i for i, rule in enumerate(rules)}
             self._open(self.head_, rules)
-
-            def fix(line: str) -> str:
-                body = line.lstrip(" ")
-                if not body.startswith(_LATE):
-                    return line
-                rule_id = json.loads(body[len(_LATE) - 1:].rstrip().rstrip(","))
-                return line[: len(line) - len(body)] + f'"ruleIndex": {index[rule_id]},\n'
-
-            self.run.spooled("results", self.spool, fix)
+            for line in self.spool.lines():
+                result = json.loads(line)
+                result["ruleIndex"] = index[result["ruleId"]]
+                self.results.item(result)
+        self.results.close()
         self.run.member("properties", {"settings": self.head_.settings.as_dict(), "exit_code": tail.exit_code,
                                        **({"parliament": opinion.as_dict()} if opinion is not None else {})})
         self.run.close()
         self.runs.close()
         self.log.close()
         self.out.write("\n")
-

@@ -5,7 +5,8 @@ file (deleted when closed, never a path anyone sees), so a run's memory does not
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Iterator
 from typing import IO, Protocol
 
 LIMIT = 1024 * 1024  # characters kept in memory before the spool moves to a temporary file
@@ -36,7 +37,7 @@ class Spool:
         if self._size > self._limit:
             import tempfile  # only for big runs: tempfile's imports cost the cold start
 
-            self._file = tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass", newline="")
+            self._file = tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogatepass", newline="\n")
             self._file.write("".join(self._parts))
             self._parts = []
 
@@ -49,20 +50,24 @@ class Spool:
         spool must stay truthy.)"""
         return self._size == 0 and self._file is None
 
-    def copy_to(self, out: Sink, fix: Callable[[str], str] | None = None) -> None:
-        """Everything written, to `out` (each line through `fix` when given); the spool is then closed
-        (and its file deleted)."""
+    def copy_to(self, out: Sink) -> None:
+        """Everything written, to `out`; the spool is then closed (and its file deleted)."""
         if self._file is None:
-            text = "".join(self._parts)
-            out.write(text if fix is None else "".join(map(fix, text.splitlines(keepends=True))))
+            out.write("".join(self._parts))
         else:
             self._file.seek(0)
-            if fix is None:
-                while chunk := self._file.read(CHUNK):
-                    out.write(chunk)
-            else:
-                for line in self._file:
-                    out.write(fix(line))
+            while chunk := self._file.read(CHUNK):
+                out.write(chunk)
+        self.close()
+
+    def lines(self) -> Iterator[str]:
+        """Everything written, line by line (a line ends at "\n" only, and keeps it); the spool is then
+        closed."""
+        if self._file is None:
+            yield from io.StringIO("".join(self._parts), newline="\n")
+        else:
+            self._file.seek(0)
+            yield from self._file
         self.close()
 
     def close(self) -> None:
@@ -70,3 +75,4 @@ class Spool:
             self._file.close()
             self._file = None
         self._parts = []
+        self._size = 0

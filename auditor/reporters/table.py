@@ -1,4 +1,5 @@
-"""Rich tables for a terminal: a coverage table per feature, then findings grouped by category.
+"""The table format, rendered by rich (in colour on a terminal, plain text elsewhere): a coverage table
+per feature, then findings grouped by category; for several targets a summary row per target first.
 
 Policy text is data: every cell is inert text (never parsed as markup) and control characters are
 shown as escapes, so a Sid of "[bold red]" or "\\x1b[2J" prints as those characters.
@@ -9,16 +10,14 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import IO, TextIO, cast
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from auditor.catalogue import shown_resource
 from auditor.report import CATEGORIES, SEVERITIES, SEVERITY_RANK, CoverageRow, Finding, Head, Part, Report, Tail
-from auditor.reporters import layout
-from auditor.reporters.layout import Cell, Column, Grid, grid, wrap
+from auditor.reporters.layout import Column, grid
 from auditor.reporters.spool import Sink, Spool
 from auditor.text import safe
 
@@ -28,19 +27,16 @@ SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium":
 STATUS_ORDER = {"denied": 0, "missing": 1, "name-dependent": 2, "conditional": 3, "granted": 4}
 
 
-Sheet = tuple[Cell, Sequence[Column], Sequence[Sequence[Cell]]]  # a table's title, columns and rows, not laid out yet
+Sheet = tuple[Text, Sequence[Column], Sequence[Sequence[Text]]]  # a table's title, columns and rows, not laid out yet
 
 
-def cell(value: object, style: str = "") -> Cell:
-    return Cell.of(safe(value), style)
+def cell(value: object, style: str = "") -> Text:
+    """Text from the input, inert (auditor.text.safe; never markup), in one style."""
+    return Text.assemble((safe(value), style))
 
 
-@lru_cache(maxsize=256)  # few rules, few release ranges
-def _rule_cell(rule_id: str, releases: str) -> Cell:
-    return Cell.assemble((safe(rule_id), ""), ("\nJets " + safe(releases), "dim")) if releases else cell(rule_id)
-
-
-_SEVERITY_CELLS = {severity: Cell.of(severity, style) for severity, style in SEVERITY_STYLE.items()}
+def _rule_cell(rule_id: str, releases: str | None) -> Text:
+    return Text.assemble((safe(rule_id), ""), ("\nJets " + safe(releases), "dim")) if releases else cell(rule_id)
 
 
 def _group_actions(actions: list[str]) -> str:
@@ -61,7 +57,7 @@ CATALOGUE = (Column("action"), Column("resource"), Column("phase / caller / Jets
 def _coverage_table(title: str, rows: list[CoverageRow]) -> Sheet:
     """Rows that are not granted in full detail; granted rows folded per granting statement set,
     so a policy that grants everything takes one line, not sixty."""
-    table: list[list[Cell]] = []
+    table: list[list[Text]] = []
     groups: dict[tuple, list[str]] = {}
     shown: dict[tuple, str] = {}  # the resource as shown ("any one table (table/*)" when the app names it)
     granted: dict[tuple[str, ...], list[CoverageRow]] = {}
@@ -108,57 +104,42 @@ def _location(f: Finding, target: str) -> str:
 
 
 def _findings_table(category: str, findings: list[Finding], target: str) -> Sheet:
-    rows = [(_SEVERITY_CELLS[f.severity], _rule_cell(f.rule_id, f.releases), cell(f.message), cell(_location(f, target)))
-            for f in findings]
-    return Cell.of(f"{category} ({len(findings)})", "bold"), FINDINGS, rows
+    rows = [(cell(f.severity, SEVERITY_STYLE[f.severity]), _rule_cell(f.rule_id, f.releases), cell(f.message),
+             cell(_location(f, target))) for f in findings]
+    return cell(f"{category} ({len(findings)})", "bold"), FINDINGS, rows
 
 
 def _ignored_table(ignored: list[tuple[Finding, str]], target: str) -> Sheet:
     rows = [[cell(f.severity), cell(f.rule_id), cell(f.message), cell(_location(f, target)), cell(why)] for f, why in ignored]
-    return Cell.of(f"ignored ({len(ignored)})", "bold dim"), IGNORED, rows
+    return cell(f"ignored ({len(ignored)})", "bold dim"), IGNORED, rows
 
 
 class Canvas:
-    """Where the table format prints: through rich on a terminal (colour), else as plain text written
-    straight to the stream (Grid.plain: the same characters, without rich's rendering pipeline)."""
+    """Where the table format prints: a rich Console on the stream, in colour or not."""
 
-    def __init__(self, out: Sink, color: bool, width: int, plain: bool | None = None) -> None:
+    def __init__(self, out: Sink, color: bool, width: int) -> None:
         self.out, self.width, self.color = out, width, color
-        self.plain = not color if plain is None else plain
-        self.console = None if self.plain else Console(
-            file=cast(IO[str], out), width=width, force_terminal=color, no_color=not color, color_system="standard" if color else None,
-            highlight=False, emoji=False, markup=False, soft_wrap=False)
+        self.console = Console(file=cast(IO[str], out), width=width, force_terminal=color, no_color=not color,
+                               color_system="standard" if color else None, highlight=False, emoji=False, markup=False,
+                               soft_wrap=False)
 
     def on(self, out: Sink) -> Canvas:
         """The same kind of canvas, printing to `out`."""
-        return Canvas(out, self.color, self.width, self.plain)
+        return Canvas(out, self.color, self.width)
 
-    def print(self, item: Cell | Grid | None = None) -> None:
-        if self.console is not None:
-            if item is None:
-                self.console.print()
-            else:
-                self.console.print(item)
-        elif item is None:
-            self.out.write("\n")
-        elif isinstance(item, Grid):
-            self.out.write(item.plain())
+    def print(self, item: RenderableType | None = None) -> None:
+        if item is None:
+            self.console.print()
         else:
-            self.out.write("".join(line + "\n" for line in wrap(item.plain, self.width)))
+            self.console.print(item)
 
     def table(self, sheet: Sheet) -> None:
-        """A table: laid out by layout.grid, or, off a terminal, its text from layout's memo."""
-        if self.console is not None:
-            self.console.print(grid(*sheet, self.width))
-        else:
-            self.out.write(layout.text(*sheet, self.width))
+        """A table, laid out by layout.grid."""
+        self.console.print(grid(*sheet, self.width))
 
     def row(self, pieces: Sequence[tuple[str, str]]) -> None:
         """One line never wrapped (a summary row): (text, style) pieces."""
-        if self.console is not None:
-            self.console.print(Text.assemble(*pieces), soft_wrap=True)
-        else:
-            self.out.write("".join(text for text, _ in pieces) + "\n")
+        self.console.print(Text.assemble(*pieces), soft_wrap=True)
 
 
 SEVERITY_HEAD = {"critical": "crit", "high": "high", "medium": "med", "low": "low", "info": "info"}
@@ -172,10 +153,9 @@ class Writer:
     granted), then the details of the targets with findings at or above --fail-on (of every target
     with --details all), kept in a spool until the summary is complete."""
 
-    def __init__(self, out: TextIO, *, color: bool = False, width: int = 120, details: str = "failing",
-                 plain: bool | None = None, **_: object) -> None:
+    def __init__(self, out: TextIO, *, color: bool = False, width: int = 120, details: str = "failing", **_: object) -> None:
         self.out, self.width, self.details = out, width, details
-        self.canvas = self.top = Canvas(out, color, width, plain)  # plain: None is without colour
+        self.canvas = self.top = Canvas(out, color, width)
         self.later: Spool | None = None  # the details of several targets, or everything after --parliament's line
         self.placed = 0  # targets whose details were written
 
@@ -302,12 +282,11 @@ class Writer:
             self.later.copy_to(self.out)
 
 
-def render(report: Report, *, color: bool = False, width: int = 120, details: str = "failing",
-           plain: bool | None = None, **_: object) -> str:
+def render(report: Report, *, color: bool = False, width: int = 120, details: str = "failing", **_: object) -> str:
     from auditor.reporters import feed
 
     buf = io.StringIO()
-    feed(Writer(buf, color=color, width=width, details=details, plain=plain), report)
+    feed(Writer(buf, color=color, width=width, details=details), report)
     return buf.getvalue()
 
 
@@ -323,12 +302,12 @@ def render_catalogue(rows: list[dict], notes: list[str], *, color: bool = False,
     for feature, items in by_feature.items():
         lines = []
         for r in items:
-            when = Cell.assemble((safe(", ".join(r["phase"])), ""), ("\n", ""), (safe(f"by {r['caller']}"), ""), ("\n", ""),
+            when = Text.assemble((safe(", ".join(r["phase"])), ""), ("\n", ""), (safe(f"by {r['caller']}"), ""), ("\n", ""),
                                  (safe(r["releases"]), "dim"))
             where = shown_resource(r["action"], r["resource"], r.get("match", "every"))
             lines.append([cell(r["action"]), cell(where), when, cell(r["confidence"]),
-                          Cell.assemble((safe(r["reason"]), ""), ("\n", ""), (safe(r["evidence"]), "dim"))])
-        console.table((Cell.of(f"{feature} ({len(items)} requirements)", "bold"), CATALOGUE, lines))
+                          Text.assemble((safe(r["reason"]), ""), ("\n", ""), (safe(r["evidence"]), "dim"))])
+        console.table((cell(f"{feature} ({len(items)} requirements)", "bold"), CATALOGUE, lines))
     if not rows:
         console.print(cell("no requirements for these options", "dim"))
     return buf.getvalue()
