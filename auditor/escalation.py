@@ -28,7 +28,7 @@ from auditor.catalogue import NAME_END, NAME_START, Catalogue, Naming
 from auditor.checks.common import PROBE_NAME, probe_arn
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.escalation_rules import EscalationRules, RunsAs, Service
-from auditor.evaluate import CONDITIONAL, GRANTED, Verdict, evaluate_relevant, statement_matches_action
+from auditor.evaluate import CONDITIONAL, GRANTED, ActionIndex, Verdict, evaluate_relevant, statement_matches_action
 from auditor.globs import overlaps, requirement_pattern
 from auditor.model import Condition, Statement
 
@@ -115,8 +115,11 @@ class Holder:
     same request many times: the role it passes, the resource it creates)."""
 
     def __init__(self, statements: Sequence[Statement], catalogue: Catalogue, version: str, project: str,
-                 envs: Sequence[str]) -> None:
+                 envs: Sequence[str], index: ActionIndex | None = None) -> None:
+        """`index`: the statements' ActionIndex, when one is at hand (the actions it answers for are not
+        matched against every statement again)."""
         self.statements = tuple(statements)
+        self.index = index
         self.catalogue = catalogue
         self.rules: EscalationRules = catalogue.escalations
         selected = catalogue.version(version)
@@ -129,6 +132,8 @@ class Holder:
     # --- one request ---------------------------------------------------------------------------
 
     def relevant(self, action: str) -> list[Statement]:
+        if self.index is not None and action.lower() in self.index:
+            return self.index.relevant(action)
         found = self._relevant.get(action)
         if found is None:
             found = self._relevant[action] = [s for s in self.statements if statement_matches_action(s, action)]
