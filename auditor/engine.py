@@ -11,7 +11,6 @@ from types import MappingProxyType
 from typing import cast
 
 from auditor import __version__, awsdata
-from auditor.arn import parse_arn
 from auditor.budget import Work
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, internal_error, untrusted_setting, unused_ignore
@@ -34,6 +33,7 @@ from auditor.evaluate import (
     within_boundary,
 )
 from auditor.model import Condition, Location, Policy, SourceMap, Statement
+from auditor.name_parts import Text, split
 from auditor.report import (
     CoverageRow,
     Finding,
@@ -111,7 +111,7 @@ class Probe:
     requirement: Requirement
     env: str
     resource: str  # as shown, rendered with the run's --region/--account ("*" where not given)
-    pattern: str  # as the evaluator reads it: name parts as their classes (catalogue.Naming.pattern)
+    pattern: Text  # as the evaluator reads it: name parts as their classes (catalogue.Naming.pattern)
     names: Mapping[str, NameClass] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def rendered(self, settings: Settings, deploy: Deploy) -> str:
@@ -123,7 +123,7 @@ class Probe:
         return Naming(settings.prefix, self.env, settings.jets_version, deploy.region or settings.region,
                       account).render(self.requirement.resource)
 
-    def judged(self, settings: Settings, deploy: Deploy) -> str:
+    def judged(self, settings: Settings, deploy: Deploy) -> Text:
         """The requirement the evaluator decides for this deploy."""
         if deploy.region is None and deploy.account is None:
             return self.pattern
@@ -293,11 +293,13 @@ def _naming_values(prefix: str, env: str, version: str) -> tuple[tuple[str, str]
 
 
 @lru_cache(maxsize=1024)
-def _own_segments(requirement: str) -> tuple[str, str] | None:
+def _own_segments(requirement: Text) -> tuple[str, str] | None:
     """The requirement's Region and account segments, which `${aws:RequestedRegion}` and
     `${aws:PrincipalAccount}` in a Resource equal (see conditions.resolve_own)."""
-    arn = parse_arn(requirement)
-    return None if arn is None else (arn.region, arn.account)
+    parts = split(requirement, ":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not isinstance(parts[3], str) or not isinstance(parts[4], str):
+        return None
+    return parts[3], parts[4]
 
 
 @lru_cache(maxsize=4096)

@@ -24,13 +24,14 @@ from typing import NamedTuple
 
 from auditor.arn import parse_arn, short_resource
 from auditor.automata import fullmatch
-from auditor.catalogue import NAME_END, NAME_START, Catalogue, Naming
+from auditor.catalogue import Catalogue, Naming
 from auditor.checks.common import PROBE_NAME, probe_arn
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.escalation_rules import EscalationRules, RunsAs, Service
 from auditor.evaluate import CONDITIONAL, GRANTED, ActionIndex, Verdict, evaluate_relevant, statement_matches_action
 from auditor.globs import overlaps, requirement_pattern
 from auditor.model import Condition, Statement
+from auditor.name_parts import Text
 
 HOLDER = "cli"  # the holder's own requests carry what the CLI's do (rules/request-context.toml [caller.cli])
 MAX_WITNESSES = 4  # names an action's Allow patterns give, asked about per action: bounded work on a policy of
@@ -438,20 +439,17 @@ def _witness(pattern: str, service: str) -> str | None:
     return ":".join(parts)
 
 
-def _sample(pattern: str) -> str:
+def _sample(pattern: Text) -> str:
     """A requirement pattern's name parts filled with one character of their class (an upper-case
     letter where the class has one: CloudFormation's random ids are upper case), and a plain `*` of
     its resource part with nothing (`project/demo-dev-remote*` → `project/demo-dev-remote`)."""
     out = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == NAME_START and (end := pattern.find(NAME_END, i)) != -1:
-            chars = sorted(pattern[i + 2:end])
-            out.append(next((c for c in chars if c.isupper()), next((c for c in chars if c.isalnum()), chars[0])))
-            i = end + 1
+    for piece in (pattern,) if isinstance(pattern, str) else pattern.pieces:
+        if isinstance(piece, str):
+            out.append(piece)
         else:
-            out.append(pattern[i])
-            i += 1
+            chars = sorted(piece.chars)
+            out.append(next((c for c in chars if c.isupper()), next((c for c in chars if c.isalnum()), chars[0])))
     parts = "".join(out).split(":", 5)
     if len(parts) == 6:
         parts[5] = parts[5].replace("*", "")

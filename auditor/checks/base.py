@@ -18,6 +18,7 @@ from auditor.catalogue import Catalogue, Naming, Requirement
 from auditor.deploy import DeployChoice
 from auditor.evaluate import ActionIndex, statement_matches_action
 from auditor.model import Statement
+from auditor.name_parts import Text
 from auditor.report import CoverageRow, Hit, Settings, Target
 
 
@@ -69,7 +70,7 @@ class Context:
         `project`)."""
         return self.catalogue.rendered_resources(self._naming(project, env), frozenset(a.lower() for a in actions))
 
-    def jets_names(self, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> tuple[str, ...]:
+    def jets_names(self, actions: Iterable[str], *, project: str | None = None, env: str = "*") -> tuple[Text, ...]:
         """`rendered`'s resources as the evaluator reads them, each name part the names Jets can create
         there (rules/names.toml): what a policy's Resource is matched against, as coverage matches it."""
         return self.catalogue.resource_patterns(self._naming(project, env), frozenset(a.lower() for a in actions))
