@@ -62,7 +62,6 @@ def _strings(values: object) -> tuple[str, ...]:
 _NO_ACTIONS: dict[str, Action] = {}  # an unknown service's (never written: callers only read)
 
 
-@lru_cache(maxsize=1024)  # by the prefix as written: every check asks for the services of every statement
 def service_actions(service: str) -> dict[str, Action]:
     """Lower-cased action name → Action, for one service prefix (empty if unknown). Read-only."""
     service = service.lower()

@@ -205,14 +205,12 @@ def _ends_agree(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return (ap.startswith(bp) or bp.startswith(ap)) and (as_.endswith(bs) or bs.endswith(as_))
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _witness(r_tokens: Glob) -> str:
     """One string of the requirement: every wildcard filled with OTHER, a character no pattern uses.
     A pattern that misses it proves that the requirement has a string the pattern misses."""
     return "".join(t[1] if t[0] == LITERAL else OTHER for t in r_tokens)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _name_witness(r_tokens: Glob, avoid: str) -> str:
     """One string of a requirement with name parts: each name part as short as its class allows (a
     "+" part one character of its class, one not in `avoid` where the class has such), every other
@@ -274,7 +272,6 @@ def extent(requirement: Text, pattern: str) -> Extent:
 # each way of spreading the extra colons over those stars is one aligned alternative, the star's
 # segment followed by a lone `*` for every whole segment it absorbs.
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _segments(tokens: Glob) -> tuple[Glob, ...]:
     out: list[Glob] = []
     current: list[Token] = []
@@ -288,7 +285,6 @@ def _segments(tokens: Glob) -> tuple[Glob, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _starred(tokens: Glob) -> tuple[Glob, ...]:
     """A pattern's segments with every star bound to its segment, as when it lines up colon for colon."""
     return tuple(tuple(STAR if t == CROSSING else t for t in seg) for seg in _segments(tokens))
@@ -384,7 +380,6 @@ def _segment_extent(r_seg: Glob, p_seg: Glob) -> Extent:
     return _searched(r_seg, p_seg)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _segment_overlaps(a: Glob, b: Glob) -> bool:
     """Do two colon-free globs share a string? The star table (automata.table_overlaps) behind checks
     that settle most pairs: a lone star matches every colon-free string; disagreeing literal ends
@@ -640,7 +635,6 @@ def covers(requirement: Text, pattern: str) -> bool:
     return bool(classes) and all(v[0] for v in classes)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def as_requirement(pattern: str) -> str | None:
     """A policy pattern written as a requirement with the same strings (a `*` that ends a segment,
     which may run across colons, becomes `**`), for the checks that ask whether one policy pattern
@@ -662,7 +656,6 @@ def overlaps(requirement: Text, pattern: str) -> bool:
     return True in extent(requirement, pattern)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def strict_overlaps(a: Text, b: Text) -> bool:
     """Do two globs share a string when no `*` may cross a colon (ARN structure taken literally)?
     Used to judge resource types, where a region `*` swallowing ":layer:..." would be nonsense.
