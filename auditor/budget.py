@@ -10,6 +10,7 @@ in an info finding of its own rule: the rest of the audit goes on, and nothing i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -60,13 +61,28 @@ class Work:
                    f"Limits): {what} not {done}", rule_id, location, "info")
 
 
-class StartIndex:
-    """Policy patterns by their literal start (the text before the first wildcard).
+def literal_start(text: str) -> str:
+    """A pattern's text before its first `*`, `?` or `$` (where a wildcard or a `${...}` may begin).
 
-    A pattern can cover a string or pattern only if its literal start begins the other's literal start
-    (globs.covers refutes every other pair before doing any work), so `candidates` looks at the
-    patterns whose start is a prefix of the given one: at most HEAD + 1 dictionary look-ups, whatever
-    the number of patterns, then the bucket's members in the order of their keys."""
+    A pattern P can contain a pattern X (match every string X stands for) only if literal_start(P)
+    begins literal_start(X). Every string of X starts with X's literal text up to its first wildcard,
+    and some string goes on with any character one likes there (a wildcard takes more than one, or none
+    followed by X's next character, and a `?` or `*` of any class here takes two at least): P's start,
+    a prefix of every string P matches, is a prefix of X's literal text, and as it holds no `*`, `?`
+    or `$` it cannot run past the place where X's text first has one."""
+    return _LITERAL_START.match(text).group()  # type: ignore[union-attr]  # (the pattern matches every text)
+
+
+_LITERAL_START = re.compile(r"[^*?$]*")
+
+
+class StartIndex:
+    """Patterns by their literal start (`literal_start`).
+
+    A pattern can contain a string or pattern only if its literal start begins the other's literal
+    start, so `candidates` looks at the patterns whose start is a prefix of the given one: at most
+    HEAD + 1 dictionary look-ups, whatever the number of patterns, then the bucket's members in the
+    order of their keys."""
 
     def __init__(self, items: Iterable[tuple[str, Hashable, Any]]) -> None:
         """`items`: (literal start, sort key, value); candidates come back sorted by key."""
@@ -78,18 +94,13 @@ class StartIndex:
     def __bool__(self) -> bool:
         return bool(self._buckets)
 
-    def looks(self, start: str, enough: int | None = None) -> int:
-        """How many members `candidates(start)` would look at (its dictionary look-ups only); once the
-        count reaches `enough`, that count (a caller comparing with `enough` needs no more)."""
+    def looks(self, start: str) -> int:
+        """How many members `candidates(start)` would look at (its dictionary look-ups only)."""
         total = 0
         for n in self._lengths:
             if n > len(start):
                 break
-            bucket = self._buckets.get(start[:n])
-            if bucket:
-                total += len(bucket)
-                if enough is not None and total >= enough:
-                    return total
+            total += len(self._buckets.get(start[:n], ()))
         return total
 
     def candidates(self, start: str) -> tuple[list[Any], int]:

@@ -12,18 +12,19 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
 
 from auditor import awsdata, escalation_rules, releases
 from auditor.arn import parse_arn, short_resource
 from auditor.context import ContextError, ContextRules
 from auditor.context import load as context_rules
 from auditor.escalation_rules import EscalationRules
+from auditor.name_parts import NamePart, Named, Text, join
 from auditor.releases import JetsVersion, ReleaseError, ReleaseRange, Releases, parse_range
+from auditor.rules_dir import rules_dir
 
 VERSION_DIRS = {"jets3-5": ">= 3, < 6", "jets6": ">= 6, < 7"}  # a file's default release range
 CALLERS = ("cli", "cloudformation", "codebuild")
@@ -152,14 +153,14 @@ class Catalogue:
         return tuple(sorted({naming.render(r.resource) for a in actions for r in self._by_action.get(a, ())
                              if r.feature in features and selected.selects(r.releases)}))
 
-    def resource_patterns(self, naming: Naming, actions: frozenset[str]) -> tuple[str, ...]:
+    def resource_patterns(self, naming: Naming, actions: frozenset[str]) -> tuple[Text, ...]:
         """`rendered_resources` as the evaluator reads them (Naming.pattern: each name part as its class
         of characters, a project or env of "*" as the characters such a name may hold): what the resource
         checks match a policy's Resource against, as coverage does."""
         selected = self.version(naming.version)
         features = set(self.feature_ids)
-        return tuple(sorted({naming.pattern(r.resource, self.names) for a in actions for r in self._by_action.get(a, ())
-                             if r.feature in features and selected.selects(r.releases)}))
+        return tuple(dict.fromkeys(naming.pattern(r.resource, self.names) for a in sorted(actions)
+                                   for r in self._by_action.get(a, ()) if r.feature in features and selected.selects(r.releases)))
 
 
 @lru_cache(maxsize=64)
@@ -228,9 +229,9 @@ class Naming:
         run of them with the literal text between them (no "/" or ":") is one `*`."""
         return _render(self, template)
 
-    def pattern(self, template: str, names: Mapping[str, NameClass]) -> str:
-        """The template as the evaluator reads it: each `{*NAME}` part as its class of characters
-        (globs.requirement_pattern reads the marker)."""
+    def pattern(self, template: str, names: Mapping[str, NameClass]) -> Text:
+        """The template as the evaluator reads it: each `{*NAME}` part as its class of characters (a
+        name_parts.Named; plain text when it has none)."""
         return _pattern(self, template, tuple(sorted(names.items())))
 
 
@@ -242,72 +243,81 @@ class NameClass:
     min: int
     evidence: str
 
-    def marker(self) -> str:
-        """The class inside a requirement's text: NAME_START, "+" (at least one) or "*", the
-        characters, NAME_END."""
-        return NAME_START + ("+" if self.min else "*") + "".join(sorted(self.chars)) + NAME_END
+    @property
+    def part(self) -> NamePart:
+        return NamePart(self.chars, self.min)
 
 
-NAME_START, NAME_END = "\x1e", "\x1f"  # never in an ARN: project and env names are [A-Za-z0-9_-]
-_SHOWN = "\x1d"  # a name part while it is shown: runs of them (and the text between) become one `*`
-_RUNS = re.compile(r"\x1d[^*/:\x1d]*\x1d")
+Piece = str | NamePart | Named
 
 
-class _Fill(string.Formatter):
-    def __init__(self, values: dict[str, str], names: Mapping[str, NameClass] | None) -> None:
-        super().__init__()
-        self._values, self._names = values, names
+def _fill(template: str, values: Mapping[str, Piece], part: Callable[[str], NamePart]) -> list[Piece]:
+    """The template's literal text and its placeholders' values, in order; `{*NAME}` is part(NAME)."""
+    out: list[Piece] = []
+    for literal, field_name, _, _ in string.Formatter().parse(template):
+        out.append(literal)
+        if field_name is not None:
+            out.append(part(field_name[1:]) if field_name.startswith("*") else values[field_name])
+    return out
 
-    def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
-        if isinstance(key, str) and key.startswith("*"):
-            return _SHOWN if self._names is None else self._names[key[1:]].marker()
-        return self._values[key]  # type: ignore[index]
+
+_SHOWN = NamePart(frozenset())  # a name part while it is shown: runs of them (and the text between) become one `*`
 
 
 @lru_cache(maxsize=8192)
 def _render(naming: Naming, template: str) -> str:
     if "{*" not in template:
         return template.format(**naming.values())
-    shown = _Fill(naming.values(), None).format(template)
-    while True:
-        shorter = _RUNS.sub(_SHOWN, shown)
-        if shorter == shown:
-            return shown.replace(_SHOWN, "*")
-        shown = shorter
+    filled = join(_fill(template, naming.values(), lambda name: _SHOWN))
+    return filled if isinstance(filled, str) else _shown(filled.pieces)
+
+
+def _shown(pieces: Sequence[str | NamePart]) -> str:
+    """Each name part as `*`, a run of them with the text between them (no `*`, "/" or ":") as one."""
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        i += 1
+        if isinstance(piece, str):
+            out.append(piece)
+            continue
+        while i < len(pieces):
+            if isinstance(pieces[i], NamePart):
+                i += 1
+            elif i + 1 < len(pieces) and isinstance(pieces[i + 1], NamePart) and not any(c in pieces[i] for c in "*/:"):
+                i += 2
+            else:
+                break
+        out.append("*")
+    return "".join(out)
 
 
 # A project or env of "*" (the resource checks' "any project, any env") as the name parts such a name
 # holds, so that "*" in {ns} does not stand for a "/" or a ":" (PROJECT_NAME, ENV_NAME; {ns} turns "_" into "-").
-_ANY_PART = NameClass(frozenset(string.ascii_letters + string.digits + "_-"), 1, "a Jets project or env name")
-_ANY_NS_PART = NameClass(frozenset(string.ascii_letters + string.digits + "-"), 1, "a project or env name in {ns}")
-_ANY_NS_LOWER = NameClass(frozenset(string.ascii_lowercase + string.digits + "-"), 1, "the same, lower-cased")
+_ANY_PART = NamePart(frozenset(string.ascii_letters + string.digits + "_-"), 1)  # a Jets project or env name
+_ANY_NS_PART = NamePart(frozenset(string.ascii_letters + string.digits + "-"), 1)  # a project or env name in {ns}
+_ANY_NS_LOWER = NamePart(frozenset(string.ascii_lowercase + string.digits + "-"), 1)  # the same, lower-cased
 
 
-def _pattern_values(naming: Naming) -> dict[str, str]:
-    values = naming.values()
+def _pattern_values(naming: Naming) -> dict[str, Piece]:
+    values: dict[str, Piece] = dict(naming.values())
     if naming.project != "*" and naming.env != "*":
         return values
-    project = _ANY_PART.marker() if naming.project == "*" else naming.project
-    env = _ANY_PART.marker() if naming.env == "*" else naming.short_env
-    ns_parts = [_ANY_NS_PART.marker() if part == "*" else part.replace("_", "-") for part in (naming.project, naming.short_env)]
-    lower = [_ANY_NS_LOWER.marker() if part == "*" else part.replace("_", "-").lower() for part in (naming.project, naming.short_env)]
-    return {**values, "project": project, "env": env, "ns": "-".join(ns_parts), "ns_lower": "-".join(lower),
+    project = _ANY_PART if naming.project == "*" else naming.project
+    env = _ANY_PART if naming.env == "*" else naming.short_env
+    ns = [_ANY_NS_PART if part == "*" else part.replace("_", "-") for part in (naming.project, naming.short_env)]
+    lower = [_ANY_NS_LOWER if part == "*" else part.replace("_", "-").lower() for part in (naming.project, naming.short_env)]
+    return {**values, "project": project, "env": env, "ns": join([ns[0], "-", ns[1]]), "ns_lower": join([lower[0], "-", lower[1]]),
             "fullenv": env if naming.env == "*" else values["fullenv"], "ssm_env": env if naming.env == "*" else values["ssm_env"]}
 
 
 @lru_cache(maxsize=8192)
-def _pattern(naming: Naming, template: str, names: tuple[tuple[str, NameClass], ...]) -> str:
+def _pattern(naming: Naming, template: str, names: tuple[tuple[str, NameClass], ...]) -> Text:
     if "{*" not in template and naming.project != "*" and naming.env != "*":
         return _render(naming, template)
-    return _Fill(_pattern_values(naming), dict(names)).format(template)
-
-
-def rules_dir() -> Path:
-    """rules/ inside the wheel (auditor/_rules), else the source checkout's top-level rules/."""
-    packaged = Path(__file__).parent / "_rules"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "rules"
+    classes = dict(names)
+    return join(_fill(template, _pattern_values(naming), lambda name: classes[name].part))
 
 
 def _fail(origin: str, message: str) -> CatalogueError:
@@ -375,7 +385,7 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
     except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
     try:
-        contexts = context_rules(base, {name: cls.marker() for name, cls in names.items()})
+        contexts = context_rules(base, {name: cls.part for name, cls in names.items()})
     except ContextError as exc:
         raise CatalogueError(str(exc)) from exc
     return Catalogue(features, tuple(requirements), escalations, retired, lines, names, contexts)

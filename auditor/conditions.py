@@ -37,8 +37,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 
 from auditor.model import Condition
-
-NAME_START = "\x1e"  # starts a name part in a value (catalogue.Naming.pattern, globs.NAME_START)
+from auditor.name_parts import Named, Text, split
 
 
 class Truth(IntEnum):
@@ -75,9 +74,10 @@ def negate(value: Truth) -> Truth:
 
 @dataclass(frozen=True)
 class Known:
-    """The key is in the request with these values (one for a single-valued key)."""
+    """The key is in the request with these values (one for a single-valued key). A value that holds a
+    part of a name Jets creates (a name_parts.Named) stands for every such name."""
 
-    values: tuple[str, ...]
+    values: tuple[Text, ...]
 
 
 @dataclass(frozen=True)
@@ -236,11 +236,11 @@ def _truth(cond: Condition, value: Value, context: RequestContext) -> Truth:
     assert isinstance(value, Known)
     policy = [_resolve(v, context) for v in cond.values]
 
-    def hit(request_value: str) -> Truth:
+    def hit(request_value: Text) -> Truth:
         """Does this request value match some policy value (before negation)?"""
         return any_of(_compare(compare, request_value, p) for p in policy)
 
-    def one(request_value: str) -> Truth:
+    def one(request_value: Text) -> Truth:
         found = hit(request_value)
         return negate(found) if negated else found
 
@@ -262,10 +262,10 @@ def _null(values: Sequence[str], value: Value) -> Truth:
                   for v in values if v.lower() in ("true", "false"))
 
 
-def _compare(compare: Compare, request_value: str, policy_value: str | None) -> Truth:
+def _compare(compare: Compare, request_value: Text, policy_value: str | None) -> Truth:
     if policy_value is None:  # a policy variable the audit cannot resolve
         return Truth.UNKNOWN
-    if NAME_START in request_value:  # a value with a part of a name Jets creates: decided over every such name
+    if isinstance(request_value, Named):  # a value with a part of a name Jets creates: decided over every such name
         return pattern_truth(compare, request_value, policy_value)
     return Truth.TRUE if compare(request_value, policy_value) else Truth.FALSE
 
@@ -312,12 +312,12 @@ def _epoch(text: str) -> datetime | None:
 PATTERN_BUDGET = 2_000  # product states for one value against one policy value (short strings: a few dozen)
 
 
-def pattern_truth(compare: Compare, request_value: str, policy_value: str) -> Truth:
-    """A request value that holds a part of a name Jets creates (rules/names.toml, written as
-    catalogue.Naming.pattern writes it) against one policy value: TRUE when the operator holds for
-    every name Jets can produce, FALSE when for none, else UNKNOWN. StringEquals and StringLike compare
-    the whole string, ArnEquals and ArnLike its six colon-separated parts one by one (a name part holds
-    no colon); the other operators are not decided on such a value."""
+def pattern_truth(compare: Compare, request_value: Named, policy_value: str) -> Truth:
+    """A request value that holds a part of a name Jets creates (rules/names.toml) against one policy
+    value: TRUE when the operator holds for every name Jets can produce, FALSE when for none, else
+    UNKNOWN. StringEquals and StringLike compare the whole string, ArnEquals and ArnLike its six
+    colon-separated parts one by one (a name part holds no colon); the other operators are not decided
+    on such a value."""
     from auditor.automata import TooBig, product
     from auditor.globs import requirement_pattern
 
@@ -328,7 +328,7 @@ def pattern_truth(compare: Compare, request_value: str, policy_value: str) -> Tr
         policies = [_like_tokens(policy_value)]
         requests = [requirement_pattern(request_value)]
     elif compare is _arn:
-        r_parts, p_parts = request_value.split(":", 5), policy_value.split(":", 5)
+        r_parts, p_parts = split(request_value, ":", 5), policy_value.split(":", 5)
         if len(r_parts) != 6 or len(p_parts) != 6:
             return Truth.FALSE if len(p_parts) != 6 else Truth.UNKNOWN
         policies = [_like_tokens(p) for p in p_parts]
@@ -404,7 +404,7 @@ def _known(inner: str, context: RequestContext) -> str | None:
     """The value of one policy variable (`aws:PrincipalTag/team, 'default'`) in this request, if known."""
     name, default = _variable(inner)
     found = context.lookup(name)
-    if isinstance(found, Known) and len(found.values) == 1 and NAME_START not in found.values[0]:
+    if isinstance(found, Known) and len(found.values) == 1 and isinstance(found.values[0], str):
         return found.values[0]  # (a value with a name part is many strings: not one to put in)
     return default if isinstance(found, Absent) else None
 

@@ -27,7 +27,6 @@ from auditor import awsdata
 from auditor.conditions import (
     ABSENT,
     AFTER_AUDIT,
-    NAME_START,
     PRESENT_UNKNOWN,
     UNKNOWN,
     Absent,
@@ -37,16 +36,16 @@ from auditor.conditions import (
     RequestContext,
     Value,
 )
+from auditor.name_parts import NamePart, Text, join
 
 CALLERS = ("cli", "cloudformation", "codebuild")
 STATES: dict[str, Value] = {"absent": ABSENT, "present": PRESENT_UNKNOWN, "unknown": UNKNOWN, "after-audit": AFTER_AUDIT}
 CHOICES = ("one_of", "each")  # { one_of = [...] }: one request, one of these; { each = [...] }: a request with each
 _TAG_KEYS = ("aws:requesttag/", "aws:resourcetag/", "aws:tagkeys")
 NAMING = ("partition", "ns", "ns_lower", "project", "env", "fullenv")  # the project's names, as in catalogue templates
-NAME_END = "\x1f"
 LOCATION_CONSTRAINT = "{location_constraint}"  # the CreateBucketConfiguration S3 sends: the Region, none in us-east-1
-_FREE = {"region": NAME_START + "+-0123456789abcdefghijklmnopqrstuvwxyz" + NAME_END,  # a Region not given: any
-         "account": NAME_START + "+0123456789" + NAME_END}  # an account not given: any
+_FREE = {"region": NamePart(frozenset("-0123456789abcdefghijklmnopqrstuvwxyz"), 1),  # a Region not given: any
+         "account": NamePart(frozenset("0123456789"), 1)}  # an account not given: any
 
 
 class ContextError(Exception):
@@ -87,7 +86,7 @@ class Naming:
     """What a value template may name besides the Region and account (catalogue.Naming's values)."""
 
     values: tuple[tuple[str, str], ...] = ()  # placeholder → text, for NAMING
-    names: tuple[tuple[str, str], ...] = ()  # name class → its marker (rules/names.toml)
+    names: tuple[tuple[str, NamePart], ...] = ()  # name class → its characters (rules/names.toml)
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ class ContextRules:
     global_regions: dict[str, str]  # service → the Region IAM sees its requests in
     requests: tuple[RequestRule, ...]
     reasons: dict[str, str] = field(default_factory=dict)  # [reasons]: why a value cannot be known
-    names: dict[str, str] = field(default_factory=dict)  # name class → marker, for {*NAME} in values
+    names: dict[str, NamePart] = field(default_factory=dict)  # name class → its characters, for {*NAME} in values
 
     def context(self, action: str, template: str, caller: str, *, features: Iterable[str] = (),
                 version: str = "5", region: str | None = None, account: str | None = None,
@@ -149,16 +148,16 @@ def _extra(value: str | tuple[str, ...]) -> Spec:
 
 
 def _render(item: str, action: str, rules: ContextRules, region: str | None, account: str | None,
-            naming: Naming) -> str | None:
+            naming: Naming) -> Text | None:
     """One value template rendered; None when it names the project and the run did not say which."""
     service = action.partition(":")[0]
-    values = dict(naming.values)
+    values: dict[str, str | NamePart] = dict(naming.values)
     values["requested_region"] = rules.global_regions.get(service) or region or _FREE["region"]
     values["region"] = region or _FREE["region"]
     values["location_constraint"] = region or _FREE["region"]
     values["account"] = account or _FREE["account"]
     values.setdefault("partition", "aws")
-    out: list[str] = []
+    out: list[str | NamePart] = []
     for literal, field_name, _, _ in string.Formatter().parse(item):
         out.append(literal)
         if field_name is None:
@@ -169,7 +168,7 @@ def _render(item: str, action: str, rules: ContextRules, region: str | None, acc
             out.append(values[field_name])
         else:
             return None
-    return "".join(out)
+    return join(out)
 
 
 def _value(spec: Spec, action: str, rules: ContextRules, region: str | None, account: str | None,
@@ -186,7 +185,7 @@ def _value(spec: Spec, action: str, rules: ContextRules, region: str | None, acc
                 alternatives.append(ABSENT)
                 continue
             if region is None:
-                return OneOf((Known((_FREE["region"],)), ABSENT))
+                return OneOf((Known((join([_FREE["region"]]),)), ABSENT))
         rendered = _render(item, action, rules, region, account, naming)
         if rendered is None:
             return PRESENT_UNKNOWN  # a value that names the project, which the run did not give
@@ -291,9 +290,9 @@ def _taken(key: str, takes: tuple[str, ...]) -> bool:
 
 # --- loading ------------------------------------------------------------------------------------
 
-def load(base: Path, names: Mapping[str, str] | None = None) -> ContextRules:
-    """rules/request-context.toml; `names`: each name class's marker (catalogue.NameClass.marker), for
-    {*NAME} in values (a value naming a class not given is refused)."""
+def load(base: Path, names: Mapping[str, NamePart] | None = None) -> ContextRules:
+    """rules/request-context.toml; `names`: each name class's characters (catalogue.NameClass.part),
+    for {*NAME} in values (a value naming a class not given is refused)."""
     path = base / "request-context.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -337,7 +336,7 @@ def load(base: Path, names: Mapping[str, str] | None = None) -> ContextRules:
 @dataclass(frozen=True)
 class _Reader:
     reasons: Mapping[str, str]
-    names: Mapping[str, str]
+    names: Mapping[str, NamePart]
 
     def keys(self, where: str, raw: dict) -> tuple[tuple[str, Spec], ...]:
         return tuple((key.lower(), self.spec(where, key, value)) for key, value in raw.items())

@@ -11,7 +11,6 @@ from types import MappingProxyType
 from typing import cast
 
 from auditor import __version__, awsdata
-from auditor.arn import parse_arn
 from auditor.budget import Work
 from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
 from auditor.checks import CHECKS, aws_managed_policy, internal_error, untrusted_setting, unused_ignore
@@ -34,6 +33,7 @@ from auditor.evaluate import (
     within_boundary,
 )
 from auditor.model import Condition, Location, Policy, SourceMap, Statement
+from auditor.name_parts import Text, split
 from auditor.report import (
     CoverageRow,
     Finding,
@@ -111,7 +111,7 @@ class Probe:
     requirement: Requirement
     env: str
     resource: str  # as shown, rendered with the run's --region/--account ("*" where not given)
-    pattern: str  # as the evaluator reads it: name parts as their classes (catalogue.Naming.pattern)
+    pattern: Text  # as the evaluator reads it: name parts as their classes (catalogue.Naming.pattern)
     names: Mapping[str, NameClass] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def rendered(self, settings: Settings, deploy: Deploy) -> str:
@@ -123,7 +123,7 @@ class Probe:
         return Naming(settings.prefix, self.env, settings.jets_version, deploy.region or settings.region,
                       account).render(self.requirement.resource)
 
-    def judged(self, settings: Settings, deploy: Deploy) -> str:
+    def judged(self, settings: Settings, deploy: Deploy) -> Text:
         """The requirement the evaluator decides for this deploy."""
         if deploy.region is None and deploy.account is None:
             return self.pattern
@@ -221,10 +221,11 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
     cost = len(plan.probes) + sum(len(s.resource_patterns) + 1 for probe in plan.probes
                                   for s in index.relevant(probe.requirement.action))
     work = Work(MAX_DEPLOY_WORK)
+    memo = _TargetMemo()
     for deploy in options:
         if not work.spend(cost) and judged:
             break
-        rows = _rows(target, plan, index, contexts, deploy)
+        rows = _rows(target, plan, index, contexts, deploy, memo)
         judged.append((deploy, rows))
         score = (sum(r.status in (MISSING, DENIED) for r in rows), sum(r.status in (CONDITIONAL, NAME_DEPENDENT) for r in rows))
         if best is None or score < best[0]:
@@ -248,13 +249,13 @@ def coverage_for(target: Target, plan: Plan, index: ActionIndex,
 
 
 def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules | None,
-          deploy: Deploy) -> tuple[CoverageRow, ...]:
+          deploy: Deploy, memo: _TargetMemo) -> tuple[CoverageRow, ...]:
     settings = plan.settings
     limits = [s for p in target.boundary for s in p.statements]
     boundary_name = ", ".join(p.source for p in target.boundary)
     bounded = ActionIndex(limits, plan.universe) if limits else None
-    # a statement whose resources hold a policy variable is resolved per request (_known_variables);
-    # the others as they are (most targets have none: no memo lookup, no hashing of statements)
+    # a statement whose resources hold a policy variable is resolved per request (_TargetMemo.resolved);
+    # the others as they are
     variables = any(_has_variables(s) for p in target.policies for s in p.statements)
     rows: list[CoverageRow] = []
     name, named, bounded_target = target.name, index.relevant, bool(target.boundary)
@@ -273,10 +274,10 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             request = contexts.context(req.action, req.resource, req.caller, features=settings.features,
                                        version=str(req.releases.low[0]), region=deploy.region, account=deploy.account,
                                        extra=extra, naming=naming)
-            judge = _judge(request)
+            judge = memo.judge(request)
             if variables:
                 own = _own_segments(requirement)
-                relevant = [_known_variables(stmt, request, own) for stmt in relevant]
+                relevant = [memo.resolved(stmt, request, own) for stmt in relevant]
         verdict = evaluate_relevant(requirement, relevant, match=req.match, judge=judge)
         if target.boundary:
             limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match,
@@ -292,54 +293,63 @@ def _naming_values(prefix: str, env: str, version: str) -> tuple[tuple[str, str]
     return tuple(sorted(Naming(prefix, env, version).values().items()))
 
 
-@lru_cache(maxsize=1024)
-def _own_segments(requirement: str) -> tuple[str, str] | None:
+def _own_segments(requirement: Text) -> tuple[str, str] | None:
     """The requirement's Region and account segments, which `${aws:RequestedRegion}` and
     `${aws:PrincipalAccount}` in a Resource equal (see conditions.resolve_own)."""
-    arn = parse_arn(requirement)
-    return None if arn is None else (arn.region, arn.account)
+    parts = split(requirement, ":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not isinstance(parts[3], str) or not isinstance(parts[4], str):
+        return None
+    return parts[3], parts[4]
 
 
-@lru_cache(maxsize=4096)
-def _known_variables(stmt: Statement, context: RequestContext, own: tuple[str, str] | None = None) -> Statement:
-    """The statement with the policy variables of its Resource (or NotResource) that the request
-    context knows put in (`arn:aws:cloudformation:${aws:RequestedRegion}:...`), and those that stand
-    for the request's own Region or account where its ARN has them (`own`: the requirement's Region
-    and account segments); the others stay, and leave the statement applying only maybe."""
-    if not _has_variables(stmt):
-        return stmt
+class _TargetMemo:
+    """What judging one target's requirements works out once, for every Region and account tried: a
+    condition judge per request context (each statement's Conditions decided once for it), and each
+    statement with the policy variables of its Resource that a request context knows put in. Made for
+    one target and dropped with it: nothing of a target outlives its audit."""
 
-    def put(pattern: str) -> str:
-        known = resolve_known(pattern, context)
-        return known if own is None else resolve_own(known, *own)
+    def __init__(self) -> None:
+        self._judges: dict[RequestContext, ConditionJudge] = {}
+        self._resolved: dict[tuple[int, RequestContext, tuple[str, str] | None], Statement] = {}
 
-    if stmt.resources is not None:
-        return replace(stmt, resources=tuple(put(p) for p in stmt.resources))
-    return replace(stmt, not_resources=tuple(put(p) for p in stmt.not_resources or ()))
+    def judge(self, context: RequestContext) -> ConditionJudge:
+        """The condition judge for one request context."""
+        if context not in self._judges:
+            decided: dict[tuple[str, tuple[Condition, ...]], Decision] = {}
+
+            def judge(stmt: Statement) -> Decision:
+                key = (stmt.effect, stmt.conditions)  # the effect matters for a key Jets sends in several requests
+                if key not in decided:
+                    decided[key] = decide(stmt.conditions, context, stmt.effect)
+                return decided[key]
+
+            self._judges[context] = judge
+        return self._judges[context]
+
+    def resolved(self, stmt: Statement, context: RequestContext, own: tuple[str, str] | None) -> Statement:
+        """The statement with the policy variables of its Resource (or NotResource) that the request
+        context knows put in (`arn:aws:cloudformation:${aws:RequestedRegion}:...`), and those that stand
+        for the request's own Region or account where its ARN has them (`own`: the requirement's Region
+        and account segments); the others stay, and leave the statement applying only maybe."""
+        if not _has_variables(stmt):
+            return stmt
+        key = (id(stmt), context, own)  # (the target's statements live as long as this memo)
+        found = self._resolved.get(key)
+        if found is None:
+            def put(pattern: str) -> str:
+                known = resolve_known(pattern, context)
+                return known if own is None else resolve_own(known, *own)
+
+            if stmt.resources is not None:
+                found = replace(stmt, resources=tuple(put(p) for p in stmt.resources))
+            else:
+                found = replace(stmt, not_resources=tuple(put(p) for p in stmt.not_resources or ()))
+            self._resolved[key] = found
+        return found
 
 
 def _has_variables(stmt: Statement) -> bool:
     return any("${" in p for p in stmt.resource_patterns)
-
-
-JUDGED_KEPT = 1024  # Conditions decisions one judge keeps (the corpus: at most 172 distinct Conditions per request)
-
-
-@lru_cache(maxsize=4096)
-def _judge(context: RequestContext) -> ConditionJudge:
-    """The condition judge for one request context: each statement's Conditions decided once."""
-    memo: dict[tuple[str, tuple[Condition, ...]], Decision] = {}
-
-    def judge(stmt: Statement) -> Decision:
-        key = (stmt.effect, stmt.conditions)  # the effect matters for a key Jets sends in several requests
-        found = memo.get(key)
-        if found is None:
-            if len(memo) >= JUDGED_KEPT:  # bounded like every memo: a judge outlives the targets it judged
-                memo.clear()
-            found = memo[key] = decide(stmt.conditions, context, stmt.effect)
-        return found
-
-    return judge
 
 
 def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogue) -> tuple[CoverageRow, ...]:

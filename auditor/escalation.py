@@ -24,13 +24,14 @@ from typing import NamedTuple
 
 from auditor.arn import parse_arn, short_resource
 from auditor.automata import fullmatch
-from auditor.catalogue import NAME_END, NAME_START, Catalogue, Naming
+from auditor.catalogue import Catalogue, Naming
 from auditor.checks.common import PROBE_NAME, probe_arn
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.escalation_rules import EscalationRules, RunsAs, Service
-from auditor.evaluate import CONDITIONAL, GRANTED, Verdict, evaluate_relevant, statement_matches_action
+from auditor.evaluate import CONDITIONAL, GRANTED, ActionIndex, Verdict, evaluate_relevant, statement_matches_action
 from auditor.globs import overlaps, requirement_pattern
 from auditor.model import Condition, Statement
+from auditor.name_parts import Text
 
 HOLDER = "cli"  # the holder's own requests carry what the CLI's do (rules/request-context.toml [caller.cli])
 MAX_WITNESSES = 4  # names an action's Allow patterns give, asked about per action: bounded work on a policy of
@@ -115,8 +116,11 @@ class Holder:
     same request many times: the role it passes, the resource it creates)."""
 
     def __init__(self, statements: Sequence[Statement], catalogue: Catalogue, version: str, project: str,
-                 envs: Sequence[str]) -> None:
+                 envs: Sequence[str], index: ActionIndex | None = None) -> None:
+        """`index`: the statements' ActionIndex, when one is at hand (the actions it answers for are not
+        matched against every statement again)."""
         self.statements = tuple(statements)
+        self.index = index
         self.catalogue = catalogue
         self.rules: EscalationRules = catalogue.escalations
         selected = catalogue.version(version)
@@ -129,6 +133,8 @@ class Holder:
     # --- one request ---------------------------------------------------------------------------
 
     def relevant(self, action: str) -> list[Statement]:
+        if self.index is not None and action.lower() in self.index:
+            return self.index.relevant(action)
         found = self._relevant.get(action)
         if found is None:
             found = self._relevant[action] = [s for s in self.statements if statement_matches_action(s, action)]
@@ -433,20 +439,17 @@ def _witness(pattern: str, service: str) -> str | None:
     return ":".join(parts)
 
 
-def _sample(pattern: str) -> str:
+def _sample(pattern: Text) -> str:
     """A requirement pattern's name parts filled with one character of their class (an upper-case
     letter where the class has one: CloudFormation's random ids are upper case), and a plain `*` of
     its resource part with nothing (`project/demo-dev-remote*` → `project/demo-dev-remote`)."""
     out = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == NAME_START and (end := pattern.find(NAME_END, i)) != -1:
-            chars = sorted(pattern[i + 2:end])
-            out.append(next((c for c in chars if c.isupper()), next((c for c in chars if c.isalnum()), chars[0])))
-            i = end + 1
+    for piece in (pattern,) if isinstance(pattern, str) else pattern.pieces:
+        if isinstance(piece, str):
+            out.append(piece)
         else:
-            out.append(pattern[i])
-            i += 1
+            chars = sorted(piece.chars)
+            out.append(next((c for c in chars if c.isupper()), next((c for c in chars if c.isalnum()), chars[0])))
     parts = "".join(out).split(":", 5)
     if len(parts) == 6:
         parts[5] = parts[5].replace("*", "")

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from auditor.arn import Arn, parse_arn
+from auditor.arn import parse_arn
 from auditor.automata import CACHE_SIZE
 from auditor.conditions import Decision, Truth
 from auditor.globs import (
@@ -46,6 +46,7 @@ from auditor.globs import (
     union_extent,
 )
 from auditor.model import Statement
+from auditor.name_parts import Text, join_by, split
 
 GRANTED, MISSING, DENIED, CONDITIONAL = "granted", "missing", "denied", "conditional"
 NAME_DEPENDENT = "name-dependent"  # a Deny takes some of the names Jets may create under the requirement, not all
@@ -201,7 +202,7 @@ def _resource_group(stmt: Statement) -> tuple[str, ...]:
     return tuple(sorted(set(stmt.resources or ())))
 
 
-def _plain_allows(requirement: str, relevant: Sequence[Statement], judge: ConditionJudge) -> Verdict | None:
+def _plain_allows(requirement: Text, relevant: Sequence[Statement], judge: ConditionJudge) -> Verdict | None:
     """The common case, without match vectors: every statement is an Allow of plain Resource patterns
     (a Condition is allowed). A statement then grants on a string iff its patterns match it, fully or
     (with an undecided condition) conditionally, and not at all when its condition cannot hold. So the
@@ -236,7 +237,7 @@ def _plain_allows(requirement: str, relevant: Sequence[Statement], judge: Condit
     return Verdict(status, tuple(matching), (), tuple(dict.fromkeys(notes)), tuple(relevant), unmet=unmet)
 
 
-def _union_covers(requirement: str, pairs: Sequence[tuple[Statement, Extent]]) -> bool:
+def _union_covers(requirement: Text, pairs: Sequence[tuple[Statement, Extent]]) -> bool:
     """Do these statements' Resource patterns together cover the requirement? (Each statement with its
     `union_extent`.) More than MAX_JOINT partial ones count as not covering, as in globs._whole_vectors."""
     if any(e == MATCHES_ALL for _, e in pairs):
@@ -247,7 +248,7 @@ def _union_covers(requirement: str, pairs: Sequence[tuple[Statement, Extent]]) -
     return union_extent(requirement, tuple(sorted({p for s in partial for p in s.resources or ()}))) == MATCHES_ALL
 
 
-def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, judge: ConditionJudge) -> Verdict:
+def _by_vectors(requirement: Text, relevant: Sequence[Statement], match: str, judge: ConditionJudge) -> Verdict:
     """The general case: every class of the requirement's strings, every statement's level on it."""
     groups, slots = _groups(relevant)
     classes = group_classes(requirement, groups) if groups else frozenset({()})
@@ -307,7 +308,7 @@ def _by_vectors(requirement: str, relevant: Sequence[Statement], match: str, jud
     return Verdict(status, tuple(granted_by), denied_by, tuple(dict.fromkeys(notes)), allowed_by, unmet=unmet_allows)
 
 
-def _evaluate_once(requirement: str, relevant: Sequence[Statement], match: str, judge: ConditionJudge) -> Verdict:
+def _evaluate_once(requirement: Text, relevant: Sequence[Statement], match: str, judge: ConditionJudge) -> Verdict:
     plain = _plain_allows(requirement, relevant, judge) if match == "every" else None
     verdict = plain if plain is not None else _by_vectors(requirement, relevant, match, judge)
     if verdict.status == GRANTED:
@@ -326,7 +327,7 @@ def _evaluate_once(requirement: str, relevant: Sequence[Statement], match: str, 
 _RANK = {GRANTED: 0, CONDITIONAL: 1, NAME_DEPENDENT: 2, MISSING: 3, DENIED: 4}
 
 
-def evaluate(action: str, requirement: str, statements: Sequence[Statement], *, match: str = "every",
+def evaluate(action: str, requirement: Text, statements: Sequence[Statement], *, match: str = "every",
              free_region: bool = False, free_account: bool = False, judge: ConditionJudge = undecided) -> Verdict:
     """Evaluate one required (action, resource pattern) against a principal's statements.
 
@@ -338,7 +339,7 @@ def evaluate(action: str, requirement: str, statements: Sequence[Statement], *, 
                              judge=judge)
 
 
-def evaluate_relevant(requirement: str, relevant: Sequence[Statement], *, match: str = "every",
+def evaluate_relevant(requirement: Text, relevant: Sequence[Statement], *, match: str = "every",
                       free_region: bool = False, free_account: bool = False, judge: ConditionJudge = undecided) -> Verdict:
     """`evaluate` given only the statements whose Action names the action (see ActionIndex)."""
     if not relevant:
@@ -346,10 +347,7 @@ def evaluate_relevant(requirement: str, relevant: Sequence[Statement], *, match:
     best = _evaluate_once(requirement, relevant, match, judge)
     if best.status == GRANTED or not (free_region or free_account):
         return best
-    arn = parse_arn(requirement)
-    if arn is None:
-        return best
-    for candidate in _candidates(arn, relevant, free_region, free_account):
+    for candidate in _candidates(requirement, relevant, free_region, free_account):
         verdict = _evaluate_once(candidate, relevant, match, judge)
         if _RANK[verdict.status] < _RANK[best.status]:
             best = verdict
@@ -358,17 +356,22 @@ def evaluate_relevant(requirement: str, relevant: Sequence[Statement], *, match:
     return best
 
 
-def _candidates(requirement: Arn, relevant: Sequence[Statement], free_region: bool, free_account: bool) -> list[str]:
-    """The requirement with the region and/or account each Resource ARN of the statements pins."""
-    seen: set[str] = set()
-    out: list[str] = []
+def _candidates(requirement: Text, relevant: Sequence[Statement], free_region: bool, free_account: bool) -> list[Text]:
+    """The requirement (an ARN) with the region and/or account each Resource ARN of the statements pins;
+    none when the requirement is not an ARN."""
+    parts = split(requirement, ":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return []
+    seen: set[Text] = set()
+    out: list[Text] = []
     for stmt in relevant:
         for p in stmt.resources or ():
             pinned = parse_arn(p) if "${" not in p else None
             if pinned is None:
                 continue
-            cand = str(requirement._replace(region=pinned.region if free_region else requirement.region,
-                                            account=pinned.account if free_account else requirement.account))
+            region = pinned.region if free_region else parts[3]
+            account = pinned.account if free_account else parts[4]
+            cand = join_by(":", (*parts[:3], region, account, parts[5]))
             if cand not in seen:
                 seen.add(cand)
                 out.append(cand)

@@ -74,8 +74,9 @@ def attached(catalogue: Catalogue, version: str, features: Sequence[str], projec
                                      region=region, account=account, naming=tuple(sorted(naming.values().items()))
                                      ).lookup("iam:PolicyARN")
             options = value.alternatives if isinstance(value, Each | OneOf) else (value,)
-            arns = [v for o in options if isinstance(o, Known) for v in o.values]
-            if len(arns) != len(options) or any("\x1e" in a or "*" in a for a in arns):
+            values = [v for o in options if isinstance(o, Known) for v in o.values]
+            arns = [v for v in values if isinstance(v, str) and "*" not in v]  # one ARN each, no name part or wildcard
+            if len(values) != len(options) or len(arns) != len(values):
                 refused.add(req.action)
             found.setdefault(req.action, set()).update(arns)
     return {action: tuple(sorted(arns)) for action, arns in found.items() if action not in refused and arns}

@@ -65,6 +65,7 @@ from auditor.automata import (
     text_of,
     union_of,
 )
+from auditor.name_parts import Named, Text, split
 
 _ANY_ONE: Token = (ONE_KIND, "any")  # a `?` in an action name: any one character
 
@@ -148,18 +149,29 @@ def policy_pattern(text: str) -> Pattern:
     return Pattern(tokens, has_variable, literal_ends(tokens))
 
 
-NAME_START, NAME_END = "\x1e", "\x1f"  # a name part of a requirement: START, "*" or "+", its characters, END
-
-
 @lru_cache(maxsize=CACHE_SIZE)  # rendered requirements and their region/account candidates
-def requirement_pattern(text: str) -> Glob:
+def requirement_pattern(requirement: Text) -> Glob:
     """Tokenise a requirement's resource. Its `*` is any name without a colon, `**` any string (AWS
-    ARN formats whose last part may hold colons), and a name part (NAME_START "*" CHARS NAME_END, as
-    catalogue.Naming.pattern writes `{*bucket}`) any run of those characters ("+": at least one). A
-    lone "*" is the literal resource "*" that actions without resource-level permissions are
-    evaluated against."""
-    if text == "*":
+    ARN formats whose last part may hold colons), and a name part (name_parts.NamePart) any run of its
+    characters (at least one when it says so). A lone "*" is the literal resource "*" that actions
+    without resource-level permissions are evaluated against."""
+    if requirement == "*":
         return (char("*"),)
+    if isinstance(requirement, str):
+        return _text_tokens(requirement)
+    out: list[Token] = []
+    for piece in requirement.pieces:
+        if isinstance(piece, str):
+            out.extend(_text_tokens(piece))
+            continue
+        key = ONLY + "".join(sorted(piece.chars))
+        if piece.least:
+            out.append((ONE_KIND, key))
+        out.append((STAR_KIND, key))
+    return tuple(out)
+
+
+def _text_tokens(text: str) -> Glob:
     out: list[Token] = []
     i = 0
     while i < len(text):
@@ -168,31 +180,20 @@ def requirement_pattern(text: str) -> Glob:
             i += 2
             continue
         ch = text[i]
-        if ch == NAME_START and text[i + 1:i + 2] in ("*", "+") and (end := text.find(NAME_END, i)) != -1:
-            key = ONLY + text[i + 2:end]
-            if text[i + 1] == "+":
-                out.append((ONE_KIND, key))
-            out.append((STAR_KIND, key))
-            i = end + 1
-            continue
         out.append(STAR if ch == "*" else ONE if ch == "?" else char(ch))
         i += 1
     return tuple(out)
 
 
-_NAME_PART = re.compile("\x1e([*+])[^\x1f]*\x1f")
-
-
-@lru_cache(maxsize=CACHE_SIZE)
-def widened(requirement: str) -> str:
+def widened(requirement: Named) -> str:
     """The requirement with every name part as a plain `*` (`?*` for one of at least one character):
     a superset of its strings, since a name part never holds a colon. Whatever matches all (or none)
     of the superset matches all (or none) of the requirement; only "some" needs the exact answer."""
-    wide = _NAME_PART.sub(lambda m: "?*" if m.group(1) == "+" else "*", requirement)
+    wide = "".join(p if isinstance(p, str) else "?*" if p.least else "*" for p in requirement.pieces)
     return "**" if wide == "*" else wide  # a lone "*" would be the literal resource "*"; "**" is a superset too
 
 
-def _requirement_ends(text: str) -> tuple[str, str]:
+def _requirement_ends(text: Text) -> tuple[str, str]:
     """`literal_ends` of a requirement, looked up by its text (a token tuple is slow to hash)."""
     return literal_ends(requirement_pattern(text))
 
@@ -204,14 +205,12 @@ def _ends_agree(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return (ap.startswith(bp) or bp.startswith(ap)) and (as_.endswith(bs) or bs.endswith(as_))
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _witness(r_tokens: Glob) -> str:
     """One string of the requirement: every wildcard filled with OTHER, a character no pattern uses.
     A pattern that misses it proves that the requirement has a string the pattern misses."""
     return "".join(t[1] if t[0] == LITERAL else OTHER for t in r_tokens)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _name_witness(r_tokens: Glob, avoid: str) -> str:
     """One string of a requirement with name parts: each name part as short as its class allows (a
     "+" part one character of its class, one not in `avoid` where the class has such), every other
@@ -231,7 +230,7 @@ def _name_witness(r_tokens: Glob, avoid: str) -> str:
 # --- one pattern against a requirement ------------------------------------------------------------
 
 @lru_cache(maxsize=CACHE_SIZE)
-def extent(requirement: str, pattern: str) -> Extent:
+def extent(requirement: Text, pattern: str) -> Extent:
     """Does `pattern` match none, all or some of the strings the requirement describes?
 
     In order: literal ends that disagree mean no shared string (_ends_agree); a pattern of crossing
@@ -239,7 +238,7 @@ def extent(requirement: str, pattern: str) -> Extent:
     pattern is one string and the requirement (not plain: at least two strings) has it or not; then
     segment by segment (_segmentwise); the product search only when that cannot decide. A requirement
     with name parts is first decided on its widened form, and searched only when that says "some"."""
-    if NAME_START in requirement:
+    if isinstance(requirement, Named):
         wide = extent(widened(requirement), pattern)
         if wide != MATCHES_SOME:
             return wide
@@ -273,7 +272,6 @@ def extent(requirement: str, pattern: str) -> Extent:
 # each way of spreading the extra colons over those stars is one aligned alternative, the star's
 # segment followed by a lone `*` for every whole segment it absorbs.
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _segments(tokens: Glob) -> tuple[Glob, ...]:
     out: list[Glob] = []
     current: list[Token] = []
@@ -287,7 +285,6 @@ def _segments(tokens: Glob) -> tuple[Glob, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _starred(tokens: Glob) -> tuple[Glob, ...]:
     """A pattern's segments with every star bound to its segment, as when it lines up colon for colon."""
     return tuple(tuple(STAR if t == CROSSING else t for t in seg) for seg in _segments(tokens))
@@ -383,7 +380,6 @@ def _segment_extent(r_seg: Glob, p_seg: Glob) -> Extent:
     return _searched(r_seg, p_seg)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _segment_overlaps(a: Glob, b: Glob) -> bool:
     """Do two colon-free globs share a string? The star table (automata.table_overlaps) behind checks
     that settle most pairs: a lone star matches every colon-free string; disagreeing literal ends
@@ -517,7 +513,7 @@ def _substring_vectors(r_seg: Glob, texts: tuple[str, ...]) -> Vectors:
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
+def match_classes(requirement: Text, patterns: tuple[str, ...]) -> frozenset[tuple[bool, ...]]:
     """For every string the requirement describes, which patterns match it: the set of distinct
     match vectors (one bool per pattern) over all those strings.
 
@@ -533,7 +529,7 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
         r_tokens = requirement_pattern(requirement)
         p_tokens = [policy_pattern(patterns[i]).tokens for i in partial]
         try:
-            joint = None if NAME_START in requirement else _joint_by_segment(r_tokens, p_tokens)
+            joint = None if isinstance(requirement, Named) else _joint_by_segment(r_tokens, p_tokens)
             if joint is None:  # (name parts: the segment shortcuts assume any colon-free character)
                 joint = product(r_tokens, p_tokens, budget=MAX_STATES)
         except TooBig:
@@ -542,7 +538,7 @@ def match_classes(requirement: str, patterns: tuple[str, ...]) -> frozenset[tupl
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def group_classes(requirement: str, groups: tuple[tuple[str, ...], ...]) -> frozenset[tuple[bool, ...]]:
+def group_classes(requirement: Text, groups: tuple[tuple[str, ...], ...]) -> frozenset[tuple[bool, ...]]:
     """`match_classes` for groups of patterns, a group matching a string when any of its patterns
     does: a statement's Resource list is one group, so a list of partial patterns costs one
     automaton in the joint search, not one each."""
@@ -588,7 +584,7 @@ def _whole_vectors(extents: Sequence[Extent], partial: list[int], joint: Vectors
 
 
 @lru_cache(maxsize=CACHE_SIZE)  # a requirement meets the same statement once per Region and account tried
-def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
+def union_extent(requirement: Text, group: tuple[str, ...]) -> Extent:
     """`extent` for "any pattern of the group": one that matches all decides; one partial pattern
     alone is the union's answer; partial patterns that all miss the requirement's witness miss a
     string together. Otherwise their union is searched (segment by segment for up to MAX_JOINT of
@@ -602,7 +598,7 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
     r_tokens = requirement_pattern(requirement)
     patterns = [policy_pattern(p) for p in some]
     members = tuple(p.tokens for p in patterns)
-    named = NAME_START in requirement
+    named = isinstance(requirement, Named)
     witness = _name_witness(r_tokens, "".join(some)) if named else _witness(r_tokens)
     if not any(fullmatch(p.tokens, witness, p.ends) for p in patterns):
         return MATCHES_SOME  # a string of the requirement that no pattern of the group matches
@@ -618,7 +614,7 @@ def union_extent(requirement: str, group: tuple[str, ...]) -> Extent:
 # --- the questions the checks ask -----------------------------------------------------------------
 
 @lru_cache(maxsize=CACHE_SIZE)
-def covers(requirement: str, pattern: str) -> bool:
+def covers(requirement: Text, pattern: str) -> bool:
     """Does the policy resource `pattern` match every resource the requirement describes?
 
     Two refutations first. If the requirement's literal start does not begin with the pattern's, the
@@ -626,7 +622,7 @@ def covers(requirement: str, pattern: str) -> bool:
     is, or nothing if it has none); likewise for the ends. And the requirement's witness, missed,
     is a string the pattern misses. Else the match vectors decide. (A requirement with name parts:
     `extent`, whose witness would not be one of its strings.)"""
-    if NAME_START in requirement:
+    if isinstance(requirement, Named):
         return extent(requirement, pattern) == MATCHES_ALL
     policy = policy_pattern(pattern)
     r_pre, r_suf = _requirement_ends(requirement)
@@ -639,13 +635,11 @@ def covers(requirement: str, pattern: str) -> bool:
     return bool(classes) and all(v[0] for v in classes)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def as_requirement(pattern: str) -> str | None:
     """A policy pattern written as a requirement with the same strings (a `*` that ends a segment,
     which may run across colons, becomes `**`), for the checks that ask whether one policy pattern
-    contains another; None for a pattern with a policy variable or an escape (`${...}`), or with a
-    character that marks a name part in a requirement (NAME_START, NAME_END: never in an ARN)."""
-    if "${" in pattern or NAME_START in pattern or NAME_END in pattern:
+    contains another; None for a pattern with a policy variable or an escape (`${...}`)."""
+    if "${" in pattern:
         return None
     if pattern == "*":
         return "**"
@@ -656,20 +650,19 @@ def as_requirement(pattern: str) -> str | None:
     return "".join(out)
 
 
-def overlaps(requirement: str, pattern: str) -> bool:
+def overlaps(requirement: Text, pattern: str) -> bool:
     """Does the policy resource `pattern` match at least one resource the requirement describes?
     (`extent` says so on its own: "some" means some strings match; no joint search is needed.)"""
     return True in extent(requirement, pattern)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def strict_overlaps(a: str, b: str) -> bool:
+def strict_overlaps(a: Text, b: Text) -> bool:
     """Do two globs share a string when no `*` may cross a colon (ARN structure taken literally)?
     Used to judge resource types, where a region `*` swallowing ":layer:..." would be nonsense.
     Without `**` and a lone "*", neither side's wildcards take a colon, so a shared string has as
     many colons as each: the segments line up one to one and are independent."""
-    if a != "*" and b != "*" and "**" not in a and "**" not in b:
-        sa, sb = a.split(":"), b.split(":")
+    if a != "*" and b != "*" and not _crossing(a) and not _crossing(b):
+        sa, sb = split(a, ":"), split(b, ":")
         return len(sa) == len(sb) and all(_text_segments_overlap(x, y) for x, y in zip(sa, sb, strict=True))
     ta, tb = requirement_pattern(a), requirement_pattern(b)
     if not _ends_agree(literal_ends(ta), literal_ends(tb)):
@@ -683,13 +676,17 @@ def strict_overlaps(a: str, b: str) -> bool:
         return True  # assumed to overlap: no check claims a mismatch it could not prove
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _text_segments_overlap(a: str, b: str) -> bool:
+def _crossing(text: Text) -> bool:
+    """Does the requirement's text hold a `**`?"""
+    return any("**" in p for p in ((text,) if isinstance(text, str) else text.pieces) if isinstance(p, str))
+
+
+def _text_segments_overlap(a: Text, b: Text) -> bool:
     """`_segment_overlaps` for two colon-free segments as written: equal text, a lone star and plain
     text settle it without tokens."""
     if a == b or a == "*" or b == "*":
         return True
-    if not any(c in a or c in b for c in "*?"):
+    if isinstance(a, str) and isinstance(b, str) and not any(c in a or c in b for c in "*?"):
         return False
     return _segment_overlaps(requirement_pattern(a), requirement_pattern(b))
 

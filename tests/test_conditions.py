@@ -17,6 +17,7 @@ from auditor.conditions import (
     glob_match,
 )
 from auditor.model import Condition
+from auditor.name_parts import NamePart, join
 
 T, F, U = Truth.TRUE, Truth.FALSE, Truth.UNKNOWN
 
@@ -322,8 +323,8 @@ def test_a_date_after_the_audit(monkeypatch, operator, bound, expected):
     ("StringEqualsIgnoreCase", "anything", U),  # not decided over a name part
 ])
 def test_a_value_with_a_name_part_is_decided_over_every_name(operator, policy, expected):
-    version = "\x1e+0123456789\x1f"  # catalogue.Naming.pattern's writing of {*version}
-    layer = f"arn:aws:lambda:eu-west-1:1:layer:dev-demo-gems:{version}"
+    version = NamePart(frozenset("0123456789"), 1)  # {*version}, as catalogue.Naming.pattern reads it
+    layer = join(["arn:aws:lambda:eu-west-1:1:layer:dev-demo-gems:", version])
     context = RequestContext((("lambda:layer", Known((layer,))),))
     assert truth(operator, "lambda:Layer", [policy], context) is expected
 

@@ -61,7 +61,7 @@ class Scenario:
                 continue
             value = ctx.lookup(key)
             if isinstance(value, Absent) or (isinstance(value, Known) and value.values
-                                             and not any("\x1e" in v for v in value.values)):
+                                             and all(isinstance(v, str) for v in value.values)):
                 out[key] = value
         return out
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor import catalogue, engine, reporters
+from auditor.globs import MATCHES_ALL, MATCHES_NONE, extent
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
 from auditor.sources.file import MAX_BYTES, policies_from_bytes
@@ -257,3 +258,16 @@ def test_nothing_written_without_output(tmp_path):
         run_cli(*args, stdin=b"{}", cwd=work, env_extra=env)
     assert [p for d in (home, tmp, work) for p in d.rglob("*")] == []
     assert not os.path.exists("/tmp/parliament.log") or os.path.getmtime("/tmp/parliament.log") < os.path.getmtime(tmp_path)
+
+
+def test_a_policy_text_holding_those_characters_is_only_text():
+    """A name part is a value of its own (auditor/name_parts.py), never marked inside a string: a Resource
+    that holds \x1e or \x1f is compared as the characters it is, like any other."""
+    policy = parse_policy(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::a\x1e*x\x1f/*", "arn:aws:s3:::a\x1eyx\x1f/k"]}]}),
+        "h.json")
+    report = engine.run([Target("file", "h.json", (policy,))], SETTINGS, CAT)
+    assert [(f.rule_id, f.message) for f in report.findings if f.rule_id == "duplicate-resource"] == [
+        ("duplicate-resource", '"arn:aws:s3:::a\x1eyx\x1f/k" in Statement[0] is already contained in "arn:aws:s3:::a\x1e*x\x1f/*"')]
+    assert extent("arn:aws:s3:::a\x1e+b\x1f", "arn:aws:s3:::a\x1e+b\x1f") == MATCHES_ALL  # one string: itself
+    assert extent("arn:aws:s3:::a\x1e+b\x1f", "arn:aws:s3:::ab") == MATCHES_NONE

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from auditor import catalogue
 from auditor.globs import MATCHES_ALL, MATCHES_NONE, MATCHES_SOME, covers, extent, overlaps, union_extent, widened
+from auditor.name_parts import NamePart, join
 from tests.conftest import audit_json
 from tests.test_globs_property import policy_regex
 
@@ -87,17 +88,22 @@ ALPHABET = "ab:x"  # x: a character no glob names
 CLASSES = ["a", "b", "ab", "ax", "abx"]
 
 
-def _marker(kind: str, chars: str) -> str:
-    return "\x1e" + kind + "".join(sorted(chars)) + "\x1f"
+def _marker(kind: str, chars: str) -> NamePart:
+    return NamePart(frozenset(chars), 1 if kind == "+" else 0)
 
 
 requirement_parts = st.lists(st.one_of(
     st.sampled_from(["a", "b", ":", "*"]),
     st.tuples(st.sampled_from(["*", "+"]), st.sampled_from(CLASSES)).map(lambda kc: _marker(*kc)),
-), min_size=1, max_size=4).filter(lambda parts: "**" not in "".join(parts) and parts != ["*"])  # "**": any string; "*": the resource "*"
+), min_size=1, max_size=4).filter(lambda parts: "**" not in _text(parts) and parts != ["*"])  # "**": any string; "*": the resource "*"
 
 
-def _strings(parts: list[str], limit: int) -> set[str]:
+def _text(parts: list[str | NamePart]) -> str:
+    """The parts' text, a name part as a character no text holds."""
+    return "".join(p if isinstance(p, str) else "|" for p in parts)
+
+
+def _strings(parts: list[str | NamePart], limit: int) -> set[str]:
     out: set[str] = set()
 
     def fill(k: int, acc: str) -> None:
@@ -109,10 +115,9 @@ def _strings(parts: list[str], limit: int) -> set[str]:
         part = parts[k]
         if part == "*":
             choices: list[str] = [""] + ["".join(p) for n in range(1, limit - len(acc) + 1) for p in itertools.product("abx", repeat=n)]
-        elif part.startswith("\x1e"):
-            kind, chars = part[1], part[2:-1]
-            least = 1 if kind == "+" else 0
-            choices = ["".join(p) for n in range(least, limit - len(acc) + 1) for p in itertools.product(chars, repeat=n)]
+        elif isinstance(part, NamePart):
+            chars = "".join(sorted(part.chars))
+            choices = ["".join(p) for n in range(part.least, limit - len(acc) + 1) for p in itertools.product(chars, repeat=n)]
         else:
             choices = [part]
         for choice in choices:
@@ -122,11 +127,11 @@ def _strings(parts: list[str], limit: int) -> set[str]:
     return out
 
 
-def brute(parts: list[str], policies: list[str]) -> set[tuple[bool, ...]]:
+def brute(parts: list[str | NamePart], policies: list[str]) -> set[tuple[bool, ...]]:
     # the non-star characters of both sides, plus one character for each name part that needs one
     # (its shortest string is that long), plus slack
-    required = sum(1 for p in parts if p.startswith("\x1e+"))
-    limit = (sum(len(p) - p.count("*") for p in policies) + sum(1 for p in parts if not p.startswith("\x1e") and p != "*")
+    required = sum(1 for p in parts if isinstance(p, NamePart) and p.least)
+    limit = (sum(len(p) - p.count("*") for p in policies) + sum(1 for p in parts if isinstance(p, str) and p != "*")
              + required + 3)
     assume(limit <= 7)
     regexes = [policy_regex(p) for p in policies]
@@ -140,7 +145,7 @@ policy_globs = st.text(alphabet="ab:*?", min_size=1, max_size=4)
 @settings(max_examples=300, deadline=None)
 @given(requirement_parts, policy_globs)
 def test_extent_with_name_parts_agrees_with_brute_force(parts, policy):
-    requirement = "".join(parts)
+    requirement = join(parts)
     found = frozenset(v[0] for v in brute(parts, [policy]))
     assert extent(requirement, policy) == found, (parts, policy)
     assert covers(requirement, policy) == (found == MATCHES_ALL)
@@ -151,7 +156,7 @@ def test_extent_with_name_parts_agrees_with_brute_force(parts, policy):
 @settings(max_examples=200, deadline=None)
 @given(requirement_parts, st.lists(policy_globs, min_size=2, max_size=3))
 def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
-    requirement = "".join(parts)
+    requirement = join(parts)
     vectors = brute(parts, policies)
     union = frozenset(any(v) for v in vectors)
     assert union_extent(requirement, tuple(policies)) == union, (parts, policies)
@@ -169,7 +174,7 @@ def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
      MATCHES_SOME),
 ])
 def test_union_with_name_parts_refutes_only_with_a_string_of_the_requirement(parts, policies, union):
-    requirement = "".join(parts)
+    requirement = join(parts)
     assert union_extent(requirement, tuple(policies)) == union
 
 
@@ -196,4 +201,4 @@ def test_a_name_part_that_holds_a_literal_star_agrees_with_brute_force(policies)
     strings = ["s/" + "".join(p) for n in range(1, 6) for p in itertools.product("*a", repeat=n)]
     matchers = [regex(p) for p in policies]
     expected = frozenset(any(m.fullmatch(x) for m in matchers) for x in strings)
-    assert union_extent("s/" + _marker("+", "*a"), tuple(policies)) == expected, policies
+    assert union_extent(join(["s/", _marker("+", "*a")]), tuple(policies)) == expected, policies

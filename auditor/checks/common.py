@@ -7,10 +7,8 @@ from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import placeholder_values
-from auditor.automata import OTHER, literal_ends
 from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, GRANTED, evaluate_relevant
-from auditor.globs import NAME_START, policy_pattern, requirement_pattern
 
 PROBE_NAME = "jets-iam-audit-probe"
 
@@ -21,47 +19,6 @@ def summarise(items: Sequence[str], limit: int = 5) -> str:
     if len(items) <= limit:
         return ", ".join(items)
     return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
-
-
-def requirement_start(text: str) -> str:
-    """`literal_ends(requirement_pattern(text))[0]` without tokenising: the text before its first `*`
-    or `?`. (A lone "*" is the literal resource "*", and a name part is read by the tokeniser: both
-    take the long way.)"""
-    if text == "*" or NAME_START in text:
-        return literal_ends(requirement_pattern(text))[0]
-    return _before_wildcard(text)
-
-
-def policy_start(text: str) -> str:
-    """`policy_pattern(text).ends[0]` without tokenising when the text holds no `$` (only `${...}` reads
-    otherwise than a character at a time)."""
-    if "$" in text:
-        return policy_pattern(text).ends[0]
-    return _before_wildcard(text)
-
-
-def _before_wildcard(text: str) -> str:
-    """The text before its first `*` or `?` (all of it when it has neither)."""
-    return text.split("*", 1)[0].split("?", 1)[0]
-
-
-def literal_runs(pattern: str) -> tuple[str, ...] | None:
-    """The runs of literal text of a policy pattern (between its `*` and `?`), or None when its text is
-    not read a character at a time (a `$`) or holds OTHER, the character a requirement's witness puts
-    in its wildcards.
-
-    `covers(as_requirement(res), pattern)` is False when one of these runs is not in `res`: the pattern
-    must match the requirement's witness, whose text is `res`'s literal runs joined by OTHER, and a run
-    without OTHER can only be found within one of them. (A requirement with a name part, NAME_START in
-    `res`, is judged otherwise: ask `covers`.)"""
-    if "$" in pattern or OTHER in pattern:
-        return None
-    return tuple(run for part in pattern.split("*") for run in part.split("?") if run)
-
-
-def has_variable(text: str) -> bool:
-    """`policy_pattern(text).has_variable` (only a `${...}` can be one)."""
-    return "${" in text and policy_pattern(text).has_variable
 
 
 def feature_needing(ctx: Context, action: str) -> str | None:

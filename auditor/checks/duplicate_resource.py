@@ -22,11 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from auditor.budget import StartIndex, Work
+from auditor.budget import StartIndex, Work, literal_start
 from auditor.checks.base import Context
-from auditor.checks.common import has_variable, literal_runs, policy_start, requirement_start
-from auditor.globs import NAME_START, as_requirement, covers
-from auditor.model import Statement
+from auditor.globs import as_requirement, covers, policy_pattern
 from auditor.report import Hit
 
 RULE_ID = "duplicate-resource"
@@ -39,16 +37,9 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         element = stmt.resource_element
         entries = stmt.resource_patterns
-        if len(entries) == 1 and NAME_START not in entries[0]:
-            # one entry: no repeat, and the index would hold at most the entry itself (its only candidate,
-            # never its own container); the look-up is counted as the index counts it (1 + 1 member)
-            res = entries[0]
-            if ("*" in res or "?" in res) and res != "*" and as_requirement(res) is not None and not work.exhausted and not work.spend(2):
-                yield _stopped(work, stmt, element, 0)
-            continue
         # only a wildcard entry without policy variables can contain another: indexed once per statement
-        wild = StartIndex((policy_start(o), j, (j, o, literal_runs(o))) for j, o in enumerate(entries)
-                          if ("*" in o or "?" in o) and not has_variable(o))
+        wild = StartIndex((literal_start(o), j, (j, o)) for j, o in enumerate(entries)
+                          if ("*" in o or "?" in o) and not policy_pattern(o).has_variable)
         listed: set[str] = set()
         for i, res in enumerate(entries):
             if res in listed:
@@ -56,30 +47,17 @@ def check(ctx: Context) -> Iterator[Hit]:
                           fix=f'delete the second "{res}"')
                 continue
             listed.add(res)
-            if not wild or work.exhausted or res == "*" or has_variable(res):
+            if not wild or work.exhausted or res == "*" or policy_pattern(res).has_variable:
                 continue
             inner = as_requirement(res)  # the pattern as the requirement it is (a segment-ending star stays one)
             if inner is None:
                 continue
-            found, looked = wild.candidates(requirement_start(res))
+            found, looked = wild.candidates(literal_start(inner))
             if not work.spend(1 + looked):
-                yield _stopped(work, stmt, element, i)
+                what = f"the Resource entries from {stmt.element_pointer(element, i)} on (and later statements') were"
+                yield work.stopped(RULE_ID, what, stmt.element_location(element, i))
                 continue
-            named = NAME_START in res
-            container = None
-            for j, o, runs in found:
-                if j == i or o == res:
-                    continue
-                if runs is not None and not named and not all(run in res for run in runs):
-                    continue  # a literal run of o that res lacks: o cannot contain it (see literal_runs)
-                if covers(inner, o):
-                    container = o
-                    break
+            container = next((o for j, o in found if j != i and o != res and covers(inner, o)), None)
             if container:
                 yield Hit(f'"{res}" in {stmt.label} is already contained in "{container}"', res,
                           stmt.element_location(element, i), "info", fix=f'delete "{res}" or narrow "{container}"')
-
-
-def _stopped(work: Work, stmt: Statement, element: str, i: int) -> Hit:
-    what = f"the Resource entries from {stmt.element_pointer(element, i)} on (and later statements') were"
-    return work.stopped(RULE_ID, what, stmt.element_location(element, i))

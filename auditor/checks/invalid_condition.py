@@ -28,7 +28,6 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from functools import lru_cache
 
 from auditor import awsdata
 from auditor.checks.base import Context
@@ -62,7 +61,7 @@ def key_problem(key: str, actions: tuple[str, ...] | None) -> str | None:
     service, sep, _ = key.partition(":")
     if not sep or service.lower() == "aws" or not awsdata.service_exists(service):
         return None  # global keys and keys of services the data does not have are not judged
-    if not _service_key(key):
+    if not awsdata.service_has_condition_key(key):
         return f'"{key}" is not a {service.lower()} condition key'
     if actions is None or any("*" in a or "?" in a for a in actions):
         return None
@@ -70,14 +69,6 @@ def key_problem(key: str, actions: tuple[str, ...] | None) -> str | None:
     if concrete and not any(awsdata.condition_key_applies(key, a) for a in concrete):
         return f'"{key}" applies to none of the statement\'s actions, so the statement never matches'
     return None
-
-
-@lru_cache(maxsize=4096)  # by the key as written: policies repeat a few keys, and a service has hundreds to try
-def _service_key(key: str) -> bool:
-    """Does a condition key of its (known) service match `key`? A key the service lists as written
-    matches itself (its placeholders, `.+`, match their own text); else each is tried."""
-    known = awsdata.service_condition_keys(key.partition(":")[0])
-    return key.lower() in known or any(awsdata.condition_key_matches(k, key) for k in known)
 
 
 def _parses(parse: Callable[[str], object], value: str) -> bool:

@@ -35,12 +35,11 @@ Fix
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 from auditor.catalogue import shown_resource
 from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, DENIED, MISSING, NAME_DEPENDENT
-from auditor.report import Hit
+from auditor.report import CoverageRow, Hit
 
 CALLERS = {"cli": "the Jets CLI", "cloudformation": "CloudFormation", "codebuild": "the CodeBuild runner"}
 
@@ -50,38 +49,26 @@ SEVERITY = "high"
 NAME_DEPENDENT_SEVERITY = "low"  # a Deny that takes some of the names Jets may create, not all
 
 
-@lru_cache(maxsize=4096)
-def _missing(action: str, resource: str, match: str, reason: str, notes: tuple[str, ...]) -> tuple[str, str]:
-    """Message and fix of a plain missing action: the same for every target that lacks it."""
-    message = f'missing "{action}" on {shown_resource(action, resource, match)}: {reason}'
-    if notes:
-        message += f" ({'; '.join(notes)})"
-    return message, f'allow "{action}" on "{resource}"'
-
-
 def check(ctx: Context) -> Iterator[Hit]:
-    whole = ctx.target.whole  # one object for every finding about the whole target (the principal's definition)
-    missing = _missing
+    whole = ctx.target.whole  # a finding about the whole target points at the principal's definition
     for row in ctx.coverage:
-        status = row.status
-        if status == MISSING:
-            if row.by_boundary or not (row.unmet or row.allowed_by):  # no statement allows it (or the boundary does not)
-                message, fix = missing(row.action, row.resource, row.match, row.reason, row.notes)
-                yield Hit(message, row.action, whole, row.confidence, row.resource, row.feature, fix, row.releases)
-                continue
-        elif status not in (DENIED, CONDITIONAL, NAME_DEPENDENT):
-            continue
-        if status == MISSING and row.unmet:  # an Allow that matches, behind a Condition the request fails
-            stmt = ctx.statement(row.unmet[0])
-            because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
-            message = (f'"{row.action}" on {shown_resource(row.action, row.resource, row.match)} is not granted to the request '
-                       f'{CALLERS.get(row.caller, row.caller)} makes ({because}): {row.reason}')
-            fix = f'let the Condition of {stmt.label} hold for that request, or allow "{row.action}" without it'
-            yield Hit(message, row.action, stmt.location("/Condition"), row.confidence, row.resource, row.feature, fix,
-                      row.releases)
+        if row.status not in (MISSING, DENIED, CONDITIONAL, NAME_DEPENDENT):
             continue
         where = shown_resource(row.action, row.resource, row.match)
-        if status == MISSING:  # a statement allows the action, but not on this resource
+        caller = CALLERS.get(row.caller, row.caller)
+        if row.status == MISSING and row.unmet and not row.by_boundary:  # an Allow that matches, behind a Condition the request fails
+            stmt = ctx.statement(row.unmet[0])
+            because = "; ".join(note for note in row.notes if note.startswith(stmt.label)) or f"{stmt.label}: a condition"
+            message = f'"{row.action}" on {where} is not granted to the request {caller} makes ({because}): {row.reason}'
+            fix = f'let the Condition of {stmt.label} hold for that request, or allow "{row.action}" without it'
+            location = stmt.location("/Condition")
+        elif row.status == MISSING and (not row.allowed_by or row.by_boundary):  # no statement allows it (or the boundary does not)
+            message = f'missing "{row.action}" on {where}: {row.reason}'
+            if row.notes:
+                message += f" ({'; '.join(row.notes)})"
+            fix = f'allow "{row.action}" on "{row.resource}"'
+            location = whole
+        elif row.status == MISSING:  # a statement allows the action, but not on this resource
             stmt = ctx.statement(row.allowed_by[0])
             because = f" ({'; '.join(row.notes)})" if row.notes else ""  # e.g. a Resource too complex to compare
             message = f'"{row.action}" is allowed by {stmt.label} but not on {where}{because}: {row.reason}'
@@ -102,14 +89,19 @@ def check(ctx: Context) -> Iterator[Hit]:
         elif row.denied_by:  # a Deny whose Condition the audit cannot decide
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} may be denied ({because}): {row.reason}'
-            fix = f'make sure the condition does not hold for the request {CALLERS.get(row.caller, row.caller)} makes'
+            fix = f"make sure the condition does not hold for the request {caller} makes"
             location = ctx.statement(row.denied_by[0]).location("/Condition")
         else:
             because = "; ".join(row.notes) or "a condition"
             message = f'"{row.action}" on {where} is not proven granted ({because}): {row.reason}'
-            fix = f'make sure the condition holds for the request {CALLERS.get(row.caller, row.caller)} makes, or grant without it'
+            fix = f"make sure the condition holds for the request {caller} makes, or grant without it"
             location = ctx.statement(row.granted_by[0]).location() if row.granted_by else whole
-        # a requirement's confidence is the severity of its absence; an undecided condition is only info,
-        # a Deny on some names low (a deploy fails only if the app names something so)
-        severity = "info" if status == CONDITIONAL else NAME_DEPENDENT_SEVERITY if status == NAME_DEPENDENT else row.confidence
-        yield Hit(message, row.action, location, severity, row.resource, row.feature, fix, row.releases)
+        yield Hit(message, row.action, location, _severity(row), row.resource, row.feature, fix, row.releases)
+
+
+def _severity(row: CoverageRow) -> str:
+    """A requirement's confidence is the severity of its absence; an undecided condition is only info, a
+    Deny on some names low (a deploy fails only if the app names something so)."""
+    if row.status == CONDITIONAL:
+        return "info"
+    return NAME_DEPENDENT_SEVERITY if row.status == NAME_DEPENDENT else row.confidence

@@ -53,7 +53,7 @@ def check(ctx: Context) -> Iterator[Hit]:
     from auditor import escalation  # not at import: it imports the checks' helpers
 
     s = ctx.settings
-    holder = escalation.Holder(ctx.statements, ctx.catalogue, s.jets_version, s.prefix, s.envs)
+    holder = escalation.Holder(ctx.statements, ctx.catalogue, s.jets_version, s.prefix, s.envs, ctx.action_index)
     ways = escalation.find(holder)
     if not ways:
         return

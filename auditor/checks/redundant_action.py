@@ -28,9 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from auditor.budget import StartIndex, Work
+from auditor.budget import StartIndex, Work, literal_start
 from auditor.checks.base import Context
-from auditor.checks.common import policy_start, requirement_start
 from auditor.globs import MATCHES_NONE, as_requirement, covers, extent, match_classes
 from auditor.model import Location, Statement
 from auditor.report import Hit
@@ -88,12 +87,12 @@ def wildcards(holders: Sequence[Statement]) -> Held:
             if "*" in w or "?" in w:
                 low = w.lower()
                 general = any(c in low.partition(":")[0] for c in "*?")
-                start = policy_start(low)
+                start = literal_start(low)
                 entries.append((start, (h, general, k), (low, w, stmt)))
                 found.append(((general, k), (start, low, w)))
         if found:
             own[id(stmt)] = [entry for _, entry in sorted(found, key=lambda item: item[0])]
-            places.extend((policy_start(r), h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
+            places.extend((literal_start(r), h, (h, stmt)) for r in dict.fromkeys(stmt.resources or ()))
     return Held(StartIndex(entries), StartIndex(places), own)
 
 
@@ -104,7 +103,7 @@ def _candidates(action_start: str, held: Held, holders: list[Statement] | None, 
     wildcards they hold) when they hold fewer wildcards (the same candidates but those of holders that
     cannot contain them). None once the work budget is spent."""
     if holders is not None:
-        if looked == 0 or looked <= held.by_action.looks(action_start, looked):
+        if looked == 0 or looked <= held.by_action.looks(action_start):
             if not work.spend(1 + looked):
                 return None
             return [(w_low, w, h) for h in holders for start, w_low, w in held.own[id(h)] if action_start.startswith(start)]
@@ -129,7 +128,7 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
             continue
         holders: list[Statement] | None = None
         if stmt.resources:
-            best = max(map(policy_start, stmt.resources), key=len)
+            best = max(map(literal_start, stmt.resources), key=len)
             places, looked = held.by_resource.candidates(best)
             if not work.spend(1 + looked):
                 work.where = stmt.element_pointer("Resource", 0)
@@ -141,7 +140,7 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
             if action.strip("*") == "":
                 continue
             low = action.lower()
-            found = _candidates(requirement_start(low), held, holders, held_there, work)
+            found = _candidates(literal_start(low), held, holders, held_there, work)
             if found is None:
                 work.where = stmt.element_pointer("Action", i)
                 return

@@ -28,14 +28,13 @@ Fix
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 from auditor import awsdata
 from auditor.arn import evaluated_as, format_globs
 from auditor.budget import MAX_SCANNED, Work
 from auditor.checks.base import Context
-from auditor.checks.common import has_variable, summarise
-from auditor.globs import overlaps
+from auditor.checks.common import summarise
+from auditor.globs import overlaps, policy_pattern
 from auditor.report import Hit
 
 RULE_ID = "resource-type-mismatch"
@@ -43,12 +42,10 @@ CATEGORY = "resource-mismatch"
 SEVERITY = "medium"
 
 
-@lru_cache(maxsize=4096)
 def _formats_fit(formats: tuple[str, ...], resources: tuple[str, ...]) -> bool:
     """Does some Resource match some ARN of these formats, as the evaluator matches it (globs.overlaps:
     a `*` that ends a segment also runs across the following colons, so log-group:/aws/lambda/* takes
-    the log streams arn:...:log-group:NAME:log-stream:STREAM)? Keyed by the formats, which the actions
-    of one service mostly share, not by the action."""
+    the log streams arn:...:log-group:NAME:log-stream:STREAM)?"""
     return any(overlaps(glob, resource) for f in formats for glob in format_globs(f) for resource in resources)
 
 
@@ -65,21 +62,19 @@ def check(ctx: Context) -> Iterator[Hit]:
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.resources is None or stmt.actions is None or "*" in stmt.resources:
             continue
-        if any(has_variable(r) for r in stmt.resources):
+        if any(policy_pattern(r).has_variable for r in stmt.resources):
             continue
         for i, pattern in enumerate(stmt.actions):
             wildcard = "*" in pattern or "?" in pattern
-            if wildcard:
-                expansion = work.expand(pattern)
-                if expansion is None:
-                    yield work.stopped_at(RULE_ID, stmt, "Action", i)
-                    return
-                found = [(a, awsdata.resource_formats(a) or ()) for a in expansion if a.lower() in need]
-            else:  # one action: its canonical name and formats in one look-up
-                known = awsdata.known_action(pattern)
-                found = [known] if known is not None else []
+            expansion = work.expand(pattern) if wildcard else ()
+            if expansion is None:
+                yield work.stopped_at(RULE_ID, stmt, "Action", i)
+                return
+            actions = [a for a in expansion if a.lower() in need] if wildcard else (
+                [awsdata.action_name(pattern)] if awsdata.action_exists(pattern) else [])
             bad: list[tuple[str, tuple[str, ...]]] = []
-            for action, formats in found:
+            for action in actions:
+                formats = awsdata.resource_formats(action) or ()
                 ok = bool(formats) and _formats_fit(formats, stmt.resources)  # no formats: takes only "*", not here
                 if not ok and not _grants_jets(ctx, action, stmt.resources):
                     bad.append((action, formats))

@@ -39,7 +39,7 @@ MAX_SUGGESTIONS = 200  # unknown entries of one target that get "did you mean" s
 
 
 def problem(action: str, retired: frozenset[str] = frozenset(), suggest: bool = True) -> str | None:
-    if action.strip("*") == "":
+    if awsdata.action_exists(action) or action.strip("*") == "":
         return None
     service, sep, name = action.partition(":")
     if not sep or not service or not name:
@@ -54,8 +54,6 @@ def problem(action: str, retired: frozenset[str] = frozenset(), suggest: bool = 
         return f'"{service}" is not an AWS service prefix{hint}'
     if "*" in name or "?" in name:
         return None if awsdata.expand(action) else f'"{action}" matches no {service.lower()} action'
-    if awsdata.action_exists(action):
-        return None
     close = awsdata.close_actions(action) if suggest else ()
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     return f'"{action}" is not a {service.lower()} action{hint}'
@@ -71,8 +69,6 @@ def check(ctx: Context) -> Iterator[Hit]:
             if not work.spend(awsdata.scan_size(action) if wild else 1):
                 yield work.stopped_at(RULE_ID, stmt, element, i, "checked")
                 return
-            if not wild and awsdata.action_exists(action):
-                continue  # an action of a known service: `problem` has nothing to say
             suggest = suggested < MAX_SUGGESTIONS
             why = problem(action, ctx.catalogue.retired_services, suggest)
             if why:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from auditor import awsdata
-from auditor.checks.base import Context, catalogue_actions
+from auditor.checks.base import Context
 from auditor.checks.common import feature_needing, summarise
 from auditor.report import Hit
 
@@ -34,7 +34,6 @@ SEVERITY = "low"
 
 def check(ctx: Context) -> Iterator[Hit]:
     need = ctx.needed
-    in_catalogue = catalogue_actions(ctx.catalogue)  # only these can be needed by a feature
     for stmt in ctx.statements:
         if stmt.effect != "Allow" or stmt.actions is None:
             continue
@@ -46,7 +45,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             if not awsdata.action_exists(pattern):
                 continue  # unknown-action reports these
             unused[pattern] = None
-            feature = feature_needing(ctx, pattern) if pattern.lower() in in_catalogue else None
+            feature = feature_needing(ctx, pattern)
             if feature:
                 hints.add(feature)
         if not unused:

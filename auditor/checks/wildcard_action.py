@@ -66,7 +66,7 @@ def check(ctx: Context) -> Iterator[Hit]:
                 severity = "high"
                 message = f'"{pattern}" grants all {len(expansion)} {service.lower()} actions'
             else:
-                risky = [a for a, level in zip(unneeded, awsdata.access_levels(unneeded), strict=True) if level in RISKY_LEVELS]
+                risky = [a for a in unneeded if awsdata.access_level(a) in RISKY_LEVELS]
                 if not unneeded or (not risky and len(unneeded) <= 2):
                     continue
                 severity = "medium" if risky else "low"

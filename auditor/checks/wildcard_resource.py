@@ -40,20 +40,11 @@ def check(ctx: Context) -> Iterator[Hit]:
         scoped: list[str] = []
         concrete: set[str] = set()
         for i, pattern in enumerate(stmt.actions or ()):
-            if "*" not in pattern and "?" not in pattern:  # one action: counted as Work.expand counts it, looked up once
-                if not work.spend(1):
-                    yield work.stopped_at(RULE_ID, stmt, "Action", i)
-                    return
-                known = awsdata.known_action(pattern)
-                if known is not None and known[1]:  # it takes an ARN
-                    concrete.add(known[0])
-                    scoped.append(known[0])
-                continue
             expansion = work.expand(pattern)
             if expansion is None:
                 yield work.stopped_at(RULE_ID, stmt, "Action", i)
                 return
-            scopable = awsdata.scopable(pattern)
+            scopable = [a for a in expansion if awsdata.resource_formats(a)]  # the actions that take an ARN
             if not scopable:
                 continue
             concrete.update(scopable)

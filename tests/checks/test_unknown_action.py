@@ -1,3 +1,7 @@
+import pytest
+
+from auditor import awsdata
+from auditor.checks.unknown_action import problem
 from tests.checks.conftest import allow
 
 
@@ -21,3 +25,10 @@ def test_retired_service_is_info(findings):
 
 def test_real_actions_pass_whatever_their_case(findings):
     assert findings("unknown-action", allow(["LAMBDA:getfunction", "bedrock:InvokeModel", "logs:TagResource", "q:*"], "*")) == []
+
+
+@pytest.mark.parametrize("service", ["s3", "lambda", "iam", "ec2", "logs", "cloudformation"])
+def test_every_action_of_the_data_has_no_problem(service):
+    for details in awsdata.service_actions(service).values():
+        for spelling in (f"{service}:{details.name}", f"{service.upper()}:{details.name.lower()}"):
+            assert problem(spelling, frozenset({service}), True) is None, spelling
