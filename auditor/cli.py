@@ -687,7 +687,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
     from auditor.sources import selection
     from auditor.sources.discover import WalkError, expand
     from auditor.sources.file import STDIN, check_run_size
-    from auditor.sources.targets import load
+    from auditor.sources.targets import check_named, load, passed_over
 
     try:
         files, walked, empty, skipped = expand(paths)
@@ -737,11 +737,11 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
             targets = [scopes.combined(targets, extra)]
         if targets:
             groups.append((targets, scopes.prefix_names(targets), opts))
-    selection.check(named, read_so_far)
-    passed_over = selection.passed_over(read_so_far, selections)  # principals found, none audited: which, and why
-    for line in passed_over:
+    check_named(named, read_so_far)
+    passed = passed_over(read_so_far, selections)  # principals found, none audited: which, and why
+    for line in passed:
         _say(line)
-    if not passed_over and not groups and walked:
+    if not passed and not groups and walked:
         _say(f"no IAM policies among the {len(walked)} file{'s' if len(walked) != 1 else ''} found")
     return groups
 

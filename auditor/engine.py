@@ -33,7 +33,7 @@ from auditor.evaluate import (
     undecided,
     within_boundary,
 )
-from auditor.model import Condition, Location, Policy, SourceMap, Statement
+from auditor.model import Condition, Location, Policy, Statement
 from auditor.report import (
     CoverageRow,
     Finding,
@@ -45,6 +45,7 @@ from auditor.report import (
     finding_order,
     with_notes,
 )
+from auditor.source_map import SourceMap
 from auditor.sources.file import STDIN_NAME
 
 NO_CONFIG = Config()

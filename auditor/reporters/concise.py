@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from auditor.model import SourceMap
 from auditor.report import Finding, Part, Tail
 from auditor.reporters import Lines
+from auditor.source_map import SourceMap
 from auditor.text import safe
 
 

@@ -133,7 +133,7 @@ def _untagged(node):
 
 
 def _json_tree(text: str, path: str) -> V:
-    from auditor.model import SourceMap
+    from auditor.source_map import SourceMap
 
     try:
         data = json.loads(text)

@@ -9,7 +9,7 @@ coverage over the union of its policies, the lint checks per document. Which pri
 - those named (auditor.sources.selection): `--group/--user/--role NAME`, the one of that kind whose IAM
   name, address (`aws_iam_group.deploy`, or its last part `deploy`) or logical id (`DeployGroup`) is NAME;
   `--deploy-principal NAME` or the config's `deploy-principals`, those of any kind;
-- else those that look like a Jets deploy principal (see iac.looks_like_deploy), and the unattached
+- else those that look like a Jets deploy principal (see selection.looks_like_deploy), and the unattached
   policies that look like a deploy policy; when a file has none, every principal and policy it defines,
   with a note that says why none looks like one (with --skip-non-policies, none: the file is skipped).
 
@@ -34,7 +34,7 @@ from auditor.model import Assumption, Location, Policy, Problem, allowing_statem
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
-from auditor.sources.selection import PassedOver, Selection, SelectionError, why_not_deploy
+from auditor.sources.selection import PassedOver, Selection, SelectionError, looks_like_deploy, summary, why_not_deploy
 
 if TYPE_CHECKING:
     from auditor.sources.tf_load import CliVariables
@@ -221,6 +221,32 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
     return replace(chosen, targets=tuple(targets), policies=tuple(dict.fromkeys(p for t in targets for p in t.policies)))
 
 
+def check_named(selection: Selection | None, loaded: Sequence[Loaded]) -> None:
+    """SelectionError unless the files read define every principal the command line names."""
+    if selection is None:
+        return
+    if not any(part.infrastructure for part in loaded):
+        raise SelectionError(f"{selection.given_by} selects a principal defined in Terraform or CloudFormation files; "
+                             "for an AWS account use --auth-details FILE alone, or the live command")
+    missing = selection.missing({name for part in loaded for name in part.matched})
+    if missing:
+        kind = next((k for k, name in selection.names if name == missing[0]), None)
+        where = ", ".join(dict.fromkeys(path for part in loaded for path in part.infrastructure))
+        raise SelectionError(f"no IAM {kind or 'group, user or role'} {missing[0]!r} in {where} (give its IAM name, its "
+                             "address or its logical id)")
+
+
+def passed_over(loaded: Sequence[Loaded], selections: Sequence[Selection] = ()) -> list[str]:
+    """What the run says when principals were found in infrastructure files but none was audited (the
+    lines of `summary`); nothing when some principal or policy was taken, or none was found."""
+    passed = list(dict.fromkeys(p for part in loaded for p in part.passed_over))
+    if not passed or any(part.taken for part in loaded):
+        return []
+    matched = {name for part in loaded for name in part.matched}
+    files = len({path for part in loaded for path in part.infrastructure})
+    return summary(passed, files, [(s, s.missing(matched)) for s in selections])
+
+
 def _read_iac(kind: str, name: str, text: str, region: str | None, account: str | None, memo: dict,
               variables: CliVariables | None, roots: Mapping[str, str], parameters: Mapping[str, str] | None = None):
     """What the reader of `kind` finds in the file; a reader's bug is this file's finding."""
@@ -260,8 +286,6 @@ def _through_users(paths: Sequence[str], files: list, extra: list, plain: list, 
 def _principal_targets(files: list, selection: Selection | None, skip: bool, managed: Mapping[str, Policy]) -> Loaded:
     """The targets of the principals and unattached policies the readers found (see the module's
     docstring), with what was passed over and why (`policies` is left empty: load fills it in)."""
-    from auditor.sources.iac import looks_like_deploy
-
     seen: set[tuple[str, str, str]] = set()
     chosen = []
     loose: list[Policy] = []

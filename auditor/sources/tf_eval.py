@@ -16,13 +16,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from auditor.model import Spot
 from auditor.model import pointer as make_pointer
-from auditor.sources.iac import Spot, Unresolved, V, placeholder
+from auditor.sources.iac import Unresolved, V, placeholder
 from auditor.sources.tf_load import Block
 from auditor.sources.tf_values import (
+    MAX_STRING,
     Attr,
     Budget,
-    MAX_STRING,
     HclError,
     Lazy,
     Partial,

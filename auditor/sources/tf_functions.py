@@ -21,8 +21,9 @@ import math
 import os
 import re
 
+from auditor.model import Spot
 from auditor.sources.file import SourceError
-from auditor.sources.iac import Spot, V, plain
+from auditor.sources.iac import V, plain
 from auditor.sources.tf_eval import Ctx, Evaluator, _kids
 from auditor.sources.tf_load import json_value, read_text
 from auditor.sources.tf_operators import number

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from auditor.sources.iac import Spot, V
+from auditor.model import Spot
+from auditor.sources.iac import V
 from auditor.sources.tf_eval import Ctx, Evaluator, _kids, plain_value
 from auditor.sources.tf_values import SetV, Unknown, is_unknown, type_name
 

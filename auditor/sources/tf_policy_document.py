@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import json
 
+from auditor.model import Spot
 from auditor.model import pointer as make_pointer
-from auditor.sources.iac import Spot, Unresolved, V, plain
+from auditor.sources.iac import Unresolved, V, plain
 from auditor.sources.tf_eval import Ctx
 from auditor.sources.tf_values import Doc, Text, Unknown, is_unknown, number_text
 
@@ -360,7 +361,7 @@ def _conditions(config, found: list, old: bool, problems: list) -> V:
 def json_tree(ev, text: str, origin: V, un: Unresolved) -> V:
     """A JSON string as a V tree whose spots point where the text is written (line by line when it is a
     file's or a heredoc's text)."""
-    from auditor.model import SourceMap
+    from auditor.source_map import SourceMap
 
     try:
         data = json.loads(text)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import os
 
-from auditor.model import Assumption, Location
+from auditor.model import Assumption, Location, Spot
 from auditor.model import pointer as make_pointer
 from auditor.sources.confined import Confined
-from auditor.sources.iac import Spot, Unresolved, V, placeholder
+from auditor.sources.iac import Unresolved, V, placeholder
 from auditor.sources.tf_eval import Ctx, Evaluator, _kids, line_of
 from auditor.sources.tf_load import Assignment, Block, CliVariables, Module, json_value, load_module, parse_expression
 from auditor.sources.tf_values import (
@@ -33,12 +33,10 @@ from auditor.sources.tf_values import (
     Budget,
     HclError,
     Lazy,
-    Partial,
     ResourceAttr,
     SetV,
     Unknown,
     is_unknown,
-    number_text,
 )
 
 PLAN_ANSWER = ("audit the plan JSON (terraform plan -out plan.out && terraform show -json plan.out > plan.json), "
@@ -496,7 +494,7 @@ def output(config: Config, child: Instance, name: str, ctx: Ctx, spot: Spot) -> 
 def _chain(node) -> tuple[object, list[tuple[str, object]]]:
     """A traversal as its root (a name, or an expression tree) and its steps: ("attr", name),
     ("index", expression tree), ("splat", steps)."""
-    from lark import Token, Tree
+    from lark import Tree
 
     kids = _kids(node)
     if node.data == "expr_term" and len(kids) == 1 and isinstance(kids[0], Tree):
