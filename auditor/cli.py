@@ -309,11 +309,11 @@ def _parliament_options(cfg, config_file, enabled, community, private_auditors, 
 
 def _settings(opts: Resolved, prefix_names: list[str], show_ignored: bool):
     """The audit's Settings for one group of policies: the prefix given, or inferred from their ARNs'
-    project-name candidates (engine.prefix_names)."""
-    from auditor import engine
+    project-name candidates (auditor.prefix.prefix_names)."""
+    from auditor.prefix import pick_prefix
     from auditor.report import Settings
 
-    inferred = None if opts.prefix else engine.pick_prefix(prefix_names, opts.envs)
+    inferred = None if opts.prefix else pick_prefix(prefix_names, opts.envs)
     note = None
     if not opts.prefix and not inferred:
         note = "no --prefix given and none could be inferred from the policy: checking for any project name"
@@ -354,22 +354,21 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
     code. `groups`: (targets, their ARNs' project-name candidates, their Resolved options) per config
     file; the first group's are the run's."""
     import time
-    from dataclasses import replace
 
     from auditor import baseline, progress, streaming
+    from auditor.scopes import Scope
     from auditor.text import safe
 
     started = time.perf_counter()
-    targets = []
-    for group_targets, names, opts in groups:
-        settings = _settings(opts, names, show_ignored)
-        targets += [replace(t, settings=settings, config=opts.config) for t in group_targets]
+    scopes = [Scope(_settings(opts, names, show_ignored), opts.config, tuple(group_targets))
+              for group_targets, names, opts in groups]
     if verbose:
-        for t in targets:
-            typer.echo(safe(f"{t.kind} {t.name}: {t.documents} polic{'y' if t.documents == 1 else 'ies'} "
-                            f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
-                                                          if t.boundary else "")
-                            + (f"; config {t.config.shown}" if t.config.file else "; no config file")), err=True)
+        for scope in scopes:
+            config = f"; config {scope.config.shown}" if scope.config.file else "; no config file"
+            for t in scope.targets:
+                typer.echo(safe(f"{t.kind} {t.name}: {t.documents} polic{'y' if t.documents == 1 else 'ies'} "
+                                f"({', '.join(t.sources)})" + (f"; boundary {', '.join(p.source for p in t.boundary)}"
+                                                              if t.boundary else "") + config), err=True)
     opts = groups[0][2]
     sieve = _sieve(*baselines)
     shown = output is None and not quiet
@@ -381,10 +380,10 @@ def _report(groups, show_ignored: bool, output: str | None, verbose: bool = Fals
                     for fmt, path in also]
             if more:
                 writer = reporters.Tee(writer, *more)
-            enabled = progress.wanted(quiet, shown and sys.stdout.isatty()) and len(targets) >= progress.MANY_TARGETS
-            with progress.bar("auditing", len(targets), enabled) as advance:
-                tail = streaming.stream(targets, targets[0].settings, opts.catalogue, writer, opts.config, opts.parliament,
-                                     sieve, advance)
+            count = sum(len(scope.targets) for scope in scopes)
+            enabled = progress.wanted(quiet, shown and sys.stdout.isatty()) and count >= progress.MANY_TARGETS
+            with progress.bar("auditing", count, enabled) as advance:
+                tail = streaming.stream(scopes, opts.catalogue, writer, opts.parliament, sieve, advance)
     except (AuditError, baseline.BaselineError) as exc:
         _fail(str(exc))
     if baselines[1] and tail.baseline is not None:
@@ -747,7 +746,7 @@ def _file_groups(paths, config_path: str | None, project_path: str | None, cli: 
 
 
 def _names(policies) -> list[str]:
-    from auditor.engine import prefix_names
+    from auditor.prefix import prefix_names
 
     return prefix_names(dict.fromkeys(policies))
 

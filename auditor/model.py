@@ -43,14 +43,16 @@ class Location:
     """Where a finding points: `source` (a file, or an AWS policy name or ARN), an RFC 6901 `pointer`
     into it, the statement's `sid`, the 1-based `line` where known. `file` says whether `source` is the
     path of a file (False: an AWS policy name or ARN, standard input, a principal's name): reporters
-    write only a file as a file (a SARIF artifact URI, a GitHub annotation's file=). The JSON report
-    writes the first four."""
+    write only a file as a file (a SARIF artifact URI, a GitHub annotation's file=). `column`: the
+    1-based column where the element starts in a policy file, where its line was found in it (the
+    concise format shows it). The JSON report writes the first four."""
 
     source: str
     pointer: str = ""
     sid: str | None = None
     line: int | None = None
     file: bool = True
+    column: int | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         return {"source": self.source, "pointer": self.pointer, "sid": self.sid, "line": self.line}

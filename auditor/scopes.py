@@ -9,10 +9,22 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from auditor import config as config_mod
-from auditor.config import Config, ConfigError
-from auditor.report import Target
+from auditor.config import Config, ConfigError, PolicySet
+from auditor.prefix import prefix_names as policy_prefix_names
+from auditor.report import Settings, Target
+from auditor.sources.targets import loaded
+
+
+class Scope(NamedTuple):
+    """The targets that answer to one config file, with the settings and the config they are audited with."""
+
+    settings: Settings
+    config: Config
+    targets: tuple[Target, ...]
+
 
 RUN_LEVEL = {"format": "fmt", "fail-on": "fail_on", "combine": "combine"}  # config key → the CLI parameter
 
@@ -55,7 +67,7 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
     out: list[Target] = []
     done: set[int] = set()
     for policy_set in cfg.policy_sets:
-        members = policy_set.members(cfg.base)
+        members = _members(policy_set, cfg.base)
         if not any(m in by_path for m in members):
             continue
         shown = {m: by_path[m].name if m in by_path else (m if os.path.relpath(m).startswith("..") else os.path.relpath(m))
@@ -63,7 +75,7 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
         for t in read([shown[m] for m in members if m not in by_path]):
             by_path.setdefault(os.path.abspath(t.name), t)
         listed = [by_path[m] for m in members if m in by_path]
-        chosen = [t.loaded() for t in listed]
+        chosen = [loaded(t) for t in listed]
         out.append(Target("file", policy_set.name or " + ".join(t.name for t in chosen),
                           tuple(p for t in chosen for p in t.policies), notes=tuple(n for t in chosen for n in t.notes),
                           assumptions=tuple(dict.fromkeys(a for t in chosen for a in t.assumptions))))
@@ -71,10 +83,23 @@ def policy_sets(targets: list, cfg: Config, read) -> list:
     return out + [t for t in targets if id(t) not in done]
 
 
+def _members(policy_set: PolicySet, base: str) -> list[str]:
+    """The files of a policy set, as absolute paths, sorted: a bounded walk that follows no link to a
+    directory (auditor.sources.discover.glob_files). Raises ConfigError past the walk's bound."""
+    from auditor.sources.discover import Walk, WalkError, glob_files
+
+    walk = Walk()
+    try:
+        found = {f for pattern in policy_set.files for f in glob_files(base, pattern, walk)}
+    except WalkError as exc:
+        raise ConfigError(str(exc)) from exc
+    return sorted(found)
+
+
 def combined(targets: Sequence[Target], extra: Sequence = ()) -> Target:
     """--combine: every policy of the targets (and the AWS managed policies of --aws-managed) as one
     principal's set."""
-    targets = [t.loaded() for t in targets]
+    targets = [loaded(t) for t in targets]
     policies = tuple(dict.fromkeys([*(p for t in targets for p in t.policies), *extra]))
     notes = tuple(dict.fromkeys(n for t in targets for n in t.notes))
     assumptions = tuple(dict.fromkeys(a for t in targets for a in t.assumptions))
@@ -85,8 +110,6 @@ def combined(targets: Sequence[Target], extra: Sequence = ()) -> Target:
 def prefix_names(targets: Sequence[Target]) -> list[str]:
     """The project-name candidates of every policy of the targets, each policy once, in order (a deferred
     target's were noted when it was first read)."""
-    from auditor.engine import prefix_names as of_policies
-
     names: list[str] = []
     seen: set = set()
     for t in targets:
@@ -95,5 +118,5 @@ def prefix_names(targets: Sequence[Target]) -> list[str]:
             continue
         fresh = [p for p in t.policies if p not in seen]
         seen.update(fresh)
-        names += of_policies(fresh)
+        names += policy_prefix_names(fresh)
     return names

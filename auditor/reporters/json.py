@@ -65,7 +65,7 @@ def target_dict(t: Target, settings: Settings) -> dict[str, object]:
     out: dict[str, object] = {"kind": t.kind, "name": t.name, "sources": list(t.sources)}
     if t.boundary:
         out["boundary"] = [p.source for p in t.boundary]
-    config = getattr(t.config, "shown", None)
+    config = t.config_file
     if config:
         out["config"] = config
     if t.settings is not None and t.settings != settings:

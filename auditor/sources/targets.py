@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from auditor.model import Assumption, Location, Policy, Problem, allowing_statements, decode_text, holds_statement
+from auditor.prefix import prefix_names
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
@@ -53,14 +54,14 @@ class Loaded:
 _IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
 
 
-# Where engine.prefix_names finds a project-name candidate: an Allow statement's Resource entry such as
+# Where auditor.prefix.prefix_names finds a project-name candidate: an Allow statement's Resource entry such as
 # function:demo-*, stack/demo-*, role/demo-*, rule/demo-* or s3:::demo-* (a name, then a wildcard). A
 # text with none of these and no escape (backslash) holds no candidate (tests/test_first_read.py).
 _MARKS = ("function:", "stack/", "role/", "rule/", "s3:::")
 _NAME_THEN_WILDCARD = re.compile(r"[A-Za-z0-9_-]+[*?]")
 
 
-def _may_name(text: str) -> bool:
+def may_name_project(text: str) -> bool:
     """Does the text hold a mark then a name then a wildcard, i.e. the regular expression
     (function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]? Each mark's occurrences are found with
     str.find (a regular expression that starts with an alternation tries every offset)."""
@@ -76,7 +77,7 @@ def _may_name(text: str) -> bool:
 
 def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None = None) -> tuple[int, tuple[str, ...]]:
     """What the first read of a policy file keeps when its target is deferred: how many documents it
-    holds (0: none left by --skip-non-policies) and their project-name candidates (engine.prefix_names).
+    holds (0: none left by --skip-non-policies) and their project-name candidates (auditor.prefix.prefix_names).
     The model is not built for a text that is not a JSON array (which may be several documents): such a
     text is one document; with --skip-non-policies one that is a JSON object with a Statement member is
     kept (looks_like_policy); the candidates come from the statements that allow on a Resource entry of a
@@ -87,36 +88,35 @@ def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None 
     elif text is None:
         text = decode_text(raw)[0]
     if text is not None and text.lstrip(" \t\n\r")[:1] != "[":
-        if "\\" not in text and not _may_name(text):
+        if "\\" not in text and not may_name_project(text):
             if not skip_non_policies or holds_statement(text):
                 return 1, ()
         else:
-            allowing = allowing_statements(text, name, _may_name)
+            allowing = allowing_statements(text, name, may_name_project)
             if allowing is not None:
-                from auditor.engine import prefix_names
-
                 return 1, tuple(prefix_names([Policy(name, text, allowing)]))
             if not skip_non_policies:
                 return 1, ()
-    from auditor.engine import prefix_names
-
     docs = [p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p)]
     return len(docs), tuple(prefix_names(docs))
 
 
-def _reread(path: str, skip_non_policies: bool):
-    """How a deferred policy file is read when it is audited (see report.Deferred)."""
-
-    def read() -> tuple[Policy, ...]:
-        try:
-            docs = policies_from_bytes(read_bytes(path), path)
-        except SourceError as exc:
-            return (Policy(path, "", (), (Problem("", f"could not be read again to be audited: {exc}", path),)),)
-        if skip_non_policies:
+def loaded(target: Target) -> Target:
+    """The target with its policies: a deferred one (report.Deferred) is read again now, as it was read
+    first (a problem of the second read is a finding)."""
+    deferred = target.deferred
+    if deferred is None:
+        return target
+    path = deferred.path
+    try:
+        docs = policies_from_bytes(read_bytes(path), path)
+    except SourceError as exc:
+        docs = (Policy(path, "", (), (Problem("", f"could not be read again to be audited: {exc}", path),)),)
+    else:
+        if deferred.skip_non_policies:
             docs = tuple(p for p in docs if looks_like_policy(p))
-        return docs or (Policy(path, "", (), (Problem("", "changed while it was audited: no policy left in it", path),)),)
-
-    return read
+        docs = docs or (Policy(path, "", (), (Problem("", "changed while it was audited: no policy left in it", path),)),)
+    return replace(target, policies=docs, deferred=None)
 
 
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
@@ -167,8 +167,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
                 documents, names = first_read(raw, name, skip_non_policies, text)
                 if documents:
                     deferred.add(name)
-                    plain.append(Target("file", name, (), deferred=Deferred(_reread(path, skip_non_policies), documents,
-                                                                            names)))
+                    plain.append(Target("file", name, (), deferred=Deferred(path, documents, names, skip_non_policies)))
                 continue
             plain.extend(p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
             continue
