@@ -892,6 +892,9 @@ def generate_command(
                                opts.region, opts.account, attach=attach, minimize=minimize)
     except generate.GenerateError as exc:
         _fail(str(exc))
+    from auditor.escalation import what_remains
+
+    remains = what_remains(opts.catalogue, opts.jets_version, opts.features, opts.prefix, opts.envs, opts.region, opts.account)
     docs, notice = built.docs, built.notice
     if output_dir is not None:
         from auditor.atomic import WriteError
@@ -901,8 +904,8 @@ def generate_command(
         except WriteError as exc:
             _fail(str(exc))
         _say(f"wrote {len(written)} polic{'y' if len(written) == 1 else 'ies'}: {', '.join(written)}")
-        if built.remains:
-            _say(built.remains)
+        if remains:
+            _say(remains)
         if len(written) > 1:
             _say("they are one policy set (attach them all to the deploy principal): audit them together with "
                  "--combine, or declare them in the config file:")
@@ -926,8 +929,8 @@ def generate_command(
         _fail(str(exc))
     if notice:
         _say(notice)
-    if built.remains:
-        _say(built.remains)
+    if remains:
+        _say(remains)
 
 
 def _repair(path: str, opts: Resolved, write: bool, output: str | None) -> None:
