@@ -87,6 +87,11 @@ class Config:
     def option(self, key: str, default: object = None) -> object:
         return dict(self.options).get(key, default)
 
+    def strings(self, key: str) -> tuple[str, ...]:
+        """A list option's values (env, feature, deploy-principals; parse makes each a tuple of strings)."""
+        value = dict(self.options).get(key, ())
+        return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else ()
+
     def rule(self, rule_id: str) -> RuleSetting:
         return dict(self.rules).get(rule_id, RuleSetting())
 
