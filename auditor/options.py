@@ -20,8 +20,7 @@ from auditor.console import say
 if TYPE_CHECKING:  # types only: these are imported where a command needs them (cold start)
     from auditor.catalogue import Catalogue
     from auditor.config import Config
-    from auditor.project import Project
-    from auditor.report import Settings
+    from auditor.report import Project, Settings
     from auditor.second_opinion import Reviewer
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from auditor import repair
-from auditor.prefix import infer_prefix
 from auditor.catalogue import Catalogue
+from auditor.prefix import infer_prefix
 from auditor.report import Settings
 from auditor.sources.file import SourceError, read_policy
 from auditor.text import safe

@@ -8,16 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from auditor.choices import SEVERITIES
 from auditor.model import Assumption, Location, Policy
 
-if TYPE_CHECKING:  # a type only: auditor.project scans an app directory (--project)
-    from auditor.project import Project
-
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # keyed by str: config and findings carry plain strings
 CATEGORIES = ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")
+
+
+@dataclass(frozen=True)
+class Project:
+    """What the scan of a Jets app found (--project), and where: the report's settings show it."""
+
+    path: str
+    name: str | None
+    name_from: str | None
+    features: tuple[tuple[str, str], ...]  # (feature, "file:line" that shows it is used)
+    jets_version: str | None = None  # the release Gemfile.lock resolved
+    jets_requirement: tuple[str, ...] = ()  # without a lock file: the Gemfile's constraint, e.g. ("~> 5.0",)
+    jets_version_from: str | None = None  # "Gemfile.lock:87" or "Gemfile:12"
+    skipped: tuple[str, ...] = ()  # one line for each file not read (not a regular file, too large) or walk cut short
+
+    @property
+    def feature_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for f, _ in self.features))
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ def read_files(paths: Sequence[str], deploy: DeployOptions, run: RunLevel, parli
     selections: list[Selection] = []  # the config files' deploy-principals
     for cfg, members in by_config:
         opts = resolve_with(cfg, cat, project, deploy, run, parliament)
-        chosen = named if named is not None else selection.configured(cfg)
+        chosen = named if named is not None else selection.configured(cfg.strings("deploy-principals"), cfg.shown or cfg.path)
         if chosen is not None and named is None:
             selections.append(chosen)
 

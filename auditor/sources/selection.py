@@ -15,13 +15,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from auditor.evaluate import statement_matches_action
 from auditor.model import Location, Policy
-
-if TYPE_CHECKING:
-    from auditor.config import Config
 
 DEPLOY_ACTIONS = "cloudformation:CreateStack or cloudformation:UpdateStack"
 _DEPLOY_ACTIONS = ("cloudformation:createstack", "cloudformation:updatestack")
@@ -124,11 +120,9 @@ def from_command_line(named: tuple[str, str] | None, deploy_principals: Sequence
     return None
 
 
-def configured(config: Config) -> Selection | None:
-    """The config file's deploy-principals (a name that no file of a run defines is not an error: the
-    config also applies to runs on other files, such as a commit's)."""
-    names = config.option("deploy-principals")
-    if not isinstance(names, tuple) or not names:  # config.parse makes it a tuple of names
+def configured(names: Sequence[str], config_file: str | None) -> Selection | None:
+    """A config file's deploy-principals (a name that no file of a run defines is not an error: the
+    config also applies to runs on other files, such as a commit's); `config_file` as messages name it."""
+    if not names:
         return None
-    return Selection(tuple((None, str(name)) for name in names), f"deploy-principals in {config.shown or config.path}",
-                     required=False)
+    return Selection(tuple((None, name) for name in names), f"deploy-principals in {config_file}", required=False)
