@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from types import MappingProxyType
 
 from auditor import __version__, awsdata
@@ -70,27 +70,15 @@ class Probe:
     def row(self, target: str, resource: str, verdict: Verdict | None = None) -> CoverageRow:
         """Its coverage row on a target: the verdict's, or missing when no statement names the action."""
         req = self.requirement
-        if verdict is None:  # most rows: the same fields but the target's name, made without keywords
-            fixed = self._missing
-            return _ROW((target, fixed[0], fixed[1], resource, *fixed[2:]))
-        refs = _refs
+        if verdict is None:
+            return CoverageRow(target, req.feature, req.action, resource, MISSING, (), (), (), (), req.confidence,
+                               req.phases, req.reason, req.evidence, req.releases.text, match=req.match, caller=req.caller)
         return CoverageRow(
             target=target, feature=req.feature, action=req.action, resource=resource, status=verdict.status,
-            granted_by=refs(verdict.granted_by), denied_by=refs(verdict.denied_by), notes=verdict.notes,
-            allowed_by=refs(verdict.allowed_by), confidence=req.confidence, phases=req.phases, reason=req.reason,
+            granted_by=_refs(verdict.granted_by), denied_by=_refs(verdict.denied_by), notes=verdict.notes,
+            allowed_by=_refs(verdict.allowed_by), confidence=req.confidence, phases=req.phases, reason=req.reason,
             evidence=req.evidence, releases=req.releases.text, by_boundary=verdict.by_boundary, match=req.match,
-            caller=req.caller, unmet=refs(verdict.unmet))
-
-    @cached_property
-    def _missing(self) -> tuple[object, ...]:
-        """A missing row's fields but the target and the resource, in CoverageRow's order."""
-        req = self.requirement
-        row = CoverageRow("", req.feature, req.action, "", MISSING, (), (), (), (), req.confidence, req.phases, req.reason,
-                          req.evidence, req.releases.text, False, req.match, req.caller, ())
-        return (row[1], row[2], *row[4:])
-
-
-_ROW = CoverageRow._make
+            caller=req.caller, unmet=_refs(verdict.unmet))
 
 
 def _refs(statements: Sequence[Statement]) -> tuple[str, ...]:
@@ -191,16 +179,15 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     boundary_name = ", ".join(p.source for p in target.boundary)
     bounded = ActionIndex(limits, plan.universe) if limits else None
     # a statement whose resources hold a policy variable is resolved per request (_known_variables);
-    # the others as they are (most targets have none: no memo lookup, no hashing of statements)
+    # when no statement has one there is nothing to resolve
     variables = any(_has_variables(s) for p in target.policies for s in p.statements)
     rows: list[CoverageRow] = []
-    name, named, bounded_target = target.name, index.relevant, bool(target.boundary)
     for probe in plan.probes:
         req = probe.requirement
-        relevant = named(req.action)
+        relevant = index.relevant(req.action)
         shown = probe.rendered(settings, deploy)
-        if not relevant and not bounded_target:  # no statement names it
-            rows.append(probe.row(name, shown))
+        if not relevant and not target.boundary:  # no statement names it
+            rows.append(probe.row(target.name, shown))
             continue
         judge: ConditionJudge = undecided
         requirement = probe.judged(settings, deploy)
@@ -219,7 +206,7 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match,
                                       judge=judge)
             verdict = within_boundary(verdict, limit, boundary_name)
-        rows.append(probe.row(name, shown, verdict))
+        rows.append(probe.row(target.name, shown, verdict))
     return tuple(rows)
 
 

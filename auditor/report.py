@@ -127,9 +127,8 @@ class Target:
 
 
 class CoverageRow(NamedTuple):
-    """One requirement on one target, and how the policies answer it. A named tuple (immutable, like
-    the dataclasses here) because a run makes one per requirement per target: 94,000 on the AWS
-    corpus, where a frozen dataclass's field-by-field __init__ was 5% of the time."""
+    """One requirement on one target, and how the policies answer it (a run makes one per requirement
+    per target)."""
 
     target: str
     feature: str
@@ -442,17 +441,16 @@ class Tally:
         self.not_evaluated = 0  # not-evaluated findings: constructs the infrastructure-code readers did not evaluate
 
     def add(self, findings: Iterable[Finding] = (), coverage: Iterable[CoverageRow] = (), ignored: int = 0) -> None:
-        severities, categories, statuses, floor = self.by_severity, self.by_category, self.statuses, self.floor
         for f in findings:
-            severities[f.severity] += 1
-            categories[f.category] += 1
+            self.by_severity[f.severity] += 1
+            self.by_category[f.category] += 1
             self.findings += 1
             if f.rule_id == "not-evaluated":
                 self.not_evaluated += 1
-            if SEVERITY_RANK[f.severity] >= floor:
+            if SEVERITY_RANK[f.severity] >= self.floor:
                 self.failing += 1
         for row in coverage:
-            statuses[row.status] = statuses.get(row.status, 0) + 1
+            self.statuses[row.status] = self.statuses.get(row.status, 0) + 1
         self.ignored += ignored
 
     @property

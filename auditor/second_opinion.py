@@ -1,8 +1,8 @@
 """parliament as a second opinion (`--parliament`): every policy document also goes through parliament,
 and its findings join the report.
 
-parliament (Duo Labs) is imported here, and only when `load` is called (the CLI imports this module only
-for --parliament): its 10 MB data file costs about 0.3 s and 49 MiB. It is used through its Python API
+parliament (Duo Labs) is imported here, and only when `load` is called (auditor/options.py imports this
+module only for --parliament): its 10 MB data file costs about 0.3 s and 49 MiB. It is used through its Python API
 (`analyze_policy_string`), never its CLI (which writes /tmp/parliament.log), with its default auditors,
 the community auditors when asked, a private-auditors directory and a config file (parliament's YAML:
 severities, `ignore_locations`, MUTE). Nothing it prints reaches our output, and nothing is written to

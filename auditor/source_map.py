@@ -169,8 +169,8 @@ class SourceMap:
         if reading is None:
             reading = self._containers[start] = _Reading({} if opener == "{" else [], _skip(_WS, self._text, start + 1))
         children = reading.children
-        # the members are read in a loop of its own (a call per member was most of the time); `reading.at`
-        # moves past a member only once it is read whole, as a failed read leaves it for the token scan
+        # `reading.at` moves past a member only once it is read whole, as a failed read leaves it for the
+        # token scan
         text, at = self._text, reading.at
         try:
             if isinstance(children, dict):
