@@ -28,11 +28,10 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from auditor import atomic
 from auditor.model import Location, pointer_unescape
-from auditor.report import Finding, Report, Target
+from auditor.report import BaselineOutcome, Finding, Report, Target
 
 VERSION = 1
 _LABEL = re.compile(r"\bStatement\[(\d+)\]")
@@ -41,18 +40,6 @@ _LISTS = ("Action", "NotAction", "Resource", "NotResource")
 
 class BaselineError(Exception):
     """The baseline file cannot be read or written: exit 2."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a baseline did to a run: findings left out, and entries no finding matches any more."""
-
-    path: str
-    baselined: int
-    fixed: int
-
-    def as_dict(self) -> dict[str, object]:
-        return {"path": self.path, "baselined": self.baselined, "fixed": self.fixed}
 
 
 def _canonical(value: object) -> object:
@@ -252,7 +239,7 @@ def read(path: str) -> Counter[str]:
     return Counter(e["fingerprint"] for e in doc["findings"])
 
 
-def apply(report: Report, path: str, recorded: Counter[str]) -> tuple[tuple[Finding, ...], Outcome]:
+def apply(report: Report, path: str, recorded: Counter[str]) -> tuple[tuple[Finding, ...], BaselineOutcome]:
     """The findings the baseline does not record, and what it did."""
     sieve = Sieve(path, recorded)
     kept = sieve.kept(report.findings, report.targets)
@@ -284,8 +271,8 @@ class Sieve:
         self.baselined += len(findings) - len(kept)
         return tuple(kept)
 
-    def outcome(self) -> Outcome:
-        return Outcome(self.path, self.baselined, sum(self.left.values()))
+    def outcome(self) -> BaselineOutcome:
+        return BaselineOutcome(self.path, self.baselined, sum(self.left.values()))
 
 
 class Recorder:
@@ -300,8 +287,8 @@ class Recorder:
         self.found += _entries(findings, targets, self.base)
         return ()
 
-    def outcome(self) -> Outcome:
+    def outcome(self) -> BaselineOutcome:
         """Writes the baseline (BaselineError when it cannot)."""
         count = _write(self.path, self.found, self.tool_version)
-        return Outcome(self.path, count, 0)
+        return BaselineOutcome(self.path, count, 0)
 

@@ -1,4 +1,4 @@
-"""Condition blocks decided against what a request carries, with IAM's semantics (DESIGN §4).
+"""Condition blocks decided against what a request carries, with IAM's semantics (docs/design.md, "The evaluator").
 
 A statement's Condition element is decided for one request context (what a Jets request carries:
 see auditor/context.py). The answer has three values: TRUE (every condition holds, the statement

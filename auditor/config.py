@@ -31,6 +31,7 @@ from functools import cached_property
 from pathlib import Path
 
 from auditor.choices import FORMATS, SEVERITIES
+from auditor.ignores import Ignore, Index
 from auditor.releases import VERSION
 from auditor.report import Finding
 from auditor.text import did_you_mean
@@ -63,54 +64,12 @@ class RuleSetting:
 
 
 @dataclass(frozen=True)
-class Ignore:
-    reason: str
-    file: str = "*"
-    rule: str | None = None
-    sid: str | None = None
-    pointer: str | None = None
-    number: int = 0  # its place among the config's ignores, from 1
-    line: int | None = None  # where it starts in the config file
-
-    def matches_file(self, path: str) -> bool:
-        """`path`: relative to the config file's directory (or an AWS policy name). A glob: `*` any run of
-        characters ("/" too), `?` one, `[...]` one of a set (auditor.ignores, linear in the path)."""
-        from auditor.ignores import file_matches
-
-        return file_matches(self.file, path)
-
-    def matches(self, finding: Finding, path: str | None = None) -> bool:
-        loc = finding.location
-        if not self.matches_file(loc.source if path is None else path):
-            return False
-        if self.rule is not None and self.rule != finding.rule_id:
-            return False
-        if self.sid is not None and self.sid != loc.sid:
-            return False
-        if self.pointer is not None and not (loc.pointer == self.pointer or loc.pointer.startswith(self.pointer + "/")):
-            return False
-        return True
-
-
-@dataclass(frozen=True)
 class PolicySet:
     """Files that are one principal's policies (generate --output-dir's documents): whenever one of them
     is audited, all of them are, together, as one target."""
 
     files: tuple[str, ...]  # globs relative to the config file's directory
     name: str | None = None
-
-    def members(self, base: str) -> list[str]:
-        """The files that match, as absolute paths, sorted: a bounded walk that follows no link to a
-        directory (auditor.sources.discover.glob_files). Raises ConfigError past the walk's bound."""
-        from auditor.sources.discover import Walk, WalkError, glob_files
-
-        walk = Walk()
-        try:
-            found = {f for pattern in self.files for f in glob_files(base, pattern, walk)}
-        except WalkError as exc:
-            raise ConfigError(str(exc)) from exc
-        return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -127,6 +86,11 @@ class Config:
 
     def option(self, key: str, default: object = None) -> object:
         return dict(self.options).get(key, default)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        """A list option's values (env, feature, deploy-principals; parse makes each a tuple of strings)."""
+        value = dict(self.options).get(key, ())
+        return tuple(str(v) for v in value) if isinstance(value, (tuple, list)) else ()
 
     def rule(self, rule_id: str) -> RuleSetting:
         return dict(self.rules).get(rule_id, RuleSetting())
@@ -148,10 +112,8 @@ class Config:
         return rel.replace(os.sep, "/")
 
     @cached_property
-    def index(self):
+    def index(self) -> Index:
         """The ignores compiled and indexed (auditor.ignores.Index), made on first use."""
-        from auditor.ignores import Index
-
         return Index(self.ignores)
 
     def ignore_for(self, finding: Finding) -> Ignore | None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from types import MappingProxyType
-from typing import cast
 
 from auditor import __version__, awsdata
 from auditor.budget import Work
-from auditor.catalogue import SHORT_ENVS, Catalogue, NameClass, Naming, Requirement
-from auditor.checks import CHECKS, aws_managed_policy, internal_error, untrusted_setting, unused_ignore
+from auditor.catalogue import Catalogue, NameClass, Naming, Requirement
+from auditor.checks import CHECKS, internal_error
 from auditor.checks.base import Check, Context
 from auditor.conditions import Decision, RequestContext, decide, resolve_known, resolve_own
 from auditor.config import Config, RuleSetting
@@ -32,73 +29,13 @@ from auditor.evaluate import (
     undecided,
     within_boundary,
 )
-from auditor.model import Condition, Location, Policy, SourceMap, Statement
+from auditor.filters import Filters, Reviewer
+from auditor.model import Condition, Policy, Statement
 from auditor.name_parts import Text, split
-from auditor.report import (
-    CoverageRow,
-    Finding,
-    Hit,
-    Part,
-    Report,
-    Settings,
-    Target,
-    finding_order,
-    with_notes,
-)
-from auditor.sources.file import STDIN_NAME
+from auditor.report import CoverageRow, Finding, Hit, Part, Report, Settings, Target, with_notes
+from auditor.stamp import line_stamper, stamp
 
 NO_CONFIG = Config()
-
-
-# --- prefix inference ---------------------------------------------------------------------------
-
-_NAMED = re.compile(
-    r"^arn:[^:]*:(?:lambda:[^:]*:[^:]*:function:|cloudformation:[^:]*:[^:]*:stack/|iam::[^:]*:role/"
-    r"|events:[^:]*:[^:]*:rule/|s3:::)([A-Za-z0-9_-]+)"
-)
-
-
-def prefix_names(policies: Iterable[Policy]) -> list[str]:
-    """The project-name candidates of the policies' Jets-shaped ARNs (function:demo-*, stack/demo-*,
-    role/demo-*, rule/demo-*, arn:aws:s3:::demo-*) in order, before an env suffix is taken off."""
-    names = []
-    for policy in policies:
-        for stmt in policy.statements:
-            if stmt.effect != "Allow" or stmt.resources is None:
-                continue
-            for arn in stmt.resources:
-                m = _NAMED.match(arn)
-                if not m:
-                    continue
-                rest = arn[m.end():]
-                if not rest or rest[0] not in "*?":
-                    continue  # a concrete name, not a prefix pattern
-                name = m.group(1).rstrip("-_")
-                if name:
-                    names.append(name)
-    return names
-
-
-def pick_prefix(names: Iterable[str], envs: Sequence[str]) -> str | None:
-    """The name most candidates give once an env suffix (-dev, -prod, ...) is taken off; the first seen
-    of equals; None without candidates."""
-    suffixes = {f"-{e}" for e in envs} | {f"-{e}" for e in SHORT_ENVS.values()}
-    counts: Counter[str] = Counter()
-    for name in names:
-        for suffix in suffixes:
-            if name.endswith(suffix) and len(name) > len(suffix):
-                name = name[: -len(suffix)]
-                break
-        if name:
-            counts[name] += 1
-    if not counts:
-        return None
-    return counts.most_common(1)[0][0]
-
-
-def infer_prefix(policies: Sequence[Policy], envs: Sequence[str]) -> str | None:
-    """The project name most of the policy's Jets-shaped ARNs start with, or None (see prefix_names)."""
-    return pick_prefix(prefix_names(policies), envs)
 
 
 # --- coverage -----------------------------------------------------------------------------------
@@ -133,27 +70,15 @@ class Probe:
     def row(self, target: str, resource: str, verdict: Verdict | None = None) -> CoverageRow:
         """Its coverage row on a target: the verdict's, or missing when no statement names the action."""
         req = self.requirement
-        if verdict is None:  # most rows: the same fields but the target's name, made without keywords
-            fixed = self._missing
-            return _ROW((target, fixed[0], fixed[1], resource, *fixed[2:]))
-        refs = _refs
+        if verdict is None:
+            return CoverageRow(target, req.feature, req.action, resource, MISSING, (), (), (), (), req.confidence,
+                               req.phases, req.reason, req.evidence, req.releases.text, match=req.match, caller=req.caller)
         return CoverageRow(
             target=target, feature=req.feature, action=req.action, resource=resource, status=verdict.status,
-            granted_by=refs(verdict.granted_by), denied_by=refs(verdict.denied_by), notes=verdict.notes,
-            allowed_by=refs(verdict.allowed_by), confidence=req.confidence, phases=req.phases, reason=req.reason,
+            granted_by=_refs(verdict.granted_by), denied_by=_refs(verdict.denied_by), notes=verdict.notes,
+            allowed_by=_refs(verdict.allowed_by), confidence=req.confidence, phases=req.phases, reason=req.reason,
             evidence=req.evidence, releases=req.releases.text, by_boundary=verdict.by_boundary, match=req.match,
-            caller=req.caller, unmet=refs(verdict.unmet))
-
-    @cached_property
-    def _missing(self) -> tuple[object, ...]:
-        """A missing row's fields but the target and the resource, in CoverageRow's order."""
-        req = self.requirement
-        row = CoverageRow("", req.feature, req.action, "", MISSING, (), (), (), (), req.confidence, req.phases, req.reason,
-                          req.evidence, req.releases.text, False, req.match, req.caller, ())
-        return (row[1], row[2], *row[4:])
-
-
-_ROW = CoverageRow._make
+            caller=req.caller, unmet=_refs(verdict.unmet))
 
 
 def _refs(statements: Sequence[Statement]) -> tuple[str, ...]:
@@ -255,16 +180,15 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
     boundary_name = ", ".join(p.source for p in target.boundary)
     bounded = ActionIndex(limits, plan.universe) if limits else None
     # a statement whose resources hold a policy variable is resolved per request (_TargetMemo.resolved);
-    # the others as they are
+    # when no statement has one there is nothing to resolve
     variables = any(_has_variables(s) for p in target.policies for s in p.statements)
     rows: list[CoverageRow] = []
-    name, named, bounded_target = target.name, index.relevant, bool(target.boundary)
     for probe in plan.probes:
         req = probe.requirement
-        relevant = named(req.action)
+        relevant = index.relevant(req.action)
         shown = probe.rendered(settings, deploy)
-        if not relevant and not bounded_target:  # no statement names it
-            rows.append(probe.row(name, shown))
+        if not relevant and not target.boundary:  # no statement names it
+            rows.append(probe.row(target.name, shown))
             continue
         judge: ConditionJudge = undecided
         requirement = probe.judged(settings, deploy)
@@ -283,7 +207,7 @@ def _rows(target: Target, plan: Plan, index: ActionIndex, contexts: ContextRules
             limit = evaluate_relevant(requirement, bounded.relevant(req.action) if bounded else [], match=req.match,
                                       judge=judge)
             verdict = within_boundary(verdict, limit, boundary_name)
-        rows.append(probe.row(name, shown, verdict))
+        rows.append(probe.row(target.name, shown, verdict))
     return tuple(rows)
 
 
@@ -362,67 +286,6 @@ def coverage(policies: Sequence[Policy], settings: Settings, catalogue: Catalogu
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _line_stamper(policies: Sequence[Policy], defined_at: Location | None = None) -> Callable[[Location], Location]:
-    """A function that gives a location its line, from the policy it points into, and says whether its
-    source is a file. A policy read from Terraform or CloudFormation has an origin: its locations become
-    the file, the path in the file and the line where the element is written (also for findings about the
-    whole document). In a principal of infrastructure code (`defined_at`: the file and line that define
-    it), a location in a policy that is written in no file of it (a managed policy attached by ARN, its
-    document from --auth-details) points at the principal's definition. Elsewhere a location in a policy
-    read from AWS or standard input is no file. A location whose source is no policy of the target (an
-    assumption's file and line, the target's own place) is kept as it is."""
-    maps = {p.source: SourceMap(p.text) for p in policies if p.origin is None}
-    origins = {p.source: p.origin for p in policies if p.origin is not None}
-    not_files = {p.source for p in policies if p.origin is None and (p.from_aws or p.source == STDIN_NAME)}
-
-    def stamp(loc: Location) -> Location:
-        origin = origins.get(loc.source) if origins else None
-        if origin is not None:
-            spot = origin.locate(loc.pointer)
-            return Location(spot.path, spot.pointer, loc.sid, spot.line, spot.path != STDIN_NAME)
-        smap = maps.get(loc.source)
-        if smap is None:
-            return loc
-        if defined_at is not None:
-            return defined_at
-        is_file = loc.source not in not_files
-        if not loc.pointer or loc.line is not None:  # the whole target, or a line already known
-            return loc if loc.file == is_file else replace(loc, file=is_file)
-        return Location(loc.source, loc.pointer, loc.sid, smap.line(loc.pointer), is_file)
-
-    return stamp
-
-
-class _Stamped:
-    """A Finding built without the frozen dataclass's __init__, which calls object.__setattr__ once per
-    field (3.3 us a finding against 0.75 us here; a run makes one per hit, 108,000 on the AWS corpus).
-    It has Finding's slots, so once every field is set it becomes a Finding (CPython allows a class
-    change between classes of the same slots) and is frozen like any other. tests/test_engine_stamp.py
-    checks it against Finding(...) field by field, and that the slots are still Finding's."""
-
-    __slots__ = Finding.__slots__
-
-    def __init__(self, rule_id: str, category: str, severity: str, message: str, subject: str, location: Location,
-                 resource: str | None, feature: str | None, fix: str | None, target: str | None, releases: str | None,
-                 in_policy: Location | None = None) -> None:
-        self.rule_id, self.category, self.severity, self.message, self.subject = rule_id, category, severity, message, subject
-        self.location, self.resource, self.feature, self.fix, self.target = location, resource, feature, fix, target
-        self.releases, self.also_reported_by, self.in_policy = releases, (), in_policy
-        self.__class__ = Finding  # type: ignore[assignment]
-
-
-def _stamp(module: Check, rule: RuleSetting, hit: Hit, location: Location | None = None, target: str | None = None) -> Finding:
-    """A check's hit as a finding: rule id, category, the severity config sets (else the hit's, else the
-    check's), its location with its line (and, when that is elsewhere than the hit's place in the policy,
-    that place: in_policy), and the target it is about. Finding(...) with these values."""
-    place = hit.location
-    where = location or place
-    moved = where.source != place.source or where.pointer != place.pointer
-    return cast(Finding, _Stamped(module.RULE_ID, module.CATEGORY, rule.severity or hit.severity or module.SEVERITY, hit.message,
-                                  hit.subject, where, hit.resource, hit.feature, hit.fix, target, hit.releases,
-                                  place if moved else None))
-
-
 def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
                  plan: Plan) -> tuple[list[Finding], tuple[CoverageRow, ...], DeployChoice]:
     """Every check the plan keeps on one target. A check that raises keeps the findings it gave so far;
@@ -432,7 +295,7 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
     coverage, deploy = coverage_for(target, plan, index, catalogue.contexts)
     ctx = Context(target, settings, catalogue, plan.requirements, plan.needed, coverage, statements, index, deploy)
     findings: list[Finding] = []
-    stamp = _line_stamper(target.policies, target.defined_at)
+    at = line_stamper(target.policies, target.defined_at)
     seen: set[tuple[str, str, str, str, str | None]] = set()
 
     def add(module: Check, rule: RuleSetting, hit: Hit) -> None:
@@ -440,7 +303,7 @@ def audit_target(target: Target, settings: Settings, catalogue: Catalogue,
         key = (module.RULE_ID, loc.source, loc.pointer, hit.subject, hit.resource)
         if key not in seen:
             seen.add(key)
-            findings.append(_stamp(module, rule, hit, stamp(loc), target.name))
+            findings.append(stamp(module, rule, hit, at(loc), target.name))
 
     failed: list[tuple[str, Exception]] = []
     for module, rule in plan.checks:
@@ -468,82 +331,31 @@ def deploy_note(target: Target, choice: DeployChoice, settings: Settings) -> str
             f"and account pins and conditions allow{more}")
 
 
-def _fold_managed(target: Target, findings: list[Finding], plan: Plan) -> tuple[list[Finding], list[tuple[Finding, str]]]:
-    """Findings inside AWS managed policies, which nobody can edit, become one aws-managed-policy finding
-    per policy; they are kept as folded (shown with --show-ignored)."""
-    managed = {p.source: p for p in target.policies if p.aws_managed}
-    stamp = _line_stamper(target.policies, target.defined_at)
-    kept: list[Finding] = []
-    inside: dict[str, list[Finding]] = {}
-    for f in findings:
-        source = (f.in_policy or f.location).source
-        if source in managed and f.rule_id not in aws_managed_policy.KEPT:
-            inside.setdefault(source, []).append(f)
-        else:
-            kept.append(f)
-    rule = next((r for m, r in plan.checks if m is aws_managed_policy), None)
-    folded: list[tuple[Finding, str]] = []
-    for source, policy in managed.items():
-        found = inside.get(source, [])
-        folded += [(f, f"in the AWS managed policy {source}, which cannot be edited (see its aws-managed-policy finding)")
-                   for f in found]
-        if rule is None:  # aws-managed-policy is disabled: the findings stay folded, nothing sums them up
-            continue
-        hit = aws_managed_policy.summary(policy, found, plan.needed, f"{target.kind} {target.name}")
-        if hit is not None:
-            kept.append(_stamp(aws_managed_policy, rule, hit, stamp(hit.location), target=target.name))
-    return kept, folded
-
-
 class Audit:
-    """A run, one target at a time: `part(target)` audits a target with its own settings and config (a
-    target's config file may not be the run's) and returns its share of the report; `finish()` then
-    reports the ignores of each config that silenced nothing. Between targets it keeps, per config,
-    only the ignores used and the names of the files audited: never a target's findings or coverage.
-    `review` (auditor.second_opinion.Reviewer, with --parliament) adds a second opinion's findings to
-    each target's and merges those that repeat ours."""
+    """A run, one target at a time: `part(target, config)` audits a target with its own settings (the
+    target's, else the run's) and config (else the run's), then puts its findings through the run's
+    filters (auditor/filters.py), and returns its share of the report; `finish()` then gives the
+    findings about the config files. A target must be read before it is audited: the engine reads no
+    file (a deferred target: auditor.sources.targets.loaded)."""
 
-    def __init__(self, settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG, review=None) -> None:
-        self.settings, self.catalogue, self.config, self.review = settings, catalogue, config, review
-        self._configs: dict[int, tuple[Config, set[int], list[str]]] = {}  # id → (config, ignores used, files audited)
+    def __init__(self, settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG,
+                 filters: Filters | None = None) -> None:
+        self.settings, self.catalogue, self.config = settings, catalogue, config
+        self.filters = filters if filters is not None else Filters()
 
-    def part(self, target: Target) -> Part:
-        target = target.loaded()
-        own_settings = target.settings or self.settings
-        own = target.config if isinstance(target.config, Config) else self.config
-        _, used, audited = self._configs.setdefault(id(own), (own, set(), []))
-        audited.extend(own.relative(source, target.kind == "file") for source in target.sources)
-        plan = plan_for(own_settings, self.catalogue, own)
-        found, rows, choice = audit_target(target, own_settings, self.catalogue, plan)
-        ignored: list[tuple[Finding, str]] = []
-        if self.review is not None:
-            found = self.review.review(target, found, _line_stamper(target.policies, target.defined_at))
-        if any(p.aws_managed for p in target.policies):  # after the second opinion: its findings there fold too
-            found, folded = _fold_managed(target, found, plan)
-            ignored += folded
-        findings: list[Finding] = []
-        for finding in found:
-            ignore = None if finding.rule_id == internal_error.RULE_ID else own.ignore_for(finding)
-            if ignore is None:
-                findings.append(finding)
-            else:
-                used.add(ignore.number)
-                ignored.append((finding, ignore.reason))
-        findings.sort(key=finding_order)
-        note = deploy_note(target, choice, own_settings)
-        return Part(target, tuple(findings), rows, tuple(ignored), (note,) if note is not None else ())
+    def part(self, target: Target, config: Config | None = None) -> Part:
+        if target.deferred is not None:
+            raise ValueError(f"{target.name}: a deferred target is read before it is audited (auditor.sources.targets.loaded)")
+        settings = target.settings or self.settings
+        config = config if config is not None else self.config
+        plan = plan_for(settings, self.catalogue, config)
+        found, rows, choice = audit_target(target, settings, self.catalogue, plan)
+        findings, left_out = self.filters.apply(target, found, config, plan.needed)
+        note = deploy_note(target, choice, settings)
+        return Part(target, tuple(findings), rows, tuple(left_out), (note,) if note is not None else ())
 
     def finish(self) -> tuple[Finding, ...]:
-        """The findings about the run's config files: code settings a found config may not set
-        (untrusted-setting), ignores that silenced nothing (unused-ignore)."""
-        findings: list[Finding] = []
-        for own, used, audited in self._configs.values():
-            findings.extend(_stamp(untrusted_setting, own.rule(untrusted_setting.RULE_ID), hit)
-                            for hit in untrusted_setting.settings(own))
-            rule = own.rule(unused_ignore.RULE_ID)
-            if own.ignores and rule.enabled:
-                findings.extend(_stamp(unused_ignore, rule, hit) for hit in unused_ignore.unused(own, used, audited))
-        return tuple(sorted(findings, key=finding_order))
+        return self.filters.finish()
 
 
 def notes_for(targets: Sequence[Target], settings: Settings, catalogue: Catalogue) -> tuple[str, ...]:
@@ -555,16 +367,15 @@ def notes_for(targets: Sequence[Target], settings: Settings, catalogue: Catalogu
 
 
 def run(targets: Sequence[Target], settings: Settings, catalogue: Catalogue, config: Config = NO_CONFIG,
-        review=None) -> Report:
+        review: Reviewer | None = None) -> Report:
     """Every target audited (see Audit), as one Report: findings target by target, in the targets'
     order, each target's sorted (finding_order), then those about config files."""
-    audit = Audit(settings, catalogue, config, review)
+    audit = Audit(settings, catalogue, config, Filters(review))
     parts = [audit.part(target) for target in targets]
     findings = [f for part in parts for f in part.findings] + list(audit.finish())
     added = tuple((part.target.name, note) for part in parts for note in part.notes)
     notes = with_notes(notes_for(targets, settings, catalogue), (note for _, note in added))
     return Report(__version__, awsdata.data_version(), settings, tuple(part.target for part in parts), tuple(findings),
                   tuple(row for part in parts for row in part.coverage), notes,
-                  tuple(item for part in parts for item in part.ignored), review.summary() if review is not None else None,
-                  target_notes=added)
+                  tuple(item for part in parts for item in part.ignored), audit.filters.second_opinion(), target_notes=added)
 

@@ -22,15 +22,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from auditor import generate
 from auditor.arn import parse_arn, short_resource
 from auditor.automata import fullmatch
-from auditor.catalogue import Catalogue, Naming
+from auditor.catalogue import Catalogue, Naming, major
 from auditor.checks.common import PROBE_NAME, probe_arn
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.escalation_rules import EscalationRules, RunsAs, Service
 from auditor.evaluate import CONDITIONAL, GRANTED, ActionIndex, Verdict, evaluate_relevant, statement_matches_action
 from auditor.globs import overlaps, requirement_pattern
-from auditor.model import Condition, Statement
+from auditor.model import Condition, Statement, parse_policy
 from auditor.name_parts import Text
 
 HOLDER = "cli"  # the holder's own requests carry what the CLI's do (rules/request-context.toml [caller.cli])
@@ -463,12 +464,28 @@ def forced(catalogue: Catalogue, version: str, features: tuple[str, ...], projec
            envs: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
     """The kinds of way the narrowest policy that deploys this release and these features opens (the
     policy `generate` writes): ways Jets forces on any deploy policy of it."""
-    from auditor import generate
-    from auditor.model import parse_policy
-
     docs = generate.generate(catalogue, version, features, project, envs)
     statements = [s for i, doc in enumerate(docs) for s in parse_policy(json.dumps(doc), f"generated-{i}").statements]
     return frozenset(way.kind for way in find(Holder(statements, catalogue, version, project, envs)))
+
+
+def what_remains(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
+                 region: str | None = None, account: str | None = None) -> str | None:
+    """The privilege escalation the narrowest policy (the one `generate` writes) still opens, since the
+    release itself needs it, as `generate` says it on stderr, with what narrows it outside the policy;
+    None when it opens none."""
+    statements = generate.narrowest(catalogue, version, features, project, envs, region, account)
+    policy = parse_policy(json.dumps(generate.document(statements)), "generated")
+    holder = Holder(policy.statements, catalogue, version, project, envs)
+    ways = find(holder)
+    if not ways:
+        return None
+    names = list(dict.fromkeys(w.name for w in ways))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    said = "".join(f"; {fact}" for fact in facts(holder))
+    return (f"what remains: {len(names)} privilege-escalation path{'s' if len(names) != 1 else ''} that Jets "
+            f"{major(version)} itself needs, which no deploy policy can close ({shown}{said}); `jets-iam-audit file` "
+            f"reports them as privilege-escalation (info). Narrow them outside the policy: {'; '.join(remedies(holder))}")
 
 
 def remedies(holder: Holder) -> list[str]:

@@ -1,4 +1,4 @@
-"""The IAM evaluator for identity policies (DESIGN §4): which statements name an action, and verdicts.
+"""The IAM evaluator for identity policies (docs/design.md, "The evaluator"): which statements name an action, and verdicts.
 
 Question answered: may this principal perform `action` on every resource Jets may create under the
 requirement's resource pattern? (`match="some"`: on at least one of them, for resources the app names

@@ -171,12 +171,12 @@ def split(statements: list[dict], quota: int = POLICY_QUOTA) -> list[dict]:
     docs: list[dict] = []
     current: list[dict] = []
     for stmt in statements:
-        if current and minified_size(_document([*current, stmt])) > quota:
-            docs.append(_document(current))
+        if current and minified_size(document([*current, stmt])) > quota:
+            docs.append(document(current))
             current = [stmt]
         else:
             current.append(stmt)
-    docs.append(_document(current))
+    docs.append(document(current))
     return docs
 
 
@@ -188,7 +188,6 @@ class GenerateError(Exception):
 class Generated:
     docs: list[dict]  # one document, or several managed policies when one does not fit
     notice: str | None  # what stderr says: what --minimize did, and why the policy was split
-    remains: str | None = None  # what stderr says then: the privilege escalation the release itself needs
 
 
 def generate(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
@@ -196,16 +195,22 @@ def generate(catalogue: Catalogue, version: str, features: Sequence[str], projec
     return build(catalogue, version, features, project, envs, region, account).docs
 
 
+def narrowest(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
+              region: str | None = None, account: str | None = None) -> list[dict]:
+    """The statements of the narrowest policy that deploys this release and these features (before
+    --minimize and before a split)."""
+    wanted = grants(catalogue, version, features, project, envs, region, account)
+    attaching = attached(catalogue, version, features, project, envs, region, account)
+    return statements_for(wanted, passed_to(catalogue.select(version, features)), attaching)
+
+
 def build(catalogue: Catalogue, version: str, features: Sequence[str], project: str, envs: Sequence[str],
           region: str | None = None, account: str | None = None, *, attach: Attach = "managed",
           minimize: bool = False) -> Generated:
     """The policy for `attach` (a key of QUOTAS), minimised when asked, split only when it must be."""
-    wanted = grants(catalogue, version, features, project, envs, region, account)
-    attaching = attached(catalogue, version, features, project, envs, region, account)
-    statements = statements_for(wanted, passed_to(catalogue.select(version, features)), attaching)
-    remains = what_remains(catalogue, version, statements, project, envs)
+    statements = narrowest(catalogue, version, features, project, envs, region, account)
     quota = QUOTAS[attach]
-    before = size = minified_size(_document(statements))
+    before = size = minified_size(document(statements))
     refuted: list[str] = []
     if minimize:
         from auditor.minimize import minimize_statements
@@ -214,7 +219,7 @@ def build(catalogue: Catalogue, version: str, features: Sequence[str], project: 
         for stmt, result in zip(chosen, minimize_statements([stmt["Action"] for stmt in chosen]), strict=True):
             stmt["Action"] = list(result.actions)
             refuted.extend(result.refuted)
-        size = minified_size(_document(statements))
+        size = minified_size(document(statements))
     what = f"{size:,} characters (minified, without white space)"
     if minimize:
         what = f"--minimize shortened the policy from {before:,} to {what}"
@@ -222,37 +227,18 @@ def build(catalogue: Catalogue, version: str, features: Sequence[str], project: 
             what += (f"; {len(refuted)} of policyuniverse's wildcards (its data is from 2023) grant more today and "
                      f"were kept as actions, e.g. {sorted(refuted)[0]}")
     if size <= quota:
-        return Generated([_document(statements)], what if minimize else None, remains)
+        return Generated([document(statements)], what if minimize else None)
     verb = "holds" if attach == "managed" else "hold"
     why = f"{what if minimize else 'the policy is ' + what}; {ATTACH_NAMES[attach]} {verb} {quota:,}"
     if attach != "managed":
         raise GenerateError(f"{why} in all (IAM counts every inline policy of the entity together, so splitting "
                             "does not help): attach it as managed policies (--attach managed)"
                             + ("" if minimize else " or try --minimize"))
-    return Generated(split(statements, quota), why, remains)  # the caller says how the documents are written
+    return Generated(split(statements, quota), why)  # the caller says how the documents are written
 
 
-def what_remains(catalogue: Catalogue, version: str, statements: list[dict], project: str, envs: Sequence[str]) -> str | None:
-    """The privilege escalation the narrowest policy still opens (the release itself needs it), as
-    stderr says it, with what narrows it outside the policy; None when it opens none."""
-    from auditor import escalation
-    from auditor.catalogue import major
-    from auditor.model import parse_policy
-
-    policy = parse_policy(json.dumps(_document(statements)), "generated")
-    holder = escalation.Holder(policy.statements, catalogue, version, project, envs)
-    ways = escalation.find(holder)
-    if not ways:
-        return None
-    names = list(dict.fromkeys(w.name for w in ways))
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    facts = "".join(f"; {fact}" for fact in escalation.facts(holder))
-    return (f"what remains: {len(names)} privilege-escalation path{'s' if len(names) != 1 else ''} that Jets "
-            f"{major(version)} itself needs, which no deploy policy can close ({shown}{facts}); `jets-iam-audit file` "
-            f"reports them as privilege-escalation (info). Narrow them outside the policy: {'; '.join(escalation.remedies(holder))}")
-
-
-def _document(statements: list[dict]) -> dict:
+def document(statements: list[dict]) -> dict:
+    """A policy document of these statements."""
     return {"Version": "2012-10-17", "Statement": statements}
 
 

@@ -15,12 +15,11 @@ lies under, never every ignore. The first matching ignore in the file's order wi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from auditor.config import Ignore
-    from auditor.report import Finding
+from auditor.report import Finding
 
 _MAGIC = frozenset("*?[")
 _STAR = None  # a token: None is `*`, "" is `?`, a _Class a set of characters, any other str a literal character
@@ -116,6 +115,35 @@ def file_matches(glob: str, path: str) -> bool:
     glob without "/", the file name at any depth."""
     tokens = compile_glob(glob)
     return glob_match(tokens, path) or ("/" not in glob and glob_match(tokens, path.rpartition("/")[2]))
+
+
+@dataclass(frozen=True)
+class Ignore:
+    reason: str
+    file: str = "*"
+    rule: str | None = None
+    sid: str | None = None
+    pointer: str | None = None
+    number: int = 0  # its place among the config's ignores, from 1
+    line: int | None = None  # where it starts in the config file
+
+    def matches_file(self, path: str) -> bool:
+        """`path`: relative to the config file's directory (or an AWS policy name). A glob: `*` any run of
+        characters ("/" too), `?` one, `[...]` one of a set (auditor.ignores, linear in the path)."""
+        return file_matches(self.file, path)
+
+    def matches(self, finding: Finding, path: str | None = None) -> bool:
+        loc = finding.location
+        if not self.matches_file(loc.source if path is None else path):
+            return False
+        if self.rule is not None and self.rule != finding.rule_id:
+            return False
+        if self.sid is not None and self.sid != loc.sid:
+            return False
+        if self.pointer is not None and not (loc.pointer == self.pointer or loc.pointer.startswith(self.pointer + "/")):
+            return False
+        return True
+
 
 
 def _prefixes(pointer: str) -> list[str]:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.report import Project
 from auditor.sources.file import not_regular
 
 NAME_PATTERNS = (
@@ -56,22 +57,6 @@ MAX_FILE_BYTES = 1024 * 1024  # a Ruby file, a Gemfile.lock, an .env file: far s
 
 class ProjectError(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class Project:
-    path: str
-    name: str | None
-    name_from: str | None
-    features: tuple[tuple[str, str], ...]  # (feature, "file:line" that shows it is used)
-    jets_version: str | None = None  # the release Gemfile.lock resolved
-    jets_requirement: tuple[str, ...] = ()  # without a lock file: the Gemfile's constraint, e.g. ("~> 5.0",)
-    jets_version_from: str | None = None  # "Gemfile.lock:87" or "Gemfile:12"
-    skipped: tuple[str, ...] = ()  # one line for each file not read (not a regular file, too large) or walk cut short
-
-    @property
-    def feature_ids(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for f, _ in self.features))
 
 
 @dataclass

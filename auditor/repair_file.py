@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from auditor import engine, repair
+from auditor import repair
 from auditor.catalogue import Catalogue
+from auditor.prefix import infer_prefix
 from auditor.report import Settings
 from auditor.sources.file import SourceError, read_policy
 from auditor.text import safe
@@ -35,7 +36,7 @@ def repair_file(path: str, catalogue: Catalogue, *, prefix: str | None, envs: Se
     if unreadable is not None:
         where = f" at {unreadable.pointer}" if unreadable.pointer else ""
         raise RepairError(f"{policy.source}{where}: {unreadable.message}; fix it by hand first")
-    project = prefix or engine.infer_prefix([policy], envs if envs_given else ())
+    project = prefix or infer_prefix([policy], envs if envs_given else ())
     if not project:
         raise RepairError(f"cannot tell the project name from {path}: pass --prefix NAME")
     chosen = tuple(envs)

@@ -1,22 +1,38 @@
-"""What an audit produces: frozen data that every reporter renders (DESIGN §3)."""
+"""What an audit produces: plain data that every reporter renders (docs/design.md, "Data flow").
+
+The report knows the run's settings, its targets, findings and coverage, and what the second opinion
+and a baseline did, as values: never the config, baseline or second-opinion machinery that made them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from auditor.choices import SEVERITIES
 from auditor.model import Assumption, Location, Policy
 
-if TYPE_CHECKING:  # types only: these modules are imported where their features are used
-    from auditor.baseline import Outcome
-    from auditor.config import Config
-    from auditor.project import Project
-    from auditor.second_opinion import Summary
-
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # keyed by str: config and findings carry plain strings
 CATEGORIES = ("missing-action", "over-broad", "duplicate", "resource-mismatch", "invalid")
+
+
+@dataclass(frozen=True)
+class Project:
+    """What the scan of a Jets app found (--project), and where: the report's settings show it."""
+
+    path: str
+    name: str | None
+    name_from: str | None
+    features: tuple[tuple[str, str], ...]  # (feature, "file:line" that shows it is used)
+    jets_version: str | None = None  # the release Gemfile.lock resolved
+    jets_requirement: tuple[str, ...] = ()  # without a lock file: the Gemfile's constraint, e.g. ("~> 5.0",)
+    jets_version_from: str | None = None  # "Gemfile.lock:87" or "Gemfile:12"
+    skipped: tuple[str, ...] = ()  # one line for each file not read (not a regular file, too large) or walk cut short
+
+    @property
+    def feature_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for f, _ in self.features))
 
 
 @dataclass(frozen=True)
@@ -64,12 +80,13 @@ class Settings:
 @dataclass(frozen=True)
 class Deferred:
     """A policy file listed but not kept: it was read once (to know it is a policy, and for prefix
-    inference) and is read again when its turn to be audited comes, so a run holds one target's
-    policies at a time, whatever the number of files."""
+    inference) and is read again when its turn to be audited comes (auditor.sources.targets.loaded), so
+    a run holds one target's policies at a time, whatever the number of files."""
 
-    read: Callable[[], tuple[Policy, ...]]  # its documents, read again (a problem of the second read is a finding)
+    path: str  # the file, as given
     documents: int  # how many documents the first read found
-    prefix_names: tuple[str, ...] = ()  # the project-name candidates of its ARNs (engine.prefix_names)
+    prefix_names: tuple[str, ...] = ()  # the project-name candidates of its ARNs (auditor.prefix.prefix_names)
+    skip_non_policies: bool = False  # read again as it was read first: documents that are no policy left out
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,8 @@ class Target:
     notes: tuple[str, ...] = ()  # what the report should say about how the target was assembled
     assumptions: tuple[Assumption, ...] = ()  # infrastructure-code constructs not evaluated (not-evaluated findings)
     defined_at: Location | None = None  # a principal of infrastructure code: the file and line that define it
-    settings: Settings | None = None  # its own, when its config file is not the run's (None: the run's)
-    config: Config | None = None  # the config it is audited with (None: the run's)
+    settings: Settings | None = None  # the settings it is audited with (None: the run's)
+    config_file: str | None = None  # the config file it answers to, as reports name it (None: none)
     deferred: Deferred | None = field(default=None, compare=False, repr=False)  # policies read when audited
 
     @property
@@ -108,17 +125,10 @@ class Target:
     def documents(self) -> int:
         return self.deferred.documents if self.deferred is not None else len(self.policies)
 
-    def loaded(self) -> Target:
-        """This target with its policies (a deferred one is read now)."""
-        if self.deferred is None:
-            return self
-        return replace(self, policies=self.deferred.read(), deferred=None)
-
 
 class CoverageRow(NamedTuple):
-    """One requirement on one target, and how the policies answer it. A named tuple (immutable, like
-    the dataclasses here) because a run makes one per requirement per target: 94,000 on the AWS
-    corpus, where a frozen dataclass's field-by-field __init__ was 5% of the time."""
+    """One requirement on one target, and how the policies answer it (a run makes one per requirement
+    per target)."""
 
     target: str
     feature: str
@@ -171,8 +181,9 @@ class Hit(NamedTuple):
     releases: str | None = None  # for a finding about a requirement: the Jets releases it applies to
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
+    """A check's hit, stamped by the engine with its rule id, category and severity (auditor/stamp.py)."""
+
     rule_id: str
     category: str
     severity: str
@@ -182,13 +193,13 @@ class Finding:
     resource: str | None = None
     feature: str | None = None
     fix: str | None = None
-    target: str | None = field(default=None, compare=False)  # the target's name (not in the JSON: location says where)
+    target: str | None = None  # the target's name (not in the JSON: location says where)
     releases: str | None = None  # for a finding about catalogue requirements: the Jets releases they apply to
     also_reported_by: tuple[str, ...] = ()  # second-opinion rule ids merged into this finding (--parliament)
     # where the check put it in the policy document it read (the policy's source, a pointer into the document)
     # when `location` is elsewhere: the file and path of Terraform or CloudFormation, the principal's definition.
     # Not in the JSON; baselines name the finding's place by it (auditor.baseline)
-    in_policy: Location | None = field(default=None, compare=False)
+    in_policy: Location | None = None
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -213,6 +224,65 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class BaselineOutcome:
+    """What a baseline did to a run (--baseline, --write-baseline): findings left out, and entries no
+    finding matches any more."""
+
+    path: str
+    baselined: int
+    fixed: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "baselined": self.baselined, "fixed": self.fixed}
+
+
+@dataclass(frozen=True)
+class Refuted:
+    """A second opinion's finding that current AWS data refutes: dropped, counted and listed."""
+
+    rule_id: str
+    subject: str
+    location: Location
+    why: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rule_id": self.rule_id, "subject": self.subject, "location": self.location.as_dict(), "why": self.why}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A second opinion's issue as a rule (SARIF lists every rule its results use)."""
+
+    rule_id: str
+    title: str
+    description: str
+    severity: str
+    category: str
+
+
+@dataclass(frozen=True)
+class SecondOpinion:
+    """What the second opinion (--parliament) added to the report."""
+
+    version: str
+    options: Mapping[str, object]  # the options it ran with, as the JSON report names them
+    added: int  # findings that joined the report as parliament/<ISSUE>
+    merged: int  # findings merged into one of ours
+    refuted: tuple[Refuted, ...]
+    failed: int  # documents parliament raised on
+    rules: tuple[RuleInfo, ...] = field(default=())
+
+    def line(self) -> str:
+        text = (f"parliament {self.version}: {self.added} added, {self.merged} merged into ours, "
+                f"{len(self.refuted)} refuted by current AWS data")
+        return text + (f", failed on {self.failed} document{'s' if self.failed > 1 else ''}" if self.failed else "")
+
+    def as_dict(self) -> dict[str, object]:
+        return {"version": self.version, "options": dict(self.options), "added": self.added, "merged": self.merged,
+                "refuted": len(self.refuted), "failed": self.failed, "refuted_findings": [r.as_dict() for r in self.refuted]}
+
+
+@dataclass(frozen=True)
 class Report:
     tool_version: str
     iam_data: str
@@ -222,8 +292,8 @@ class Report:
     coverage: tuple[CoverageRow, ...]
     requirement_notes: tuple[str, ...] = field(default=())  # those known before the audit, then target_notes'
     ignored: tuple[tuple[Finding, str], ...] = field(default=())
-    second_opinion: Summary | None = None  # with --parliament
-    baseline: Outcome | None = None  # when --baseline left findings out
+    second_opinion: SecondOpinion | None = None  # with --parliament
+    baseline: BaselineOutcome | None = None  # when --baseline left findings out
     # (target name, note): what auditing a target added to requirement_notes (the Region and account it
     # was judged for); a streamed report gives each with its target's Part
     target_notes: tuple[tuple[str, str], ...] = field(default=())
@@ -292,8 +362,7 @@ class _Gathered:
 
 def config_files(targets: Iterable[Target]) -> tuple[str, ...]:
     """The config files the targets were audited with, as reports name them (each once, in order)."""
-    shown = (t.config.shown for t in targets if t.config is not None)
-    return tuple(dict.fromkeys(name for name in shown if name))
+    return tuple(dict.fromkeys(t.config_file for t in targets if t.config_file))
 
 
 def with_notes(before: Sequence[str], added: Iterable[str]) -> tuple[str, ...]:
@@ -343,8 +412,8 @@ class Tail:
 
     findings: tuple[Finding, ...]
     tally: Tally
-    second_opinion: Summary | None = None
-    baseline: Outcome | None = None
+    second_opinion: SecondOpinion | None = None
+    baseline: BaselineOutcome | None = None
     configs: tuple[str, ...] = ()  # the config files the targets were audited with (config_files)
 
     @property
@@ -372,24 +441,23 @@ class Tally:
         self.not_evaluated = 0  # not-evaluated findings: constructs the infrastructure-code readers did not evaluate
 
     def add(self, findings: Iterable[Finding] = (), coverage: Iterable[CoverageRow] = (), ignored: int = 0) -> None:
-        severities, categories, statuses, floor = self.by_severity, self.by_category, self.statuses, self.floor
         for f in findings:
-            severities[f.severity] += 1
-            categories[f.category] += 1
+            self.by_severity[f.severity] += 1
+            self.by_category[f.category] += 1
             self.findings += 1
             if f.rule_id == "not-evaluated":
                 self.not_evaluated += 1
-            if SEVERITY_RANK[f.severity] >= floor:
+            if SEVERITY_RANK[f.severity] >= self.floor:
                 self.failing += 1
         for row in coverage:
-            statuses[row.status] = statuses.get(row.status, 0) + 1
+            self.statuses[row.status] = self.statuses.get(row.status, 0) + 1
         self.ignored += ignored
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failing else 0
 
-    def summary_line(self, baseline: Outcome | None = None, second_opinion: Summary | None = None,
+    def summary_line(self, baseline: BaselineOutcome | None = None, second_opinion: SecondOpinion | None = None,
                      configs: Sequence[str] = ()) -> str:
         sev = ", ".join(f"{n} {s}" for s, n in self.by_severity.items() if n)
         word = "finding" if self.findings == 1 else "findings"

@@ -1,8 +1,8 @@
 """parliament as a second opinion (`--parliament`): every policy document also goes through parliament,
 and its findings join the report.
 
-parliament (Duo Labs) is imported here, and only when `load` is called (the CLI imports this module only
-for --parliament): its 10 MB data file costs about 0.3 s and 49 MiB. It is used through its Python API
+parliament (Duo Labs) is imported here, and only when `load` is called (auditor/options.py imports this
+module only for --parliament): its 10 MB data file costs about 0.3 s and 49 MiB. It is used through its Python API
 (`analyze_policy_string`), never its CLI (which writes /tmp/parliament.log), with its default auditors,
 the community auditors when asked, a private-auditors directory and a config file (parliament's YAML:
 severities, `ignore_locations`, MUTE). Nothing it prints reaches our output, and nothing is written to
@@ -31,7 +31,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from auditor import awsdata
 from auditor.checks.common import summarise
 from auditor.choices import SEVERITIES
 from auditor.model import Location, Policy, pointer_escape
-from auditor.report import CATEGORIES, Finding, Target
+from auditor.report import CATEGORIES, Finding, Refuted, RuleInfo, SecondOpinion, Target
 
 INSTALL = "pip install 'jets-iam-audit[parliament]'"
 RULE_PREFIX = "parliament/"
@@ -70,52 +70,6 @@ class Mapping:
     same_as: tuple[str, ...] = ()
     recheck: str | None = None
     severity: str | None = None
-
-
-@dataclass(frozen=True)
-class Refuted:
-    """A parliament finding current AWS data refutes: dropped, counted and listed."""
-
-    rule_id: str
-    subject: str
-    location: Location
-    why: str
-
-    def as_dict(self) -> dict[str, object]:
-        return {"rule_id": self.rule_id, "subject": self.subject, "location": self.location.as_dict(), "why": self.why}
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """A parliament issue as a rule (SARIF lists every rule its results use)."""
-
-    rule_id: str
-    title: str
-    description: str
-    severity: str
-    category: str
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What parliament added to the report."""
-
-    version: str
-    options: Options
-    added: int  # findings that joined the report as parliament/<ISSUE>
-    merged: int  # findings merged into one of ours
-    refuted: tuple[Refuted, ...]
-    failed: int  # documents parliament raised on
-    rules: tuple[RuleInfo, ...] = field(default=())
-
-    def line(self) -> str:
-        text = (f"parliament {self.version}: {self.added} added, {self.merged} merged into ours, "
-                f"{len(self.refuted)} refuted by current AWS data")
-        return text + (f", failed on {self.failed} document{'s' if self.failed > 1 else ''}" if self.failed else "")
-
-    def as_dict(self) -> dict[str, object]:
-        return {"version": self.version, "options": self.options.as_dict(), "added": self.added, "merged": self.merged,
-                "refuted": len(self.refuted), "failed": self.failed, "refuted_findings": [r.as_dict() for r in self.refuted]}
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -324,8 +278,8 @@ class Reviewer:
     def version(self) -> str:
         return str(self._parliament.__version__)
 
-    def summary(self) -> Summary:
-        return Summary(self.version, self.options, self._added, self._merged, tuple(self._refuted), self._failed,
+    def summary(self) -> SecondOpinion:
+        return SecondOpinion(self.version, self.options.as_dict(), self._added, self._merged, tuple(self._refuted), self._failed,
                        tuple(sorted(self._rules.values(), key=lambda r: r.rule_id)))
 
     # -- the hook --
@@ -350,8 +304,8 @@ class Reviewer:
                     self._merged += 1
         for i, rules in also.items():
             f = ours[i]
-            ours[i] = replace(f, message=f"{f.message} (also reported by {', '.join(rules)})",
-                              also_reported_by=(*f.also_reported_by, *rules))
+            ours[i] = f._replace(message=f"{f.message} (also reported by {', '.join(rules)})",
+                                 also_reported_by=(*f.also_reported_by, *rules))
         return ours + added
 
     # -- parliament, one document --

@@ -9,7 +9,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import catalogue, engine, generate
+from auditor import catalogue, engine, escalation
 from auditor.model import parse_policies
 from auditor.report import Settings, Target
 from tests.conftest import run_cli
@@ -90,7 +90,7 @@ def test_output_dir_writes_one_file_per_document(tmp_path):
     assert proc.returncode == 0 and proc.stdout == b""
     names = sorted(p.name for p in out.iterdir())
     assert names == ["demo-jets-deploy-1.json", "demo-jets-deploy-2.json"]
-    remains = generate.build(CAT, "5", CAT.feature_ids, "demo", ("dev", "prod")).remains
+    remains = escalation.what_remains(CAT, "5", CAT.feature_ids, "demo", ("dev", "prod"))
     assert proc.stderr.decode() == (
         f"wrote 2 policies: {out / names[0]}, {out / names[1]}\n{remains}\nthey are one policy set (attach them all to the deploy "
         "principal): audit them together with --combine, or declare them in the config file:\n"

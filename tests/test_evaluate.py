@@ -1,4 +1,4 @@
-"""The IAM evaluator, DESIGN §4, table-driven. Each case: statements, action, requirement pattern,
+"""The IAM evaluator (docs/design.md, "The evaluator"), table-driven. Each case: statements, action, requirement pattern,
 options, expected status. Several cases are traps peers get wrong (anchors.md §1c): NotAction expanded
 as if granted, Deny with a condition ignored, `?` not expanded, case-insensitive ARNs, one sample
 resource instead of containment."""

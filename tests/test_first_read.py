@@ -1,6 +1,6 @@
 """A deferred policy file's first read (sources.targets.first_read) keeps what building its model would
 give, without building it when the text cannot hold a project-name candidate: how many documents, with
-and without --skip-non-policies, and their candidates (engine.prefix_names), in order."""
+and without --skip-non-policies, and their candidates (auditor.prefix.prefix_names), in order."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor import engine
-from auditor.engine import prefix_names
+from auditor.prefix import NAMED_ARN, prefix_names
 from auditor.sources import targets
 from auditor.sources.file import MAX_BYTES, looks_like_policy, policies_from_bytes
 from auditor.sources.targets import first_read
@@ -107,10 +106,10 @@ _NAME_TAIL = st.one_of(st.sampled_from(["*", "?", "-*", "/*", ""]), st.text(alph
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(st.from_regex(engine._NAMED, fullmatch=True), _NAME_TAIL), min_size=1, max_size=3),
+@given(st.lists(st.tuples(st.from_regex(NAMED_ARN, fullmatch=True), _NAME_TAIL), min_size=1, max_size=3),
        st.sampled_from(["Allow", "Deny"]), st.booleans(), st.sampled_from([None, 1]))
-def test_every_candidate_engine_can_name_is_seen(arns, effect, as_list, indent):
-    """Strings of engine._NAMED's own shape (so a service added there is tried here too), with and
+def test_every_candidate_prefix_names_can_name_is_seen(arns, effect, as_list, indent):
+    """Strings of NAMED_ARN's own shape (so a service added there is tried here too), with and
     without the wildcard that makes them a candidate, in a list or alone, as JSON writes them."""
     resources = [head + tail for head, tail in arns]
     stmt = {"Effect": effect, "Action": "*", "Resource": resources if as_list else resources[0]}
@@ -126,7 +125,7 @@ _MAY_NAME = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?
                                  "_", "*", "?", " ", "\"", "ro", "le/"]), max_size=12))
 def test_may_name_is_its_regular_expression(parts):
     text = "".join(parts)
-    assert targets._may_name(text) == bool(_MAY_NAME.search(text))
+    assert targets.may_name_project(text) == bool(_MAY_NAME.search(text))
 
 
 def test_read_fd_reads_on_after_a_short_read():

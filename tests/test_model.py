@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 
-from auditor.model import SourceMap, decode_text, parse_policy
+from auditor.model import decode_text, parse_policy
+from auditor.source_map import SourceMap
 
 DOC = """{
   "Version": "2012-10-17",
@@ -169,7 +170,7 @@ def _pointers(value, at=""):
 def test_source_map_reads_only_the_path_and_agrees_with_the_token_scan():
     import json
 
-    from auditor.model import SourceMap
+    from auditor.source_map import SourceMap
     from tests.conftest import DOCS
 
     texts = [path.read_text() for path in sorted(DOCS.glob("*.json"))]

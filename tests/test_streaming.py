@@ -18,13 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor import catalogue, engine, streaming
+from auditor.engine import NO_CONFIG
 from auditor.model import Location
 from auditor.report import Finding, Report, Settings, Target, finding_order
 from auditor.reporters import render, sarif
 from auditor.reporters.jsontext import ArrayWriter, ObjectWriter, encode
 from auditor.reporters.spool import Spool
 from auditor.sources.file import read_policy
-from auditor.sources.targets import load
+from auditor.scopes import Scope
+from auditor.sources.targets import load, loaded
 from tests.conftest import CORPUS, DOCS, FIXTURES, ROOT, invoke
 
 SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -74,7 +76,7 @@ def streamed(fmt: str, targets, run_settings: Settings, cat) -> tuple[str, objec
     from auditor import reporters
 
     buf = io.StringIO()
-    tail = streaming.stream(targets, run_settings, cat, reporters.writer(fmt, buf))
+    tail = streaming.stream([Scope(run_settings, NO_CONFIG, tuple(targets))], cat, reporters.writer(fmt, buf))
     return buf.getvalue(), tail
 
 
@@ -91,7 +93,7 @@ def fixture_targets():
 
 
 def _check_stream(targets, run_settings, cat):
-    report = engine.run(targets, run_settings, cat)
+    report = engine.run([loaded(t) for t in targets], run_settings, cat)
     text, tail = streamed("json", targets, run_settings, cat)
     assert text == whole_json(report)  # byte for byte
     assert tail.exit_code == report.exit_code
@@ -113,7 +115,7 @@ def test_fixtures_stream_the_bytes_of_the_whole_document(fixture_targets, cat):
 
 def test_findings_come_per_target_in_input_order_sorted_within(fixture_targets, cat):
     run_settings = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
-    report = engine.run(fixture_targets, run_settings, cat)
+    report = engine.run([loaded(t) for t in fixture_targets], run_settings, cat)
     names = [t.name for t in report.targets]
     order = [names.index(f.target) for f in report.findings]
     assert order == sorted(order) and len(set(order)) > 3
@@ -121,7 +123,7 @@ def test_findings_come_per_target_in_input_order_sorted_within(fixture_targets, 
         mine = [f for f in report.findings if f.target == name]
         assert mine == sorted(mine, key=finding_order)
     # the same findings and coverage as a run of each target on its own (nothing depends on the neighbours)
-    alone = [engine.run([t], run_settings, cat) for t in fixture_targets]
+    alone = [engine.run([loaded(t)], run_settings, cat) for t in fixture_targets]
     assert list(report.findings) == [f for r in alone for f in r.findings]
     assert list(report.coverage) == [row for r in alone for row in r.coverage]
 

@@ -113,7 +113,7 @@ def test_forty_thousand_ignores_cost_one_pass(tmp_path):
 
     started = time.perf_counter()
     policies = read_documents(str(repo / "iam" / "deploy.json"))
-    target = Target("file", str(repo / "iam" / "deploy.json"), policies, config=cfg)
+    target = Target("file", str(repo / "iam" / "deploy.json"), policies)
     report = engine.run([target], _settings(), _catalogue(), cfg)
     elapsed = time.perf_counter() - started
     assert [f for f, _ in report.ignored] and all(f.rule_id == "duplicate-action" for f, _ in report.ignored)

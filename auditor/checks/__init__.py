@@ -1,4 +1,4 @@
-"""The explicit registry of checks: one module per rule id (DESIGN §7).
+"""The explicit registry of checks: one module per rule id (docs/design.md, "The check protocol").
 
 Each module is a `Check` (auditor/checks/base.py): RULE_ID, CATEGORY, SEVERITY (the default), a
 docstring that is its documentation (`jets-iam-audit explain RULE_ID` prints it) and `check(ctx)`,

@@ -6,16 +6,14 @@ escapes, one line per finding)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-from auditor.model import SourceMap
 from auditor.report import Finding, Part, Tail
 from auditor.reporters import Lines
 from auditor.text import safe
 
 
-def _lines(findings: Iterable[Finding], texts: Mapping[str, str]) -> str:
-    maps: dict[str, SourceMap] = {}
+def _lines(findings: Iterable[Finding]) -> str:
     lines = []
     for f in findings:
         loc = f.location
@@ -23,17 +21,13 @@ def _lines(findings: Iterable[Finding], texts: Mapping[str, str]) -> str:
             where = f"{loc.source}#{loc.pointer}" if loc.pointer else loc.source
             lines.append(safe(f"{where}: {f.severity} {f.rule_id} {f.message}"))
             continue
-        line, column = loc.line or 1, 1
-        if loc.line and loc.pointer and loc.source in texts:
-            smap = maps.get(loc.source) or maps.setdefault(loc.source, SourceMap(texts[loc.source]))
-            column = smap.column(loc.pointer) or 1
-        lines.append(safe(f"{loc.source}:{line}:{column}: {f.severity} {f.rule_id} {f.message}"))
+        lines.append(safe(f"{loc.source}:{loc.line or 1}:{loc.column or 1}: {f.severity} {f.rule_id} {f.message}"))
     return "".join(line + "\n" for line in lines)
 
 
 class Writer(Lines):
     def part(self, part: Part) -> None:
-        self.out.write(_lines(part.findings, {p.source: p.text for p in part.target.policies}))
+        self.out.write(_lines(part.findings))
 
     def tail(self, tail: Tail) -> None:
-        self.out.write(_lines(tail.findings, {}))
+        self.out.write(_lines(tail.findings))

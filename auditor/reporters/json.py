@@ -1,4 +1,4 @@
-"""The v1 JSON document (DESIGN §3): one document, never JSON Lines, never through rich.
+"""The v1 JSON document (README, "The JSON document"): one document, never JSON Lines, never through rich.
 
 Written as the run streams: the head up to "targets" at once, each target's findings as it is audited,
 its coverage rows (and ignored findings) into a spool that follows "findings", then the summary. Each
@@ -31,7 +31,7 @@ def target_dict(t: Target, settings: Settings) -> dict[str, object]:
     out: dict[str, object] = {"kind": t.kind, "name": t.name, "sources": list(t.sources)}
     if t.boundary:
         out["boundary"] = [p.source for p in t.boundary]
-    config = getattr(t.config, "shown", None)
+    config = t.config_file
     if config:
         out["config"] = config
     if t.settings is not None and t.settings != settings:

@@ -229,7 +229,7 @@ class Writer:
         target, s = part.target, self.settings
         canvas.print()
         canvas.print(cell(f"{target.kind} {target.name}", "bold underline"))
-        config = getattr(target.config, "shown", None)
+        config = target.config_file
         if target.settings is not None and target.settings != s:
             t = target.settings
             canvas.print(cell(f"config {config}: prefix {t.prefix} · env {', '.join(t.envs)} · Jets {t.jets_version} · "

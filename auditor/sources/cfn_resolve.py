@@ -37,8 +37,8 @@ import json
 import re
 from collections.abc import Mapping
 
-from auditor.model import Assumption, Location
-from auditor.sources.iac import Spot, Unresolved, V, plain
+from auditor.model import Assumption, Location, Spot
+from auditor.sources.iac import Unresolved, V, plain
 
 MAX_ELEMENTS = 200_000  # values (mapping entries and list elements) of a template, aliases expanded; and as many made by intrinsics
 MAX_CHARS = 8_000_000  # characters of a template's values, aliases expanded; and as many made by intrinsics

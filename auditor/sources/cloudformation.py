@@ -31,7 +31,6 @@ from auditor.sources.iac import (
     Spot,
     Unresolved,
     V,
-    plain,
     policy_from_value,
     unreadable,
 )
@@ -133,7 +132,7 @@ def _untagged(node):
 
 
 def _json_tree(text: str, path: str) -> V:
-    from auditor.model import SourceMap
+    from auditor.source_map import SourceMap
 
     try:
         data = json.loads(text)

@@ -19,18 +19,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from auditor.model import Assumption, Origin, Policy, SourceMap, parse_policy
+from auditor.model import Assumption, Origin, Policy, Spot, parse_policy
+from auditor.source_map import SourceMap
 
 MAX_PLACEHOLDER = 80
-
-
-@dataclass(frozen=True, slots=True)
-class Spot:
-    """Where a value is written: the file, the path in it, the line (1-based; None when unknown)."""
-
-    path: str
-    pointer: str
-    line: int | None
 
 
 class V:
@@ -140,20 +132,6 @@ def _finish(policy: Policy, origin: Origin, text: str, unresolved: Mapping[str, 
 
 
 # --- principals -------------------------------------------------------------------------------
-
-_DEPLOY_ACTIONS = ("cloudformation:createstack", "cloudformation:updatestack")
-
-
-def looks_like_deploy(policies: Iterable[Policy]) -> bool:
-    """Does this policy set look like a Jets deploy principal's? Every Jets version deploys by creating
-    and updating CloudFormation stacks, so: some Allow statement names cloudformation:CreateStack or
-    cloudformation:UpdateStack (by name or wildcard, `*` included). A Lambda execution role or an
-    application's own policies do not."""
-    from auditor.evaluate import statement_matches_action
-
-    return any(stmt.effect == "Allow" and statement_matches_action(stmt, action)
-               for policy in policies for stmt in policy.statements for action in _DEPLOY_ACTIONS)
-
 
 @dataclass(frozen=True)
 class IacPrincipal:

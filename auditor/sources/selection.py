@@ -4,7 +4,7 @@ others are not.
 The deploy principal is named (`--group/--user/--role NAME`: one of that kind; `--deploy-principal NAME`,
 repeatable, or `deploy-principals = [...]` in the config: any kind), by its IAM name, its address
 (`aws_iam_role.deployer`, or the address's last part `deployer`) or its logical id (`DeployRole`). Unnamed,
-a principal is taken when it looks like one (auditor.sources.iac.looks_like_deploy: an Allow of
+a principal is taken when it looks like one (`looks_like_deploy`: an Allow of
 cloudformation:CreateStack or UpdateStack, which every Jets deploy makes). A principal or unattached policy
 that is not taken is passed over with the reason (`PassedOver`): the report lists them when none was taken,
 so that a module of Lambda roles is never "no IAM policies found" and exit 0.
@@ -15,15 +15,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from auditor.evaluate import statement_matches_action
 from auditor.model import Location, Policy
 
-if TYPE_CHECKING:
-    from auditor.config import Config
-    from auditor.sources.targets import Loaded
-
 DEPLOY_ACTIONS = "cloudformation:CreateStack or cloudformation:UpdateStack"
+_DEPLOY_ACTIONS = ("cloudformation:createstack", "cloudformation:updatestack")
 SHOWN_ACTIONS = 4  # the Allow actions a reason names, then "and N more"
 
 
@@ -64,6 +61,15 @@ class PassedOver:
     def line(self) -> str:
         where = os.path.normpath(self.location.source) + (f":{self.location.line}" if self.location.line else "")
         return f"{self.kind} {self.name} ({where}): {self.why}"
+
+
+def looks_like_deploy(policies: Iterable[Policy]) -> bool:
+    """Does this policy set look like a Jets deploy principal's? Every Jets version deploys by creating
+    and updating CloudFormation stacks, so: some Allow statement names cloudformation:CreateStack or
+    cloudformation:UpdateStack (by name or wildcard, `*` included). A Lambda execution role or an
+    application's own policies do not."""
+    return any(stmt.effect == "Allow" and statement_matches_action(stmt, action)
+               for policy in policies for stmt in policy.statements for action in _DEPLOY_ACTIONS)
 
 
 def why_not_deploy(policies: Sequence[Policy], managed_arns: Sequence[str] = ()) -> str:
@@ -114,37 +120,9 @@ def from_command_line(named: tuple[str, str] | None, deploy_principals: Sequence
     return None
 
 
-def configured(config: Config) -> Selection | None:
-    """The config file's deploy-principals (a name that no file of a run defines is not an error: the
-    config also applies to runs on other files, such as a commit's)."""
-    names = config.option("deploy-principals")
-    if not isinstance(names, tuple) or not names:  # config.parse makes it a tuple of names
+def configured(names: Sequence[str], config_file: str | None) -> Selection | None:
+    """A config file's deploy-principals (a name that no file of a run defines is not an error: the
+    config also applies to runs on other files, such as a commit's); `config_file` as messages name it."""
+    if not names:
         return None
-    return Selection(tuple((None, str(name)) for name in names), f"deploy-principals in {config.shown or config.path}",
-                     required=False)
-
-
-def check(selection: Selection | None, loaded: Sequence[Loaded]) -> None:
-    """SelectionError unless the files read define every principal the command line names."""
-    if selection is None:
-        return
-    if not any(part.infrastructure for part in loaded):
-        raise SelectionError(f"{selection.given_by} selects a principal defined in Terraform or CloudFormation files; "
-                             "for an AWS account use --auth-details FILE alone, or the live command")
-    missing = selection.missing({name for part in loaded for name in part.matched})
-    if missing:
-        kind = next((k for k, name in selection.names if name == missing[0]), None)
-        where = ", ".join(dict.fromkeys(path for part in loaded for path in part.infrastructure))
-        raise SelectionError(f"no IAM {kind or 'group, user or role'} {missing[0]!r} in {where} (give its IAM name, its "
-                             "address or its logical id)")
-
-
-def passed_over(loaded: Sequence[Loaded], selections: Sequence[Selection] = ()) -> list[str]:
-    """What the run says when principals were found in infrastructure files but none was audited (the
-    lines of `summary`); nothing when some principal or policy was taken, or none was found."""
-    passed = list(dict.fromkeys(p for part in loaded for p in part.passed_over))
-    if not passed or any(part.taken for part in loaded):
-        return []
-    matched = {name for part in loaded for name in part.matched}
-    files = len({path for part in loaded for path in part.infrastructure})
-    return summary(passed, files, [(s, s.missing(matched)) for s in selections])
+    return Selection(tuple((None, name) for name in names), f"deploy-principals in {config_file}", required=False)

@@ -9,7 +9,7 @@ coverage over the union of its policies, the lint checks per document. Which pri
 - those named (auditor.sources.selection): `--group/--user/--role NAME`, the one of that kind whose IAM
   name, address (`aws_iam_group.deploy`, or its last part `deploy`) or logical id (`DeployGroup`) is NAME;
   `--deploy-principal NAME` or the config's `deploy-principals`, those of any kind;
-- else those that look like a Jets deploy principal (see iac.looks_like_deploy), and the unattached
+- else those that look like a Jets deploy principal (see selection.looks_like_deploy), and the unattached
   policies that look like a deploy policy; when a file has none, every principal and policy it defines,
   with a note that says why none looks like one (with --skip-non-policies, none: the file is skipped).
 
@@ -31,10 +31,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from auditor.model import Assumption, Location, Policy, Problem, allowing_statements, decode_text, holds_statement
+from auditor.prefix import prefix_names
 from auditor.report import Deferred, Target
 from auditor.sources import BY_NAME, detect, looks_like_plan
 from auditor.sources.file import MAX_BYTES, STDIN, STDIN_NAME, SourceError, looks_like_policy, policies_from_bytes, read_bytes
-from auditor.sources.selection import PassedOver, Selection, SelectionError, why_not_deploy
+from auditor.sources.selection import PassedOver, Selection, SelectionError, looks_like_deploy, summary, why_not_deploy
 
 if TYPE_CHECKING:
     from auditor.sources.tf_load import CliVariables
@@ -53,14 +54,14 @@ class Loaded:
 _IAM_WORDS = ("aws_iam_", "AWS::IAM::", "PolicyDocument", '"Statement"')
 
 
-# Where engine.prefix_names finds a project-name candidate: an Allow statement's Resource entry such as
+# Where auditor.prefix.prefix_names finds a project-name candidate: an Allow statement's Resource entry such as
 # function:demo-*, stack/demo-*, role/demo-*, rule/demo-* or s3:::demo-* (a name, then a wildcard). A
 # text with none of these and no escape (backslash) holds no candidate (tests/test_first_read.py).
 _MARKS = ("function:", "stack/", "role/", "rule/", "s3:::")
 _NAME_THEN_WILDCARD = re.compile(r"[A-Za-z0-9_-]+[*?]")
 
 
-def _may_name(text: str) -> bool:
+def may_name_project(text: str) -> bool:
     """Does the text hold a mark then a name then a wildcard, i.e. the regular expression
     (function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]? Each mark's occurrences are found with
     str.find (a regular expression that starts with an alternation tries every offset)."""
@@ -76,7 +77,7 @@ def _may_name(text: str) -> bool:
 
 def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None = None) -> tuple[int, tuple[str, ...]]:
     """What the first read of a policy file keeps when its target is deferred: how many documents it
-    holds (0: none left by --skip-non-policies) and their project-name candidates (engine.prefix_names).
+    holds (0: none left by --skip-non-policies) and their project-name candidates (auditor.prefix.prefix_names).
     The model is not built for a text that is not a JSON array (which may be several documents): such a
     text is one document; with --skip-non-policies one that is a JSON object with a Statement member is
     kept (looks_like_policy); the candidates come from the statements that allow on a Resource entry of a
@@ -87,36 +88,35 @@ def first_read(raw: bytes, name: str, skip_non_policies: bool, text: str | None 
     elif text is None:
         text = decode_text(raw)[0]
     if text is not None and text.lstrip(" \t\n\r")[:1] != "[":
-        if "\\" not in text and not _may_name(text):
+        if "\\" not in text and not may_name_project(text):
             if not skip_non_policies or holds_statement(text):
                 return 1, ()
         else:
-            allowing = allowing_statements(text, name, _may_name)
+            allowing = allowing_statements(text, name, may_name_project)
             if allowing is not None:
-                from auditor.engine import prefix_names
-
                 return 1, tuple(prefix_names([Policy(name, text, allowing)]))
             if not skip_non_policies:
                 return 1, ()
-    from auditor.engine import prefix_names
-
     docs = [p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p)]
     return len(docs), tuple(prefix_names(docs))
 
 
-def _reread(path: str, skip_non_policies: bool):
-    """How a deferred policy file is read when it is audited (see report.Deferred)."""
-
-    def read() -> tuple[Policy, ...]:
-        try:
-            docs = policies_from_bytes(read_bytes(path), path)
-        except SourceError as exc:
-            return (Policy(path, "", (), (Problem("", f"could not be read again to be audited: {exc}", path),)),)
-        if skip_non_policies:
+def loaded(target: Target) -> Target:
+    """The target with its policies: a deferred one (report.Deferred) is read again now, as it was read
+    first (a problem of the second read is a finding)."""
+    deferred = target.deferred
+    if deferred is None:
+        return target
+    path = deferred.path
+    try:
+        docs = policies_from_bytes(read_bytes(path), path)
+    except SourceError as exc:
+        docs = (Policy(path, "", (), (Problem("", f"could not be read again to be audited: {exc}", path),)),)
+    else:
+        if deferred.skip_non_policies:
             docs = tuple(p for p in docs if looks_like_policy(p))
-        return docs or (Policy(path, "", (), (Problem("", "changed while it was audited: no policy left in it", path),)),)
-
-    return read
+        docs = docs or (Policy(path, "", (), (Problem("", "changed while it was audited: no policy left in it", path),)),)
+    return replace(target, policies=docs, deferred=None)
 
 
 def load(paths: Sequence[str], *, region: str | None = None, account: str | None = None, combine: bool = False,
@@ -167,8 +167,7 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
                 documents, names = first_read(raw, name, skip_non_policies, text)
                 if documents:
                     deferred.add(name)
-                    plain.append(Target("file", name, (), deferred=Deferred(_reread(path, skip_non_policies), documents,
-                                                                            names)))
+                    plain.append(Target("file", name, (), deferred=Deferred(path, documents, names, skip_non_policies)))
                 continue
             plain.extend(p for p in policies_from_bytes(raw, name) if not skip_non_policies or looks_like_policy(p))
             continue
@@ -221,6 +220,32 @@ def load(paths: Sequence[str], *, region: str | None = None, account: str | None
     return replace(chosen, targets=tuple(targets), policies=tuple(dict.fromkeys(p for t in targets for p in t.policies)))
 
 
+def check_named(selection: Selection | None, loaded: Sequence[Loaded]) -> None:
+    """SelectionError unless the files read define every principal the command line names."""
+    if selection is None:
+        return
+    if not any(part.infrastructure for part in loaded):
+        raise SelectionError(f"{selection.given_by} selects a principal defined in Terraform or CloudFormation files; "
+                             "for an AWS account use --auth-details FILE alone, or the live command")
+    missing = selection.missing({name for part in loaded for name in part.matched})
+    if missing:
+        kind = next((k for k, name in selection.names if name == missing[0]), None)
+        where = ", ".join(dict.fromkeys(path for part in loaded for path in part.infrastructure))
+        raise SelectionError(f"no IAM {kind or 'group, user or role'} {missing[0]!r} in {where} (give its IAM name, its "
+                             "address or its logical id)")
+
+
+def passed_over(loaded: Sequence[Loaded], selections: Sequence[Selection] = ()) -> list[str]:
+    """What the run says when principals were found in infrastructure files but none was audited (the
+    lines of `summary`); nothing when some principal or policy was taken, or none was found."""
+    passed = list(dict.fromkeys(p for part in loaded for p in part.passed_over))
+    if not passed or any(part.taken for part in loaded):
+        return []
+    matched = {name for part in loaded for name in part.matched}
+    files = len({path for part in loaded for path in part.infrastructure})
+    return summary(passed, files, [(s, s.missing(matched)) for s in selections])
+
+
 def _read_iac(kind: str, name: str, text: str, region: str | None, account: str | None, memo: dict,
               variables: CliVariables | None, roots: Mapping[str, str], parameters: Mapping[str, str] | None = None):
     """What the reader of `kind` finds in the file; a reader's bug is this file's finding."""
@@ -260,8 +285,6 @@ def _through_users(paths: Sequence[str], files: list, extra: list, plain: list, 
 def _principal_targets(files: list, selection: Selection | None, skip: bool, managed: Mapping[str, Policy]) -> Loaded:
     """The targets of the principals and unattached policies the readers found (see the module's
     docstring), with what was passed over and why (`policies` is left empty: load fills it in)."""
-    from auditor.sources.iac import looks_like_deploy
-
     seen: set[tuple[str, str, str]] = set()
     chosen = []
     loose: list[Policy] = []

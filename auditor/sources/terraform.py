@@ -41,7 +41,8 @@ from auditor.sources.iac import (
     policy_from_value,
     unreadable,
 )
-from auditor.sources.tf_eval import Ctx
+from auditor.sources.tf_context import Ctx
+from auditor.sources.tf_eval import Evaluator
 from auditor.sources.tf_load import MAX_TF_BYTES, MAX_TF_LINES, Block, CliVariables, load_module
 from auditor.sources.tf_refs import (
     PLAN_ANSWER,
@@ -91,7 +92,8 @@ def _config(path: str, text: str, region: str | None, account: str | None, memo:
         if not Confined(top).inside(directory):
             top = directory
         module = load_module(directory, os.path.dirname(path), Confined(top), given=(path, text))
-        config = Config(module, Confined(top), region, account, variables, memo.setdefault("terraform modules", {}))
+        config = Config(module, Confined(top), region, account, variables, memo.setdefault("terraform modules", {}),
+                        evaluator=Evaluator)
         memo[key] = config
     elif not any(b.path == path for b in config.root.module.blocks):
         config.texts[path] = text  # a file of the module read under another name: its blocks are there already

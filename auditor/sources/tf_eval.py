@@ -13,16 +13,17 @@ built is charged to the configuration's Budget (tf_values.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
+from auditor.model import Spot
 from auditor.model import pointer as make_pointer
-from auditor.sources.iac import Spot, Unresolved, V, placeholder
+from auditor.sources import tf_functions, tf_operators, tf_refs, tf_template
+from auditor.sources.iac import V
+from auditor.sources.tf_context import Ctx, children_of, line_of, plain_value, trees_of
 from auditor.sources.tf_load import Block
 from auditor.sources.tf_values import (
-    Attr,
-    Budget,
     MAX_STRING,
+    Budget,
     HclError,
     Lazy,
     Partial,
@@ -35,55 +36,8 @@ from auditor.sources.tf_values import (
 )
 
 
-@dataclass(frozen=True)
-class Ctx:
-    """Where an expression is evaluated: the file and pointer its values are spotted at, the source its
-    tree's positions index, the policy's Unresolved, the nesting depth, the module instance and the names
-    bound around it (each, count, dynamic iterators, for and template variables). In a template file
-    (`template`) only those names are in scope, as in Terraform's templatefile()."""
-
-    path: str
-    at: str
-    text: str | None
-    un: Unresolved
-    depth: int
-    inst: object  # tf_refs.Instance
-    names: Mapping[str, V] = field(default_factory=dict)
-    template: bool = False
-
-    def to(self, at: str) -> Ctx:
-        return replace(self, at=at)
-
-    def deeper(self) -> Ctx:
-        return replace(self, depth=self.depth + 1)
-
-    def bind(self, names: Mapping[str, V]) -> Ctx:
-        return replace(self, names={**self.names, **names})
-
-
 def boolean(value: V) -> bool | None:
-    from auditor.sources.tf_operators import boolean as convert
-
-    return convert(value)
-
-
-def _kids(node) -> list:
-    from lark import Tree
-
-    return [c for c in node.children if not (isinstance(c, Tree) and c.data == "new_line_or_comment")]
-
-
-def _trees(node) -> list:
-    from lark import Tree
-
-    return [c for c in _kids(node) if isinstance(c, Tree)]
-
-
-def line_of(node) -> int | None:
-    meta = getattr(node, "meta", None)
-    if meta is not None and not meta.empty:
-        return meta.line
-    return getattr(node, "line", None)
+    return tf_operators.boolean(value)
 
 
 class Evaluator:
@@ -114,14 +68,12 @@ class Evaluator:
         if isinstance(node, Token):
             return V(str(node), spot)
         kind = node.data
-        kids = _kids(node)
+        kids = children_of(node)
         inner = ctx.deeper()
         if kind == "expr_term":
             trees = [c for c in kids if not isinstance(c, Token)]
             return self.eval(trees[0], inner) if trees else V(None, spot)
         if kind == "string":
-            from auditor.sources import tf_template
-
             return self.template(tf_template.build(tf_template.from_string(kids[1:-1], ctx.text)), ctx, spot)
         if kind in ("heredoc_template", "heredoc_template_trim"):
             return self._heredoc(str(kids[0]), kind.endswith("trim"), ctx, spot)
@@ -138,20 +90,14 @@ class Evaluator:
         if kind == "object":
             return self._object(kids, inner, spot)
         if kind == "function_call":
-            from auditor.sources import tf_functions
-
             return tf_functions.call(self, node, kids, inner, spot)
         if kind == "conditional":
-            return self._conditional(node, _trees(node), inner, spot)
+            return self._conditional(node, trees_of(node), inner, spot)
         if kind in ("binary_op", "unary_op"):
-            from auditor.sources import tf_operators
-
             return tf_operators.operation(self, node, inner, spot)
         if kind in ("for_tuple_expr", "for_object_expr"):
             return self._for(node, kind == "for_object_expr", inner, spot)
         if kind in ("identifier", "get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
-            from auditor.sources import tf_refs
-
             return tf_refs.traversal(self, node, inner, spot)
         if kind == "template_string":
             return self.unknown(node, ctx, "an escaped template string this reader does not evaluate", spot)
@@ -204,8 +150,6 @@ class Evaluator:
         """The template tree of a heredoc body or a template file (tf_template.Node), parsed once per text:
         a template evaluated for every instance of a count is not parsed again for each. HclError if it is
         not a template."""
-        from auditor.sources import tf_template
-
         key = (text, first_line)
         cache = self.config.templates
         if key not in cache:
@@ -339,10 +283,10 @@ class Evaluator:
     def _for(self, node, is_object: bool, ctx: Ctx, spot: Spot) -> V:
         from lark import Token, Tree
 
-        kids = _kids(node)
+        kids = children_of(node)
         intro = next(c for c in kids if isinstance(c, Tree) and c.data == "for_intro")
         names = [str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"]
-        coll_node = [c for c in _trees(intro) if c.data != "identifier"][-1]
+        coll_node = [c for c in trees_of(intro) if c.data != "identifier"][-1]
         rest = [c for c in kids if isinstance(c, Tree) and c.data != "for_intro"]
         cond_node = next((c for c in rest if c.data == "for_cond"), None)
         exprs = [c for c in rest if c.data != "for_cond"]
@@ -356,7 +300,7 @@ class Evaluator:
         for key, value in pairs:
             bound = ctx.bind({names[-1]: value} if len(names) == 1 else {names[0]: key, names[1]: value})
             if cond_node is not None:
-                keep = boolean(self.eval(_trees(cond_node)[-1], bound))
+                keep = boolean(self.eval(trees_of(cond_node)[-1], bound))
                 if keep is None:
                     return self.unknown(node, ctx, "a for expression whose if the configuration does not decide", spot)
                 if not keep:
@@ -390,16 +334,3 @@ class Evaluator:
 
     def key_text(self, value: V) -> str:
         return json.dumps(plain_value(value), sort_keys=True)
-
-
-def plain_value(value: V) -> object:
-    """The JSON-like value of a V tree (placeholders as their text)."""
-    raw = value.value
-    if isinstance(raw, list):
-        return [plain_value(v) for v in raw]
-    if isinstance(raw, dict):
-        return {k: plain_value(v) for k, v in raw.items()}
-    return raw
-
-
-__all__ = ["Attr", "Ctx", "Evaluator", "placeholder", "plain_value"]

@@ -21,11 +21,13 @@ import math
 import os
 import re
 
+from auditor.model import Spot
 from auditor.sources.file import SourceError
-from auditor.sources.iac import Spot, V, plain
-from auditor.sources.tf_eval import Ctx, Evaluator, _kids
+from auditor.sources.iac import V, plain
+from auditor.sources.tf_context import Ctx, Evaluates, children_of
 from auditor.sources.tf_load import json_value, read_text
 from auditor.sources.tf_operators import number
+from auditor.sources.tf_policy_document import json_tree
 from auditor.sources.tf_values import MAX_STRING, Doc, HclError, Partial, SetV, Text, Unknown, is_unknown, number_text
 
 LAZY = ("try", "can", "file", "templatefile", "fileexists")
@@ -54,7 +56,7 @@ def _strings(values: list[V]) -> list[str] | None:
     return out
 
 
-def call(ev: Evaluator, node, kids: list, ctx: Ctx, spot: Spot) -> V:
+def call(ev: Evaluates, node, kids: list, ctx: Ctx, spot: Spot) -> V:
     from lark import Token, Tree
 
     names = [str(c.children[0]) for c in kids if isinstance(c, Tree) and c.data == "identifier"]
@@ -62,7 +64,7 @@ def call(ev: Evaluator, node, kids: list, ctx: Ctx, spot: Spot) -> V:
         return ev.unknown(node, ctx, "a provider-defined function this reader does not evaluate", spot)
     name = names[0]
     args_node = next((c for c in kids if isinstance(c, Tree) and c.data == "arguments"), None)
-    arg_nodes = [c for c in _kids(args_node) if isinstance(c, Tree)] if args_node is not None else []
+    arg_nodes = [c for c in children_of(args_node) if isinstance(c, Tree)] if args_node is not None else []
     spread = args_node is not None and any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in args_node.children)
     if name in UNDECIDED:
         return ev.unknown(node, ctx, f"{name}(): {UNDECIDED[name]}", spot)
@@ -88,7 +90,7 @@ def call(ev: Evaluator, node, kids: list, ctx: Ctx, spot: Spot) -> V:
 
 # --- functions that evaluate their arguments themselves ----------------------------------------------
 
-def _lazy(ev: Evaluator, name: str, node, arg_nodes: list, ctx: Ctx, spot: Spot) -> V:
+def _lazy(ev: Evaluates, name: str, node, arg_nodes: list, ctx: Ctx, spot: Spot) -> V:
     if name in ("try", "can"):
         for arg in arg_nodes:
             value = ev.eval(arg, ctx)
@@ -160,7 +162,7 @@ def _has_error(value: V) -> bool:
 # --- strings ----------------------------------------------------------------------------------------
 
 def _text_fn(transform):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         texts = _strings(args)
         if texts is None or any(is_unknown(a) for a in args):
             return None
@@ -172,7 +174,7 @@ def _text_fn(transform):
     return run
 
 
-def _format(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _format(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if not args or not isinstance(args[0].value, str) or is_unknown(args[0]):
         return None
     values = args[1:]
@@ -196,14 +198,14 @@ def _format(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return ev.string("".join(pieces), spot, partial)
 
 
-def _width(ev: Evaluator, spec: str, text: str, spot: Spot) -> str:
+def _width(ev: Evaluates, spec: str, text: str, spot: Spot) -> str:
     m = re.match(r"%([-+ #0]*)(\d*)", spec)
     width = int(m.group(2)) if m and m.group(2) and len(m.group(2)) < 10 else 0 if not (m and m.group(2)) else MAX_STRING + 1
     ev.budget.text(width, spot.line)  # the padded piece, before it is built
     return text.ljust(width) if m and "-" in m.group(1) else text.rjust(width)
 
 
-def _formatlist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _formatlist(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if not args or not isinstance(args[0].value, str) or any(isinstance(a, Unknown) for a in args):
         return None
     lists = [a.value for a in args[1:] if isinstance(a.value, list)]
@@ -221,7 +223,7 @@ def _formatlist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V(out, spot)
 
 
-def _join(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _join(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) < 2 or not isinstance(args[0].value, str) or is_unknown(args[0]):
         return None
     items: list[V] = []
@@ -234,7 +236,7 @@ def _join(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return ev.string(args[0].value.join(t for t, _ in texts), spot, any(u for _, u in texts))
 
 
-def _replace(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _replace(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     texts = _strings(args)
     if texts is None or len(texts) != 3 or any(is_unknown(a) for a in args):
         return None
@@ -246,7 +248,7 @@ def _replace(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return ev.string(text.replace(old, new), spot)
 
 
-def _split(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _split(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     texts = _strings(args)
     if texts is None or len(texts) != 2 or any(is_unknown(a) for a in args):
         return None
@@ -256,7 +258,7 @@ def _split(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V([V(p, spot) for p in pieces], spot)
 
 
-def _substr(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _substr(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 3 or any(is_unknown(a) for a in args) or not isinstance(args[0].value, str):
         return None
     text, offset, length = args[0].value, number(args[1]), number(args[2])
@@ -268,7 +270,7 @@ def _substr(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
 
 
 def _trim(chars_of):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         texts = _strings(args)
         if texts is None or len(texts) != 2 or any(is_unknown(a) for a in args):
             return None
@@ -285,7 +287,7 @@ def _lists(args: list[V]) -> list[list[V]] | None:
     return [a.value for a in args]  # type: ignore[misc]
 
 
-def _concat(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _concat(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     lists = _lists(args)
     if lists is None:
         return None
@@ -293,7 +295,7 @@ def _concat(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V([item for x in lists for item in x], spot)
 
 
-def _flatten(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _flatten(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list):
         return None
     out: list[V] = []
@@ -329,7 +331,7 @@ def _set_of(items: list[V], spot: Spot) -> SetV:
 
 
 def _collection(kind: str):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         if len(args) != 1 or isinstance(args[0], Unknown):
             return None
         value = args[0]
@@ -357,7 +359,7 @@ def _collection(kind: str):
 
 
 def _set_op(kind: str):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         lists = _lists(args)
         if lists is None or not lists:
             return None
@@ -376,7 +378,7 @@ def _set_op(kind: str):
     return run
 
 
-def _setproduct(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _setproduct(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     lists = _lists(args)
     if lists is None or not lists:
         return None
@@ -388,7 +390,7 @@ def _setproduct(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V([V(row, spot) for row in rows], spot)
 
 
-def _range(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _range(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     numbers = [number(a) for a in args]
     if not 1 <= len(numbers) <= 3 or any(n is None or is_unknown(a) for n, a in zip(numbers, args, strict=True)):
         return None
@@ -401,7 +403,7 @@ def _range(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V([V(start + i * step, spot) for i in range(count)], spot)
 
 
-def _length(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _length(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1 or isinstance(args[0], Unknown):
         return None
     value = args[0]
@@ -413,7 +415,7 @@ def _length(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
 
 
 def _keys_values(kind: str):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         if len(args) != 1 or isinstance(args[0], Unknown) or not isinstance(args[0].value, dict):
             return None
         mapping = args[0].value
@@ -425,7 +427,7 @@ def _keys_values(kind: str):
     return run
 
 
-def _merge(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _merge(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if any(isinstance(a, Unknown) or (a.value is not None and not isinstance(a.value, dict)) for a in args):
         return None
     merged: dict[str, V] = {}
@@ -436,7 +438,7 @@ def _merge(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V(merged, spot)
 
 
-def _lookup(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _lookup(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) not in (2, 3) or isinstance(args[0], Unknown) or not isinstance(args[0].value, dict) or is_unknown(args[1]):
         return None
     key = _strings([args[1]])
@@ -449,7 +451,7 @@ def _lookup(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     raise KeyError(f"no key {key[0]!r}")
 
 
-def _element(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _element(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 2 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list) or is_unknown(args[1]):
         return None
     index = number(args[1])
@@ -458,7 +460,7 @@ def _element(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return args[0].value[int(index) % len(args[0].value)]
 
 
-def _contains(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _contains(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 2 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list) or is_unknown(args[1]):
         return None
     wanted = json.dumps(plain(args[1]), sort_keys=True)
@@ -467,7 +469,7 @@ def _contains(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return None if any(is_unknown(i) for i in args[0].value) else V(False, spot)
 
 
-def _coalesce(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _coalesce(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     for a in args:
         if is_unknown(a):
             return None
@@ -476,7 +478,7 @@ def _coalesce(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     raise ValueError("no non-null, non-empty argument")
 
 
-def _coalescelist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _coalescelist(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     for a in args:
         if isinstance(a, Unknown) or not isinstance(a.value, list):
             return None
@@ -485,7 +487,7 @@ def _coalescelist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | Non
     raise ValueError("no non-empty list")
 
 
-def _zipmap(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _zipmap(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     lists = _lists(args)
     if lists is None or len(lists) != 2 or len(lists[0]) != len(lists[1]):
         return None
@@ -496,7 +498,7 @@ def _zipmap(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V(dict(zip(keys, lists[1], strict=True)), spot)
 
 
-def _slice(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _slice(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 3 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list):
         return None
     start, end = number(args[1]), number(args[2])
@@ -505,7 +507,7 @@ def _slice(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V(args[0].value[int(start):int(end)], spot)
 
 
-def _one(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _one(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list):
         return None
     if len(args[0].value) > 1:
@@ -513,7 +515,7 @@ def _one(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return args[0].value[0] if args[0].value else V(None, spot)
 
 
-def _chunklist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _chunklist(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 2 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list):
         return None
     size = number(args[1])
@@ -527,7 +529,7 @@ def _chunklist(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
 
 
 def _all_any(kind: str):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         if len(args) != 1 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list):
             return None
         values = [i.value if not is_unknown(i) else None for i in args[0].value]
@@ -539,7 +541,7 @@ def _all_any(kind: str):
 
 
 def _numbers(fn, listed: bool = False):
-    def run(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+    def run(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
         if listed:  # sum() takes one list
             if len(args) != 1 or isinstance(args[0], Unknown) or not isinstance(args[0].value, list):
                 return None
@@ -554,7 +556,7 @@ def _numbers(fn, listed: bool = False):
 
 # --- encodings --------------------------------------------------------------------------------------
 
-def _jsonencode(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _jsonencode(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1:
         return None
     text = json.dumps(plain(args[0]))
@@ -562,15 +564,14 @@ def _jsonencode(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return Doc(text, spot, args[0])
 
 
-def _jsondecode(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _jsondecode(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1 or not isinstance(args[0].value, str) or is_unknown(args[0]):
         return None
-    from auditor.sources.tf_policy_document import json_tree
 
     return json_tree(ev, args[0].value, args[0], ctx.un)
 
 
-def _tostring(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _tostring(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1:
         return None
     value = args[0]
@@ -582,7 +583,7 @@ def _tostring(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V(texts[0], spot)
 
 
-def _tonumber(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _tonumber(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1 or is_unknown(args[0]):
         return None
     n = number(args[0])
@@ -591,7 +592,7 @@ def _tonumber(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     return V(n, spot)
 
 
-def _tobool(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _tobool(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     if len(args) != 1 or is_unknown(args[0]):
         return None
     raw = args[0].value
@@ -600,7 +601,7 @@ def _tobool(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     raise ValueError("not a bool")
 
 
-def _base64encode(ev: Evaluator, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
+def _base64encode(ev: Evaluates, args: list[V], ctx: Ctx, spot: Spot) -> V | None:
     texts = _strings(args)
     if texts is None or len(texts) != 1 or is_unknown(args[0]):
         return None

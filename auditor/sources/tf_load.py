@@ -18,10 +18,11 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from auditor.model import Spot
 from auditor.model import pointer as make_pointer
 from auditor.sources.confined import Confined
 from auditor.sources.file import SourceError
-from auditor.sources.iac import Spot, V
+from auditor.sources.iac import V
 from auditor.sources.tf_values import HclError
 
 MAX_TF_BYTES = 256 * 1024  # the HCL parser (pure Python) reads 25-70 KB, some 5,000 lines, a second here:

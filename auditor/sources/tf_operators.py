@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 
-from auditor.sources.iac import Spot, V
-from auditor.sources.tf_eval import Ctx, Evaluator, _kids, plain_value
+from auditor.model import Spot
+from auditor.sources.iac import V
+from auditor.sources.tf_context import Ctx, Evaluates, children_of, plain_value
 from auditor.sources.tf_values import SetV, Unknown, is_unknown, type_name
 
 MAX_NUMBER = 2**63
@@ -41,10 +42,10 @@ def boolean(value: V) -> bool | None:
     return {"true": True, "false": False}.get(value.value) if isinstance(value.value, str) else None
 
 
-def operation(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
+def operation(ev: Evaluates, node, ctx: Ctx, spot: Spot) -> V:
     from lark import Token, Tree
 
-    kids = _kids(node)
+    kids = children_of(node)
     if node.data == "unary_op":
         op = str(kids[0])
         operand = ev.eval(kids[1], ctx)
@@ -59,7 +60,7 @@ def operation(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
     left_node = kids[0]
     term = kids[1]
     op = str(next(c for c in term.children if isinstance(c, Tree) and c.data == "binary_operator").children[0])
-    right_node = [c for c in _kids(term) if isinstance(c, Tree) and c.data != "binary_operator"][0]
+    right_node = [c for c in children_of(term) if isinstance(c, Tree) and c.data != "binary_operator"][0]
     left = ev.eval(left_node, ctx)
     right = ev.eval(right_node, ctx)
     del Token
@@ -94,7 +95,7 @@ def operation(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
     return V(int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result, spot)
 
 
-def _logic(ev: Evaluator, node, op: str, left: V, right: V, ctx: Ctx, spot: Spot) -> V:
+def _logic(ev: Evaluates, node, op: str, left: V, right: V, ctx: Ctx, spot: Spot) -> V:
     decided = [boolean(v) if boolean(v) is not None else v.value for v in (left, right) if not is_unknown(v)]
     if any(not isinstance(v, bool) for v in decided):
         return ev.unknown(node, ctx, f"{op} needs bools (Terraform rejects it)", spot, error=True)

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import json
 
+from auditor.model import Spot
 from auditor.model import pointer as make_pointer
-from auditor.sources.iac import Spot, Unresolved, V, plain
-from auditor.sources.tf_eval import Ctx
+from auditor.sources.iac import Unresolved, V, plain
+from auditor.sources.tf_context import Ctx
 from auditor.sources.tf_values import Doc, Text, Unknown, is_unknown, number_text
 
 STATEMENT_FIELDS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal",
@@ -60,8 +61,6 @@ def document(config, res, ctx: Ctx) -> V:
 
 
 def _render(config, res, ctx: Ctx, problems: list[tuple[str, int | None]]) -> V:
-    from auditor.sources.tf_refs import blocks
-
     block = res.block
     ev = config.ev
     spot = block.spot
@@ -84,7 +83,7 @@ def _render(config, res, ctx: Ctx, problems: list[tuple[str, int | None]]) -> V:
     version = ev.attr(block, "version", ctx) or V("2012-10-17", spot)
     own: list[V] = []
     own_sids: set[str] = set()
-    for stmt_block, stmt_ctx in blocks(config, block, "statement", ctx, res.address):
+    for stmt_block, stmt_ctx in config.blocks(block, "statement", ctx, res.address):
         stmt = _statement(config, stmt_block, stmt_ctx, res.address, version, problems)
         sid = _sid(stmt)
         if sid and sid in own_sids:
@@ -242,8 +241,6 @@ def _model_condition(value: V) -> V:
 # --- a statement block ------------------------------------------------------------------------------
 
 def _statement(config, block, ctx: Ctx, owner: str, version: V, problems: list[tuple[str, int | None]]) -> V:
-    from auditor.sources.tf_refs import blocks
-
     ev = config.ev
     spot = block.spot
     out: dict[str, V] = {}
@@ -262,10 +259,10 @@ def _statement(config, block, ctx: Ctx, owner: str, version: V, problems: list[t
         if listed is not None:
             out[key] = listed
     for kind, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-        found = blocks(config, block, kind, ctx, owner)
+        found = config.blocks(block, kind, ctx, owner)
         if found:
             out[key] = _principals(config, found, old, problems)
-    conditions = blocks(config, block, "condition", ctx, owner)
+    conditions = config.blocks(block, "condition", ctx, owner)
     if conditions:
         out["Condition"] = _conditions(config, conditions, old, problems)
     return V(out, spot)
@@ -360,7 +357,7 @@ def _conditions(config, found: list, old: bool, problems: list) -> V:
 def json_tree(ev, text: str, origin: V, un: Unresolved) -> V:
     """A JSON string as a V tree whose spots point where the text is written (line by line when it is a
     file's or a heredoc's text)."""
-    from auditor.model import SourceMap
+    from auditor.source_map import SourceMap
 
     try:
         data = json.loads(text)

@@ -21,24 +21,25 @@ variable with no value. Each says what the audit assumed and how to get the exac
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
-from auditor.model import Assumption, Location
+from auditor.model import Assumption, Location, Spot
 from auditor.model import pointer as make_pointer
+from auditor.sources import tf_policy_document
 from auditor.sources.confined import Confined
-from auditor.sources.iac import Spot, Unresolved, V, placeholder
-from auditor.sources.tf_eval import Ctx, Evaluator, _kids, line_of
+from auditor.sources.iac import Unresolved, V, placeholder
+from auditor.sources.tf_context import Ctx, Evaluates, children_of, line_of
 from auditor.sources.tf_load import Assignment, Block, CliVariables, Module, json_value, load_module, parse_expression
+from auditor.sources.tf_operators import number
 from auditor.sources.tf_values import (
     Attr,
     Budget,
     HclError,
     Lazy,
-    Partial,
     ResourceAttr,
     SetV,
     Unknown,
     is_unknown,
-    number_text,
 )
 
 PLAN_ANSWER = ("audit the plan JSON (terraform plan -out plan.out && terraform show -json plan.out > plan.json), "
@@ -84,7 +85,8 @@ class Config:
     """One root module's evaluation: its module instances, budget, what it read and what it assumed."""
 
     def __init__(self, root: Module, confined: Confined, region: str | None, account: str | None,
-                 variables: CliVariables | None = None, parsed: dict[str, Module] | None = None) -> None:
+                 variables: CliVariables | None = None, parsed: dict[str, Module] | None = None, *,
+                 evaluator: Callable[[Config], Evaluates]) -> None:
         self.confined = confined
         self.parsed = parsed if parsed is not None else {}  # child modules parsed (by root and directory), shared in a run
         self.region = region
@@ -98,7 +100,11 @@ class Config:
         self.files: dict[str, str] = {}  # real path → text of files read by file()/templatefile()
         self.templates: dict[tuple[str, int | None], object] = {}  # heredoc and template texts → their parse (tf_eval)
         self.root = Instance(self, root, "")
-        self.ev = Evaluator(self)
+        self.ev = evaluator(self)  # tf_eval.Evaluator, handed in: it dispatches to this module's traversal
+
+    def blocks(self, block: Block, kind: str, ctx: Ctx, owner: str) -> list[tuple[Block, Ctx]]:
+        """The nested blocks of type `kind` of `block`, dynamic blocks expanded (see `blocks`)."""
+        return blocks(self, block, kind, ctx, owner)
 
     def assume(self, spot: Spot, construct: str, assumed: str, exact: str = PLAN_ANSWER) -> None:
         key = (spot.path, spot.line, construct)
@@ -182,7 +188,6 @@ def _expand(config: Config, inst: Instance, block: Block, what: str, depth: int)
     if "count" in block.attrs:
         count = ev.attr(block, "count", ctx)
         spot = block.attr_spot("count")
-        from auditor.sources.tf_operators import number
 
         n = number(count) if count is not None and not is_unknown(count) else None
         if isinstance(n, float) and n.is_integer():
@@ -281,7 +286,6 @@ def _data_attr(config: Config, res: ResourceValue, kind: str, attr: str, ctx: Ct
     if kind == "aws_partition" and attr == "dns_suffix":
         return V("amazonaws.com.cn" if partition_of(config.region) == "aws-cn" else "amazonaws.com", spot)
     if kind == "aws_iam_policy_document" and attr in ("json", "minified_json"):
-        from auditor.sources import tf_policy_document
 
         return tf_policy_document.document(config, res, ctx)
     return None
@@ -496,9 +500,9 @@ def output(config: Config, child: Instance, name: str, ctx: Ctx, spot: Spot) -> 
 def _chain(node) -> tuple[object, list[tuple[str, object]]]:
     """A traversal as its root (a name, or an expression tree) and its steps: ("attr", name),
     ("index", expression tree), ("splat", steps)."""
-    from lark import Token, Tree
+    from lark import Tree
 
-    kids = _kids(node)
+    kids = children_of(node)
     if node.data == "expr_term" and len(kids) == 1 and isinstance(kids[0], Tree):
         return _chain(kids[0])
     if node.data == "identifier":
@@ -507,7 +511,7 @@ def _chain(node) -> tuple[object, list[tuple[str, object]]]:
         base, steps = _chain(kids[0])
         tail = kids[1]
         if node.data in ("attr_splat_expr_term", "full_splat_expr_term"):
-            return base, [*steps, ("splat", [_step(s) for s in _kids(tail) if isinstance(s, Tree)])]
+            return base, [*steps, ("splat", [_step(s) for s in children_of(tail) if isinstance(s, Tree)])]
         return base, [*steps, _step(tail)]
     return node, []
 
@@ -520,10 +524,10 @@ def _step(node) -> tuple[str, object]:
         return ("attr", str(name.children[0]))
     if node.data == "short_index":
         return ("index", int(str([c for c in node.children if isinstance(c, Token) and c.type == "INT_LITERAL"][-1])))
-    return ("index", [c for c in _kids(node) if isinstance(c, Tree)][0])
+    return ("index", [c for c in children_of(node) if isinstance(c, Tree)][0])
 
 
-def traversal(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
+def traversal(ev: Evaluates, node, ctx: Ctx, spot: Spot) -> V:
     config: Config = ev.config
     inst: Instance = ctx.inst  # type: ignore[assignment]
     root, steps = _chain(node)
@@ -572,7 +576,7 @@ def traversal(ev: Evaluator, node, ctx: Ctx, spot: Spot) -> V:
     return value
 
 
-def _apply(ev: Evaluator, value: V, step: tuple[str, object], ctx: Ctx, spot: Spot, text: str) -> V:
+def _apply(ev: Evaluates, value: V, step: tuple[str, object], ctx: Ctx, spot: Spot, text: str) -> V:
     config: Config = ev.config
     kind, arg = step
     if kind == "splat":

@@ -21,7 +21,8 @@ template loop are charged for what they make), nesting depth and bytes read by `
 
 from __future__ import annotations
 
-from auditor.sources.iac import Spot, V
+from auditor.model import Spot
+from auditor.sources.iac import V
 
 MAX_STEPS = 200_000  # expressions evaluated for one configuration (all its modules)
 MAX_CHARS = 4_000_000  # characters of the strings it builds, all together

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import re
 
-from auditor.model import Policy, Problem, SourceMap
+from auditor.model import Policy, Problem, Spot
+from auditor.source_map import SourceMap
 from auditor.sources.file import MAX_BYTES
-from auditor.sources.iac import IacFile, IacPrincipal, MappedOrigin, Spot, policy_from_text, unreadable
+from auditor.sources.iac import IacFile, IacPrincipal, MappedOrigin, policy_from_text, unreadable
 from auditor.sources.terraform import ATTACH, INLINE, PRINCIPALS  # the resource types (terraform.py imports no parser)
 
 
