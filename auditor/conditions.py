@@ -319,7 +319,7 @@ def pattern_truth(compare: Compare, request_value: Named, policy_value: str) -> 
     colon-separated parts one by one (a name part holds no colon); the other operators are not decided
     on such a value."""
     from auditor.automata import TooBig, product
-    from auditor.globs import requirement_pattern
+    from auditor.glob_text import requirement_pattern
 
     if compare is _string_equals:
         policies = [_literal_tokens(policy_value)]

@@ -30,7 +30,8 @@ from auditor.checks.common import PROBE_NAME, probe_arn
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.escalation_rules import EscalationRules, RunsAs, Service
 from auditor.evaluate import CONDITIONAL, GRANTED, ActionIndex, Verdict, evaluate_relevant, statement_matches_action
-from auditor.globs import overlaps, requirement_pattern
+from auditor.glob_text import requirement_pattern
+from auditor.globs import overlaps
 from auditor.model import Condition, Statement, parse_policy
 from auditor.name_parts import Text
 

@@ -10,12 +10,8 @@ questions are set questions about their strings:
     union_extent(requirement, patterns)   the same for "any of these patterns"
     match_classes / group_classes         every distinct match vector over the requirement's strings
 
-Semantics. Resources match case-sensitively. In a policy pattern `*` and `?` stay inside one
-colon-separated segment, except that a `*` ending a segment (followed by ":" or the end) may also run
-across the following colons; `${*}`, `${?}` and `${$}` are those characters, an IAM policy variable
-(`${aws:username}`) matches like `*` within a segment and marks the pattern, and any other `${...}`
-(a shell placeholder) is literal text. A requirement's `*` is any name without a colon, `**` any
-string, and a lone "*" is the literal resource "*".
+Semantics. Resources match case-sensitively; what a pattern's `*`, `?`, `${...}` and a requirement's
+`*`, `**` and name parts match is said in auditor/glob_text.py, which reads them from text.
 
 Exactness. `automata.search`, the product of the pattern automata with the requirement's, is the
 reference. Everything else here is a shortcut that gives the same answer on the inputs it accepts
@@ -32,9 +28,7 @@ _whole_vectors and union_extent), which errs towards "not covered", never toward
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from auditor.automata import (
@@ -47,7 +41,6 @@ from auditor.automata import (
     ONLY,
     OTHER,
     STAR,
-    STAR_KIND,
     Token,
     TooBig,
     Vectors,
@@ -65,6 +58,7 @@ from auditor.automata import (
     text_of,
     union_of,
 )
+from auditor.glob_text import Glob, policy_pattern, requirement_pattern, widened
 from auditor.name_parts import Named, Text, split
 
 _ANY_ONE: Token = (ONE_KIND, "any")  # a `?` in an action name: any one character
@@ -99,99 +93,6 @@ def _searched(r_tokens: Glob, p_tokens: Glob) -> Extent:
         return frozenset(v[0] for v in product(r_tokens, [p_tokens], budget=MAX_STATES))
     except TooBig:
         return GAVE_UP
-
-Glob = tuple[Token, ...]
-
-_VAR = re.compile(r"\$\{([^}]*)\}")
-
-
-# --- patterns from text ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Pattern:
-    """A policy Resource/NotResource value, tokenised."""
-
-    tokens: Glob
-    has_variable: bool  # an IAM policy variable: the pattern matches only conditionally
-    ends: tuple[str, str]  # the literal text before the first wildcard and after the last one
-
-
-def is_iam_variable(name: str) -> bool:
-    """`${aws:username}` and service keys are IAM policy variables; `${MY_PREFIX}` is not."""
-    return ":" in name
-
-
-@lru_cache(maxsize=4 * CACHE_SIZE)  # every check tokenises every resource: a policy of 3,000 statements has 6,000
-def policy_pattern(text: str) -> Pattern:
-    """Tokenise a Resource/NotResource value from a policy."""
-    raw: list[Token | None] = []  # None: a star, decided below (does it end a segment?)
-    has_variable = False
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "$" and text.startswith("${", i):
-            m = _VAR.match(text, i)
-            if m:
-                name = m.group(1)
-                if name in ("*", "?", "$"):
-                    raw.append(char(name))
-                elif is_iam_variable(name):
-                    raw.append(STAR)
-                    has_variable = True
-                else:
-                    raw.extend(char(c) for c in m.group(0))
-                i = m.end()
-                continue
-        raw.append(None if ch == "*" else ONE if ch == "?" else char(ch))
-        i += 1
-    tokens = tuple(tok if tok is not None else CROSSING if k + 1 == len(raw) or raw[k + 1] == COLON else STAR
-                   for k, tok in enumerate(raw))
-    return Pattern(tokens, has_variable, literal_ends(tokens))
-
-
-@lru_cache(maxsize=CACHE_SIZE)  # rendered requirements and their region/account candidates
-def requirement_pattern(requirement: Text) -> Glob:
-    """Tokenise a requirement's resource. Its `*` is any name without a colon, `**` any string (AWS
-    ARN formats whose last part may hold colons), and a name part (name_parts.NamePart) any run of its
-    characters (at least one when it says so). A lone "*" is the literal resource "*" that actions
-    without resource-level permissions are evaluated against."""
-    if requirement == "*":
-        return (char("*"),)
-    if isinstance(requirement, str):
-        return _text_tokens(requirement)
-    out: list[Token] = []
-    for piece in requirement.pieces:
-        if isinstance(piece, str):
-            out.extend(_text_tokens(piece))
-            continue
-        key = ONLY + "".join(sorted(piece.chars))
-        if piece.least:
-            out.append((ONE_KIND, key))
-        out.append((STAR_KIND, key))
-    return tuple(out)
-
-
-def _text_tokens(text: str) -> Glob:
-    out: list[Token] = []
-    i = 0
-    while i < len(text):
-        if text.startswith("**", i):
-            out.append(CROSSING)
-            i += 2
-            continue
-        ch = text[i]
-        out.append(STAR if ch == "*" else ONE if ch == "?" else char(ch))
-        i += 1
-    return tuple(out)
-
-
-def widened(requirement: Named) -> str:
-    """The requirement with every name part as a plain `*` (`?*` for one of at least one character):
-    a superset of its strings, since a name part never holds a colon. Whatever matches all (or none)
-    of the superset matches all (or none) of the requirement; only "some" needs the exact answer."""
-    wide = "".join(p if isinstance(p, str) else "?*" if p.least else "*" for p in requirement.pieces)
-    return "**" if wide == "*" else wide  # a lone "*" would be the literal resource "*"; "**" is a superset too
-
 
 def _requirement_ends(text: Text) -> tuple[str, str]:
     """`literal_ends` of a requirement, looked up by its text (a token tuple is slow to hash)."""

@@ -3,7 +3,7 @@ that holds such a part is a `Named`, literal text and `NamePart`s side by side.
 
 rules/names.toml gives each part its characters: a function's name after `{ns}-` is letters, digits,
 `-` and `_`; a bucket's random id lower-case letters and digits. The evaluator decides coverage over
-exactly those names (globs.requirement_pattern turns a NamePart into automaton tokens of its class).
+exactly those names (glob_text.requirement_pattern turns a NamePart into automaton tokens of its class).
 Nothing is ever marked inside a string: a policy's text, whatever characters it holds, is only text.
 
 `Text` is what a requirement's resource, or a request's value, is: plain text (a str, in the

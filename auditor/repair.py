@@ -31,7 +31,8 @@ from auditor.checks.pattern_never_matches import usable
 from auditor.checks.shell_placeholder import placeholders
 from auditor.evaluate import CONDITIONAL, GRANTED, MISSING, action_matches
 from auditor.generate import passed_to, statements_for
-from auditor.globs import covers, overlaps, policy_pattern
+from auditor.glob_text import policy_pattern
+from auditor.globs import covers, overlaps
 from auditor.infer import infer_envs
 from auditor.model import parse_policy
 from auditor.report import Settings

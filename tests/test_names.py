@@ -12,7 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from auditor import catalogue
-from auditor.globs import MATCHES_ALL, MATCHES_NONE, MATCHES_SOME, covers, extent, overlaps, union_extent, widened
+from auditor.glob_text import widened
+from auditor.globs import MATCHES_ALL, MATCHES_NONE, MATCHES_SOME, covers, extent, overlaps, union_extent
 from auditor.name_parts import NamePart, join
 from tests.conftest import audit_json
 from tests.test_globs_property import policy_regex

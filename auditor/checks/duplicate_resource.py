@@ -24,7 +24,8 @@ from collections.abc import Iterator
 
 from auditor.budget import StartIndex, Work, literal_start
 from auditor.checks.base import Context
-from auditor.globs import as_requirement, covers, policy_pattern
+from auditor.glob_text import policy_pattern
+from auditor.globs import as_requirement, covers
 from auditor.report import Hit
 
 RULE_ID = "duplicate-resource"

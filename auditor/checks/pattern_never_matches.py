@@ -27,7 +27,8 @@ from collections.abc import Iterator
 
 from auditor.checks.base import Context
 from auditor.checks.common import releases_of, summarise
-from auditor.globs import overlaps, policy_pattern
+from auditor.glob_text import policy_pattern
+from auditor.globs import overlaps
 from auditor.report import Hit
 
 RULE_ID = "pattern-never-matches"

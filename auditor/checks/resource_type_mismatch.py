@@ -34,7 +34,8 @@ from auditor.arn import evaluated_as, format_globs
 from auditor.budget import MAX_SCANNED, Work
 from auditor.checks.base import Context
 from auditor.checks.common import summarise
-from auditor.globs import overlaps, policy_pattern
+from auditor.glob_text import policy_pattern
+from auditor.globs import overlaps
 from auditor.report import Hit
 
 RULE_ID = "resource-type-mismatch"

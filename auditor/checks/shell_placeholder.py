@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 
 from auditor.checks.base import Context
-from auditor.globs import is_iam_variable
+from auditor.glob_text import is_iam_variable
 from auditor.report import Hit
 
 RULE_ID = "shell-placeholder"

@@ -102,7 +102,7 @@ def test_index_leaves_out_holders_of_other_services():
     resources is offered and refused by the exact resource test (the finding names the first that holds)."""
     from auditor.automata import literal_ends
     from auditor.checks.redundant_action import wildcards
-    from auditor.globs import requirement_pattern
+    from auditor.glob_text import requirement_pattern
     from auditor.model import parse_policy
 
     doc = {"Version": "2012-10-17", "Statement": [
