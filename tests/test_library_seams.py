@@ -19,11 +19,6 @@ PUBLIC = {
     ("os", "_exit"),  # documented: exit without cleanup (the CLI's fast exit)
 }
 NAMEDTUPLE_API = {"_replace", "_make", "_asdict", "_fields", "_field_defaults"}  # public, underscored to avoid field names
-BEING_REMOVED = {  # by another branch of issue 29 (r29out rewrites the table without it); delete when merged
-    ("auditor/reporters/layout.py", "rich._wrap"),
-}
-
-
 def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
@@ -120,7 +115,7 @@ def private_uses() -> list[tuple[str, int, str]]:
 
 
 def test_no_library_private_name_is_used():
-    found = [(path, line, what) for path, line, what in private_uses() if (path, what) not in BEING_REMOVED]
+    found = [(path, line, what) for path, line, what in private_uses()]
     assert found == []
 
 

@@ -269,10 +269,11 @@ def test_findings_of_any_text_are_json_dumps_of_the_report():
 def test_parliament_rules_known_at_the_end_index_the_results():
     """With --parliament the SARIF results wait for the rules (parliament's follow ours): the log is the
     one written whole, ruleIndex pointing at each result's rule."""
-    from auditor.second_opinion import Options, RuleInfo, Summary
+    from auditor.report import RuleInfo, SecondOpinion
+    from auditor.second_opinion import Options
 
     rules = (RuleInfo("parliament/RESOURCE_STAR", "Resource star", "Unnecessary use of Resource *", "medium", "over-broad"),)
-    opinion = Summary("1.6.4", Options(), 40, 2, (), 0, rules)
+    opinion = SecondOpinion("1.6.4", Options().as_dict(), 40, 2, (), 0, rules)
     report = odd_report(opinion)
     assert any(f.rule_id.startswith("parliament/") for f in report.findings)
     log = render("sarif", report)
