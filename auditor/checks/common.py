@@ -1,4 +1,4 @@
-"""Helpers several checks share: catalogue lookups, probes, summaries."""
+"""Helpers several checks share: summaries, and which selected feature and releases need an action."""
 
 from __future__ import annotations
 
