@@ -199,7 +199,7 @@ def _value(spec: Spec, action: str, rules: ContextRules, region: str | None, acc
     return OneOf(tuple(alternatives)) if spec.kind == "one_of" else Each(tuple(alternatives))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=512)
 def _context(rules: ContextRules, action: str, template: str, caller: str, features: frozenset[str], version: str,
              region: str | None, account: str | None, extra: tuple[tuple[str, Spec], ...], naming: Naming,
              jets: bool = True) -> RequestContext:

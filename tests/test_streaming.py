@@ -284,7 +284,7 @@ def test_parliament_rules_known_at_the_end_index_the_results():
 
 # --- the pieces ----------------------------------------------------------------------------------------
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(), st.floats(allow_nan=False))
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text())  # what a report holds: no float (jsontext.encode)
 _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                           st.dictionaries(st.text(max_size=5), inner, max_size=4)),
                        max_leaves=20)
