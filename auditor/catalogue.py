@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
+import tomli
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -343,8 +343,8 @@ def _validate_template(origin: str, template: str, names: Mapping[str, NameClass
 def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalogue:
     base = directory or rules_dir()
     try:
-        feature_data = tomllib.loads((base / "features.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        feature_data = tomli.loads((base / "features.toml").read_text(encoding="utf-8"))
+    except (OSError, tomli.TOMLDecodeError) as exc:
         raise CatalogueError(f"{base / 'features.toml'}: {exc}") from exc
     features = tuple(_feature(fid, d) for fid, d in feature_data.items())
     try:
@@ -358,8 +358,8 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
         for path in sorted((base / dirname).glob("*.toml")):
             rel = f"rules/{dirname}/{path.name}"
             try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except tomllib.TOMLDecodeError as exc:
+                data = tomli.loads(path.read_text(encoding="utf-8"))
+            except tomli.TOMLDecodeError as exc:
                 raise CatalogueError(f"{rel}: {exc}") from exc
             feature = data.get("feature")
             if feature not in known:
@@ -381,8 +381,8 @@ def load(directory: Path | None = None, *, check_actions: bool = True) -> Catalo
             if not awsdata.action_exists(action):
                 raise CatalogueError(f"rules/escalation.toml: {action!r} is not an action")
     try:
-        retired = frozenset(s.lower() for s in tomllib.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        retired = frozenset(s.lower() for s in tomli.loads((base / "retired-services.toml").read_text(encoding="utf-8"))["services"])
+    except (OSError, KeyError, tomli.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/retired-services.toml: {exc}") from exc
     try:
         contexts = context_rules(base, {name: cls.part for name, cls in names.items()})
@@ -412,8 +412,8 @@ OPTIONAL_KEYS = ("releases", "match", "passed_to", "authorized_on")
 def _names(base: Path) -> dict[str, NameClass]:
     """rules/names.toml: the characters each part of a name Jets creates may hold."""
     try:
-        data = tomllib.loads((base / "names.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomli.loads((base / "names.toml").read_text(encoding="utf-8"))
+    except (OSError, tomli.TOMLDecodeError) as exc:
         raise CatalogueError(f"rules/names.toml: {exc}") from exc
     out = {}
     for name, spec in data.get("class", {}).items():

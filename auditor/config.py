@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tomllib
+import tomli
 from bisect import bisect_left
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
@@ -153,8 +153,8 @@ def find(start: Path) -> Path | None:
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file() and not pyproject.is_symlink():
             try:
-                data = tomllib.loads(_read(pyproject, trusted=False))
-            except (ConfigError, tomllib.TOMLDecodeError, ValueError, RecursionError):
+                data = tomli.loads(_read(pyproject, trusted=False))
+            except (ConfigError, tomli.TOMLDecodeError, ValueError, RecursionError):
                 continue
             if "jets-iam-audit" in data.get("tool", {}):
                 return pyproject
@@ -190,8 +190,8 @@ def load(path: Path | None, rule_ids: tuple[str, ...], always_on: Collection[str
         return Config()
     text = _read(path, trusted)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from exc

@@ -17,7 +17,7 @@ condition on such a value is decided over every string it stands for (conditions
 from __future__ import annotations
 
 import string
-import tomllib
+import tomli
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -295,8 +295,8 @@ def load(base: Path, names: Mapping[str, NamePart] | None = None) -> ContextRule
     for {*NAME} in values (a value naming a class not given is refused)."""
     path = base / "request-context.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomli.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomli.TOMLDecodeError) as exc:
         raise ContextError(f"rules/request-context.toml: {exc}") from exc
     reasons = data.get("reasons", {})
     if not isinstance(reasons, dict) or not all(isinstance(v, str) and v for v in reasons.values()):

@@ -3,7 +3,7 @@ they are given, and what Jets creates that runs as a role (auditor/escalation.py
 
 from __future__ import annotations
 
-import tomllib
+import tomli
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -81,8 +81,8 @@ ROLE_ACTIONS = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "
 def load(base: Path) -> EscalationRules:
     where = "rules/escalation.toml"
     try:
-        data = tomllib.loads((base / "escalation.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomli.loads((base / "escalation.toml").read_text(encoding="utf-8"))
+    except (OSError, tomli.TOMLDecodeError) as exc:
         raise EscalationError(f"{where}: {exc}") from exc
     paths = []
     for n, entry in enumerate(data.get("path", []), 1):

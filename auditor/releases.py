@@ -11,7 +11,7 @@ catalogue (tests/test_releases.py), not at run time.
 from __future__ import annotations
 
 import re
-import tomllib
+import tomli
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -273,8 +273,8 @@ def resolve(lines: Releases, given: str | None, configured: tuple[str, str] | No
 def load(path: Path) -> Releases:
     """The [[line]] tables of rules/releases.toml."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = tomli.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomli.TOMLDecodeError) as exc:
         raise ReleaseError(f"rules/releases.toml: {exc}") from exc
     lines = []
     for n, entry in enumerate(data.get("line", []), 1):

@@ -95,11 +95,11 @@ def _contained() -> Iterator[None]:
 def mappings() -> tuple[dict[str, Mapping], frozenset[str], str, str]:
     """rules/parliament.toml: issue → Mapping, the groups that mean `invalid`, the default category
     and severity."""
-    import tomllib
+    import tomli
 
     from auditor.catalogue import rules_dir
 
-    data = tomllib.loads((rules_dir() / "parliament.toml").read_text(encoding="utf-8"))
+    data = tomli.loads((rules_dir() / "parliament.toml").read_text(encoding="utf-8"))
     issues = {name: Mapping(d["category"], tuple(d.get("same_as", ())), d.get("recheck"), d.get("severity"))
               for name, d in data["issue"].items()}
     defaults = data["defaults"]
