@@ -6,8 +6,8 @@ it at its depth in the document; ObjectWriter and ArrayWriter write the frame ar
 braces, brackets, separators and indentation json.dumps puts between members.
 
 The values are encoded by orjson (its OPT_INDENT_2 layout is json.dumps's indent=2), in C: the
-standard library's encoder runs in Python whenever it indents, which made the JSON of the AWS corpus
-four times slower (docs/benchmarks.md). Two differences are put right so the text stays the standard
+standard library's encoder runs in Python whenever it indents, which made the JSON run of the AWS corpus
+1.6 times slower (docs/speed.md). Two differences are put right so the text stays the standard
 library's: orjson writes characters outside printable ASCII as UTF-8 where json.dumps (ensure_ascii)
 writes \\uXXXX escapes, which also keep terminal controls such as U+009B out of a log; and orjson
 refuses what it cannot write as UTF-8 (a lone surrogate, from a file name read with surrogateescape),
