@@ -12,8 +12,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 DOCS = FIXTURES / "docs"
-CORPUS = ROOT.parent / "shared" / "iam-policy-corpus"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS's published schema (tests/data/README.md)
 GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.fixture(scope="session")
+def managed_policy_corpus(tmp_path_factory) -> Path:
+    """AWS's managed policies as a directory of policy files, NAME.json each: the snapshot the package
+    ships (auditor/data/aws-managed-policies.json.gz, refreshed by scripts/refresh_managed_policies.py),
+    so a plain clone audits the same corpus as any other checkout. Only the directory stays alive."""
+    from auditor.managed_policies import documents
+
+    out = tmp_path_factory.mktemp("aws-managed-policies")
+    for entry in documents():
+        path = out / f"{entry.name}.json"
+        assert not path.exists(), f"two policies named {entry.name} in the snapshot"
+        path.write_text(json.dumps(entry.document, indent=2) + "\n", encoding="utf-8")
+    return out
 
 
 def pytest_addoption(parser):

@@ -14,9 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from tests.conftest import CORPUS, DOCS, ROOT, run_cli
+from tests.conftest import DOCS, ROOT, SARIF_SCHEMA, run_cli
 
-SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 AUDITOR = '''\
 """A private auditor: access to the secret bucket. It prints, as auditors do; that must not reach our output."""
@@ -86,8 +85,7 @@ def test_private_auditor_fires_in_json_and_sarif(private):
                                                           "region": {"startLine": 12}}
     assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "/Statement/0/Resource/1"
     assert run["properties"]["parliament"]["added"] == 1
-    if SCHEMA.is_file():
-        jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
 
 
 def test_every_format_shows_parliament(private):
@@ -159,13 +157,12 @@ def test_a_crash_is_one_info_finding_and_the_audit_runs(write_policy):
     assert proc.returncode == 1 and proc.stderr.decode().endswith("failed on 1 document; exit 1\n")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the AWS managed-policy corpus is not beside the repo")
-def test_the_two_aws_policies_parliament_crashes_on():
+def test_the_two_aws_policies_parliament_crashes_on(managed_policy_corpus):
     names = ["SageMakerStudioEMRContainersSystemNamespaceRolePolicy.json", "SageMakerStudioProjectUserRolePolicy.json"]
-    proc = run_cli("file", *[str(CORPUS / n) for n in names], "--parliament", "--format", "json")
+    proc = run_cli("file", *[str(managed_policy_corpus / n) for n in names], "--parliament", "--format", "json")
     doc = json.loads(proc.stdout)
     crashes = [f for f in doc["findings"] if f["rule_id"] == "parliament/EXCEPTION"]
-    assert [(f["location"]["source"], f["severity"]) for f in crashes] == [(str(CORPUS / n), "info") for n in names]
+    assert [(f["location"]["source"], f["severity"]) for f in crashes] == [(str(managed_policy_corpus / n), "info") for n in names]
     assert doc["parliament"]["failed"] == 2 and len(doc["coverage"]) > 0
 
 
