@@ -201,7 +201,7 @@ def test_refresh_from_saved_cli_output(tmp_path):
                        str(versions), "--date", "2026-01-02", "--out", str(out)).returncode == 0
     assert out.read_bytes() == first
     # and the module reads what it wrote
-    snap = managed_policies._read(out)
+    snap = managed_policies.read_snapshot(out)
     assert snap.find("arn:aws:iam::aws:policy/service-role/OldPolicy").version == "v3"
     assert snap.find("arn:aws:iam::aws:policy/Unlisted").name == "Unlisted"
 

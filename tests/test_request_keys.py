@@ -11,7 +11,7 @@ import tomllib
 
 from auditor import catalogue
 from auditor.conditions import Unknown
-from auditor.context import _keys_taken
+from auditor.context import keys_taken
 
 CAT = catalogue.load()
 GLOBAL_KEYS = tuple(tomllib.loads((catalogue.rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))["keys"])
@@ -44,7 +44,7 @@ def undecided(cat) -> list[str]:
     rules = cat.contexts
     for action, resource, caller, feature, version, passed_to in requests(cat):
         extra = {"iam:PassedToService": passed_to} if passed_to else None  # as the engine gives it
-        documented = [k for known in (*_keys_taken(action.lower()), *GLOBAL_KEYS) for k in concrete(known)]
+        documented = [k for known in (*keys_taken(action.lower()), *GLOBAL_KEYS) for k in concrete(known)]
         for features in ({"core", feature}, set(cat.feature_ids)):
             for key in dict.fromkeys(documented):
                 found = rules.explain(action, resource, caller, key, features=sorted(features), version=version,
