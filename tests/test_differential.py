@@ -31,6 +31,7 @@ from auditor.checks.invalid_condition import type_problem  # noqa: E402
 from auditor.conditions import Absent, Known, Truth, condition_truth, decide, resolve_known  # noqa: E402
 from auditor.evaluate import GRANTED, evaluate_relevant, statement_matches_action  # noqa: E402
 from auditor.model import Condition, parse_policy  # noqa: E402
+from tests.conftest import examples  # noqa: E402
 
 CAT = catalogue.load()
 NAMING = tuple(sorted({"partition": "aws", "ns": "demo-dev", "ns_lower": "demo-dev", "project": "demo", "env": "dev",
@@ -230,7 +231,7 @@ SEEN: dict[str, int] = {}  # how often each exception explained a disagreement (
 
 @pytest.mark.slow  # hypothesis: 3 x 150 policies, about 5 s
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.action)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_principalmapper_agrees_or_the_guide_says_why(scenario, data):
     doc = data.draw(policies(scenario))

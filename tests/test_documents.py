@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from auditor import catalogue, engine, escalation
 from auditor.model import parse_policies
 from auditor.report import Settings, Target
-from tests.conftest import run_cli
+from tests.conftest import examples, run_cli
 from tests.test_hostile import policy_docs
 
 ALL = ("--feature", "all", "--env", "dev", "--env", "prod", "--prefix", "demo")
@@ -114,7 +114,7 @@ def test_repair_refuses_an_array(tmp_path):
 CAT = catalogue.load()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(policy_docs, min_size=1, max_size=3))
 def test_random_document_arrays(docs):
     text = json.dumps(docs, indent=2)

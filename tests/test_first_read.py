@@ -18,6 +18,7 @@ from auditor.prefix import NAMED_ARN, prefix_names
 from auditor.sources import targets
 from auditor.sources.file import MAX_BYTES, looks_like_policy, policies_from_bytes
 from auditor.sources.targets import first_read
+from tests.conftest import examples
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -105,7 +106,7 @@ def test_a_plain_policy_is_not_built(monkeypatch):
 _NAME_TAIL = st.one_of(st.sampled_from(["*", "?", "-*", "/*", ""]), st.text(alphabet="*?-_/:aZ09.", max_size=4))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.tuples(st.from_regex(NAMED_ARN, fullmatch=True), _NAME_TAIL), min_size=1, max_size=3),
        st.sampled_from(["Allow", "Deny"]), st.booleans(), st.sampled_from([None, 1]))
 def test_every_candidate_prefix_names_can_name_is_seen(arns, effect, as_list, indent):
@@ -120,7 +121,7 @@ def test_every_candidate_prefix_names_can_name_is_seen(arns, effect, as_list, in
 _MAY_NAME = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]")
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(["function:", "stack/", "role/", "rule/", "s3:::", "s3::", ":", "/", "a", "Z9", "-",
                                  "_", "*", "?", " ", "\"", "ro", "le/"]), max_size=12))
 def test_may_name_is_its_regular_expression(parts):

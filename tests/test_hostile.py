@@ -19,7 +19,7 @@ from auditor.globs import MATCHES_ALL, MATCHES_NONE, extent
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
 from auditor.sources.file import MAX_BYTES, policies_from_bytes
-from tests.conftest import DOCS, ROOT, invoke, run_cli
+from tests.conftest import DOCS, ROOT, examples, invoke, run_cli
 
 CAT = catalogue.load()
 SETTINGS = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
@@ -66,21 +66,21 @@ def _audit(text: str) -> None:
 
 
 @pytest.mark.slow  # hypothesis
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_value(value):
     _audit(json.dumps(value))
 
 
 @pytest.mark.slow  # hypothesis
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy_docs)
 def test_policy_shaped_documents(doc):
     _audit(json.dumps(doc, indent=2))
 
 
 @pytest.mark.slow  # hypothesis
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes(raw):
     policies = policies_from_bytes(raw, "b.json")

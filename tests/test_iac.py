@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOCS, FIXTURES, ROOT, run_cli
+from tests.conftest import DOCS, FIXTURES, ROOT, examples, run_cli
 
 IAC = FIXTURES / "iac"
 JSON_FIXTURE = DOCS / "least-privilege-2019-10.json"
@@ -531,7 +531,7 @@ YAML_PIECES = st.sampled_from([
     "Parameters:\n  X: {Type: String, Default: x}\n", "Conditions:\n  C: !Equals [!Ref X, x]\n", "'", '"', "!Bogus", "\t"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(HCL_PIECES, max_size=40))
 def test_random_terraform_never_raises(tmp_path, pieces):
     from auditor.sources import terraform
@@ -542,7 +542,7 @@ def test_random_terraform_never_raises(tmp_path, pieces):
         assert isinstance(policy.text, str)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pieces=st.lists(YAML_PIECES, max_size=40))
 def test_random_templates_never_raise(pieces):
     from auditor.sources import cloudformation

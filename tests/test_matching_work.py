@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from auditor import automata, evaluate, globs
 from auditor.globs import MATCHES_SOME, covers, extent, gave_up, name_matcher, strict_overlaps, union_extent
-from tests.conftest import audit_json
+from tests.conftest import audit_json, examples
 from tests.test_names import BUCKET, ROLE, STACK
 
 MODULES = (automata, globs, evaluate)
@@ -127,7 +127,7 @@ def test_a_subset_blowup_stays_within_the_search_budget(requirement):
 BLOCKS = st.sampled_from(["a", "ab", "*", "?", "*a", "a?", ":", "/", "-", "us-", "1", "*?"])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(BLOCKS, min_size=1, max_size=6), st.lists(BLOCKS, min_size=1, max_size=6),
        st.sampled_from(REQUIREMENTS), st.sampled_from(["arn:aws:s3:::", "arn:aws:iam::*:role/", "arn:", ""]))
 def test_random_patterns_grow_at_most_quadratically(left, right, requirement, head):

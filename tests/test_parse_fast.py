@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from auditor import model
 from auditor.model import MAX_ELEMENT, Condition, parse_policies
+from tests.conftest import examples
 
 _LONG = "a" * (MAX_ELEMENT + 1)
 _STRINGS = st.sampled_from(["s3:GetObject", "*", "arn:aws:s3:::demo-*", "", _LONG, "x" * MAX_ELEMENT])
@@ -52,7 +53,7 @@ def _both(raw, document=None):
     return (fast, fast_problems), (checked, checked_problems)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(statements(), st.sampled_from([None, 0, 2]))
 def test_fast_statement_is_the_checked_statement(raw, document):
     (fast, fast_problems), (checked, checked_problems) = _both(raw, document)

@@ -27,7 +27,7 @@ from auditor.reporters.spool import Spool
 from auditor.sources.file import read_policy
 from auditor.scopes import Scope
 from auditor.sources.targets import load, loaded
-from tests.conftest import DOCS, FIXTURES, ROOT, SARIF_SCHEMA, invoke
+from tests.conftest import DOCS, FIXTURES, ROOT, SARIF_SCHEMA, examples, invoke
 
 REPORT_SCHEMA = ROOT / "auditor" / "schemas" / "report-v1.schema.json"
 
@@ -305,7 +305,7 @@ def _written(members: dict[str, object], items: list[object]) -> str:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(st.text(max_size=5).filter(lambda key: key != "items"), _VALUES, max_size=4), st.lists(_VALUES, max_size=5))
 def test_written_documents_are_json_dumps_of_any_value(members, items):
     expected = {**members, "items": [*items, {str(n): item for n, item in enumerate(items)}]}

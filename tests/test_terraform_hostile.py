@@ -17,7 +17,7 @@ import pytest
 
 from auditor.sources.confined import Confined
 from auditor.sources.file import SourceError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, examples
 
 FORMATS = ("json", "sarif", "github", "table", "markdown", "concise")
 POLICY = 'jsonencode({{ Statement = [{{ Effect = "Allow", Action = "cloudformation:CreateStack", Resource = {} }}] }})'
@@ -303,7 +303,7 @@ TEMPLATE_PIECES = st.sampled_from([
     "range(100000)", "file(", ")", "/etc/passwd", "${x}"])
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(TEMPLATE_PIECES, max_size=40))
 def test_random_heredoc_templates_never_raise(tmp_path, pieces):
     """Any heredoc body, well formed or not, evaluates to a policy or a named problem: never an exception,

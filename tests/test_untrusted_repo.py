@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOCS, ROOT, invoke, run_cli
+from tests.conftest import DOCS, ROOT, examples, invoke, run_cli
 
 POLICY = (DOCS / "least-privilege-2019-10.json").read_text()
 
@@ -145,7 +145,7 @@ def test_ignore_globs_match_as_fnmatch_without_backtracking():
     from hypothesis import strategies as st
 
     @hypothesis.given(st.text("ab/*?[]!-", max_size=8), st.text("ab/]![-", max_size=8))
-    @hypothesis.settings(max_examples=3000, deadline=None)
+    @hypothesis.settings(max_examples=examples(3000), deadline=None)
     def agree(glob, path):
         assert glob_match(compile_glob(glob), path) == fnmatch.fnmatchcase(path, glob)
 
