@@ -81,6 +81,7 @@ def test_bytes_that_are_no_text():
         _same(raw)
 
 
+@pytest.mark.slow
 def test_files_of_the_repository_and_the_corpus(managed_policy_corpus):
     paths = sorted(glob.glob(os.path.join(ROOT, "fixtures", "**", "*.json"), recursive=True))
     paths += sorted(glob.glob(os.path.join(ROOT, "tests", "**", "*.json"), recursive=True))
@@ -106,6 +107,7 @@ def test_a_plain_policy_is_not_built(monkeypatch):
 _NAME_TAIL = st.one_of(st.sampled_from(["*", "?", "-*", "/*", ""]), st.text(alphabet="*?-_/:aZ09.", max_size=4))
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.tuples(st.from_regex(NAMED_ARN, fullmatch=True), _NAME_TAIL), min_size=1, max_size=3),
        st.sampled_from(["Allow", "Deny"]), st.booleans(), st.sampled_from([None, 1]))
@@ -121,6 +123,7 @@ def test_every_candidate_prefix_names_can_name_is_seen(arns, effect, as_list, in
 _MAY_NAME = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]")
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(["function:", "stack/", "role/", "rule/", "s3:::", "s3::", ":", "/", "a", "Z9", "-",
                                  "_", "*", "?", " ", "\"", "ro", "le/"]), max_size=12))

@@ -104,6 +104,7 @@ NAMED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NAMED))
 def test_named_bad_input_is_an_invalid_finding(name, tmp_path):
     path = tmp_path / "policy.json"
@@ -199,6 +200,7 @@ def test_paths_that_cannot_be_read_exit_2(tmp_path):
         assert proc.returncode == 2 and expected in err and err.count("\n") == 1, (path, err)
 
 
+@pytest.mark.slow
 def test_unreadable_file_exits_2():
     """As root every file is readable, so the CLI then runs as nobody (setpriv) on a mode-000 file
     in a directory everyone may enter (pytest's tmp_path is private to root)."""
@@ -228,6 +230,7 @@ def test_unreadable_file_exits_2():
     assert proc.stderr.decode() == f"jets-iam-audit: error: {path}: permission denied\n"
 
 
+@pytest.mark.slow
 def test_empty_and_closed_stdin():
     proc = invoke("file", "-", "--format", "json", stdin=b"")
     assert proc.returncode == 1
@@ -244,6 +247,7 @@ def test_error_messages_are_inert(tmp_path):
     assert proc.returncode == 2 and "\x1b" not in proc.stderr.decode() and "\\x1b[2Jevil.json" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_nothing_written_without_output(tmp_path):
     home, tmp, work = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
     for d in (home, tmp, work):

@@ -70,6 +70,7 @@ def _places(fmt: str, out: str) -> list[tuple[str, int | None, str]]:
     return [(m.group(2), int(m.group(3)), m.group(1)) for m in re.finditer(r"│ ([^│]*?)\s*│ (\S+) L(\d+)(?: \S+)?\s*│$", out, re.M)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_every_location_is_a_line_of_the_file_read(form, fmt):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,7 @@ def _both(raw, document=None):
     return (fast, fast_problems), (checked, checked_problems)
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(1500), deadline=None)
 @given(statements(), st.sampled_from([None, 0, 2]))
 def test_fast_statement_is_the_checked_statement(raw, document):

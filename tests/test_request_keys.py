@@ -9,6 +9,8 @@ import re
 import shutil
 import tomllib
 
+import pytest
+
 from auditor import catalogue
 from auditor.conditions import Unknown
 from auditor.context import keys_taken
@@ -56,10 +58,12 @@ def undecided(cat) -> list[str]:
     return sorted(set(out))
 
 
+@pytest.mark.slow
 def test_every_documented_key_of_every_required_action_is_decided():
     assert undecided(CAT) == []
 
 
+@pytest.mark.slow
 def test_a_pair_without_a_decision_fails(tmp_path):
     """The test can fail: without the gem layer's entry lambda:Layer is undecided, and a bare "unknown"
     (no named reason) is refused too."""

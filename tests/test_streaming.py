@@ -103,6 +103,7 @@ def _check_stream(targets, run_settings, cat):
     return report, json.loads(text)
 
 
+@pytest.mark.slow
 def test_fixtures_stream_the_bytes_of_the_whole_document(fixture_targets, cat):
     run_settings = Settings("demo", False, None, ("dev", "prod"), "5", ("core", "prewarm", "custom-domain"))
     report, doc = _check_stream(fixture_targets, run_settings, cat)
@@ -157,6 +158,7 @@ def _pinned(name: str, region: str | None) -> Target:
     return Target("file", name, (parse_policy(json.dumps(doc), name),))
 
 
+@pytest.mark.slow
 def test_deploy_notes_stream_with_their_target(cat):
     """The Region a target was judged for is known once it is audited: a streamed run gives it with the
     target's part, and every format writes what the whole Report (notes before the audit, then these, in

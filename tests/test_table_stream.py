@@ -93,6 +93,7 @@ def reports():
     return [engine.run([t], run, cat) for t in targets] + [engine.run(targets, run, cat)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [30, 60, 80, 120, 200])
 def test_tables_never_split_a_word_that_fits(reports, width):
     """Every word of a finding's message and location, and every action the coverage does not grant, that
@@ -190,6 +191,7 @@ def test_progress_bar_draws_on_stderr_and_clears(monkeypatch):
     assert quiet.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_cli_draws_no_bar_in_a_pipe(tmp_path):
     files = []
     for i in range(progress.MANY_TARGETS + 1):
