@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from auditor.arn import placeholder_values
 from auditor.globs import name_matcher
 from auditor.rules_dir import rules_dir
 
@@ -307,3 +308,19 @@ def condition_key_applies(key: str, action: str) -> bool:
         keys.extend(here)
         keys.extend(types.get(rtype.lower(), (None, ()))[1])
     return any(condition_key_matches(known, key) for known in keys)
+
+
+PROBE_NAME = "jets-iam-audit-probe"  # the name of a resource no Jets project creates
+
+
+@lru_cache(maxsize=4096)
+def probe_arn(action: str) -> str | None:
+    """A concrete resource of the action's first resource type that no Jets project creates, or
+    "*" for actions that take no resource; None for unknown actions."""
+    formats = resource_formats(action)
+    if formats is None:
+        return None
+    if not formats:
+        return "*"
+    values = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+    return placeholder_values(formats[0], values, PROBE_NAME)

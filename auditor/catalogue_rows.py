@@ -1,5 +1,5 @@
 """What `jets-iam-audit catalogue` prints: the requirements for a set of options, rendered for the
-project and envs, as JSON (`catalogue --format json`, README "The catalogue") or one table per feature."""
+project and envs, as JSON (`catalogue --format json`, docs/json.md) or one table per feature."""
 
 from __future__ import annotations
 

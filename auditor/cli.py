@@ -59,15 +59,17 @@ def _root(
 
 # --- options: what each does, in its command's words -------------------------------------------------
 
-def _prefix(what: str) -> object:
-    return typer.Option("--prefix", help=f"The Jets project name (the docs' MY_PREFIX) {what}.")
+def _prefix(what: str, default: str) -> object:
+    return typer.Option("--prefix", show_default=default, help=f"The Jets project name (the docs' MY_PREFIX) {what}.")
 
 
-AuditPrefix = Annotated[str | None, _prefix("the resources are named by; inferred from the policy's ARNs when absent")]
+AuditPrefix = Annotated[str | None, _prefix(
+    "the resources are named by", "the config file's, else --project's, else inferred from the policy's ARNs")]
 GeneratePrefix = Annotated[str | None, _prefix(
-    "the policy's resources are named by; needed, unless --project or the config file gives it (with --from it "
-    "is inferred from the policy's ARNs)")]
-CataloguePrefix = Annotated[str | None, _prefix("the resources are shown for; without it they read <project>-<env>-*")]
+    "the policy's resources are named by; needed, unless the config file or --project gives it",
+    "the config file's, else --project's; with --from, inferred from the policy's ARNs")]
+CataloguePrefix = Annotated[str | None, _prefix(
+    "the resources are shown for", "the config file's, else --project's, else none: they read <project>-<env>-*")]
 
 
 def _env(what: str, more: str = "") -> object:
@@ -84,7 +86,8 @@ VersionOpt = Annotated[str | None, typer.Option(
 
 
 def _feature(what: str) -> object:
-    return typer.Option("--feature", help=f"A feature {what} (repeatable, or 'all'). The release's defaults are always "
+    return typer.Option("--feature", show_default="the config file's, plus --project's",
+                        help=f"A feature {what} (repeatable, or 'all'). The release's defaults are always "
                                           "on: core and prewarm, and public-assets for Jets 3-5 (with --project, only "
                                           "when the app has files in public/).")
 
@@ -93,17 +96,23 @@ AuditFeature = Annotated[list[str] | None, _feature("to audit")]
 GenerateFeature = Annotated[list[str] | None, _feature("the policy grants")]
 CatalogueFeature = Annotated[list[str] | None, _feature("to show")]
 AuditRegion = Annotated[str | None, typer.Option(
-    "--region", show_default="any", help="The AWS Region Jets deploys to; ARNs for other Regions then do not count.")]
+    "--region", show_default="the config file's, else any",
+    help="The AWS Region Jets deploys to; ARNs for other Regions then do not count.")]
 AuditAccount = Annotated[str | None, typer.Option(
-    "--account", show_default="any", help="The AWS account id Jets deploys to; ARNs for other accounts then do not count.")]
+    "--account", show_default="the config file's, else any",
+    help="The AWS account id Jets deploys to; ARNs for other accounts then do not count.")]
 GenerateRegion = Annotated[str | None, typer.Option(
-    "--region", show_default="any (*)", help="The AWS Region Jets deploys to: the policy's ARNs name it.")]
+    "--region", show_default="the config file's, else any: *",
+    help="The AWS Region Jets deploys to: the policy's ARNs name it.")]
 GenerateAccount = Annotated[str | None, typer.Option(
-    "--account", show_default="any (*)", help="The AWS account id Jets deploys to: the policy's ARNs name it.")]
+    "--account", show_default="the config file's, else any: *",
+    help="The AWS account id Jets deploys to: the policy's ARNs name it.")]
 CatalogueRegion = Annotated[str | None, typer.Option(
-    "--region", show_default="any (*)", help="The AWS Region Jets deploys to: the resources are shown in it.")]
+    "--region", show_default="the config file's, else any: *",
+    help="The AWS Region Jets deploys to: the resources are shown in it.")]
 CatalogueAccount = Annotated[str | None, typer.Option(
-    "--account", show_default="any (*)", help="The AWS account id Jets deploys to: the resources are shown in it.")]
+    "--account", show_default="the config file's, else any: *",
+    help="The AWS account id Jets deploys to: the resources are shown in it.")]
 ProjectOpt = Annotated[str | None, typer.Option(
     "--project", help="A Jets app directory: take the project name, the Jets release (Gemfile.lock) and the features it "
                       "uses from it.")]
@@ -142,16 +151,22 @@ AlsoWriteOpt = Annotated[list[str] | None, typer.Option(
 DetailsOpt = Annotated[Details, typer.Option(
     "--details", help="Table of several targets: after a summary row per target, the coverage and findings of the "
                       "targets with findings at or above --fail-on (failing), or of every target (all).")]
+LiveDetailsOpt = Annotated[Details, typer.Option(
+    "--details", help="Table of several targets only (as for file): a live run audits one principal, which the table "
+                      "always shows in full.")]
 ParliamentOpt = Annotated[bool | None, typer.Option(
     "--parliament", show_default="the --config file's, else off",
     help="Also run parliament on every policy document; its findings join the report "
          "(pip install 'jets-iam-audit[parliament]').")]
 CommunityOpt = Annotated[bool | None, typer.Option(
-    "--include-community-auditors", show_default="off", help="With --parliament: its community auditors too.")]
+    "--include-community-auditors", show_default="the --config file's, else off",
+    help="With --parliament: its community auditors too.")]
 PrivateAuditorsOpt = Annotated[str | None, typer.Option(
-    "--private-auditors", help="With --parliament: a directory of parliament private auditors.")]
+    "--private-auditors", show_default="the --config file's, else none",
+    help="With --parliament: a directory of parliament private auditors.")]
 ParliamentConfigOpt = Annotated[str | None, typer.Option(
-    "--parliament-config", help="With --parliament: parliament's YAML config (severities, ignore_locations).")]
+    "--parliament-config", show_default="the --config file's, else none",
+    help="With --parliament: parliament's YAML config (severities, ignore_locations).")]
 LiveGroup = Annotated[str | None, typer.Option("--group", help="The IAM group to audit, by name.")]
 LiveUser = Annotated[str | None, typer.Option("--user", help="The IAM user to audit, by name (its own and its groups' policies).")]
 LiveRole = Annotated[str | None, typer.Option("--role", help="The IAM role to audit, by name.")]
@@ -207,7 +222,7 @@ def file_command(
     user: FileUser = None,
     role: FileRole = None,
     deploy_principal: Annotated[list[str] | None, typer.Option(
-        "--deploy-principal", show_default="those that look like a Jets deployer",
+        "--deploy-principal", show_default="the config file's deploy-principals, else those that look like a Jets deployer",
         help="The deploy principal in Terraform or CloudFormation files, of any kind: its IAM name, address "
              "(aws_iam_role.deployer, or deployer) or logical id (repeatable); only those are audited.")] = None,
     var: Annotated[list[str] | None, typer.Option(
@@ -277,7 +292,7 @@ def live_command(
     quiet: QuietOpt = False,
     baseline: BaselineOpt = None,
     write_baseline: WriteBaselineOpt = None,
-    details: DetailsOpt = "failing",
+    details: LiveDetailsOpt = "failing",
     output: ReportOutput = None,
     also_write: AlsoWriteOpt = None,
     parliament: ParliamentOpt = None,

@@ -25,8 +25,8 @@ from typing import NamedTuple
 from auditor import generate
 from auditor.arn import parse_arn, short_resource
 from auditor.automata import fullmatch
+from auditor.awsdata import PROBE_NAME, probe_arn
 from auditor.catalogue import Catalogue, Naming, major
-from auditor.checks.common import PROBE_NAME, probe_arn
 from auditor.conditions import Decision, RequestContext, decide
 from auditor.escalation_rules import EscalationRules, RunsAs, Service
 from auditor.evaluate import CONDITIONAL, GRANTED, ActionIndex, Verdict, evaluate_relevant, statement_matches_action

@@ -32,6 +32,7 @@ from functools import lru_cache
 from auditor.arn import parse_arn
 from auditor.automata import CACHE_SIZE
 from auditor.conditions import Decision, Truth
+from auditor.glob_text import policy_pattern
 from auditor.globs import (
     MATCHES_ALL,
     MATCHES_NONE,
@@ -42,7 +43,6 @@ from auditor.globs import (
     gave_up,
     group_classes,
     name_matcher,
-    policy_pattern,
     union_extent,
 )
 from auditor.model import Statement

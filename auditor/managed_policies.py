@@ -6,7 +6,7 @@ snapshot `auditor/data/aws-managed-policies.json.gz` holds AWS's managed policie
 list-policies --scope AWS` and `aws iam get-policy-version` gave them on its date: per policy its
 name, ARN, default version id, last update, whether AWS still lists it (a deprecated policy stays
 attached where it was attached) and its document. scripts/refresh_managed_policies.py writes it
-(README, "Dependencies and data").
+(docs/development.md, "Data: AWS managed policies").
 
 It is read (gunzip and JSON, about 0.3 s) only when an ARN of account `aws` needs it, and once per run.
 `--auth-details` documents and live mode, which read the account's current version, win over it.

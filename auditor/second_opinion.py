@@ -199,7 +199,7 @@ def _compiled(issue: str, ignores: object) -> tuple[Entry, ...]:
 
 
 def _ignored(location: dict, entries: Sequence[Entry]) -> bool:
-    """parliament's documented `ignore_locations` (README, "Private auditors"): an entry matches when,
+    """parliament's documented `ignore_locations` (parliament's README, "Custom config file" and "Private Auditors"): an entry matches when,
     for each of its keys, one of its patterns (regular expressions, case-insensitive, whole value)
     matches the finding's location value. Its own implementation (cli.is_finding_filtered) passes the
     YAML's lists to jsoncfg's make_list, which turns them into [], so it never ignores anything."""

@@ -42,6 +42,7 @@ from auditor.evaluate import (
     evaluate_relevant,
     statement_matches_action,
 )
+from auditor.glob_text import policy_pattern, requirement_pattern
 from auditor.globs import (
     covers,
     extent,
@@ -49,8 +50,6 @@ from auditor.globs import (
     match_classes,
     name_matcher,
     overlaps,
-    policy_pattern,
-    requirement_pattern,
     strict_overlaps,
     union_extent,
 )

@@ -1,17 +1,12 @@
-"""Helpers several checks share: catalogue lookups, probes, summaries."""
+"""Helpers several checks share: summaries, and which selected feature and releases need an action."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
-from auditor import awsdata
-from auditor.arn import placeholder_values
+from auditor.awsdata import probe_arn
 from auditor.checks.base import Context
 from auditor.evaluate import CONDITIONAL, GRANTED, evaluate_relevant
-
-PROBE_NAME = "jets-iam-audit-probe"
-
 
 def summarise(items: Sequence[str], limit: int = 5) -> str:
     """'a, b, c' or 'a, b, c, d, e and 12 more': expansions are counted, never dumped."""
@@ -31,19 +26,6 @@ def releases_of(ctx: Context, actions: Iterable[str]) -> str | None:
     wanted = {a.lower() for a in actions}
     found = sorted({r.releases.text for r in ctx.requirements if r.action.lower() in wanted})
     return "; ".join(found) or None
-
-
-@lru_cache(maxsize=4096)
-def probe_arn(action: str) -> str | None:
-    """A concrete resource of the action's first resource type that no Jets project creates, or
-    "*" for actions that take no resource; None for unknown actions."""
-    formats = awsdata.resource_formats(action)
-    if formats is None:
-        return None
-    if not formats:
-        return "*"
-    values = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
-    return placeholder_values(formats[0], values, PROBE_NAME)
 
 
 def granted_beyond_project(ctx: Context, action: str) -> bool:

@@ -1,4 +1,4 @@
-"""The v1 JSON document (README, "The JSON document"): one document, never JSON Lines, never through rich.
+"""The v1 JSON document (docs/json.md, "The JSON document"): one document, never JSON Lines, never through rich.
 
 Written as the run streams: the head up to "targets" at once, each target's findings as it is audited,
 its coverage rows (and ignored findings) into a spool that follows "findings", then the summary. Each
