@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import jsonschema
-import pytest
 
 from auditor.checks import CHECKS
 from tests.conftest import DOCS, SARIF_SCHEMA, invoke, run_cli

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from auditor.cli import app
 from tests.conftest import DOCS, ROOT, SARIF_SCHEMA, run_cli
 
-
 AUDITOR = '''\
 """A private auditor: access to the secret bucket. It prints, as auditors do; that must not reach our output."""
 from parliament.misc import make_list
