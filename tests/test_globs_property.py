@@ -118,6 +118,9 @@ def strings_of(glob: str, limit: int, segment: str = SEGMENT_CHARS, crossing: st
     base = len(crossing) if "**" in parts else len(segment)
     assume(stars == 0 or base ** free * (free + 1) ** (stars - 1) <= most)
     out: set[str] = set()
+    # the characters the parts from k on add at least: a run of a star longer than what is left after
+    # them would only make strings past the limit (and _runs would hold them all)
+    rest = [sum(part not in ("*", "**") for part in parts[k:]) for k in range(len(parts) + 1)]
 
     def fill(k: int, acc: str) -> None:
         if len(acc) > limit:
@@ -127,7 +130,7 @@ def strings_of(glob: str, limit: int, segment: str = SEGMENT_CHARS, crossing: st
             return
         part = parts[k]
         if part in ("*", "**"):
-            for run in _runs(segment if part == "*" else crossing, limit - len(acc)):
+            for run in _runs(segment if part == "*" else crossing, limit - len(acc) - rest[k + 1]):
                 fill(k + 1, acc + run)
         elif part == "?":
             for c in segment:
