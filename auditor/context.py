@@ -227,7 +227,7 @@ def _context(rules: ContextRules, action: str, template: str, caller: str, featu
         chosen[key.lower()] = (spec, "extra")
     entries = tuple(sorted((key, _value(spec, action, rules, region, account, naming)) for key, (spec, _) in chosen.items()))
     sources = tuple(sorted((key, source, spec.reason) for key, (spec, source) in chosen.items()))
-    return ActionContext(entries, UNKNOWN, rules.callers[caller].label, action=action, takes=_keys_taken(action),
+    return ActionContext(entries, UNKNOWN, rules.callers[caller].label, action=action, takes=keys_taken(action),
                          sources=sources)
 
 
@@ -270,7 +270,7 @@ def _scoped(key: str) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _keys_taken(action: str) -> tuple[str, ...]:
+def keys_taken(action: str) -> tuple[str, ...]:
     """Every condition key `action` takes (its own and its resource types'), as the data spells them."""
     details = awsdata.action_details(action)
     if details is None:

@@ -60,7 +60,7 @@ class Snapshot:
         return next((e for e in self.entries if e.arn is None and e.name == name), None)
 
 
-def _read(path: Path) -> Snapshot:
+def read_snapshot(path: Path) -> Snapshot:
     with gzip.open(path, "rt", encoding="utf-8") as stream:
         data = json.load(stream)
     if data.get("format") != FORMAT:
@@ -73,7 +73,7 @@ def _read(path: Path) -> Snapshot:
 @cache
 def snapshot() -> Snapshot:
     """The snapshot shipped with the package, read on first use."""
-    return _read(SNAPSHOT)
+    return read_snapshot(SNAPSHOT)
 
 
 def documents() -> Iterator[Entry]:

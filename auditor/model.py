@@ -359,11 +359,11 @@ def _entries(value: object) -> tuple[str, ...] | None:
     return None
 
 
-def _statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
+def build_statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
                document: int | None = None) -> Statement | None:
     """One statement, or None (with its problems added) when it is not one IAM would take. The usual
     statement (known keys, a string Sid, a valid Effect, one of each pair of elements, each a string or a
-    list of strings) is built at once; any other goes through every check, in order (_checked_statement)."""
+    list of strings) is built at once; any other goes through every check, in order (checked_statement)."""
     if isinstance(raw, dict) and _STATEMENT_KEY_SET.issuperset(raw):
         sid = raw.get("Sid")
         has_action, has_resource = "Action" in raw, "Resource" in raw
@@ -382,10 +382,10 @@ def _statement(source: str, index: int, raw: object, at: str, problems: list[Pro
                 return Statement(source, index, at, sid, raw["Effect"], actions if has_action else None,
                                  None if has_action else actions, resources if has_resource else None,
                                  None if has_resource else resources, conditions, scalars, document)
-    return _checked_statement(source, index, raw, at, problems, document)
+    return checked_statement(source, index, raw, at, problems, document)
 
 
-def _checked_statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
+def checked_statement(source: str, index: int, raw: object, at: str, problems: list[Problem],
                        document: int | None = None) -> Statement | None:
     if not isinstance(raw, dict):
         problems.append(Problem(at, "statement is not a JSON object", f"Statement[{index}]"))
@@ -508,7 +508,7 @@ def allowing_statements(text: str, source: str, wanted: Callable[[str], bool]) -
         if not any(wanted(r) for r in (resources if isinstance(resources, list) else [resources]) if isinstance(r, str)):
             continue
         at = "/Statement" if isinstance(raw_statements, dict) else f"/Statement/{index}"
-        stmt = _statement(source, index, raw, at, [])
+        stmt = build_statement(source, index, raw, at, [])
         if stmt is not None:
             found.append(stmt)
     return tuple(found)
@@ -565,13 +565,13 @@ def _document(doc: object, text: str, source: str, base: str, document: int | No
     raw_statements = doc["Statement"]
     statements = []
     if isinstance(raw_statements, dict):
-        stmt = _statement(source, 0, raw_statements, base + "/Statement", problems, document)
+        stmt = build_statement(source, 0, raw_statements, base + "/Statement", problems, document)
         if stmt is not None:
             statements.append(stmt)
     elif isinstance(raw_statements, list):
         at = base + "/Statement/"
         for index, raw in enumerate(raw_statements):
-            stmt = _statement(source, index, raw, at + str(index), problems, document)
+            stmt = build_statement(source, index, raw, at + str(index), problems, document)
             if stmt is not None:
                 statements.append(stmt)
     else:

@@ -110,7 +110,7 @@ class SourceMap:
         try:
             path = self._path(ptr)
         except (ValueError, IndexError, StopIteration, RecursionError):  # not JSON: the token scan copes with it
-            offset = self._scanned_offset(ptr)
+            offset = self.scanned_offset(ptr)
             return None if offset is None else self._text.count("\n", 0, offset) + 1
         # newlines are counted from the parent's start (whose line is known from its own parent), or
         # from the last element asked about when that lies between: checks ask in document order
@@ -129,12 +129,14 @@ class SourceMap:
     def column(self, ptr: str) -> int | None:
         """The 1-based column where the element at `ptr` (or its nearest ancestor found) starts."""
         try:
-            offset = self._offset(ptr)
+            offset = self.offset(ptr)
         except (ValueError, IndexError, StopIteration, RecursionError):
-            offset = self._scanned_offset(ptr)
+            offset = self.scanned_offset(ptr)
         return None if offset is None else offset - self._text.rfind("\n", 0, offset)
 
-    def _offset(self, ptr: str) -> int | None:
+    def offset(self, ptr: str) -> int | None:
+        """The offset in the text of the element at `ptr` (or of its nearest ancestor found), reading only
+        the containers on its path; raises ValueError (or IndexError, StopIteration) on text that is no JSON."""
         path = self._path(ptr)
         return path[-1] if path else None
 
@@ -199,7 +201,8 @@ class SourceMap:
         finally:
             reading.at = at
 
-    def _scanned_offset(self, ptr: str) -> int | None:
+    def scanned_offset(self, ptr: str) -> int | None:
+        """What offset() gives, from one token scan of the whole text: it copes with text that is no JSON."""
         node = self._root
         if node is None:
             return None

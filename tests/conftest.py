@@ -8,12 +8,66 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis profiles (docs/development.md, "Testing"): HYPOTHESIS_PROFILE=thorough for a deep run.
+# "quick", the default and what CI runs: 50 examples for a property that names no number, a property's
+# own number where it names one (examples(n)); no deadline (two shared cores make timings noise).
+# "thorough": 1,000 examples where none is named, ten times a property's own number.
+PROFILES = {"quick": (50, 1), "thorough": (1000, 10)}
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
+if PROFILE not in PROFILES:
+    raise pytest.UsageError(f"HYPOTHESIS_PROFILE={PROFILE!r}: use one of {', '.join(PROFILES)}")
+for _name, (_count, _) in PROFILES.items():
+    settings.register_profile(_name, max_examples=_count, deadline=None)
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> int:
+    """A property test's number of examples: n, tuned to find the bugs it is there for, under the default
+    profile; ten times n under HYPOTHESIS_PROFILE=thorough."""
+    return n * PROFILES[PROFILE][1]
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 DOCS = FIXTURES / "docs"
-CORPUS = ROOT.parent / "shared" / "iam-policy-corpus"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # OASIS's published schema (tests/data/README.md)
 GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache(tmp_path_factory):
+    """Where the environment says PYTHONDONTWRITEBYTECODE (nothing written beside the sources), the
+    Pythons the tests start (the CLI as a subprocess, hundreds of times) keep their compiled modules in
+    a directory of this session instead (PYTHONPYCACHEPREFIX): otherwise each start compiles the package
+    from source again, about half a second. The sources stay as they are; the environment is restored."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        yield None
+        return
+    saved = dict(os.environ)
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("pycache"))
+    try:
+        yield os.environ["PYTHONPYCACHEPREFIX"]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def managed_policy_corpus(tmp_path_factory) -> Path:
+    """AWS's managed policies as a directory of policy files, NAME.json each: the snapshot the package
+    ships (auditor/data/aws-managed-policies.json.gz, refreshed by scripts/refresh_managed_policies.py),
+    so a plain clone audits the same corpus as any other checkout. Only the directory stays alive."""
+    from auditor.managed_policies import documents
+
+    out = tmp_path_factory.mktemp("aws-managed-policies")
+    for entry in documents():
+        path = out / f"{entry.name}.json"
+        assert not path.exists(), f"two policies named {entry.name} in the snapshot"
+        path.write_text(json.dumps(entry.document, indent=2) + "\n", encoding="utf-8")
+    return out
 
 
 def pytest_addoption(parser):

@@ -102,6 +102,7 @@ def _repo(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.slow  # the install step: a fresh venv, this repository installed from the registry
 def test_action_annotates_uploads_sarif_and_fails_on_findings(tmp_path, runner_temp):
     repo = _repo(tmp_path)
     run = Runner(repo, runner_temp, {}).run()
@@ -122,6 +123,7 @@ def test_action_annotates_uploads_sarif_and_fails_on_findings(tmp_path, runner_t
     assert kind == "ran" and fail.returncode == 1 and run.failed
 
 
+@pytest.mark.slow  # the install step: a fresh venv, this repository installed from the registry
 def test_action_with_a_baseline_passes_and_still_uploads(tmp_path, runner_temp):
     repo = _repo(tmp_path)
     first = Runner(repo, runner_temp, {"paths": "iam", "args": "--write-baseline .jets-iam-audit-baseline.json",
@@ -133,6 +135,7 @@ def test_action_with_a_baseline_passes_and_still_uploads(tmp_path, runner_temp):
     assert json.loads((repo / "jets-iam-audit.sarif").read_text())["runs"][0]["results"] == []
 
 
+@pytest.mark.slow  # the install step: a fresh venv, this repository installed from the registry
 def test_action_bad_options_fail_the_audit_step(tmp_path, runner_temp):
     repo = _repo(tmp_path)
     run = Runner(repo, runner_temp, {"args": "--fail-on urgent"}).run()
@@ -149,6 +152,7 @@ def _fresh(runner_temp: Path) -> str:
     return str(tool)
 
 
+@pytest.mark.slow  # the install step: a fresh venv, this repository installed from the registry
 def test_adoption_in_a_fresh_venv(tmp_path, runner_temp):
     """In a fresh venv (the action's), a repository with a multi-env policy: generate --from --write,
     then every env keeps its grants; a baseline written today keeps tomorrow's run at exit 0 until
@@ -215,6 +219,7 @@ HOSTILE = ("--write-baseline=zz.tf", "--output=package.json", "*.json", "$(touch
            "a b.json", "-", "::error file=x::forged.json", "--config=evil.toml")
 
 
+@pytest.mark.slow  # the install step: a fresh venv, this repository installed from the registry
 def test_action_with_hostile_file_names_stays_a_gate(tmp_path, runner_temp):
     """Committed files named like options, patterns and command substitutions: the action's step audits
     them as files (or skips them as no policy), never runs or expands them, writes nothing but the SARIF,
@@ -244,6 +249,7 @@ def test_action_with_hostile_file_names_stays_a_gate(tmp_path, runner_temp):
     assert {p: b for p, b in after.items() if p.name != "jets-iam-audit.sarif"} == before  # nothing else written
 
 
+@pytest.mark.slow  # the install step: a fresh venv, this repository installed from the registry
 def test_a_committed_symlink_at_the_sarif_path_is_refused(tmp_path, runner_temp):
     repo = _repo(tmp_path)
     outside = tmp_path / "outside.txt"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import DOCS, run_cli
 
 SUMMARY_TAIL = "; coverage: 69 granted, 5 missing; exit "
@@ -24,6 +26,7 @@ def _edit(path, change):
     path.write_text(json.dumps(doc))  # minified: every line number changes
 
 
+@pytest.mark.slow
 def test_baseline_today_quiet_tomorrow_until_something_new(tmp_path):
     repo = _repo(tmp_path)
     policy = repo / "iam" / "deploy.json"
@@ -68,6 +71,7 @@ def test_baseline_today_quiet_tomorrow_until_something_new(tmp_path):
     assert fixed.stderr.decode() == "0 findings, 19 baselined (1 baseline entry now fixed)" + SUMMARY_TAIL + "0\n"
 
 
+@pytest.mark.slow
 def test_sid_less_statement_keeps_its_fingerprints_when_an_action_is_added(tmp_path):
     repo = _repo(tmp_path)
     policy = repo / "iam" / "deploy.json"
@@ -78,6 +82,7 @@ def test_sid_less_statement_keeps_its_fingerprints_when_an_action_is_added(tmp_p
     assert proc.stderr.decode().startswith("0 findings, 19 baselined (1 baseline entry now fixed); coverage: 70 granted")
 
 
+@pytest.mark.slow
 def test_bad_baseline_files_exit_2(tmp_path):
     repo = _repo(tmp_path)
     proc = run_cli("file", "iam/deploy.json", "--baseline", "missing.json", cwd=repo)

@@ -103,6 +103,7 @@ def _edited(fix: bool = False, extra: str | None = None) -> list[dict]:
     return statements[::-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_inserting_an_action_reordering_and_reformatting_keep_the_baseline(tmp_path, form):
     name, render = FORMS[form]
@@ -139,6 +140,7 @@ def _previous_fingerprint(finding: dict, where_pointer: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("form", "principal", "policy"), [
     ("terraform-document", "/resource/aws_iam_group/deploy", "/data/aws_iam_policy_document/deploy"),
     ("cloudformation", "/Resources/DeployGroup", "/Resources/DeployGroup/Properties/Policies/0/PolicyDocument"),

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import ROOT
 
 LIMIT = 1024 * 1024 * 1024  # address space of the audit process
@@ -50,6 +52,7 @@ def _group(policy_resources: str, extra: str = "") -> str:
             f"                Resource: {policy_resources}\n")
 
 
+@pytest.mark.slow
 def test_a_1_mb_scalar_aliased_150000_times(tmp_path):
     """The issue's alias bomb: 1.6 MB of YAML that names 150 GB of text."""
     big = "x" * 1_000_000
@@ -62,6 +65,7 @@ def test_a_1_mb_scalar_aliased_150000_times(tmp_path):
     assert elapsed < 40
 
 
+@pytest.mark.slow
 def test_nested_aliases_count_as_expanded(tmp_path):
     """A billion laughs: each level's list names the one before it ten times."""
     lines = ["Metadata:", "  L0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
@@ -101,6 +105,7 @@ def test_nested_fn_sub_doubling(tmp_path):
     assert elapsed < 20
 
 
+@pytest.mark.slow
 def test_fn_join_of_a_parameter_many_times(tmp_path):
     """JSON has no aliases; a parameter referenced 60,000 times inside one Fn::Join does the same."""
     parts = ", ".join(['{"Ref": "P"}'] * 60_000)
@@ -116,6 +121,7 @@ def test_fn_join_of_a_parameter_many_times(tmp_path):
     assert elapsed < 20
 
 
+@pytest.mark.slow
 def test_fn_split_of_an_alias(tmp_path):
     """!Split of a 1 MB run of separators makes a million elements: counted before the split."""
     path = tmp_path / "template.yaml"
@@ -126,6 +132,7 @@ def test_fn_split_of_an_alias(tmp_path):
     assert elapsed < 20
 
 
+@pytest.mark.slow
 def test_nested_fn_if_and_conditions_are_linear(tmp_path):
     """60 conditions each naming the next twice would be 2^60 evaluations if each use were worked out
     again: each named condition has one value per stack (worked out once), so this is decided at once.
@@ -154,6 +161,7 @@ def test_circular_conditions_are_a_template_error(tmp_path):
     assert _invalid(doc) == ["circular dependency between conditions: A → B → A"]
 
 
+@pytest.mark.slow
 def test_a_policy_rendering_past_2_mib_is_refused(tmp_path):
     """Within the template budget but beyond what a policy file may hold: refused as a policy file is."""
     path = tmp_path / "template.yaml"
@@ -163,6 +171,7 @@ def test_a_policy_rendering_past_2_mib_is_refused(tmp_path):
     assert _invalid(doc) == ["refused: the policy comes to more than 2 MiB (the cap of policy files)"]
 
 
+@pytest.mark.slow
 def test_a_policy_in_a_plan_gets_the_2_mib_cap_of_files(tmp_path):
     """A plan may be 64 MiB; each policy in it is held to the 2 MiB of a policy file."""
     statement = {"Effect": "Allow", "Action": "cloudformation:CreateStack", "Resource": ["arn:aws:s3:::" + "x" * 1000] * 2200}

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from auditor import catalogue, engine
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
+from tests.conftest import examples
 
 CAT = catalogue.load()
 CLAIMS = ("pattern-never-matches", "resource-type-mismatch", "outside-prefix")
@@ -40,7 +41,7 @@ def _run(action: str, resource: str):
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.sampled_from(ACTIONS), resources)
 def test_no_check_calls_a_granting_resource_useless(action, resource):
     report = _run(action, resource)

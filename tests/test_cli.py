@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from auditor import __version__
@@ -53,6 +54,7 @@ def test_fail_on_threshold():
     assert invoke("file", str(DOCS / "least-privilege-2021-05.json"), "--fail-on", "high").returncode == 1
 
 
+@pytest.mark.slow
 def test_stdin_and_non_tty_stdin_with_a_file():
     data = (DOCS / "least-privilege-2019-10.json").read_bytes()
     proc = run_cli("file", "-", "--format", "json", stdin=data)
@@ -64,6 +66,7 @@ def test_stdin_and_non_tty_stdin_with_a_file():
     assert proc.returncode == 1 and json.loads(proc.stdout)["targets"][0]["name"] == POLICY
 
 
+@pytest.mark.slow
 def test_missing_path_and_an_empty_directory_exit_2(tmp_path):
     proc = run_cli("file", str(tmp_path / "nope.json"))
     assert proc.returncode == 2
@@ -110,6 +113,7 @@ def test_output_file_and_nothing_written_without_it(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+@pytest.mark.slow
 def test_policy_text_is_not_markup(write_policy):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Sid": "[bold red]x[/bold red]\u001b[2J", "Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"},
@@ -167,6 +171,7 @@ def test_broad_docs_policy_fits_one_screen():
     assert proc.stderr.decode() == "13 findings (1 critical, 10 high, 1 medium, 1 info); coverage: 74 granted; exit 1\n"
 
 
+@pytest.mark.slow
 def test_every_rule_has_docs():
     from auditor.checks import CHECKS
 
@@ -194,6 +199,7 @@ def test_imports_only_what_the_run_uses():
     assert "auditor.reporters.table" not in imported
 
 
+@pytest.mark.slow
 def test_jets_version_takes_a_release_and_findings_name_their_releases(write_policy):
     proc = run_cli("file", POLICY, "--prefix", "demo", "--jets-version", "5.0.14", "--format", "json")
     doc = json.loads(proc.stdout)

@@ -315,6 +315,7 @@ def test_parameter_files_in_the_deploy_and_codepipeline_shapes(tmp_path):
         parameters(["nokey"], [])
 
 
+@pytest.mark.slow
 def test_parameter_options_through_the_cli(tmp_path):
     (tmp_path / "template.yaml").write_text(HEAD + GROUP_WITH_CONDITIONS.replace(
         "PolicyName: prod", "PolicyName: prod").replace('Action: "s3:*"', 'Action: ["s3:*", "cloudformation:CreateStack"]'))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import DOCS, run_cli
 
 MANAGED_ARN = "arn:aws:iam::aws:policy/AWSLambda_FullAccess"
@@ -22,6 +24,7 @@ def _json(proc):
     return json.loads(proc.stdout)
 
 
+@pytest.mark.slow
 def test_lint_checks_run_per_document_and_overlap_is_one_finding(tmp_path):
     shared = {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::demo-dev-*/*"]}
     first = {"Version": "2012-10-17", "Statement": [shared, {"Sid": "All", "Effect": "Allow", "Action": "lambda:*",
@@ -48,6 +51,7 @@ def test_lint_checks_run_per_document_and_overlap_is_one_finding(tmp_path):
     assert "cross-policy-duplicate" not in {f["rule_id"] for f in one["findings"]}
 
 
+@pytest.mark.slow
 def test_aws_managed_file_is_one_finding(tmp_path):
     shutil.copy(DOCS / "least-privilege-2021-05.json", tmp_path / "deploy.json")
     (tmp_path / "AWSLambda_FullAccess.json").write_text(json.dumps(MANAGED, indent=2))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import DOCS, run_cli
 
 README_EXAMPLE = """[project]
@@ -46,6 +48,7 @@ def _findings(proc):
                        if f["rule_id"] != "unused-ignore")
 
 
+@pytest.mark.slow
 def test_same_file_same_findings_from_any_directory(tmp_path):
     repo = _repo(tmp_path)
     elsewhere = tmp_path / "elsewhere"
@@ -63,6 +66,7 @@ def test_same_file_same_findings_from_any_directory(tmp_path):
     assert len(found) == 26
 
 
+@pytest.mark.slow
 def test_unused_ignore_names_the_config_file_and_line(tmp_path):
     repo = _repo(tmp_path)
     proc = run_cli("file", "iam/deploy.json", "--format", "json", cwd=repo)
@@ -98,6 +102,7 @@ def test_an_ignore_for_a_file_that_does_not_exist(tmp_path):
     assert unused["location"]["line"] == 4
 
 
+@pytest.mark.slow
 def test_nested_configs_each_file_its_own(tmp_path):
     repo = _repo(tmp_path, '[tool.jets-iam-audit]\nprefix = "demo"\n')
     other = repo / "services" / "billing"
@@ -127,6 +132,7 @@ def test_nested_configs_each_file_its_own(tmp_path):
     assert all("settings" not in t for t in forced["targets"])
 
 
+@pytest.mark.slow
 def test_run_level_options_must_agree(tmp_path):
     repo = _repo(tmp_path, '[tool.jets-iam-audit]\nprefix = "demo"\nfail-on = "high"\n')
     other = repo / "other"

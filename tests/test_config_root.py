@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import DOCS, invoke
 
 OFF = "[rules]\n" + "".join(f'{rule} = {{enabled = false}}\n' for rule in (
@@ -26,6 +28,7 @@ def _layout(tmp_path, git: bool):
     return outer, repo
 
 
+@pytest.mark.slow
 def test_a_config_above_the_repository_root_is_not_used(tmp_path):
     _, repo = _layout(tmp_path, git=True)
     proc = invoke("file", "iam/deploy.json", "--verbose", cwd=repo)

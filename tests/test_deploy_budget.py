@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from auditor.deploy import MAX_DEPLOY_WORK, aws_regions
 from tests.conftest import ROOT
 
@@ -49,6 +51,7 @@ def _searches(doc: dict) -> list[dict]:
     return [f for f in doc["findings"] if f["rule_id"] == "split-deploy" and f["severity"] == "info"]
 
 
+@pytest.mark.slow
 def test_34_regions_by_8_accounts_are_bounded_and_said(tmp_path):
     path = tmp_path / "pinned.json"
     path.write_text(json.dumps(_pinned(aws_regions(), ACCOUNTS)))
@@ -67,6 +70,7 @@ def test_34_regions_by_8_accounts_are_bounded_and_said(tmp_path):
     assert elapsed < 30  # was 20 s and more of matching alone
 
 
+@pytest.mark.slow
 def test_what_the_user_gives_is_judged_whatever_the_budget(tmp_path):
     path = tmp_path / "pinned.json"
     path.write_text(json.dumps(_pinned(aws_regions(), ACCOUNTS)))
@@ -76,6 +80,7 @@ def test_what_the_user_gives_is_judged_whatever_the_budget(tmp_path):
     assert "lambda:CreateFunction" in granted
 
 
+@pytest.mark.slow
 def test_a_policy_of_ordinary_size_has_every_pair_judged(tmp_path):
     path = tmp_path / "pinned.json"
     path.write_text(json.dumps(_pinned(["eu-west-1", "us-east-1", "ap-south-1"], ACCOUNTS[:2])))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import invoke
 
 # the example: a module whose principals hold lambda:* and iam:* (an application's roles)
@@ -128,6 +130,7 @@ def test_the_hook_lists_them_too(tmp_path):
     assert _lines(proc)[1:-1] == LISTED
 
 
+@pytest.mark.slow
 def test_deploy_principal_names_them_by_address_name_or_last_part(tmp_path):
     repo = _repo(tmp_path)
     for name in ("aws_iam_role.app_lambda", "app-lambda", "app_lambda"):

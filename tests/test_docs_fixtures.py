@@ -33,6 +33,7 @@ def _pinned(doc):
             if f["rule_id"] == "missing-action"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_docs_policy(name):
     code, doc = audit_json(str(DOCS / name), "--prefix", "demo")
@@ -98,6 +99,7 @@ def test_2021_05_on_jets_6():
     assert doc["notes"] == ["prewarm: Jets 6 prewarms from CodeBuild, under the CodeBuild role"]
 
 
+@pytest.mark.slow
 def test_2021_05_staging_env_misses_the_gem_layer():
     _, doc = audit_json(str(DOCS / "least-privilege-2021-05.json"), "--prefix", "demo", "--env", "stag")
     layer = [(f["subject"], f["resource"]) for f in doc["findings"] if ":layer:" in f.get("resource", "")]

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor import catalogue, engine, escalation
 from auditor.model import parse_policies
 from auditor.report import Settings, Target
-from tests.conftest import run_cli
+from tests.conftest import examples, run_cli
 from tests.test_hostile import policy_docs
 
 ALL = ("--feature", "all", "--env", "dev", "--env", "prod", "--prefix", "demo")
@@ -24,6 +25,7 @@ def _generate_all(tmp_path):
     return tmp_path / "all.json"
 
 
+@pytest.mark.slow
 def test_generated_array_audits_as_one_policy_set(tmp_path):
     path = _generate_all(tmp_path)
     docs = json.loads(path.read_text())
@@ -72,6 +74,7 @@ def test_a_bad_document_in_an_array_is_located(tmp_path):
     assert "duplicate-sid" not in proc.stdout.decode()
 
 
+@pytest.mark.slow
 def test_arrays_that_are_not_policy_sets_stay_invalid(tmp_path):
     for text, message in (("[]", "not an IAM policy: the document is an array, not an object"),
                           ('[{"Statement": []}, 3]', "not an IAM policy: the document is an array, not an object")):
@@ -84,6 +87,7 @@ def test_arrays_that_are_not_policy_sets_stay_invalid(tmp_path):
     assert run_cli("file", str(path), "--skip-non-policies").returncode == 0
 
 
+@pytest.mark.slow
 def test_output_dir_writes_one_file_per_document(tmp_path):
     out = tmp_path / "iam"
     proc = run_cli("generate", *ALL, "--output-dir", str(out))
@@ -104,6 +108,7 @@ def test_output_dir_writes_one_file_per_document(tmp_path):
     assert run_cli("generate", "--prefix", "demo", "--output-dir", str(out), "--output", "x.json").returncode == 2
 
 
+@pytest.mark.slow
 def test_repair_refuses_an_array(tmp_path):
     path = _generate_all(tmp_path)
     proc = run_cli("generate", "--from", str(path), "--env", "dev")
@@ -114,7 +119,7 @@ def test_repair_refuses_an_array(tmp_path):
 CAT = catalogue.load()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(policy_docs, min_size=1, max_size=3))
 def test_random_document_arrays(docs):
     text = json.dumps(docs, indent=2)
@@ -126,6 +131,7 @@ def test_random_document_arrays(docs):
     assert all(f.location.pointer == "" or f.location.pointer.split("/")[1].isdigit() for f in report.findings)
 
 
+@pytest.mark.slow
 def test_a_policy_set_is_audited_whole_from_any_of_its_files(tmp_path):
     config = '[tool.jets-iam-audit]\nprefix = "demo"\nfeature = ["all"]\nenv = ["dev", "prod"]\n'
     (tmp_path / "pyproject.toml").write_text(config)

@@ -18,9 +18,9 @@ from auditor.prefix import NAMED_ARN, prefix_names
 from auditor.sources import targets
 from auditor.sources.file import MAX_BYTES, looks_like_policy, policies_from_bytes
 from auditor.sources.targets import first_read
+from tests.conftest import examples
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = "/work/shared/iam-policy-corpus"
 
 
 def _built(raw: bytes, skip: bool) -> tuple[int, tuple[str, ...]]:
@@ -81,11 +81,13 @@ def test_bytes_that_are_no_text():
         _same(raw)
 
 
-def test_files_of_the_repository_and_the_corpus():
+@pytest.mark.slow
+def test_files_of_the_repository_and_the_corpus(managed_policy_corpus):
     paths = sorted(glob.glob(os.path.join(ROOT, "fixtures", "**", "*.json"), recursive=True))
     paths += sorted(glob.glob(os.path.join(ROOT, "tests", "**", "*.json"), recursive=True))
-    paths += sorted(glob.glob(os.path.join(CORPUS, "*.json")))
-    assert paths
+    corpus = sorted(glob.glob(os.path.join(managed_policy_corpus, "*.json")))
+    assert paths and corpus
+    paths += corpus
     for path in paths:
         with open(path, "rb") as fh:
             _same(fh.read())
@@ -105,7 +107,8 @@ def test_a_plain_policy_is_not_built(monkeypatch):
 _NAME_TAIL = st.one_of(st.sampled_from(["*", "?", "-*", "/*", ""]), st.text(alphabet="*?-_/:aZ09.", max_size=4))
 
 
-@settings(max_examples=400, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.tuples(st.from_regex(NAMED_ARN, fullmatch=True), _NAME_TAIL), min_size=1, max_size=3),
        st.sampled_from(["Allow", "Deny"]), st.booleans(), st.sampled_from([None, 1]))
 def test_every_candidate_prefix_names_can_name_is_seen(arns, effect, as_list, indent):
@@ -120,7 +123,8 @@ def test_every_candidate_prefix_names_can_name_is_seen(arns, effect, as_list, in
 _MAY_NAME = re.compile(r"(?:function:|stack/|role/|rule/|s3:::)[A-Za-z0-9_-]+[*?]")
 
 
-@settings(max_examples=500, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=examples(500), deadline=None)
 @given(st.lists(st.sampled_from(["function:", "stack/", "role/", "rule/", "s3:::", "s3::", ":", "/", "a", "Z9", "-",
                                  "_", "*", "?", " ", "\"", "ro", "le/"]), max_size=12))
 def test_may_name_is_its_regular_expression(parts):
@@ -128,29 +132,24 @@ def test_may_name_is_its_regular_expression(parts):
     assert targets.may_name_project(text) == bool(_MAY_NAME.search(text))
 
 
-def test_read_fd_reads_on_after_a_short_read():
-    import threading
-    import time
+def test_a_file_is_read_whole_when_each_read_stops_short(tmp_path, monkeypatch):
+    """os.read may return fewer bytes than asked before the end (a network file system, a signal): the
+    reader reads on, so the file comes whole, and a file past the cap still gives the cap + 1 bytes."""
+    from auditor.sources import file
 
-    from auditor.sources.file import _read_fd
+    real_read = os.read
+    calls = []
 
-    read_end, write_end = os.pipe()
-    try:
-        os.write(write_end, b"abc")
+    def short_read(fd: int, count: int) -> bytes:
+        calls.append(count)
+        return real_read(fd, min(count, 3))
 
-        def later() -> None:
-            time.sleep(0.05)
-            os.write(write_end, b"defg")
-            os.close(write_end)
-
-        writer = threading.Thread(target=later)
-        writer.start()
-        assert _read_fd(read_end, 5) == b"abcde"  # the pipe gave 3 bytes, then the rest came
-        assert _read_fd(read_end, 10) == b"fg"  # the end: fewer than asked
-        assert _read_fd(read_end, 10) == b""
-        writer.join()
-    finally:
-        os.close(read_end)
+    monkeypatch.setattr(file.os, "read", short_read)
+    path = tmp_path / "p.json"
+    path.write_bytes(b"abcdefg")
+    assert file.read_bytes(str(path)) == b"abcdefg" and len(calls) > 3  # 3 + 3 + 1, then the end
+    path.write_bytes(b"0123456789")
+    assert file.read_bytes(str(path), limit=5) == b"012345"  # limit + 1: the caller says "too large"
 
 
 def test_read_bytes_of_a_file_at_and_past_its_cap(tmp_path):

@@ -30,6 +30,7 @@ def _bad(report):
             or f.category != "missing-action" and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["medium"]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", ["3", "4", "5", "6", "3.1.5", "3.2.0", "3.2.1", "4.0.8", "4.0.9",
                                      "5.0.0.beta1", "5.0.14", "6.0.5"])
 @pytest.mark.parametrize("feature", [*FEATURES, "all"])
@@ -67,6 +68,7 @@ def test_split_when_over_quota():
     assert [s["Sid"] for d in docs for s in d["Statement"]] == [f"S{i}" for i in range(60)]
 
 
+@pytest.mark.slow
 def test_cli_generate_and_split_notice(tmp_path):
     proc = run_cli("generate", "--prefix", "shop", "--env", "dev", "--env", "prod", "--jets-version", "6")
     assert proc.returncode == 0 and proc.stderr.decode().startswith(

@@ -62,6 +62,7 @@ def _check(tmp_path: Path, reports: dict[str, dict]) -> int:
     return documents
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("envs", sorted(ENVS))
 @pytest.mark.parametrize("version", ["3", "4", "5", "6"])
 def test_every_format_audits_clean_split_or_not(tmp_path, version, envs):
@@ -92,6 +93,7 @@ def test_the_split_terraform_and_cloudformation_are_the_deploy_group_with_each_p
         assert policy["Type"] == "AWS::IAM::ManagedPolicy" and policy["Properties"]["Groups"] == [{"Ref": "JetsDeployGroup"}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("attach", "kind"), [("group-inline", "group"), ("role-inline", "role")])
 @pytest.mark.parametrize("fmt", ["terraform", "cloudformation"])
 def test_an_inline_policy_is_written_on_the_principal_it_goes_to(tmp_path, fmt, attach, kind):

@@ -54,6 +54,7 @@ from auditor.globs import (
     union_extent,
 )
 from auditor.model import parse_policy
+from tests.conftest import examples
 
 UNBOUNDED = 1 << 30  # the oracle searches to the end (its globs are small)
 
@@ -117,6 +118,9 @@ def strings_of(glob: str, limit: int, segment: str = SEGMENT_CHARS, crossing: st
     base = len(crossing) if "**" in parts else len(segment)
     assume(stars == 0 or base ** free * (free + 1) ** (stars - 1) <= most)
     out: set[str] = set()
+    # the characters the parts from k on add at least: a run of a star longer than what is left after
+    # them would only make strings past the limit (and _runs would hold them all)
+    rest = [sum(part not in ("*", "**") for part in parts[k:]) for k in range(len(parts) + 1)]
 
     def fill(k: int, acc: str) -> None:
         if len(acc) > limit:
@@ -126,7 +130,7 @@ def strings_of(glob: str, limit: int, segment: str = SEGMENT_CHARS, crossing: st
             return
         part = parts[k]
         if part in ("*", "**"):
-            for run in _runs(segment if part == "*" else crossing, limit - len(acc)):
+            for run in _runs(segment if part == "*" else crossing, limit - len(acc) - rest[k + 1]):
                 fill(k + 1, acc + run)
         elif part == "?":
             for c in segment:
@@ -164,14 +168,14 @@ arns = st.lists(st.text(alphabet="ab*?", max_size=3), min_size=1, max_size=5).ma
 
 # --- the product search itself ----------------------------------------------------------------------
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(globs, st.lists(tiny_globs, min_size=1, max_size=3))
 def test_product_search_agrees_with_brute_force(requirement, patterns):
     found = product(requirement_pattern(requirement), [policy_pattern(p).tokens for p in patterns], budget=UNBOUNDED)
     assert found == brute_vectors(requirement, patterns), (requirement, patterns)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet="ab:*?", min_size=1, max_size=4), st.lists(short_globs, min_size=1, max_size=2))
 def test_product_search_honours_a_character_class(requirement, patterns):
     # the seam for restricted names: a requirement whose wildcards take only "a" or "b"
@@ -194,25 +198,25 @@ def test_product_search_stops_at_its_budget():
 
 # --- one pattern ------------------------------------------------------------------------------------
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(globs, globs)
 def test_extent_agrees_with_brute_force(requirement, pattern):
     assert extent(requirement, pattern) == brute_extent(requirement, pattern), (requirement, pattern)
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(segment_globs, st.one_of(segment_globs, contains))
 def test_extent_of_one_segment_agrees_with_brute_force(requirement, pattern):
     assert extent(requirement, pattern) == brute_extent(requirement, pattern), (requirement, pattern)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(small_arns, st.one_of(small_arns, st.text(alphabet="ab*?", max_size=2).map(lambda g: g + ":*")))
 def test_extent_of_arn_shaped_globs_agrees_with_brute_force(requirement, pattern):
     assert extent(requirement, pattern) == brute_extent(requirement, pattern), (requirement, pattern)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(arns, arns)
 def test_extent_of_larger_arns_equals_the_search(requirement, pattern):
     search = frozenset(v[0] for v in product(requirement_pattern(requirement), [policy_pattern(pattern).tokens],
@@ -228,7 +232,7 @@ def test_extra_colons_spread_over_segment_ending_stars():
     assert extent(log_groups, "arn:aws:logs:x*:*") == frozenset({False, True})
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(globs, globs)
 def test_covers_and_overlaps_agree_with_brute_force(requirement, pattern):
     found = brute_extent(requirement, pattern)
@@ -236,7 +240,7 @@ def test_covers_and_overlaps_agree_with_brute_force(requirement, pattern):
     assert overlaps(requirement, pattern) == (True in found), (requirement, pattern)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.one_of(segment_globs, small_arns), st.one_of(segment_globs, small_arns, contains))
 def test_covers_of_shaped_globs_agrees_with_brute_force(requirement, pattern):
     assert covers(requirement, pattern) == (brute_extent(requirement, pattern) == {True}), (requirement, pattern)
@@ -244,7 +248,7 @@ def test_covers_of_shaped_globs_agrees_with_brute_force(requirement, pattern):
 
 # --- several patterns -------------------------------------------------------------------------------
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.one_of(short_globs, segment_globs, small_arns), st.lists(st.one_of(tiny_globs, contains), min_size=2, max_size=3))
 def test_match_classes_agree_with_brute_force(requirement, patterns):
     assert match_classes(requirement, tuple(patterns)) == brute_vectors(requirement, patterns), (requirement, patterns)
@@ -254,7 +258,7 @@ two_segments = st.lists(st.text(alphabet="ab*", min_size=1, max_size=2), min_siz
 contains_in_segments = st.lists(st.one_of(contains, st.sampled_from(["*", "a", "b*"])), min_size=2, max_size=2).map(":".join)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(segment_globs, st.text(alphabet="ab*", min_size=1, max_size=4), two_segments),
        st.one_of(st.lists(contains, min_size=2, max_size=3), st.lists(contains_in_segments, min_size=2, max_size=3)))
 @example("a*:a*", ["*a*:*b*", "*b*:*b*"])  # `*a*` holds in every first segment, yet the pattern is partial
@@ -274,7 +278,7 @@ def _grouped(groups: list[list[str]]) -> tuple[list[list[str]], list[str], list[
     return groups, flat, spans
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(short_globs, small_arns), st.lists(st.lists(tiny_globs, min_size=1, max_size=2), min_size=1, max_size=2))
 def test_group_classes_and_union_extent_agree_with_brute_force(requirement, groups):
     groups, flat, spans = _grouped(groups)
@@ -285,7 +289,7 @@ def test_group_classes_and_union_extent_agree_with_brute_force(requirement, grou
         assert union_extent(requirement, tuple(g)) == frozenset(any(v[i] for i in span) for v in vectors), (requirement, g)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(arns, st.lists(st.lists(arns, min_size=1, max_size=3), min_size=1, max_size=3))
 def test_group_classes_of_larger_arns_equal_the_search(requirement, groups):
     groups, flat, spans = _grouped(groups)
@@ -294,7 +298,7 @@ def test_group_classes_of_larger_arns_equal_the_search(requirement, groups):
     assert group_classes(requirement, tuple(tuple(g) for g in groups)) == expected, (requirement, groups)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(arns, st.lists(arns, min_size=2, max_size=4))
 def test_match_classes_of_larger_arns_equal_the_search(requirement, patterns):
     vectors = product(requirement_pattern(requirement), [policy_pattern(p).tokens for p in patterns], budget=UNBOUNDED)
@@ -306,7 +310,7 @@ def test_match_classes_of_larger_arns_equal_the_search(requirement, patterns):
 strict_globs = st.text(alphabet="ab:*?", min_size=1, max_size=5)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.one_of(strict_globs, segment_globs, small_arns), st.one_of(strict_globs, segment_globs, small_arns))
 def test_strict_overlaps_agrees_with_brute_force(a, b):
     one, other = (b, a) if b == "*" else (a, b)  # the lone "*" is the one string "*": enumerate it
@@ -315,7 +319,7 @@ def test_strict_overlaps_agrees_with_brute_force(a, b):
     assert strict_overlaps(b, a) == shared, (a, b)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(segment_globs.filter(lambda g: "**" not in g), segment_globs.filter(lambda g: "**" not in g))
 def test_star_table_agrees_with_brute_force(a, b):
     # colon-free globs as one segment of a pattern: a lone "*" is a star here, not the resource "*"
@@ -330,7 +334,7 @@ def test_star_table_agrees_with_brute_force(a, b):
 STRINGS = ["".join(p) for n in range(7) for p in itertools.product(ANY_CHARS, repeat=n)]
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=examples(800), deadline=None)
 @given(globs, st.sampled_from(STRINGS))
 def test_fullmatch_agrees_with_the_oracle(pattern, text):
     assert fullmatch(policy_pattern(pattern).tokens, text) == (policy_regex(pattern).fullmatch(text) is not None)
@@ -350,7 +354,7 @@ def test_fullmatch_finds_literal_runs_in_order_between_crossing_stars():
 NAMES = ["".join(p) for n in range(6) for p in itertools.product("ab:x", repeat=n)]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(st.text(alphabet="aAbB:*?", min_size=1, max_size=5), st.sampled_from(NAMES))
 def test_name_matcher_agrees_with_the_oracle(pattern, name):
     # actions and services: case-insensitive, `*` any run and `?` any one character, colons included
@@ -372,7 +376,7 @@ def _policy(statements: list[dict]):
     return policy.statements
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.lists(action_patterns, min_size=1, max_size=3)), min_size=1, max_size=5))
 def test_action_index_agrees_with_statement_by_statement_matching(raw):
     statements = _policy([{"Effect": "Allow", "NotAction" if negated else "Action": patterns, "Resource": "*"}
@@ -453,7 +457,7 @@ def brute_verdict(requirement: str, statements, decisions, match: str):
     return status, granted_by, denied_by, list(dict.fromkeys(notes))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.one_of(small_arns, segment_globs), st.lists(statement_specs, min_size=1, max_size=3),
        st.sampled_from(["every", "some"]))
 def test_verdict_agrees_with_brute_force(requirement, specs, match):

@@ -27,6 +27,7 @@ def cli(monkeypatch):
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("fixture", FIXTURES)
 def test_docs_fixture(cli, golden, fixture, fmt):
@@ -46,6 +47,7 @@ def test_catalogue(cli, golden, name, args):
     golden(name, result.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,args", [
     ("generate-demo-all.json", ["--prefix", "demo", "--env", "dev", "--env", "prod", "--feature", "all"]),
     ("generate-demo-jets6.json", ["--prefix", "demo", "--jets-version", "6", "--region", "us-east-1",

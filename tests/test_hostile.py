@@ -19,7 +19,7 @@ from auditor.globs import MATCHES_ALL, MATCHES_NONE, extent
 from auditor.model import parse_policy
 from auditor.report import Settings, Target
 from auditor.sources.file import MAX_BYTES, policies_from_bytes
-from tests.conftest import DOCS, ROOT, invoke, run_cli
+from tests.conftest import DOCS, ROOT, examples, invoke, run_cli
 
 CAT = catalogue.load()
 SETTINGS = Settings("demo", False, None, ("dev",), "5", ("core", "prewarm"))
@@ -66,21 +66,21 @@ def _audit(text: str) -> None:
 
 
 @pytest.mark.slow  # hypothesis
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_any_json_value(value):
     _audit(json.dumps(value))
 
 
 @pytest.mark.slow  # hypothesis
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy_docs)
 def test_policy_shaped_documents(doc):
     _audit(json.dumps(doc, indent=2))
 
 
 @pytest.mark.slow  # hypothesis
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes(raw):
     policies = policies_from_bytes(raw, "b.json")
@@ -104,6 +104,7 @@ NAMED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NAMED))
 def test_named_bad_input_is_an_invalid_finding(name, tmp_path):
     path = tmp_path / "policy.json"
@@ -199,6 +200,7 @@ def test_paths_that_cannot_be_read_exit_2(tmp_path):
         assert proc.returncode == 2 and expected in err and err.count("\n") == 1, (path, err)
 
 
+@pytest.mark.slow
 def test_unreadable_file_exits_2():
     """As root every file is readable, so the CLI then runs as nobody (setpriv) on a mode-000 file
     in a directory everyone may enter (pytest's tmp_path is private to root)."""
@@ -228,6 +230,7 @@ def test_unreadable_file_exits_2():
     assert proc.stderr.decode() == f"jets-iam-audit: error: {path}: permission denied\n"
 
 
+@pytest.mark.slow
 def test_empty_and_closed_stdin():
     proc = invoke("file", "-", "--format", "json", stdin=b"")
     assert proc.returncode == 1
@@ -244,6 +247,7 @@ def test_error_messages_are_inert(tmp_path):
     assert proc.returncode == 2 and "\x1b" not in proc.stderr.decode() and "\\x1b[2Jevil.json" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_nothing_written_without_output(tmp_path):
     home, tmp, work = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
     for d in (home, tmp, work):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOCS, FIXTURES, ROOT, run_cli
+from tests.conftest import DOCS, FIXTURES, ROOT, examples, run_cli
 
 IAC = FIXTURES / "iac"
 JSON_FIXTURE = DOCS / "least-privilege-2019-10.json"
@@ -54,6 +54,7 @@ def _lint(doc: dict) -> Counter:
     return Counter((f["rule_id"], f["subject"]) for f in doc["findings"] if f["category"] != "missing-action")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_each_form_audits_as_the_json_fixture(form, reference):
     path = str(FORMS[form].relative_to(ROOT))
@@ -76,6 +77,7 @@ def _finding(doc: dict, rule: str, subject: str) -> dict:
     return next(f for f in doc["findings"] if f["rule_id"] == rule and f["subject"] == subject)
 
 
+@pytest.mark.slow
 def test_cloudformation_locations_are_template_paths_and_lines():
     doc = audit(str(FORMS["cloudformation"].relative_to(ROOT)))
     f = _finding(doc, "duplicate-action", "lambda:GetFunctionConfiguration")
@@ -94,6 +96,7 @@ def test_cloudformation_locations_are_template_paths_and_lines():
                                "sources": ["fixtures/iac/cloudformation/template.yaml#DeployGroup/Policies/JetsDeploy"]}]
 
 
+@pytest.mark.slow
 def test_terraform_document_points_at_the_source_element_after_sorting():
     doc = audit(str(FORMS["terraform-document"].relative_to(ROOT)))
     lines = FORMS["terraform-document"].read_text().splitlines()
@@ -106,6 +109,7 @@ def test_terraform_document_points_at_the_source_element_after_sorting():
     assert doc["targets"][0]["name"] == "demo-deploy"  # "${var.prefix}-deploy" with prefix from terraform.tfvars
 
 
+@pytest.mark.slow
 def test_jsonencode_and_plan_pointers_mirror_the_document(reference):
     pointers = {(f["rule_id"], f["subject"]): f["location"]["pointer"] for f in reference["findings"] if f["location"]["pointer"]}
     for form, base in (("terraform-jsonencode", "/resource/aws_iam_policy/deploy/policy"),
@@ -118,6 +122,7 @@ def test_jsonencode_and_plan_pointers_mirror_the_document(reference):
                 assert f["location"]["pointer"] == base + pointers[key], (form, key)
 
 
+@pytest.mark.slow
 def test_sarif_and_github_annotate_the_template_line():
     path = str(FORMS["cloudformation"].relative_to(ROOT))
     proc = run_cli("file", path, "--format", "sarif")
@@ -129,6 +134,7 @@ def test_sarif_and_github_annotate_the_template_line():
     assert f"::notice file={path},line=49,title=duplicate-action (low)::" in gh
 
 
+@pytest.mark.slow
 def test_table_shows_the_group_and_the_file_line():
     proc = run_cli("file", str(FORMS["cloudformation"].relative_to(ROOT)))
     out = proc.stdout.decode()
@@ -238,6 +244,7 @@ resource "aws_iam_policy" "p" {
     assert _doc(found.loose[0])["Statement"][0]["Resource"] == "arn:aws:cloudformation:*:*:stack/fromtfvars-dev-*"
 
 
+@pytest.mark.slow
 def test_unresolved_references_are_named_reported_and_never_granted(tmp_path):
     (tmp_path / "main.tf").write_text('''
 variable "prefix" {}
@@ -341,6 +348,7 @@ resource "aws_iam_policy" "own" {
 '''
 
 
+@pytest.mark.slow
 def test_group_selection_and_managed_policy_note(tmp_path):
     (tmp_path / "iam.tf").write_text(MANAGED_TF)
     path = str(tmp_path / "iam.tf")
@@ -359,6 +367,7 @@ def test_group_selection_and_managed_policy_note(tmp_path):
     assert proc.stderr.decode().strip() == f"jets-iam-audit: error: no IAM group 'nobody' in {path} (give its IAM name, its address or its logical id)"
 
 
+@pytest.mark.slow
 def test_auth_details_supply_managed_policies(tmp_path):
     (tmp_path / "iam.tf").write_text(MANAGED_TF)
     details = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [{
@@ -383,6 +392,7 @@ def test_group_option_on_json_files_still_needs_auth_details():
 
 # --- skipping and bad input -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_skip_non_policies_skips_infrastructure_without_iam(tmp_path):
     (tmp_path / "s3.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
     (tmp_path / "compose.yml").write_text("services:\n  web:\n    image: nginx\n")
@@ -397,6 +407,7 @@ def test_skip_non_policies_skips_infrastructure_without_iam(tmp_path):
         "defines no IAM policy (cloudformation file with no IAM group, user, role or policy)"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "text", "message", "line"), [
     ("syntax.tf", 'resource "aws_iam_policy" "p" {\n  policy = jsonencode({\n    Statement = [\n  }\n',
      "not valid HCL: Unexpected token", 4),
@@ -422,6 +433,7 @@ def test_bad_infrastructure_code_is_an_invalid_finding(tmp_path, name, text, mes
     assert finding["location"]["line"] == line
 
 
+@pytest.mark.slow
 def test_reference_loop_in_locals_is_named(tmp_path):
     (tmp_path / "main.tf").write_text('''locals {
   a = "${local.b}-x"
@@ -439,6 +451,7 @@ resource "aws_iam_policy" "p" {
                         'itself (a reference loop)']
 
 
+@pytest.mark.slow
 def test_doubling_locals_stop_at_the_string_budget(tmp_path):
     """30 locals that each double the next would build 2**30 copies of "demo" (4 GiB): the string budget stops
     them (tf_values.MAX_STRING) and the file is an invalid finding naming the budget, in well under a second."""
@@ -460,6 +473,7 @@ resource "aws_iam_policy" "p" {{
 
 # --- generate -------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("fmt", "suffix"), [("terraform", "tf"), ("cloudformation", "yaml")])
 def test_generated_code_reads_back_and_audits_clean(tmp_path, fmt, suffix):
     out = tmp_path / f"deploy.{suffix}"
@@ -488,6 +502,7 @@ def test_json_policies_do_not_import_the_infrastructure_readers():
         assert heavy not in imported
 
 
+@pytest.mark.slow
 def test_module_files_are_read_once_for_several_paths(tmp_path):
     for name in ("terraform-document",):
         shutil.copytree(IAC / name, tmp_path / name)
@@ -498,6 +513,7 @@ def test_module_files_are_read_once_for_several_paths(tmp_path):
     assert [f["message"] for f in doc["findings"]] == ["defines no IAM policy (terraform file with no IAM group, user, role or policy)"]
 
 
+@pytest.mark.slow
 def test_config_ignores_match_the_template_file_and_path(tmp_path):
     shutil.copy(FORMS["cloudformation"], tmp_path / "template.yaml")
     (tmp_path / ".jets-iam-audit.toml").write_text('''
@@ -531,7 +547,7 @@ YAML_PIECES = st.sampled_from([
     "Parameters:\n  X: {Type: String, Default: x}\n", "Conditions:\n  C: !Equals [!Ref X, x]\n", "'", '"', "!Bogus", "\t"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(HCL_PIECES, max_size=40))
 def test_random_terraform_never_raises(tmp_path, pieces):
     from auditor.sources import terraform
@@ -542,7 +558,7 @@ def test_random_terraform_never_raises(tmp_path, pieces):
         assert isinstance(policy.text, str)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pieces=st.lists(YAML_PIECES, max_size=40))
 def test_random_templates_never_raise(pieces):
     from auditor.sources import cloudformation
@@ -553,6 +569,7 @@ def test_random_templates_never_raise(pieces):
         assert isinstance(policy.text, str)
 
 
+@pytest.mark.slow
 def test_role_with_inline_policy_templatefile_and_file(tmp_path):
     infra = tmp_path / "infra"
     infra.mkdir()
@@ -599,6 +616,7 @@ def test_template_on_standard_input():
     assert _finding(doc, "duplicate-action", "lambda:GetFunctionConfiguration")["location"]["source"] == "<stdin>"
 
 
+@pytest.mark.slow
 def test_module_files_that_cannot_be_read_are_named_in_a_note(tmp_path):
     shutil.copytree(IAC / "terraform-document", tmp_path / "m")
     (tmp_path / "m" / "broken.tf").write_text('variable "x" {\n  default = \n')

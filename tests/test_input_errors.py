@@ -22,6 +22,7 @@ def _one_line(proc, expected: str) -> None:
     assert err == f"jets-iam-audit: error: {expected}\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", ["http://[::1", "ftp://iam.example", "http://iam.example:99999", "https://", "iam.example",
                                  "http://user:hunter2@exa mple"])
 def test_malformed_endpoint_url(url):
@@ -30,6 +31,7 @@ def test_malformed_endpoint_url(url):
     assert "hunter2" not in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_malformed_endpoint_url_in_the_environment():
     proc = run_cli("live", "--group", "Jets", env_extra={**FAKE, "AWS_ENDPOINT_URL": "http://[::1"})
     _one_line(proc, "the IAM endpoint URL (AWS_ENDPOINT_URL or the profile's endpoint_url) is not a valid URL")
@@ -85,6 +87,7 @@ def test_deep_nesting_in_generate_from(tmp_path):
               "rejects duplicate keys; fix it by hand first")
 
 
+@pytest.mark.slow
 def test_a_file_name_the_output_encoding_cannot_show(tmp_path):
     name = os.fsdecode(b"\xff\xfe-caf\xc3\xa9.json")  # not valid UTF-8: the name holds lone surrogates
     (tmp_path / name).write_bytes((DOCS / "least-privilege-2019-10.json").read_bytes())

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "auditor"
@@ -114,6 +116,7 @@ def private_uses() -> list[tuple[str, int, str]]:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_no_library_private_name_is_used():
     found = [(path, line, what) for path, line, what in private_uses()]
     assert found == []

@@ -89,6 +89,7 @@ def test_an_attempt_in_flight_too_long_is_named():
     assert ATTEMPT_TIMEOUTS * 0.1 < took < ATTEMPT_TIMEOUTS * 0.1 + SLACK
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ends", ["answered", "attempted"])
 def test_an_attempt_ends_when_its_answer_is_read_or_it_failed(ends):
     """Between attempts (retry back-off, the audit's own work) no attempt limit runs: only the read's."""

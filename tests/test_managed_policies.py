@@ -68,16 +68,19 @@ def _judged_as_admin(code: int, doc: dict, name: str) -> None:
                                 "account's current version)")
 
 
+@pytest.mark.slow
 def test_administrator_access_by_arn_in_terraform(tmp_path):
     (tmp_path / "main.tf").write_text(ADMIN_TF)
     _judged_as_admin(*_audit(tmp_path / "main.tf"), "jets-deploy")
 
 
+@pytest.mark.slow
 def test_administrator_access_by_arn_in_cloudformation(tmp_path):
     (tmp_path / "template.yaml").write_text(ADMIN_CFN)
     _judged_as_admin(*_audit(tmp_path / "template.yaml"), "jets-deploy")
 
 
+@pytest.mark.slow
 def test_administrator_access_by_arn_in_cdk_output(tmp_path):
     (tmp_path / "Stack.template.json").write_text(json.dumps(ADMIN_CDK))
     _judged_as_admin(*_audit(tmp_path / "Stack.template.json"), "DeployGroupA1B2C3")
@@ -89,6 +92,7 @@ def _managed_notes(doc: dict) -> list[str]:
     return [n for n in doc["notes"] if "looks like a Jets deploy principal" not in n]
 
 
+@pytest.mark.slow
 def test_auth_details_win_over_the_snapshot(tmp_path):
     (tmp_path / "main.tf").write_text(ADMIN_TF)
     details = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [{
@@ -101,6 +105,7 @@ def test_auth_details_win_over_the_snapshot(tmp_path):
     assert "missing" in {r["status"] for r in doc["coverage"]}  # the account's (here cut-down) version was judged
 
 
+@pytest.mark.slow
 def test_an_arn_the_snapshot_lacks_is_named(tmp_path):
     (tmp_path / "main.tf").write_text(ADMIN_TF.replace("AdministratorAccess", "NoSuchPolicyByAWS"))
     code, doc = _audit(tmp_path / "main.tf")
@@ -140,6 +145,7 @@ def test_the_snapshot_is_dated_and_complete():
     assert managed_policies.SNAPSHOT.stat().st_size < 600_000  # compressed: 3.9 MB of JSON
 
 
+@pytest.mark.slow
 def test_the_snapshot_is_read_only_when_an_arn_needs_it(tmp_path):
     (tmp_path / "main.tf").write_text(ADMIN_TF.replace("arn:aws:iam::aws:policy/AdministratorAccess",
                                                        "arn:aws:iam::123456789012:policy/own"))
@@ -201,7 +207,7 @@ def test_refresh_from_saved_cli_output(tmp_path):
                        str(versions), "--date", "2026-01-02", "--out", str(out)).returncode == 0
     assert out.read_bytes() == first
     # and the module reads what it wrote
-    snap = managed_policies._read(out)
+    snap = managed_policies.read_snapshot(out)
     assert snap.find("arn:aws:iam::aws:policy/service-role/OldPolicy").version == "v3"
     assert snap.find("arn:aws:iam::aws:policy/Unlisted").name == "Unlisted"
 

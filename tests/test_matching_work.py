@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from auditor import automata, evaluate, globs
 from auditor.globs import MATCHES_SOME, covers, extent, gave_up, name_matcher, strict_overlaps, union_extent
-from tests.conftest import audit_json
+from tests.conftest import audit_json, examples
 from tests.test_names import BUCKET, ROLE, STACK
 
 MODULES = (automata, globs, evaluate)
@@ -100,6 +100,7 @@ def assert_at_most_quadratic(small: int, large: int, what: str) -> None:
     assert large <= 4.5 * small + FIXED, f"{what}: {small:,} lines at size k, {large:,} at 2k"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CONSTRUCTIONS))
 @pytest.mark.parametrize("requirement", REQUIREMENTS)
 def test_constructions_grow_at_most_quadratically(name, requirement):
@@ -127,7 +128,8 @@ def test_a_subset_blowup_stays_within_the_search_budget(requirement):
 BLOCKS = st.sampled_from(["a", "ab", "*", "?", "*a", "a?", ":", "/", "-", "us-", "1", "*?"])
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(BLOCKS, min_size=1, max_size=6), st.lists(BLOCKS, min_size=1, max_size=6),
        st.sampled_from(REQUIREMENTS), st.sampled_from(["arn:aws:s3:::", "arn:aws:iam::*:role/", "arn:", ""]))
 def test_random_patterns_grow_at_most_quadratically(left, right, requirement, head):
@@ -142,6 +144,7 @@ def test_random_patterns_grow_at_most_quadratically(left, right, requirement, he
     assert_at_most_quadratic(small, large, f"{left} {right} {head}")
 
 
+@pytest.mark.slow
 def test_a_search_past_its_budget_gives_up_as_some(write_policy):
     """The product search stops at MAX_STATES states: the answer is "some" (never "all"), marked, and
     the audit says which statement it could not compare."""
@@ -161,6 +164,7 @@ def test_a_search_past_its_budget_gives_up_as_some(write_policy):
                       "the API Gateway pages, the deployment)"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("effect", ["Allow", "Deny"])
 @pytest.mark.parametrize("name", sorted(CONSTRUCTIONS))
 def test_the_audit_of_each_construction_finishes_with_its_documented_answer(write_policy, effect, name):

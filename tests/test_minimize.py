@@ -42,6 +42,7 @@ def test_wildcards_that_grant_more_today_are_expanded_back(capsys):
     assert capsys.readouterr() == ("", "")  # policyuniverse's prints never reach our output
 
 
+@pytest.mark.slow
 def test_a_wildcard_never_spans_two_statements():
     """Asked about several statements at once, each keeps its own wildcards: the same answer as
     asking about each alone."""
@@ -52,6 +53,7 @@ def test_a_wildcard_never_spans_two_statements():
     assert [m.actions for m in together] == [("apigateway:PO*",), ("apigateway:DELETE", "apigateway:PA*"), ("apigateway:PUT",)]
 
 
+@pytest.mark.slow
 def test_all_features_two_envs_fit_or_say_why():
     plain = generate.build(CAT, "5", FEATURES, "shop", ENVS)
     small = generate.build(CAT, "5", FEATURES, "shop", ENVS, minimize=True)
@@ -67,6 +69,7 @@ def test_all_features_two_envs_fit_or_say_why():
         assert small.notice.endswith("; a managed policy holds 6,144")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", ["5", "6"])
 @pytest.mark.parametrize("feature", [*FEATURES, "all"])
 def test_minimised_policy_audits_clean(version, feature):
@@ -101,6 +104,7 @@ def test_each_attachment_has_its_quota(attach, quota):
             "policies (--attach managed) or try --minimize")
 
 
+@pytest.mark.slow
 def test_cli_attach_and_minimize():
     args = ("generate", "--prefix", "shop", "--feature", "all", "--env", "dev", "--env", "prod")
     proc = run_cli(*args, "--attach", "role-inline", "--minimize")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import DOCS, audit_json, run_cli
 
 
@@ -105,6 +107,7 @@ def test_a_region_condition_is_decided_for_the_region_the_deploy_uses(write_poli
     assert finding["location"]["pointer"] == "/Statement/0/Condition"
 
 
+@pytest.mark.slow
 def test_shell_placeholder_left_in_grants_nothing(write_policy):
     text = (DOCS / "least-privilege-2021-05.json").read_text().replace("demo", "${MY_PREFIX}")
     code, doc = audit_json(write_policy(text), "--prefix", "demo")

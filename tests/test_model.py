@@ -179,7 +179,7 @@ def test_source_map_reads_only_the_path_and_agrees_with_the_token_scan():
     for text in texts:
         smap = SourceMap(text)
         for ptr in [*_pointers(json.loads(text)), "/Statement/99", "/Nope/0"]:
-            assert smap._offset(ptr) == smap._scanned_offset(ptr), (text[:40], ptr)
+            assert smap.offset(ptr) == smap.scanned_offset(ptr), (text[:40], ptr)
     broken = SourceMap('{"Statement": [{"Effect": "Allow",}\n, {"Sid": "x"}]')  # not JSON: the scan answers
     assert broken.line("/Statement/1/Sid") == 2
 
@@ -196,4 +196,4 @@ def test_lines_asked_in_any_order_match_a_plain_count():
         random.Random(seed).shuffle(pointers)
         smap = SourceMap(text)
         for ptr in pointers:
-            assert smap.line(ptr) == text.count("\n", 0, SourceMap(text)._offset(ptr)) + 1, ptr
+            assert smap.line(ptr) == text.count("\n", 0, SourceMap(text).offset(ptr)) + 1, ptr

@@ -15,7 +15,7 @@ from auditor import catalogue
 from auditor.glob_text import widened
 from auditor.globs import MATCHES_ALL, MATCHES_NONE, MATCHES_SOME, covers, extent, overlaps, union_extent
 from auditor.name_parts import NamePart, join
-from tests.conftest import audit_json
+from tests.conftest import audit_json, examples
 from tests.test_globs_property import policy_regex
 
 CAT = catalogue.load()
@@ -143,7 +143,7 @@ policy_globs = st.text(alphabet="ab:*?", min_size=1, max_size=4)
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(requirement_parts, policy_globs)
 def test_extent_with_name_parts_agrees_with_brute_force(parts, policy):
     requirement = join(parts)
@@ -154,7 +154,7 @@ def test_extent_with_name_parts_agrees_with_brute_force(parts, policy):
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(requirement_parts, st.lists(policy_globs, min_size=2, max_size=3))
 def test_union_with_name_parts_agrees_with_brute_force(parts, policies):
     requirement = join(parts)

@@ -14,6 +14,7 @@ from tests.conftest import DOCS, run_cli
 POLICY = str(DOCS / "least-privilege-2019-10.json")
 
 
+@pytest.mark.slow
 def test_concise_is_one_line_per_finding_with_line_and_column():
     proc = run_cli("file", POLICY, "--format", "concise")
     assert proc.returncode == 1
@@ -33,6 +34,7 @@ def test_concise_is_one_line_per_finding_with_line_and_column():
     assert proc.stderr.decode() == "20 findings (4 high, 7 medium, 4 low, 5 info); coverage: 69 granted, 5 missing; exit 1\n"
 
 
+@pytest.mark.slow
 def test_quiet_prints_the_summary_only(tmp_path):
     proc = run_cli("file", POLICY, "-q")
     assert proc.returncode == 1 and proc.stdout == b""
@@ -48,6 +50,7 @@ def test_short_help(args):
     assert proc.returncode == 0 and proc.stdout.decode().startswith("Usage: ") and "-h, --help" in proc.stdout.decode()
 
 
+@pytest.mark.slow
 def test_directory_arguments_are_searched(tmp_path):
     tree = tmp_path / "repo"
     (tree / "iam" / "nested").mkdir(parents=True)
@@ -78,6 +81,7 @@ def test_directory_arguments_are_searched(tmp_path):
     assert run_cli("file", str(only_other), "--skip-non-policies").returncode == 0
 
 
+@pytest.mark.slow
 def test_did_you_mean():
     proc = run_cli("file", POLICY, "--feature", "custom-domian")
     assert proc.returncode == 2 and proc.stderr.decode().startswith(
@@ -97,6 +101,7 @@ def test_did_you_mean_in_config(tmp_path):
     assert "unknown key 'prefx'; did you mean 'prefix'?" in run_cli("file", "p.json", cwd=tmp_path).stderr.decode()
 
 
+@pytest.mark.slow
 def test_force_color_and_no_color():
     forced = run_cli("file", POLICY, env_extra={"NO_COLOR": "", "FORCE_COLOR": "1"}).stdout.decode()
     assert "\x1b[" in forced  # a CI log is not a terminal: FORCE_COLOR asks for colour anyway
@@ -108,6 +113,7 @@ def test_force_color_and_no_color():
     assert written.stdout == b""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("columns", ["80", "100", "120"])
 def test_no_word_is_split(columns):
     """Every ARN, pointer and action name of the report appears whole in the table, at any width."""

@@ -1,5 +1,5 @@
 """The parser's fast paths give exactly what the full checks give: a usual statement is built at once
-(model._statement), any other goes through every check (model._checked_statement); a JSON object with
+(model.build_statement), any other goes through every check (model.checked_statement); a JSON object with
 no repeated key is taken as json builds it (model._Loader.pairs); a condition's string values are
 taken as they are."""
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor import model
 from auditor.model import MAX_ELEMENT, Condition, parse_policies
+from tests.conftest import examples
 
 _LONG = "a" * (MAX_ELEMENT + 1)
 _STRINGS = st.sampled_from(["s3:GetObject", "*", "arn:aws:s3:::demo-*", "", _LONG, "x" * MAX_ELEMENT])
@@ -47,12 +49,13 @@ def statements(draw):
 def _both(raw, document=None):
     fast_problems: list = []
     checked_problems: list = []
-    fast = model._statement("p.json", 3, raw, "/Statement/3", fast_problems, document)
-    checked = model._checked_statement("p.json", 3, raw, "/Statement/3", checked_problems, document)
+    fast = model.build_statement("p.json", 3, raw, "/Statement/3", fast_problems, document)
+    checked = model.checked_statement("p.json", 3, raw, "/Statement/3", checked_problems, document)
     return (fast, fast_problems), (checked, checked_problems)
 
 
-@settings(max_examples=1500, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=examples(1500), deadline=None)
 @given(statements(), st.sampled_from([None, 0, 2]))
 def test_fast_statement_is_the_checked_statement(raw, document):
     (fast, fast_problems), (checked, checked_problems) = _both(raw, document)
@@ -66,13 +69,13 @@ def test_usual_statements_take_the_fast_path(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the full checks ran")
 
-    monkeypatch.setattr(model, "_checked_statement", refuse)
-    stmt = model._statement("p.json", 0, {"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+    monkeypatch.setattr(model, "checked_statement", refuse)
+    stmt = model.build_statement("p.json", 0, {"Sid": "A", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
                                           "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
                             "/Statement/0", [], None)
     assert stmt is not None and stmt.actions == ("s3:GetObject", "s3:PutObject") and stmt.resources == ("*",)
     assert stmt.scalars == frozenset({"Resource"}) and stmt.not_actions is None and stmt.not_resources is None
-    stmt = model._statement("p.json", 1, {"Effect": "Deny", "NotAction": "iam:*", "NotResource": ["a", "b"]},
+    stmt = model.build_statement("p.json", 1, {"Effect": "Deny", "NotAction": "iam:*", "NotResource": ["a", "b"]},
                             "/Statement/1", [], 4)
     assert stmt is not None and stmt.not_actions == ("iam:*",) and stmt.not_resources == ("a", "b")
     assert stmt.scalars == frozenset({"NotAction"}) and stmt.document == 4 and stmt.sid is None

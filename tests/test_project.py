@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from auditor.project import scan
 from tests.conftest import DOCS, FIXTURES, invoke, run_cli
 
@@ -41,6 +43,7 @@ def test_minimal_app_and_jets_6_name(tmp_path):
     assert (project.name, project.name_from, project.features) == ("blog", "config/jets/project.rb:2", ())
 
 
+@pytest.mark.slow
 def test_file_with_project_reports_where_features_came_from():
     proc = run_cli("file", str(DOCS / "least-privilege-2021-05.json"), "--project", str(APP), "--format", "json")
     doc = json.loads(proc.stdout)
@@ -86,6 +89,7 @@ def _settings(*args: str, cwd=None) -> tuple[int, dict, str]:
     return proc.returncode, json.loads(proc.stdout) if proc.stdout else {}, proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_report_says_where_the_jets_version_came_from(tmp_path):
     _, doc, _ = _settings("--project", str(APP))
     assert (doc["settings"]["jets_version"], doc["settings"]["jets_version_from"]) == ("5.0.14", "Gemfile.lock:16")
@@ -106,6 +110,7 @@ def test_report_says_where_the_jets_version_came_from(tmp_path):
     assert code == 2 and "--jets-version 2.3.17: this catalogue covers Jets 3.x" in err and "(from Gemfile.lock:3)" in err
 
 
+@pytest.mark.slow
 def test_a_gemfile_constraint_selects_every_release_it_admits(tmp_path):
     """Without a lock file bundle may install any release the constraint admits: the audit covers all of
     them. `~> 4.0` takes in 4.0.0, which lacks what 4.0.4 and 4.0.9 added, and the route state of 3.2.0+;

@@ -9,6 +9,8 @@ import json
 import os
 import shutil
 
+import pytest
+
 from auditor import project as project_mod
 from auditor.sources import discover
 from tests.conftest import DOCS, FIXTURES, invoke, run_cli
@@ -16,6 +18,7 @@ from tests.conftest import DOCS, FIXTURES, invoke, run_cli
 POLICY = (DOCS / "least-privilege-2019-10.json").read_text()
 
 
+@pytest.mark.slow
 def test_a_fifo_or_a_device_named_as_a_policy_is_refused(tmp_path):
     os.mkfifo(tmp_path / "fifo.json")
     (tmp_path / "zero.json").symlink_to("/dev/zero")
@@ -57,6 +60,7 @@ def test_project_files_that_are_no_regular_file_or_too_large_are_skipped(tmp_pat
     assert proc.stderr.decode().splitlines() == list(project.skipped)
 
 
+@pytest.mark.slow
 def test_a_project_walk_stops_after_its_cap(tmp_path):
     (tmp_path / "config").mkdir()
     jobs = tmp_path / "app" / "jobs"

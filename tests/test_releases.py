@@ -201,11 +201,13 @@ def handler_gaps(permissions_of=permissions) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_every_handler_permission_is_required_or_excluded():
     problems = handler_gaps()
     assert not problems, f"{len(problems)} handler permissions not decided:\n" + "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_a_new_handler_permission_fails_and_says_what_to_decide():
     """What a cfn-lint update that adds a permission to a handler looks like: one line per new
     permission, naming the releases, the feature, the file to edit and the exclusion alternative."""
@@ -326,6 +328,7 @@ def test_cfn_lint_knows_every_type_jets_deploys(release):
             assert isinstance(permissions(type_name), dict)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("line", tuple(line.major for line in CAT.releases.lines))
 def test_generated_policy_passes_every_handler(line):
     """The least-privilege policy `generate` writes for a release line names every permission the

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import DOCS, invoke, run_cli
 
 
+@pytest.mark.slow
 def test_docs_2019_10_repaired_audits_clean(tmp_path):
     path = tmp_path / "deploy.json"
     shutil.copy(DOCS / "least-privilege-2019-10.json", path)
@@ -38,6 +41,7 @@ def test_docs_2019_10_repaired_audits_clean(tmp_path):
     assert invoke("generate", "--from", str(path)).stderr.decode() == inferred + f"{path}: nothing to change\n"
 
 
+@pytest.mark.slow
 def test_sids_style_and_unrelated_statements_are_kept(tmp_path):
     policy = {"Version": "2012-10-17", "Statement": [
         {"Sid": "Reports", "Effect": "Allow", "Action": "athena:StartQueryExecution", "Resource": "*"},

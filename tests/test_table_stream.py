@@ -18,7 +18,7 @@ from auditor.model import parse_policy
 from auditor.report import Settings, Target
 from auditor.reporters import table
 from auditor.reporters.layout import INDENT, Column, column_widths, grid, longest_line, longest_word
-from tests.conftest import DOCS, invoke
+from tests.conftest import DOCS, examples, invoke
 
 FIXTURES = sorted(f"fixtures/docs/{p.name}" for p in DOCS.glob("*.json"))
 
@@ -93,6 +93,7 @@ def reports():
     return [engine.run([t], run, cat) for t in targets] + [engine.run(targets, run, cat)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [30, 60, 80, 120, 200])
 def test_tables_never_split_a_word_that_fits(reports, width):
     """Every word of a finding's message and location, and every action the coverage does not grant, that
@@ -118,7 +119,7 @@ def test_tables_never_split_a_word_that_fits(reports, width):
 _WORDS = st.text(alphabet=st.sampled_from("ab:/-* \n"), max_size=40)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(_WORDS, _WORDS, _WORDS), min_size=1, max_size=6), st.integers(min_value=10, max_value=160))
 def test_column_widths_hold_the_longest_words(rows, width):
     """A box table only when each column can be as wide as its longest word; then each column is, the
@@ -190,6 +191,7 @@ def test_progress_bar_draws_on_stderr_and_clears(monkeypatch):
     assert quiet.getvalue() == ""
 
 
+@pytest.mark.slow
 def test_cli_draws_no_bar_in_a_pipe(tmp_path):
     files = []
     for i in range(progress.MANY_TARGETS + 1):

@@ -17,7 +17,7 @@ import pytest
 
 from auditor.sources.confined import Confined
 from auditor.sources.file import SourceError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, examples
 
 FORMATS = ("json", "sarif", "github", "table", "markdown", "concise")
 POLICY = 'jsonencode({{ Statement = [{{ Effect = "Allow", Action = "cloudformation:CreateStack", Resource = {} }}] }})'
@@ -47,6 +47,7 @@ def repo_with(tmp_path: Path, main: str, **files: str) -> Path:
 
 # --- nothing outside the repository is read ---------------------------------------------------------
 
+@pytest.mark.slow
 def test_files_outside_the_repository_are_never_read_nor_printed(tmp_path):
     """file() on /proc/self/environ, on ~/.aws/credentials, on ../../../etc/passwd, and on a link in the
     repository that points out of it: none is read; the audit names each as not read, and no byte of them
@@ -192,6 +193,7 @@ BUDGETS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BUDGETS))
 def test_amplification_stops_at_a_named_budget(tmp_path, name):
     """Each construction would build gigabytes: the evaluator charges what it builds before building it,
@@ -211,6 +213,7 @@ resource "aws_iam_policy" "p" {{
     assert finding["message"].endswith(f"({budget})"), finding["message"]
 
 
+@pytest.mark.slow
 def test_a_heredoc_under_a_large_count_stops_at_the_steps_budget(tmp_path):
     """100,000 instances of a policy whose heredoc interpolates 20 times: the heredoc is parsed once (not
     per instance) and the evaluation stops at the steps budget."""
@@ -303,7 +306,7 @@ TEMPLATE_PIECES = st.sampled_from([
     "range(100000)", "file(", ")", "/etc/passwd", "${x}"])
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(TEMPLATE_PIECES, max_size=40))
 def test_random_heredoc_templates_never_raise(tmp_path, pieces):
     """Any heredoc body, well formed or not, evaluates to a policy or a named problem: never an exception,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from auditor.sources import terraform
 from tests.conftest import run_cli
 
@@ -512,6 +514,7 @@ resource "aws_iam_policy" "p" {
     assert found.loose[0].unresolved == ()
 
 
+@pytest.mark.slow
 def test_a_group_behind_count_exists_only_with_var(tmp_path):
     """End to end through the CLI: the group behind `count = var.enable ? 1 : 0` exists only with --var."""
     (tmp_path / ".git").mkdir()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 MAIN = '''
@@ -104,6 +106,7 @@ def test_a_configuration_that_only_mentions_the_template_in_a_comment_is_not_aud
     assert [t["name"] for t in report["targets"]] == ["policies/other.json"]
 
 
+@pytest.mark.slow
 def test_without_git_the_root_is_the_directory_given(tmp_path):
     """No .git above: the repository root is the directory given on the command line, so `file .` reads
     ../modules from infra/, while `file infra/main.tf` (root: infra) does not read outside infra and says so."""

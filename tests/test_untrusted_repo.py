@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOCS, ROOT, invoke, run_cli
+from tests.conftest import DOCS, ROOT, examples, invoke, run_cli
 
 POLICY = (DOCS / "least-privilege-2019-10.json").read_text()
 
@@ -40,6 +40,7 @@ def _repo(tmp_path: Path) -> Path:
 
 # --- 1. the trust boundary ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_found_config_cannot_make_the_tool_run_code(tmp_path):
     repo = _repo(tmp_path)
     marker = tmp_path / "ran"
@@ -73,6 +74,7 @@ def test_the_finding_cannot_be_silenced_by_the_config_that_earns_it(tmp_path):
         assert proc.returncode == 2 and b"untrusted-setting" in proc.stderr
 
 
+@pytest.mark.slow
 def test_generate_from_a_file_does_not_load_parliament_from_a_found_config(tmp_path):
     repo = _repo(tmp_path)
     (repo / ".jets-iam-audit.toml").write_text('prefix = "demo"\nparliament = true\nprivate-auditors = "nowhere"\n')
@@ -94,6 +96,7 @@ def test_a_found_config_that_is_a_symbolic_link_is_not_read(tmp_path):
 
 # --- 2. patterns and reads bounded ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_forty_thousand_ignores_cost_one_pass(tmp_path):
     """Each glob is tried once per audited file, and each finding looks up its rule and pointers: the
     work does not grow with findings × ignores (it took 73 s)."""
@@ -136,6 +139,7 @@ def _catalogue():
     return catalogue.load()
 
 
+@pytest.mark.slow
 def test_ignore_globs_match_as_fnmatch_without_backtracking():
     import fnmatch
 
@@ -145,7 +149,7 @@ def test_ignore_globs_match_as_fnmatch_without_backtracking():
     from hypothesis import strategies as st
 
     @hypothesis.given(st.text("ab/*?[]!-", max_size=8), st.text("ab/]![-", max_size=8))
-    @hypothesis.settings(max_examples=3000, deadline=None)
+    @hypothesis.settings(max_examples=examples(3000), deadline=None)
     def agree(glob, path):
         assert glob_match(compile_glob(glob), path) == fnmatch.fnmatchcase(path, glob)
 
@@ -155,6 +159,7 @@ def test_ignore_globs_match_as_fnmatch_without_backtracking():
     assert time.perf_counter() - started < 5
 
 
+@pytest.mark.slow
 def test_a_yaml_alias_bomb_and_a_backtracking_pattern_in_parliaments_config_are_bounded(tmp_path):
     pytest.importorskip("parliament")
     repo = _repo(tmp_path)
@@ -179,6 +184,7 @@ def test_a_yaml_alias_bomb_and_a_backtracking_pattern_in_parliaments_config_are_
     assert proc.returncode == 2 and "bad pattern '(a)\\\\1' (invalid escape sequence" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fifo", "zero", "large"])
 def test_a_baseline_that_is_a_fifo_a_device_or_huge_is_refused(tmp_path, kind):
     repo = _repo(tmp_path)
@@ -228,6 +234,7 @@ def _small_files():
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
 
+@pytest.mark.slow
 def test_a_failed_baseline_write_leaves_the_old_baseline_whole(tmp_path):
     repo = _repo(tmp_path)
     old = json.dumps({"version": 1, "tool": "jets-iam-audit", "findings": []}) + "\n"
@@ -284,6 +291,7 @@ def test_directory_walks_skip_links_out_of_the_directory(tmp_path):
 HOSTILE = "x" * 70 + " ::error file=a.json::forged ::add-mask::secret ##[error]old-style ::stop-commands::tok"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["table", "concise", "markdown", "github", "json", "sarif"])
 @pytest.mark.parametrize("width", ["60", "80", "200"])
 def test_no_output_line_starts_with_a_workflow_command_from_input(tmp_path, fmt, width):
@@ -331,6 +339,7 @@ def test_github_annotations_are_capped_with_a_summary():
 
 # --- 7. honest exits ---------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_path_that_yields_nothing_exits_2(tmp_path):
     repo = _repo(tmp_path)
     (repo / "empty").mkdir()
@@ -346,6 +355,7 @@ def test_a_path_that_yields_nothing_exits_2(tmp_path):
     assert proc.returncode == 2 and b"nothing to audit in empty" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_full_disk_a_closed_stdout_a_broken_pipe_say_so(tmp_path):
     repo = _repo(tmp_path)
     with open("/dev/full", "w") as full:
@@ -367,6 +377,7 @@ def test_a_full_disk_a_closed_stdout_a_broken_pipe_say_so(tmp_path):
         "incomplete\n")
 
 
+@pytest.mark.slow
 def test_a_number_too_large_and_a_document_too_deep_say_so(tmp_path):
     repo = _repo(tmp_path)
     digits = "9" * 5000

@@ -67,6 +67,7 @@ def test_thousands_of_resource_entries_are_compared_through_the_index(monkeypatc
     assert len(calls) == n  # one comparison per concrete entry: the only wildcard whose literal start begins its own
 
 
+@pytest.mark.slow
 def test_resource_entries_that_share_one_start_stop_at_the_budget(monkeypatch):
     n = 2000  # every wildcard starts "arn:aws:s3:::*": pair by pair, 8 million comparisons
     resources = [f"arn:aws:s3:::*-{i}-*" for i in range(n)] + [f"arn:aws:s3:::q-{i}-q" for i in range(n)]
@@ -80,6 +81,7 @@ def test_resource_entries_that_share_one_start_stop_at_the_budget(monkeypatch):
     assert len(calls) <= budget.MAX_COMPARISONS
 
 
+@pytest.mark.slow
 def test_tens_of_thousands_of_wildcard_actions_are_compared_through_the_index(monkeypatch):
     n = 20_000
     calls = _counting(monkeypatch, redundant_action)
@@ -91,6 +93,7 @@ def test_tens_of_thousands_of_wildcard_actions_are_compared_through_the_index(mo
     assert len(calls) == n - 10  # the first candidate of each entry settles it
 
 
+@pytest.mark.slow
 def test_wildcards_that_share_one_start_stop_at_the_budget(monkeypatch):
     monkeypatch.setattr(budget, "MAX_COMPARISONS", 50_000)
     n = 20_000  # "s3:*N" all start "s3:": every concrete action finds all of them
@@ -154,6 +157,7 @@ def test_many_policies_stop_at_the_budget(monkeypatch):
     assert len(calls) <= 30_000 // 3
 
 
+@pytest.mark.slow
 def test_did_you_mean_is_bounded(monkeypatch):
     import difflib
 
@@ -175,6 +179,7 @@ def test_did_you_mean_is_bounded(monkeypatch):
     assert len(calls) == unknown_action.MAX_SUGGESTIONS  # a name over 64 characters is not compared at all
 
 
+@pytest.mark.slow
 def test_service_wildcard_expansions_are_counted(monkeypatch):
     monkeypatch.setattr(wildcard_action, "MAX_SCANNED", 400_000)
     calls = _counting(monkeypatch, awsdata, "expand")

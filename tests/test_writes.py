@@ -11,6 +11,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import DOCS, ROOT, invoke, run_cli
 
 ARGS = ("--prefix", "demo", "--env", "dev")
@@ -32,6 +34,7 @@ def test_write_replaces_the_file_keeping_its_mode(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deploy.json"]  # no temporary file left
 
 
+@pytest.mark.slow
 def test_write_refuses_a_symbolic_link(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -39,7 +39,7 @@ CATEGORY = "duplicate"
 SEVERITY = "low"
 
 
-def _resources_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
+def resources_within(inner: tuple[str, ...], outer: tuple[str, ...]) -> bool:
     for r in inner:
         if r in outer or "*" in outer:
             continue
@@ -152,7 +152,7 @@ def redundant(statements: Iterable[Statement], held: Held, work: Work) -> Iterat
                     work.spend(len(stmt.resources or ()))
                     ok = eligible[id(other)] = (other.effect == stmt.effect
                                                 and not (other.conditions and other.conditions != stmt.conditions)
-                                                and _resources_within(stmt.resources or (), other.resources or ()))
+                                                and resources_within(stmt.resources or (), other.resources or ()))
                 if ok and covers(low, low_w):
                     yield stmt, i, action, wildcard, other
                     break

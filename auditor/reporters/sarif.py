@@ -30,7 +30,7 @@ def uri(source: str) -> str:
     return quote(source.encode("utf-8", "surrogateescape"), safe="/")
 
 
-def _rule(module) -> dict[str, object]:
+def rule_dict(module) -> dict[str, object]:
     doc = (module.__doc__ or "").strip()
     summary = doc.splitlines()[0].split(": ", 1)[-1] if doc else module.RULE_ID
     return {
@@ -44,7 +44,7 @@ def _rule(module) -> dict[str, object]:
     }
 
 
-def _second_opinion_rule(info) -> dict[str, object]:
+def second_opinion_rule_dict(info) -> dict[str, object]:
     """A parliament issue (--parliament) as a SARIF rule: its title and description from parliament's config."""
     return {
         "id": info.rule_id,
@@ -74,7 +74,7 @@ def _location(loc: Location) -> dict[str, object]:
             "logicalLocations": [{"fullyQualifiedName": loc.pointer or "/", "kind": "element"}]}
 
 
-def _result(f: Finding, rule_index: object) -> dict[str, object]:
+def result_dict(f: Finding, rule_index: object) -> dict[str, object]:
     result: dict[str, object] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
@@ -118,7 +118,7 @@ class Writer:
         self.late = head.second_opinion
         self.spool = Spool()
         if not self.late:
-            self._open(head, [_rule(m) for m in CHECKS])
+            self._open(head, [rule_dict(m) for m in CHECKS])
 
     def _open(self, head: Head, rules: list[dict[str, object]]) -> None:
         self.log = ObjectWriter(self.out)
@@ -139,9 +139,9 @@ class Writer:
         for f in findings:
             index = self.ours.get(f.rule_id)
             if self.late:  # the index of a second opinion's rule is known at the end
-                self.spool.write(json.dumps(_result(f, index if index is not None else f.rule_id)) + "\n")
+                self.spool.write(json.dumps(result_dict(f, index if index is not None else f.rule_id)) + "\n")
             else:
-                self.results.item(_result(f, index))
+                self.results.item(result_dict(f, index))
 
     def part(self, part: Part) -> None:
         self._write(part.findings)
@@ -150,9 +150,9 @@ class Writer:
         self._write(tail.findings)
         opinion = tail.second_opinion
         if self.late:
-            rules = [_rule(m) for m in CHECKS]
+            rules = [rule_dict(m) for m in CHECKS]
             if opinion is not None:
-                rules += [_second_opinion_rule(info) for info in opinion.rules]
+                rules += [second_opinion_rule_dict(info) for info in opinion.rules]
             index = {str(rule["id"]): i for i, rule in enumerate(rules)}
             self._open(self.head_, rules)
             for line in self.spool.lines():

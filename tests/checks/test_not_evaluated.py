@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from auditor import engine
 from auditor.model import Assumption, Location, parse_policy
 from auditor.report import Settings, Target
@@ -47,6 +49,7 @@ def test_each_assumption_of_a_target_is_one_info_finding_at_its_spot(cat):
     assert "; 1 construct not evaluated; coverage:" in report.summary_line()
 
 
+@pytest.mark.slow
 def test_a_registry_module_call_is_reported_where_it_is_written(tmp_path):
     (tmp_path / "main.tf").write_text(MODULE_TF)
     proc = run_cli("file", str(tmp_path / "main.tf"), "--format", "json", "--prefix", "demo")
@@ -63,6 +66,7 @@ def test_a_registry_module_call_is_reported_where_it_is_written(tmp_path):
     assert "; 1 construct not evaluated; coverage:" in proc.stderr.decode()
 
 
+@pytest.mark.slow
 def test_count_for_each_and_dynamic_blocks_are_named_not_dropped_silently(tmp_path):
     (tmp_path / "main.tf").write_text("""\
 resource "aws_iam_group" "deploy" {

@@ -43,14 +43,14 @@ def _wildcards(stmt):
 
 def _pairwise(statements):
     """Every statement against every wildcard statement, as the check did before the index."""
-    from auditor.checks.redundant_action import _resources_within
+    from auditor.checks.redundant_action import resources_within
     from auditor.globs import covers
 
     out = []
     holders = [s for s in statements if _wildcards(s)]
     for stmt in statements:
         others = [o for o in holders if o.effect == stmt.effect and not (o.conditions and o.conditions != stmt.conditions)
-                  and _resources_within(stmt.resources, o.resources)]
+                  and resources_within(stmt.resources, o.resources)]
         for i, action in enumerate(stmt.actions):
             if action.strip("*") == "":
                 continue
@@ -145,7 +145,7 @@ def test_holder_on_disjoint_resources_is_passed_over(findings):
 
 
 def _within_by_search(inner, outer):
-    """_resources_within without its shortcut: every entry through the joint search."""
+    """resources_within without its shortcut: every entry through the joint search."""
     from auditor.globs import as_requirement, match_classes
 
     for r in inner:
@@ -173,7 +173,7 @@ def test_unrelated_resources_are_refused_without_the_search(monkeypatch):
                  "arn:aws:*:*:*:function:demo-1-*", "arn:aws:lambda:*:*:function:demo-1-a:*", "arn:aws:s3:::*/*"]
     for a, b in itertools.product(resources, repeat=2):
         for inner, outer in (((a,), (b,)), ((a,), (b, resources[0])), ((a, b), (resources[3], resources[2]))):
-            assert redundant_action._resources_within(inner, outer) == _within_by_search(inner, outer), (inner, outer)
+            assert redundant_action.resources_within(inner, outer) == _within_by_search(inner, outer), (inner, outer)
     searched = []
     real = redundant_action.match_classes
     monkeypatch.setattr(redundant_action, "match_classes", lambda *args: searched.append(args) or real(*args))
