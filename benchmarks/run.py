@@ -223,7 +223,7 @@ def e2e_lines(path: Path, runs: int) -> list[str]:
         return med(a / b for a, b in zip(row["ours"], row["parliament"], strict=True))
 
     json_ratio = ratio("json")
-    targets = {"json": "≤ 0.5x", "table": "≤ 1.5x json", "sarif": "≤ 1.2x json", "markdown": "≤ 1.2x json",
+    targets = {"json": "≤ 0.5x", "table": "≤ 2x json", "sarif": "≤ 1.2x json", "markdown": "≤ 1.2x json",
                "github": "≤ 1.2x json"}
     lines = [
         f"End to end {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {sys.version.split()[0]}, "
