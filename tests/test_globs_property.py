@@ -54,6 +54,7 @@ from auditor.globs import (
     union_extent,
 )
 from auditor.model import parse_policy
+from auditor.name_parts import NamePart, join
 from tests.conftest import examples
 
 UNBOUNDED = 1 << 30  # the oracle searches to the end (its globs are small)
@@ -219,6 +220,22 @@ def test_extent_of_arn_shaped_globs_agrees_with_brute_force(requirement, pattern
 @settings(max_examples=examples(600), deadline=None)
 @given(arns, arns)
 def test_extent_of_larger_arns_equals_the_search(requirement, pattern):
+    search = frozenset(v[0] for v in product(requirement_pattern(requirement), [policy_pattern(pattern).tokens],
+                                             budget=UNBOUNDED))
+    assert extent(requirement, pattern) == search, (requirement, pattern)
+
+
+# a name part never holds a colon (rules/names.toml is checked for it)
+name_parts = st.builds(NamePart, st.sampled_from([frozenset("a"), frozenset("ab"), frozenset("b-")]),
+                       st.integers(0, 1))
+named_arns = st.lists(st.one_of(st.text(alphabet="ab:-", min_size=1, max_size=3), name_parts), min_size=1, max_size=5).map(join)
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(named_arns, st.one_of(arns, st.text(alphabet="ab:-*?", min_size=1, max_size=6)))
+def test_extent_of_requirements_with_name_parts_equals_the_search(requirement, pattern):
+    """A requirement with name parts is decided on its widened form, then segment by segment (when no
+    name part's class holds a colon), then by the search of the whole: the answer is the search's."""
     search = frozenset(v[0] for v in product(requirement_pattern(requirement), [policy_pattern(pattern).tokens],
                                              budget=UNBOUNDED))
     assert extent(requirement, pattern) == search, (requirement, pattern)
