@@ -5,7 +5,7 @@ and hands itself over: a handler calls back into it, and none imports tf_eval.py
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -100,3 +100,34 @@ class Evaluates(Protocol):
     def iterate(self, coll: V) -> list[tuple[V, V]] | None: ...
 
     def key_text(self, value: V) -> str: ...
+
+
+class Remembers(Protocol):
+    """A module instance (tf_refs.Instance) as `remembered` uses it."""
+
+    memo: dict
+    busy: set
+
+
+def remembered(inst: Remembers, key: tuple, ctx: Ctx, compute: Callable[[Unresolved], V],
+               looped: Callable[[Unresolved], V]) -> V:
+    """The value of `key` (a variable, local, output or policy document) in `inst`, computed once by
+    `compute(own)`, which records in `own` what it leaves unresolved: that is merged into every
+    asker's `ctx.un`. Asked for while it is being computed (a reference cycle, which Terraform
+    rejects), it is `looped(own)`, not kept."""
+    if key not in inst.memo:
+        own = Unresolved()
+        if key in inst.busy:
+            value = looped(own)
+            ctx.un.merge(own.found.items())
+            return value
+        inst.busy.add(key)
+        try:
+            value = compute(own)
+        finally:
+            inst.busy.discard(key)
+        inst.memo[key] = (value, own.found)
+    value, found = inst.memo[key]
+    ctx.un.merge(found.items())
+    return value
+

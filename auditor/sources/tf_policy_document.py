@@ -31,7 +31,7 @@ import json
 from auditor.model import Spot
 from auditor.model import pointer as make_pointer
 from auditor.sources.iac import Unresolved, V, plain
-from auditor.sources.tf_context import Ctx
+from auditor.sources.tf_context import Ctx, remembered
 from auditor.sources.tf_values import Doc, Text, Unknown, is_unknown, number_text
 
 STATEMENT_FIELDS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal",
@@ -41,23 +41,17 @@ STATEMENT_FIELDS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotReso
 def document(config, res, ctx: Ctx) -> V:
     """The document of a policy document data source instance, rendered once per instance."""
     key = ("document", res.block.path, res.block.pointer, None if res.key is None else str(res.key.value))
-    inst = res.inst
-    if key not in inst.memo:
-        if key in inst.busy:
-            return Unknown(ctx.un.add(res.address, f"{res.address}: a policy document that includes itself"), res.block.spot, True)
-        inst.busy.add(key)
-        own = Unresolved()
-        try:
-            problems: list[tuple[str, int | None]] = []
-            doc = _render(config, res, inst.ctx(own, res.names, ctx.depth + 1), problems)
-        finally:
-            inst.busy.discard(key)
+
+    def compute(own: Unresolved) -> V:
+        problems: list[tuple[str, int | None]] = []
+        doc = _render(config, res, res.inst.ctx(own, res.names, ctx.depth + 1), problems)
         text = json.dumps(plain(doc))
         config.budget.text(len(text), res.block.line)
-        inst.memo[key] = (Doc(text, res.block.spot, doc, tuple(problems)), own.found)
-    value, found = inst.memo[key]
-    ctx.un.merge(found.items())
-    return value
+        return Doc(text, res.block.spot, doc, tuple(problems))
+
+    return remembered(res.inst, key, ctx, compute,
+                      lambda own: Unknown(own.add(res.address, f"{res.address}: a policy document that includes itself"),
+                                          res.block.spot, True))
 
 
 def _render(config, res, ctx: Ctx, problems: list[tuple[str, int | None]]) -> V:

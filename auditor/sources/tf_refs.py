@@ -28,7 +28,7 @@ from auditor.model import pointer as make_pointer
 from auditor.sources import tf_policy_document
 from auditor.sources.confined import Confined
 from auditor.sources.iac import Unresolved, V, placeholder
-from auditor.sources.tf_context import Ctx, Evaluates, children_of, line_of
+from auditor.sources.tf_context import Ctx, Evaluates, children_of, line_of, remembered
 from auditor.sources.tf_load import Assignment, Block, CliVariables, Module, json_value, load_module, parse_expression
 from auditor.sources.tf_operators import number
 from auditor.sources.tf_values import (
@@ -295,19 +295,9 @@ def _data_attr(config: Config, res: ResourceValue, kind: str, attr: str, ctx: Ct
 
 def variable(config: Config, inst: Instance, name: str, ctx: Ctx, spot: Spot) -> V:
     """var.NAME in `inst`, evaluated once per instance."""
-    key = ("var", name)
-    if key not in inst.memo:
-        own = Unresolved()
-        value = cycle(inst, key, lambda: _variable(config, inst, name, own, ctx.depth + 1),
-                      lambda: Unknown(ctx.un.add(f"var.{name}", f"var.{name} refers to itself (a cycle Terraform rejects)"),
-                                      spot, True))
-        if key in inst.busy:  # inside the cycle: not kept
-            ctx.un.merge(own.found.items())
-            return value
-        inst.memo[key] = (value, own.found)
-    value, found = inst.memo[key]
-    ctx.un.merge(found.items())
-    return value
+    return remembered(inst, ("var", name), ctx, lambda own: _variable(config, inst, name, own, ctx.depth + 1),
+                      lambda own: Unknown(own.add(f"var.{name}", f"var.{name} refers to itself (a cycle Terraform rejects)"),
+                                          spot, True))
 
 
 def _variable(config: Config, inst: Instance, name: str, own: Unresolved, depth: int) -> V:
@@ -369,26 +359,18 @@ def _assigned(config: Config, inst: Instance, a: Assignment, block: Block | None
 
 def local(config: Config, inst: Instance, name: str, ctx: Ctx, spot: Spot) -> V:
     """local.NAME in `inst`, evaluated once per instance; a reference loop is named."""
-    key = ("local", name)
-    if key not in inst.memo:
-        if key in inst.busy:
-            return Unknown(ctx.un.add(f"local.{name}", f"local.{name} refers to itself (a reference loop)"), spot, True)
-        inst.busy.add(key)
-        own = Unresolved()
-        value = None
-        try:
-            for block in inst.module.of_type("locals"):
-                if name in block.attrs:
-                    value = config.ev.attr(block, name, inst.ctx(own, {}, ctx.depth + 1))
-                    break
-        finally:
-            inst.busy.discard(key)
-        if value is None:
-            value = Unknown(own.add(f"local.{name}", f"local.{name} is not defined in this module"), spot, True)
-        inst.memo[key] = (value, own.found)
-    value, found = inst.memo[key]
-    ctx.un.merge(found.items())
-    return value
+    def compute(own: Unresolved) -> V:
+        for block in inst.module.of_type("locals"):
+            if name in block.attrs:
+                value = config.ev.attr(block, name, inst.ctx(own, {}, ctx.depth + 1))
+                if value is not None:
+                    return value
+                break
+        return Unknown(own.add(f"local.{name}", f"local.{name} is not defined in this module"), spot, True)
+
+    return remembered(inst, ("local", name), ctx, compute,
+                      lambda own: Unknown(own.add(f"local.{name}", f"local.{name} refers to itself (a reference loop)"),
+                                          spot, True))
 
 
 # --- modules ----------------------------------------------------------------------------------------
@@ -474,25 +456,18 @@ def module_value(config: Config, inst: Instance, name: str, ctx: Ctx, spot: Spot
 
 
 def output(config: Config, child: Instance, name: str, ctx: Ctx, spot: Spot) -> V:
-    key = ("output", name)
-    if key not in child.memo:
-        own = Unresolved()
+    """module.NAME.OUTPUT: the output of a child module instance, evaluated once per instance."""
+    text = f"{child.prefix}{name}"
+
+    def compute(own: Unresolved) -> V:
         block = child.module.find("output", name)
-        value: V | None = None
-        if block is not None:
-            text = f"{child.prefix}{name}"
-            found = block
-            value = cycle(child, key, lambda: config.ev.attr(found, "value", child.ctx(own, {}, ctx.depth + 1)),
-                          lambda: Unknown(own.add(text, f"{text} refers to itself (a cycle Terraform rejects)"), spot, True))
+        value = config.ev.attr(block, "value", child.ctx(own, {}, ctx.depth + 1)) if block is not None else None
         if value is None:
-            value = Unknown(own.add(f"{child.prefix}{name}", f"{child.prefix.rstrip('.')} has no output {name}"), spot, True)
-        if key in child.busy:  # inside the cycle: not kept
-            ctx.un.merge(own.found.items())
-            return value
-        child.memo[key] = (value, own.found)
-    value, found = child.memo[key]
-    ctx.un.merge(found.items())
-    return value
+            return Unknown(own.add(text, f"{child.prefix.rstrip('.')} has no output {name}"), spot, True)
+        return value
+
+    return remembered(child, ("output", name), ctx, compute,
+                      lambda own: Unknown(own.add(text, f"{text} refers to itself (a cycle Terraform rejects)"), spot, True))
 
 
 # --- traversals -------------------------------------------------------------------------------------
